@@ -1,0 +1,61 @@
+# Two commands do everything:  `make run`  and  `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+# Build llama.cpp for this CPU with only what the Python bindings load:
+# no multimodal library, no "common" utilities, no tools. See docs/benchmarks.md.
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DGGML_CCACHE=OFF \
+	-DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF \
+	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+	-DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/scripts/llama-cpp-minimal.cmake
+export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck unit bench install install-test system-test-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install when the package's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[local,test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: install (first time) and start the app on http://localhost:$(PORT)
+run: $(VENV)/.installed
+	$(BIN)/assistants-ui run --port $(PORT)
+
+## make test: install what tests need, then lint, type-check and run every test
+test: $(VENV)/.installed-test system-test-deps
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+
+## make lint: ruff and mypy
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+## make bench: the benchmarks in bench/, each printing its table
+bench: $(VENV)/.installed-test system-test-deps
+	$(BIN)/python -m bench.stream_render
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+system-test-deps:
+	@scripts/ensure-system-deps chromium
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from assistants_ui.cli import main
+
+raise SystemExit(main())

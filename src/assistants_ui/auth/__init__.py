@@ -1,0 +1,1 @@
+"""Login: passwords and single sign-on."""

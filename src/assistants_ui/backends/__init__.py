@@ -1,0 +1,1 @@
+"""Protocol backends: Chat Completions, Responses, Assistants."""

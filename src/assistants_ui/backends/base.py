@@ -1,0 +1,99 @@
+"""The contract between the chat session and a protocol backend.
+
+A backend is built for one profile (by a factory in the registry) and speaks
+one protocol. It never renders and never stores: it turns a user message into
+`StreamEvent`s, and keeps whatever it needs to continue a conversation
+(a remote conversation id, a thread id, a last response id) in a small
+`remote` dict that the session stores with the conversation and hands back.
+
+Expected failures (a refused key, an unreachable server, a cut stream) are
+*yielded* as `Failed` events by `send`, never raised, so that the session can
+keep what already streamed. `upload` raises `BackendError` with a sentence
+people can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from assistants_ui.core.events import StreamEvent
+from assistants_ui.core.transcript import Attachment, Message
+
+__all__ = ["Backend", "BackendError", "Remote", "Route", "SendContext"]
+
+Remote = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where an upload goes: `route` names it, `reason` explains a refusal."""
+
+    route: str | None
+    reason: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.route is not None
+
+
+class BackendError(Exception):
+    """A failure to show to people as one sentence (`reason`)."""
+
+    def __init__(self, reason: str, *, retryable: bool = False, code: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.code = code
+
+
+@dataclass(slots=True)
+class SendContext:
+    """What `send` gets besides the new message.
+
+    `history` is the conversation before `message`, for backends that keep no
+    state remotely. `cancelled` is set by the session when the user stops the
+    answer; long loops (a local model's tokens) check it between steps.
+    """
+
+    history: Sequence[Message]
+    remote: Remote
+    cancelled: CancelFlag
+
+
+class CancelFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One protocol's way to answer a message."""
+
+    def route(self, name: str, mime: str) -> Route:
+        """Where an upload of this name/type would go, or why it is refused."""
+        ...
+
+    def open(self) -> Remote:
+        """Create whatever the conversation needs remotely (may be nothing)."""
+        ...
+
+    def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
+        """Send a file the user attached; return it with `file_id`/`route` set."""
+        ...
+
+    def send(self, message: Message, context: SendContext) -> Iterator[StreamEvent]:
+        """Answer `message`, as events. Ends with `Done` or `Failed`."""
+        ...
+
+    def cancel(self, remote: Remote) -> None:
+        """Stop the answer in progress on the server, where the API allows it."""
+        ...
+
+    def download(self, file_id: str) -> bytes:
+        """The bytes of a file the backend announced."""
+        ...
+
+    def delete(self, remote: Remote) -> None:
+        """Delete the remote side of a conversation, where the API allows it."""
+        ...

@@ -1,0 +1,270 @@
+"""Backend `chat`: Chat Completions, remote (any OpenAI-compatible server) or local.
+
+The conversation lives here, not on the server: every turn re-sends the
+history (the local engine trims it to its context window). Text files the user
+attaches are inlined into the message, because Chat Completions has no file
+store; other types are refused with a reason before anything is sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
+
+from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.profiles import Connection, Profile
+from assistants_ui.settings import Settings
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
+__all__ = ["ChatBackend", "create", "to_chat_messages"]
+
+INLINE_TYPES = {"txt", "md", "csv", "json", "py", "tsv", "log", "yaml", "yml", "xml", "html"}
+INLINE_LIMIT_CHARS = 60_000
+
+
+def _ext(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _inline(att: Attachment) -> str:
+    text = att.data.decode("utf-8", errors="replace")
+    cut = ""
+    if len(text) > INLINE_LIMIT_CHARS:
+        text, cut = text[:INLINE_LIMIT_CHARS], f"\n[... cut after {INLINE_LIMIT_CHARS} characters]"
+    fence = "````" if "```" in text else "```"
+    return f"Attached file `{att.name}`:\n{fence}\n{text}{cut}\n{fence}"
+
+
+def to_chat_messages(
+    instructions: str | None, history: Sequence[Message], message: Message
+) -> list[dict[str, str]]:
+    """The Chat Completions `messages` for a question and the turns before it."""
+    turns: list[dict[str, str]] = []
+    if instructions:
+        turns.append({"role": "system", "content": instructions})
+    for m in [*history, message]:
+        text = m.text
+        if m.role == "user" and m.attachments:
+            text = "\n\n".join([*(_inline(a) for a in m.attachments), text])
+        if not text.strip():
+            continue
+        turns.append({"role": m.role, "content": text})
+    return turns
+
+
+class _Source(Protocol):
+    def describe(self) -> str: ...
+
+    def stream(
+        self, turns: list[dict[str, str]], context: SendContext
+    ) -> Iterator[ev.StreamEvent]: ...
+
+
+class _RemoteSource:
+    """Any OpenAI-compatible `/chat/completions`, through the official SDK."""
+
+    def __init__(self, profile: Profile, connection: Connection) -> None:
+        self.profile = profile
+        self.connection = connection
+        self._model = profile.model
+        self._model_lock = threading.Lock()
+
+    def describe(self) -> str:
+        return self.connection.describe()
+
+    def _resolve_model(self) -> str:
+        """The profile's model, or the server's first model when none is set."""
+        from assistants_ui.backends.clients import client_for
+
+        with self._model_lock:
+            if self._model:
+                return self._model
+            models = [m.id for m in client_for(self.connection).models.list()]
+            if not models:
+                raise BackendError(
+                    "No model is configured (OPENAI_MODEL or the profile's `model`) "
+                    "and the server lists none."
+                )
+            self._model = models[0]
+            return self._model
+
+    def stream(self, turns: list[dict[str, str]], context: SendContext) -> Iterator[ev.StreamEvent]:
+        import openai
+
+        from assistants_ui.backends.clients import client_for, describe_error
+
+        finish: str | None = None
+        usage: ev.Usage | None = None
+        try:
+            model = self._resolve_model()
+            client = client_for(self.connection)
+            profile = self.profile
+            stream = client.chat.completions.create(
+                model=model,
+                messages=cast("list[ChatCompletionMessageParam]", turns),
+                stream=True,
+                stream_options={"include_usage": True},
+                temperature=openai.omit if profile.temperature is None else profile.temperature,
+                max_tokens=openai.omit
+                if profile.max_output_tokens is None
+                else profile.max_output_tokens,
+            )
+            try:
+                for chunk in stream:
+                    if chunk.usage is not None:
+                        usage = ev.Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    for choice in chunk.choices[:1]:
+                        delta = choice.delta
+                        if delta is not None and delta.content:
+                            yield ev.TextDelta(delta.content)
+                        refusal = getattr(delta, "refusal", None) if delta is not None else None
+                        if refusal:
+                            yield ev.Refusal(refusal)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+                    if context.cancelled.is_set():
+                        return
+            finally:
+                stream.close()
+        except openai.OpenAIError as exc:
+            yield describe_error(exc, self.connection, what=f"the model {self._model!r}")
+            return
+        if finish is None:
+            yield ev.Failed(
+                "The answer stopped before it was complete: the server closed the stream "
+                "without saying it had finished.",
+                retryable=True,
+                code="stream_cut",
+            )
+            return
+        yield _done(finish, usage, "max_output_tokens")
+
+
+class _LocalSource:
+    """The in-process GGUF model."""
+
+    def __init__(self, profile: Profile, connection: Connection) -> None:
+        self.profile = profile
+        self.connection = connection
+
+    def describe(self) -> str:
+        return self.connection.describe()
+
+    def stream(self, turns: list[dict[str, str]], context: SendContext) -> Iterator[ev.StreamEvent]:
+        from assistants_ui.backends.local_engine import LocalEngine, LocalModelError
+
+        conn = self.connection
+        max_tokens = self.profile.max_output_tokens or conn.max_tokens
+        try:
+            engine = LocalEngine.get(
+                conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
+            )
+        except LocalModelError as exc:
+            yield ev.Failed(str(exc), retryable=False, code="local_model")
+            return
+        cancelled = context.cancelled
+        told = False
+        try:
+            for chunk in engine.stream(
+                turns,
+                max_tokens=max_tokens,
+                temperature=self.profile.temperature,
+                cancelled=cancelled if isinstance(cancelled, threading.Event) else None,
+            ):
+                if chunk.waited and not chunk.text and not chunk.finish_reason:
+                    yield ev.Notice(
+                        "The local model is answering someone else; yours starts right after."
+                    )
+                    continue
+                if not told and (chunk.dropped_turns or chunk.truncated):
+                    told = True
+                    yield ev.Notice(
+                        _trim_notice(chunk.dropped_turns, chunk.truncated, engine.context_tokens)
+                    )
+                if chunk.text:
+                    yield ev.TextDelta(chunk.text)
+                if chunk.finish_reason:
+                    if chunk.finish_reason == "cancelled":
+                        return
+                    usage = ev.Usage(chunk.prompt_tokens, chunk.completion_tokens)
+                    yield _done(chunk.finish_reason, usage, "LOCAL_MAX_TOKENS", max_tokens)
+        except LocalModelError as exc:
+            yield ev.Failed(str(exc), retryable=False, code="local_model")
+
+
+def _trim_notice(dropped: int, truncated: bool, context: int) -> str:
+    if truncated:
+        return (
+            f"Your message is longer than the local model's {context}-token context: "
+            "only its end was used."
+        )
+    return (
+        f"The conversation is longer than the local model's {context}-token context: "
+        f"the oldest {dropped} message(s) were left out of this answer."
+    )
+
+
+def _done(finish: str, usage: ev.Usage | None, setting: str, limit: int | None = None) -> ev.Done:
+    if finish == "length":
+        where = f" ({limit} tokens, {setting})" if limit else f" ({setting})"
+        return ev.Done("incomplete", usage, f"The answer reached its length limit{where}.")
+    if finish == "content_filter":
+        return ev.Done("incomplete", usage, "The server's content filter cut the answer short.")
+    return ev.Done("complete", usage)
+
+
+class ChatBackend:
+    """Chat Completions: history re-sent each turn, text files inlined."""
+
+    def __init__(self, profile: Profile, connection: Connection) -> None:
+        self.profile = profile
+        self.connection = connection
+        self.source: _Source = (
+            _LocalSource(profile, connection)
+            if connection.type == "local"
+            else _RemoteSource(profile, connection)
+        )
+
+    def route(self, name: str, mime: str) -> Route:
+        if _ext(name) in INLINE_TYPES:
+            return Route("inline")
+        return Route(
+            None,
+            "this assistant speaks Chat Completions, which takes text only: "
+            "attach a text file (" + ", ".join(sorted(INLINE_TYPES)) + ")",
+        )
+
+    def open(self) -> Remote:
+        return {}
+
+    def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
+        route = self.route(attachment.name, attachment.mime)
+        if not route.accepted:
+            raise BackendError(f"{attachment.name}: {route.reason}.")
+        attachment.route = "inline"
+        attachment.file_id = f"inline:{attachment.sha256[:16]}"
+        return attachment
+
+    def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
+        turns = to_chat_messages(self.profile.instructions, context.history, message)
+        yield from self.source.stream(turns, context)
+
+    def cancel(self, remote: Remote) -> None:
+        """Nothing to cancel server-side: closing the stream ends generation."""
+
+    def download(self, file_id: str) -> bytes:
+        raise BackendError("Chat Completions produces no files to download.")
+
+    def delete(self, remote: Remote) -> None:
+        """Nothing is stored remotely."""
+
+
+def create(profile: Profile, connection: Connection, settings: Settings) -> ChatBackend:
+    if connection.type == "azure" and not profile.model:
+        raise BackendError(f"Assistant {profile.id!r}: Azure needs `model` (the deployment name).")
+    return ChatBackend(profile, connection)

@@ -1,0 +1,181 @@
+"""OpenAI SDK clients, one per connection per process, and error wording.
+
+Every OpenAI-speaking backend (chat, responses, assistants) gets its client
+here, so that retries, timeouts, Azure's v1 endpoint and keyless local servers
+are handled once. Errors from the SDK become one sentence an operator can act
+on, naming the endpoint and the setting to check.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import openai
+
+from assistants_ui.core import events as ev
+from assistants_ui.profiles import Connection
+
+__all__ = ["client_for", "describe_error", "endpoint_of"]
+
+_lock = threading.Lock()
+_clients: dict[tuple[Any, ...], openai.OpenAI] = {}
+
+# Servers like Ollama or llama.cpp's take any key; the SDK insists on one.
+PLACEHOLDER_KEY = "no-key-needed"
+
+
+def endpoint_of(connection: Connection) -> str:
+    if connection.type == "azure":
+        return f"{connection.base_url}/openai/v1/"
+    return connection.base_url or "https://api.openai.com/v1"
+
+
+def _key_setting(connection: Connection) -> str:
+    if connection.api_key_env:
+        return connection.api_key_env
+    return "AZURE_OPENAI_KEY" if connection.type == "azure" else "OPENAI_API_KEY"
+
+
+def _azure_token_provider() -> Callable[[], str]:  # pragma: no cover - needs Entra ID
+    try:
+        from azure.identity import (  # type: ignore[import-not-found,unused-ignore]
+            DefaultAzureCredential,
+            get_bearer_token_provider,
+        )
+    except ImportError as exc:
+        raise openai.OpenAIError(
+            "AZURE_OPENAI_KEY is not set and azure-identity is not installed: set the key, "
+            "or `pip install 'assistants-ui[azure]'` to sign in with Microsoft Entra ID."
+        ) from exc
+    provider: Callable[[], str] = get_bearer_token_provider(
+        DefaultAzureCredential(), "https://cognitiveservices.azure.com/.default"
+    )
+    return provider
+
+
+def client_for(connection: Connection) -> openai.OpenAI:
+    """The process-wide client for a connection (created on first use)."""
+    key = connection.resolved_key()
+    cache_key = (connection.model_dump_json(exclude={"api_key"}), key)
+    with _lock:
+        client = _clients.get(cache_key)
+        if client is not None:
+            return client
+        api_key: str | Callable[[], str]
+        if key:
+            api_key = key
+        elif connection.type == "azure":
+            api_key = _azure_token_provider()
+        else:
+            api_key = PLACEHOLDER_KEY
+        client = openai.OpenAI(
+            api_key=api_key,
+            base_url=endpoint_of(connection),
+            max_retries=connection.max_retries,
+            timeout=connection.timeout,
+        )
+        _clients[cache_key] = client
+        return client
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return str(err["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    try:
+        text = exc.response.text
+    except Exception:
+        return ""
+    try:
+        return str(json.loads(text).get("error", {}).get("message", ""))[:300]
+    except (ValueError, AttributeError):
+        return text.strip()[:300]
+
+
+def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
+    """One clear sentence for an SDK error; `retryable` says whether Retry may help."""
+    where = endpoint_of(connection)
+    setting = _key_setting(connection)
+    subject = what or "the model"
+    if isinstance(exc, openai.APITimeoutError):
+        return ev.Failed(
+            f"The server at {where} did not answer in time ({connection.timeout:g} s). "
+            "It may be overloaded; try again, or raise OPENAI_TIMEOUT.",
+            retryable=True,
+            code="timeout",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        detail = f" ({type(cause).__name__}: {cause})" if cause else ""
+        if "peer closed" in str(cause).lower() or "incomplete" in str(cause).lower():
+            return ev.Failed(
+                f"The connection to {where} broke while the answer was streaming{detail}.",
+                retryable=True,
+                code="stream_cut",
+            )
+        return ev.Failed(
+            f"Cannot reach the server at {where}{detail}. Check that it is running and "
+            "that the base URL (OPENAI_BASE_URL or the connection's base_url) is right.",
+            retryable=True,
+            code="connection",
+        )
+    if isinstance(exc, openai.AuthenticationError):
+        return ev.Failed(
+            f"The server at {where} refused the API key (401). Check {setting}.",
+            retryable=False,
+            code="401",
+        )
+    if isinstance(exc, openai.PermissionDeniedError):
+        msg = _server_message(exc)
+        return ev.Failed(
+            f"The key in {setting} is not allowed to use {subject} at {where} (403)"
+            + (f": {msg}" if msg else "."),
+            retryable=False,
+            code="403",
+        )
+    if isinstance(exc, openai.NotFoundError):
+        msg = _server_message(exc)
+        return ev.Failed(
+            f"The server at {where} does not know {subject} (404)"
+            + (f": {msg}" if msg else "")
+            + ". Check the model or deployment name and the base URL.",
+            retryable=False,
+            code="404",
+        )
+    if isinstance(exc, openai.RateLimitError):
+        msg = _server_message(exc)
+        return ev.Failed(
+            f"The server at {where} is rate limiting requests (429) and still was after "
+            f"{connection.max_retries} automatic retries"
+            + (f": {msg}" if msg else "")
+            + ". Wait a moment and retry.",
+            retryable=True,
+            code="429",
+        )
+    if isinstance(exc, openai.InternalServerError):
+        return ev.Failed(
+            f"The server at {where} failed ({exc.status_code}) after "
+            f"{connection.max_retries} automatic retries. Retry in a moment.",
+            retryable=True,
+            code=str(exc.status_code),
+        )
+    if isinstance(exc, openai.APIStatusError):
+        msg = _server_message(exc)
+        return ev.Failed(
+            f"The server at {where} rejected the request ({exc.status_code})"
+            + (f": {msg}" if msg else "."),
+            retryable=exc.status_code >= 500,
+            code=str(exc.status_code),
+        )
+    if isinstance(exc, openai.APIError):
+        return ev.Failed(f"The server at {where} reported an error: {exc.message}", code="api")
+    return ev.Failed(f"{type(exc).__name__}: {exc}", code="internal")

@@ -1,0 +1,88 @@
+"""The `assistants-ui` command: run the app, check the configuration.
+
+assistants-ui run [--port 8501] [-- extra streamlit options]
+assistants-ui check [--offline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    entry = Path(__file__).parent / "web" / "entry.py"
+    port = str(args.port or os.environ.get("PORT") or 8501)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(entry),
+        "--server.port",
+        port,
+        "--server.address",
+        args.address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        *args.streamlit_args,
+    ]
+    host = "localhost" if args.address in ("0.0.0.0", "127.0.0.1") else args.address
+    print(f"Assistants UI on http://{host}:{port}", flush=True)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check(args: argparse.Namespace) -> int:
+    from assistants_ui.checks import run_checks
+    from assistants_ui.runtime import Runtime
+
+    rt = Runtime.load()
+    checks = run_checks(rt.config, connect=not args.offline)
+    width = max(len(f"{c.area} {c.name}") for c in checks)
+    for c in checks:
+        mark = "ok  " if c.ok else "FAIL"
+        print(f"{mark}  {(c.area + ' ' + c.name).ljust(width)}  {c.detail}")
+    failed = [c for c in checks if not c.ok]
+    print(f"\n{len(checks) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistants-ui",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the web app")
+    run.add_argument("--port", type=int, default=None, help="port (default $PORT or 8501)")
+    run.add_argument("--address", default="0.0.0.0", help="address to listen on")
+    run.add_argument(
+        "streamlit_args",
+        nargs=argparse.REMAINDER,
+        help="options passed to `streamlit run` after --",
+    )
+    run.set_defaults(func=_run)
+    check = sub.add_parser("check", help="check configuration and connectivity")
+    check.add_argument("--offline", action="store_true", help="skip network checks")
+    check.set_defaults(func=_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "streamlit_args", None) and args.streamlit_args[0] == "--":
+        args.streamlit_args = args.streamlit_args[1:]
+    code: int = args.func(args)
+    return code

@@ -1,0 +1,1 @@
+"""Protocol-free core: stream events, messages, sessions."""

@@ -1,0 +1,198 @@
+"""The stream events every backend yields, whatever protocol it speaks.
+
+A backend translates its wire protocol (Chat Completions chunks, Responses SSE
+events, Assistants run events, llama.cpp tokens) into this small closed union
+and nothing else. The transcript folds these events into a `Message`; the web
+layer renders the message; storage persists it. Nobody downstream of a backend
+ever sees a protocol payload.
+
+All events are frozen dataclasses so they can be logged, compared in tests and
+replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Citation",
+    "CodeDelta",
+    "CodeOutput",
+    "Done",
+    "Failed",
+    "FileOutput",
+    "ImageOutput",
+    "Notice",
+    "ReasoningDelta",
+    "Refusal",
+    "RemoteUpdate",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCallDone",
+    "ToolCallStarted",
+    "Usage",
+]
+
+ToolKind = Literal["code_interpreter", "file_search", "web_search", "function"]
+CitationKind = Literal["file", "url", "container_file", "file_path"]
+DoneStatus = Literal["complete", "incomplete", "stopped"]
+NoticeLevel = Literal["info", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer's visible text, appended to the current text part."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning summary (shown collapsed)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The model declined to answer; shown as a refusal, not as answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """A tool call began: code interpreter, file search, web search or a function."""
+
+    call_id: str
+    kind: ToolKind
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDelta:
+    """A piece of the code the code interpreter is about to run."""
+
+    call_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeOutput:
+    """Text the code interpreter printed (its logs)."""
+
+    call_id: str
+    logs: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDone:
+    """A tool call finished: its status, and for functions the output sent back."""
+
+    call_id: str
+    status: Literal["completed", "failed", "incomplete"] = "completed"
+    output: str = ""
+    error: str = ""
+    arguments: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageOutput:
+    """An image made during the answer (a chart), as bytes ready to render."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime: str = "image/png"
+    file_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutput:
+    """A generated file, fetched as bytes the moment it was announced."""
+
+    name: str
+    data: bytes = field(repr=False)
+    mime: str = "application/octet-stream"
+    file_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source for the text: a file passage, a web page or a generated file.
+
+    `start`/`end` locate the cited span in the current text part when the
+    protocol gives them (character offsets); `marker` is the literal text the
+    model wrote for it, if any (the Assistants API's placeholders).
+    """
+
+    kind: CitationKind
+    label: str
+    url: str = ""
+    file_id: str = ""
+    start: int | None = None
+    end: int | None = None
+    marker: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know that is neither answer nor failure."""
+
+    text: str
+    level: NoticeLevel = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteUpdate:
+    """The backend's remote state changed (a conversation id, a response id).
+
+    The session stores these key/values with the conversation and hands them
+    back on the next turn; nobody else interprets them.
+    """
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The answer could not be completed. `reason` is one sentence for people."""
+
+    reason: str
+    retryable: bool = True
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The answer ended. `status` says whether it ended on its own terms."""
+
+    status: DoneStatus = "complete"
+    usage: Usage | None = None
+    detail: str = ""
+
+
+StreamEvent = (
+    TextDelta
+    | ReasoningDelta
+    | Refusal
+    | ToolCallStarted
+    | CodeDelta
+    | CodeOutput
+    | ToolCallDone
+    | ImageOutput
+    | FileOutput
+    | Citation
+    | Notice
+    | RemoteUpdate
+    | Failed
+    | Done
+)

@@ -1,0 +1,321 @@
+"""One conversation in progress: its messages, the backend that answers, the pump.
+
+`ChatSession` is pure Python (no Streamlit, no HTTP of its own). The page
+calls `submit()` with what the user typed, then `reply()` to get a
+`ReplyStream`, polls it to fold events into the answer and repaints between
+polls, and `close()`s it at the end, whether the answer ended, failed, or the
+user stopped it.
+
+The backend runs in a worker thread that feeds a queue. The page thread only
+folds and paints, so it stays responsive (a Stop is honoured at once even
+while the server is silent), and the answer being built lives in exactly one
+thread. Uploads happen inside the reply too, so that a file the server
+rejects becomes a failed answer with a Retry, not a lost message.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, cast
+
+from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Attachment, Message, MessageBuilder
+from assistants_ui.profiles import Profile
+
+__all__ = ["ChatSession", "Recorder", "ReplyStream", "UploadCheck", "check_upload"]
+
+log = logging.getLogger(__name__)
+
+
+class Recorder(Protocol):
+    """Where a session commits what happens (storage plugs in here).
+
+    Both calls are upserts, made on the page's thread: a message is saved when
+    the user sends it, when its attachments reach the server, and when an
+    answer ends (complete, failed or stopped); the remote state is saved as
+    soon as it changes.
+    """
+
+    def save_message(self, session: ChatSession, message: Message) -> None: ...
+
+    def save_remote(self, session: ChatSession) -> None: ...
+
+
+class _NoRecorder:
+    def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def save_remote(self, session: ChatSession) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class UploadCheck:
+    name: str
+    ok: bool
+    reason: str = ""
+    route: str = ""
+
+
+def check_upload(
+    profile: Profile, backend: Backend, name: str, mime: str, size: int
+) -> UploadCheck:
+    """Type and size checked against the profile before anything is sent."""
+    if not profile.uploads_enabled:
+        return UploadCheck(name, False, "this assistant does not take files")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in profile.upload_types:
+        allowed = ", ".join(profile.upload_types)
+        return UploadCheck(name, False, f".{ext or '?'} files are not accepted here ({allowed})")
+    if size > profile.max_upload_bytes:
+        return UploadCheck(
+            name,
+            False,
+            f"{size / 1_048_576:.1f} MB is over this assistant's "
+            f"{profile.max_upload_mb:g} MB limit",
+        )
+    if size == 0:
+        return UploadCheck(name, False, "the file is empty")
+    route = backend.route(name, mime)
+    if not route.accepted:
+        return UploadCheck(name, False, route.reason or "no tool of this assistant accepts it")
+    return UploadCheck(name, True, route=route.route or "")
+
+
+_END = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Uploaded:
+    """Worker -> page: the question's attachments now carry their file ids."""
+
+
+class ReplyStream:
+    """An answer being produced in a worker thread, folded on the caller's thread."""
+
+    def __init__(self, session: ChatSession, question: Message) -> None:
+        self.session = session
+        self.question = question
+        self.builder = MessageBuilder()
+        self.message = self.builder.message
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._cancelled = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
+        self.started_at = time.monotonic()
+        self.first_event_at: float | None = None
+
+    # -- worker thread -------------------------------------------------------------
+
+    def _work(self) -> None:
+        session = self.session
+        backend = session.backend
+        remote = dict(session.remote)
+        try:
+            if not remote:
+                for key, value in backend.open().items():
+                    remote[key] = value
+                    self._queue.put(ev.RemoteUpdate(key, value))
+            pending = [a for a in self.question.attachments if not a.file_id]
+            for att in pending:
+                if self._cancelled.is_set():
+                    return
+                backend.upload(remote, att)
+            if pending:
+                self._queue.put(_Uploaded())
+            context = SendContext(
+                history=session.history_before(self.question),
+                remote=remote,
+                cancelled=self._cancelled,
+            )
+            events = backend.send(self.question, context)
+            try:
+                for event in events:
+                    self._queue.put(event)
+                    if self._cancelled.is_set():
+                        break
+            finally:
+                close = getattr(events, "close", None)
+                if close is not None:
+                    close()
+        except BackendError as exc:
+            self._queue.put(ev.Failed(exc.reason, exc.retryable, exc.code))
+        except Exception as exc:  # a bug or an unmapped library error: say so, keep going
+            log.exception("backend %s failed", session.profile.backend)
+            self._queue.put(
+                ev.Failed(
+                    f"Unexpected error in the {session.profile.backend} "
+                    f"backend: {type(exc).__name__}: {exc}"
+                )
+            )
+        finally:
+            self._queue.put(_END)
+
+    # -- caller's thread -------------------------------------------------------------
+
+    def start(self) -> ReplyStream:
+        self._thread.start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self._finished
+
+    def poll(self, timeout: float) -> bool:
+        """Fold everything that arrives in the next `timeout` seconds.
+
+        Returns True as soon as the answer has ended (at once if it already
+        had). Calling this once per frame bounds repaints to one per frame,
+        however fast the events come.
+        """
+        if self._finished:
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                item = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                return False
+            if item is _END:
+                self._finish()
+                return True
+            if isinstance(item, _Uploaded):
+                self.session.recorder.save_message(self.session, self.question)
+                continue
+            event = cast(ev.StreamEvent, item)
+            if self.first_event_at is None:
+                self.first_event_at = time.monotonic()
+            self.builder.apply(event)
+            if isinstance(event, ev.RemoteUpdate):
+                self.session.remote[event.key] = event.value
+                self.session.recorder.save_remote(self.session)
+
+    def run_to_end(self, on_change: Callable[[MessageBuilder], None] | None = None) -> Message:
+        """Poll until the answer ends (tests and scripts)."""
+        while not self.poll(0.05):
+            if on_change is not None:
+                on_change(self.builder)
+        return self.message
+
+    def cancel(self) -> None:
+        """The user stopped the answer: stop the worker, ask the server to stop."""
+        if self._finished:
+            return
+        self._cancelled.set()
+        self.builder.stop()
+        remote = dict(self.session.remote)
+        threading.Thread(
+            target=self._cancel_remote, args=(remote,), name="reply-cancel", daemon=True
+        ).start()
+        self._finish()
+
+    def _cancel_remote(self, remote: Remote) -> None:
+        try:
+            self.session.backend.cancel(remote)
+        except Exception:  # the answer is already marked stopped; the server may not care
+            log.warning("cancel failed on backend %s", self.session.profile.backend, exc_info=True)
+
+    def close(self) -> None:
+        """End of the page's loop, however it ended: a live answer is stopped."""
+        if not self._finished:
+            self.cancel()
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.builder.finish()
+        self.session._reply_ended(self)
+
+
+class ChatSession:
+    """A conversation with one assistant profile."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        backend: Backend,
+        *,
+        messages: Sequence[Message] = (),
+        remote: Remote | None = None,
+        recorder: Recorder | None = None,
+        conversation_id: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.backend = backend
+        self.messages: list[Message] = list(messages)
+        self.remote: Remote = dict(remote or {})
+        self.recorder: Recorder = recorder or _NoRecorder()
+        self.conversation_id = conversation_id
+        self.active: ReplyStream | None = None
+
+    # -- what the page calls -------------------------------------------------------
+
+    def check_uploads(self, files: Sequence[tuple[str, str, int]]) -> list[UploadCheck]:
+        return [check_upload(self.profile, self.backend, n, m, s) for n, m, s in files]
+
+    def submit(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
+        """Record the user's message (committed before anything is sent)."""
+        if self.active is not None and not self.active.done:
+            raise RuntimeError("an answer is still streaming")
+        message = Message.user(text, attachments)
+        for att in message.attachments:
+            if not att.route:
+                att.route = self.backend.route(att.name, att.mime).route or ""
+        self.messages.append(message)
+        self.recorder.save_message(self, message)
+        return message
+
+    def reply(self) -> ReplyStream:
+        """Start answering the last user message."""
+        question = self.last_question
+        if question is None:
+            raise RuntimeError("nothing to answer")
+        stream = ReplyStream(self, question)
+        self.active = stream
+        self.messages.append(stream.message)
+        self.recorder.save_message(self, stream.message)
+        return stream.start()
+
+    @property
+    def last_question(self) -> Message | None:
+        return next((m for m in reversed(self.messages) if m.role == "user"), None)
+
+    @property
+    def can_retry(self) -> bool:
+        """The last answer failed (or never came): the question can be asked again."""
+        if self.active is not None and not self.active.done:
+            return False
+        if not self.messages:
+            return False
+        last = self.messages[-1]
+        return last.role == "user" or (
+            last.status == "failed" and (last.error is None or last.error.retryable)
+        )
+
+    def history_before(self, message: Message) -> list[Message]:
+        """Messages before `message` worth re-sending: no failed answers."""
+        history: list[Message] = []
+        for m in self.messages:
+            if m is message:
+                break
+            if m.role == "assistant" and m.status == "failed":
+                continue
+            history.append(m)
+        return history
+
+    # -- called by the stream ------------------------------------------------------------
+
+    def _reply_ended(self, stream: ReplyStream) -> None:
+        self.recorder.save_message(self, stream.message)
+        if self.active is stream:
+            self.active = None

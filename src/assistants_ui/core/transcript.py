@@ -1,0 +1,407 @@
+"""Messages as ordered parts, and the fold from stream events to a message.
+
+The same `Message` is rendered live while it streams, stored when it ends and
+re-rendered from history, so it carries everything the page shows: text with
+its citations, code the interpreter ran and what it printed, images, files
+(as bytes: providers forget them), notices and the failure, if any.
+
+`MessageBuilder.apply` is the fold: one event in, the message updated in place.
+It is O(1) amortised per event so that folding a long answer stays linear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from assistants_ui.core import events as ev
+
+__all__ = [
+    "Attachment",
+    "ErrorPart",
+    "FilePart",
+    "ImagePart",
+    "Message",
+    "MessageBuilder",
+    "MessageStatus",
+    "NoticePart",
+    "Part",
+    "ReasoningPart",
+    "RefusalPart",
+    "Role",
+    "TextPart",
+    "ToolPart",
+    "fold",
+]
+
+_T = TypeVar("_T")
+
+Role = Literal["user", "assistant"]
+MessageStatus = Literal["streaming", "complete", "incomplete", "stopped", "failed"]
+
+
+@dataclass(slots=True)
+class TextPart:
+    text: str = ""
+    citations: list[ev.Citation] = field(default_factory=list)
+    kind: Literal["text"] = "text"
+
+
+@dataclass(slots=True)
+class ReasoningPart:
+    text: str = ""
+    kind: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(slots=True)
+class RefusalPart:
+    text: str = ""
+    kind: Literal["refusal"] = "refusal"
+
+
+@dataclass(slots=True)
+class ToolPart:
+    """One tool call: the code interpreter's code and logs, a search, a function."""
+
+    call_id: str
+    tool: ev.ToolKind
+    name: str = ""
+    arguments: str = ""
+    code: str = ""
+    logs: str = ""
+    output: str = ""
+    error: str = ""
+    status: Literal["running", "completed", "failed", "incomplete"] = "running"
+    kind: Literal["tool"] = "tool"
+
+
+@dataclass(slots=True)
+class ImagePart:
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    file_id: str = ""
+    kind: Literal["image"] = "image"
+
+
+@dataclass(slots=True)
+class FilePart:
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    file_id: str = ""
+    kind: Literal["file"] = "file"
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(slots=True)
+class NoticePart:
+    text: str
+    level: ev.NoticeLevel = "info"
+    kind: Literal["notice"] = "notice"
+
+
+@dataclass(slots=True)
+class ErrorPart:
+    reason: str
+    retryable: bool = True
+    code: str = ""
+    kind: Literal["error"] = "error"
+
+
+Part = (
+    TextPart
+    | ReasoningPart
+    | RefusalPart
+    | ToolPart
+    | ImagePart
+    | FilePart
+    | NoticePart
+    | ErrorPart
+)
+
+_PART_TYPES: dict[str, type[Any]] = {
+    "text": TextPart,
+    "reasoning": ReasoningPart,
+    "refusal": RefusalPart,
+    "tool": ToolPart,
+    "image": ImagePart,
+    "file": FilePart,
+    "notice": NoticePart,
+    "error": ErrorPart,
+}
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file the user sent with a message, and where the backend put it."""
+
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    file_id: str = ""
+    route: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(slots=True)
+class Message:
+    role: Role
+    parts: list[Part] = field(default_factory=list)
+    status: MessageStatus = "complete"
+    attachments: list[Attachment] = field(default_factory=list)
+    id: str = field(default_factory=_new_id)
+    created_at: float = field(default_factory=time.time)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @classmethod
+    def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
+        return cls(role="user", parts=[TextPart(text)], attachments=list(attachments))
+
+    @property
+    def text(self) -> str:
+        """The visible answer text, every text part joined."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def error(self) -> ErrorPart | None:
+        for part in reversed(self.parts):
+            if isinstance(part, ErrorPart):
+                return part
+        return None
+
+    @property
+    def ended(self) -> bool:
+        return self.status != "streaming"
+
+    # -- serialisation: plain JSON-able dicts, bytes as base64 -----------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "status": self.status,
+            "created_at": self.created_at,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "parts": [_part_to_dict(p) for p in self.parts],
+            "attachments": [_attachment_to_dict(a) for a in self.attachments],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            id=str(data["id"]),
+            role=data["role"],
+            status=data.get("status", "complete"),
+            created_at=float(data.get("created_at", time.time())),
+            input_tokens=int(data.get("input_tokens", 0)),
+            output_tokens=int(data.get("output_tokens", 0)),
+            parts=[_part_from_dict(p) for p in data.get("parts", [])],
+            attachments=[_attachment_from_dict(a) for a in data.get("attachments", [])],
+        )
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, ev.Citation):
+        return {f: getattr(value, f) for f in ev.Citation.__dataclass_fields__}
+    return value
+
+
+def _part_to_dict(part: Part) -> dict[str, Any]:
+    return {name: _encode(getattr(part, name)) for name in part.__dataclass_fields__}
+
+
+def _part_from_dict(data: dict[str, Any]) -> Part:
+    kind = data.get("kind")
+    cls = _PART_TYPES.get(str(kind))
+    if cls is None:
+        raise ValueError(f"unknown message part kind {kind!r}")
+    values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+    if "data" in values and isinstance(values["data"], dict):
+        values["data"] = base64.b64decode(values["data"]["base64"])
+    if cls is TextPart:
+        values["citations"] = [ev.Citation(**c) for c in values.get("citations", [])]
+    part: Part = cls(**values)
+    return part
+
+
+def _attachment_to_dict(att: Attachment) -> dict[str, Any]:
+    return {name: _encode(getattr(att, name)) for name in att.__dataclass_fields__}
+
+
+def _attachment_from_dict(data: dict[str, Any]) -> Attachment:
+    values = dict(data)
+    if isinstance(values.get("data"), dict):
+        values["data"] = base64.b64decode(values["data"]["base64"])
+    return Attachment(**values)
+
+
+class MessageBuilder:
+    """Folds stream events into an assistant `Message`, in place.
+
+    `version` increases on every change so that a renderer can tell cheaply
+    whether anything needs repainting.
+    """
+
+    def __init__(self, message: Message | None = None) -> None:
+        self.message = message or Message(role="assistant", status="streaming")
+        self.remote: dict[str, str] = {}
+        self.version = 0
+        self._tools: dict[str, ToolPart] = {}
+
+    # The fold -----------------------------------------------------------------
+
+    def apply(self, event: ev.StreamEvent) -> None:
+        self.version += 1
+        match event:
+            case ev.TextDelta(text=text):
+                self._text_part().text += text
+            case ev.ReasoningDelta(text=text):
+                part = self._last(ReasoningPart)
+                if part is None:
+                    part = ReasoningPart()
+                    self.message.parts.append(part)
+                part.text += text
+            case ev.Refusal(text=text):
+                refusal = self._last(RefusalPart)
+                if refusal is None:
+                    refusal = RefusalPart()
+                    self.message.parts.append(refusal)
+                refusal.text += text
+            case ev.ToolCallStarted(call_id=cid, kind=kind, name=name, arguments=args):
+                tool = self._tools.get(cid)
+                if tool is None:
+                    tool = ToolPart(call_id=cid, tool=kind, name=name, arguments=args)
+                    self._tools[cid] = tool
+                    self.message.parts.append(tool)
+                else:
+                    tool.name = name or tool.name
+                    tool.arguments = args or tool.arguments
+            case ev.CodeDelta(call_id=cid, code=code):
+                self._tool(cid, "code_interpreter").code += code
+            case ev.CodeOutput(call_id=cid, logs=logs):
+                self._tool(cid, "code_interpreter").logs += logs
+            case ev.ToolCallDone(call_id=cid, status=status, output=out, error=err, arguments=a):
+                tool = self._tool(cid, "function")
+                tool.status = status
+                tool.output = out or tool.output
+                tool.error = err or tool.error
+                if a is not None:
+                    tool.arguments = a
+            case ev.ImageOutput(name=name, data=data, mime=mime, file_id=fid):
+                if not self._has_file(fid, data):
+                    self.message.parts.append(ImagePart(name, mime, data, fid))
+            case ev.FileOutput(name=name, data=data, mime=mime, file_id=fid):
+                if not self._has_file(fid, data):
+                    self.message.parts.append(FilePart(name, mime, data, fid))
+            case ev.Citation():
+                # A citation belongs to the text written just before it, even
+                # when a file or tool part has been appended since.
+                cited = next(
+                    (p for p in reversed(self.message.parts) if isinstance(p, TextPart)), None
+                )
+                if cited is None:
+                    cited = self._text_part()
+                cited.citations.append(event)
+            case ev.Notice(text=text, level=level):
+                self.message.parts.append(NoticePart(text, level))
+            case ev.RemoteUpdate(key=key, value=value):
+                self.remote[key] = value
+            case ev.Failed(reason=reason, retryable=retryable, code=code):
+                self.message.parts.append(ErrorPart(reason, retryable, code))
+                self.message.status = "failed"
+            case ev.Done(status=status, usage=usage, detail=detail):
+                if self.message.status == "streaming":
+                    self.message.status = status
+                if detail:
+                    self.message.parts.append(NoticePart(detail, "warning"))
+                if usage is not None:
+                    self.message.input_tokens += usage.input_tokens
+                    self.message.output_tokens += usage.output_tokens
+
+    def stop(self) -> None:
+        """The user stopped the answer: keep what came, mark it stopped."""
+        if self.message.status == "streaming":
+            self.message.status = "stopped"
+            self.version += 1
+
+    def fail(self, reason: str, *, retryable: bool = True, code: str = "") -> None:
+        if self.message.status in ("streaming", "complete"):
+            self.apply(ev.Failed(reason, retryable, code))
+
+    def finish(self) -> None:
+        """The event stream ended; an answer still `streaming` was cut off."""
+        if self.message.status == "streaming":
+            self.apply(
+                ev.Failed("The answer stopped before it was complete (the stream ended early).")
+            )
+
+    # Helpers ------------------------------------------------------------------
+
+    def _text_part(self) -> TextPart:
+        parts = self.message.parts
+        if parts and isinstance(parts[-1], TextPart):
+            return parts[-1]
+        part = TextPart()
+        parts.append(part)
+        return part
+
+    def _last(self, cls: type[_T]) -> _T | None:
+        parts = self.message.parts
+        if parts and isinstance(parts[-1], cls):
+            return parts[-1]
+        return None
+
+    def _tool(self, call_id: str, kind: ev.ToolKind) -> ToolPart:
+        tool = self._tools.get(call_id)
+        if tool is None:
+            tool = ToolPart(call_id=call_id, tool=kind)
+            self._tools[call_id] = tool
+            self.message.parts.append(tool)
+        return tool
+
+    def _has_file(self, file_id: str, data: bytes) -> bool:
+        for part in self.message.parts:
+            if isinstance(part, ImagePart | FilePart) and (
+                (file_id and part.file_id == file_id) or (not file_id and part.data == data)
+            ):
+                return True
+        return False
+
+
+def fold(events: Iterable[ev.StreamEvent], message: Message | None = None) -> Message:
+    """Fold a whole event sequence into a message (the stream ended normally)."""
+    builder = MessageBuilder(message)
+    for event in events:
+        builder.apply(event)
+    builder.finish()
+    return builder.message

@@ -1,0 +1,376 @@
+"""Assistant profiles and the connections they use, from `assistants.toml` and env.
+
+A *profile* is one assistant people can pick: its title, which backend
+protocol it speaks, which connection (endpoint + key) it uses, the model,
+instructions, tools and what uploads it takes. A *connection* is where the
+requests go: the in-process local model, OpenAI or any compatible base URL,
+or Azure OpenAI.
+
+`load_config(settings)` returns a `Config` that always exists: every problem
+(a TOML syntax error, an unknown backend, a duplicate id, a malformed
+`OPENAI_ASSISTANTS`) is recorded with the setting it concerns, and the valid
+profiles are kept. Only when nothing at all is configured does the bundled
+local model answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from assistants_ui.settings import Problem, Settings
+
+__all__ = [
+    "DEFAULT_UPLOAD_TYPES",
+    "KNOWN_BACKENDS",
+    "Config",
+    "Connection",
+    "Profile",
+    "ReasoningSettings",
+    "load_config",
+]
+
+KNOWN_BACKENDS = ("chat", "responses", "assistants")
+ToolName = Literal["code_interpreter", "file_search", "web_search"]
+
+# The original project's accepted upload types.
+DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")
+# What the Chat Completions backend can take: text it inlines into the prompt.
+CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Connection(_Strict):
+    """Where requests go. `api_key_env` names the variable that holds the key."""
+
+    id: str
+    type: Literal["local", "openai", "azure"]
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None
+    # Responses: how the conversation's state is kept between turns.
+    state: Literal["conversation", "previous_response_id", "stateless"] = "conversation"
+    max_retries: int = Field(default=2, ge=0, le=10)
+    timeout: float = Field(default=60.0, gt=0)
+    # Local model.
+    model_path: Path | None = None
+    context_tokens: int = Field(default=2048, ge=256)
+    threads: int | None = Field(default=None, ge=1)
+    max_tokens: int = Field(default=512, ge=1)
+
+    def resolved_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env) or None
+        return None
+
+    def describe(self) -> str:
+        if self.type == "local":
+            return f"local model {self.model_path or '(bundled SmolLM2-135M-Instruct)'}"
+        return f"{self.type} {self.base_url or 'https://api.openai.com/v1'}"
+
+
+class ReasoningSettings(_Strict):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+
+
+class CodeInterpreterSettings(_Strict):
+    memory_limit: Literal["1g", "4g", "16g", "64g"] | None = None
+
+
+class Profile(_Strict):
+    """One assistant as people see it in the picker."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    title: str
+    backend: str
+    connection: str = "local"
+    model: str | None = None
+    instructions: str | None = None
+    welcome: str | None = None
+    icon: str = "🤖"
+    upload_types: tuple[str, ...] = ()
+    upload_label: str = "Upload a file"
+    max_upload_mb: float = Field(default=20, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    tools: tuple[ToolName, ...] = ()
+    functions: tuple[str, ...] = ()
+    max_tool_rounds: int = Field(default=8, ge=1, le=64)
+    vector_store_ids: tuple[str, ...] = ()
+    code_interpreter: CodeInterpreterSettings = CodeInterpreterSettings()
+    reasoning: ReasoningSettings = ReasoningSettings()
+    assistant_id: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Profile:
+        if self.backend not in KNOWN_BACKENDS:
+            raise ValueError(
+                f"unknown backend {self.backend!r} (expected one of {', '.join(KNOWN_BACKENDS)})"
+            )
+        if self.backend == "assistants" and not self.assistant_id:
+            raise ValueError("backend 'assistants' needs assistant_id")
+        if self.backend in ("responses",) and not self.model:
+            raise ValueError("missing model (the model or Azure deployment name to use)")
+        return self
+
+    @property
+    def uploads_enabled(self) -> bool:
+        return bool(self.upload_types)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+@dataclass(slots=True)
+class Config:
+    """Everything the app was configured with, and everything wrong with it."""
+
+    settings: Settings
+    profiles: list[Profile] = field(default_factory=list)
+    connections: dict[str, Connection] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    source: str = "default"
+
+    def profile(self, profile_id: str) -> Profile | None:
+        return next((p for p in self.profiles if p.id == profile_id), None)
+
+    def connection_for(self, profile: Profile) -> Connection:
+        return self.connections[profile.connection]
+
+
+# -- building ---------------------------------------------------------------------
+
+
+def _builtin_connections(settings: Settings) -> dict[str, Connection]:
+    """Connections that exist without being declared, from the environment."""
+    conns = {
+        "local": Connection(
+            id="local",
+            type="local",
+            model_path=settings.local_model_path,
+            context_tokens=settings.local_context_tokens,
+            threads=settings.local_threads,
+            max_tokens=settings.local_max_tokens,
+        ),
+        "openai": Connection(
+            id="openai",
+            type="openai",
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            max_retries=settings.openai_max_retries,
+            timeout=settings.openai_timeout,
+        ),
+    }
+    if settings.azure_openai_endpoint:
+        conns["azure"] = Connection(
+            id="azure",
+            type="azure",
+            base_url=settings.azure_openai_endpoint,
+            api_key=settings.azure_openai_key,
+            max_retries=settings.openai_max_retries,
+            timeout=settings.openai_timeout,
+        )
+    return conns
+
+
+def _validation_problem(where: str, exc: ValidationError) -> Problem:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return Problem(where, "; ".join(parts))
+
+
+def _env_connection_name(settings: Settings) -> str:
+    return "azure" if settings.azure_openai_endpoint else "openai"
+
+
+def _env_profiles(settings: Settings, problems: list[Problem]) -> list[dict[str, Any]]:
+    """Profiles implied by the original project's environment variables."""
+    upload_types = DEFAULT_UPLOAD_TYPES if settings.enabled_file_upload_message else ()
+    common: dict[str, Any] = {
+        "upload_label": settings.enabled_file_upload_message or "Upload a file",
+        "upload_types": upload_types,
+        "max_upload_mb": settings.max_upload_mb,
+    }
+    if settings.run_instructions:
+        common["instructions"] = settings.run_instructions
+    conn = _env_connection_name(settings)
+
+    if settings.openai_assistants:
+        try:
+            entries = json.loads(settings.openai_assistants)
+            if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
+            ):
+                raise ValueError('expected a JSON list like [{"id": "asst_...", "title": "..."}]')
+        except (json.JSONDecodeError, ValueError) as exc:
+            problems.append(Problem("OPENAI_ASSISTANTS", f"not valid: {exc}"))
+            entries = []
+        return [
+            {
+                **common,
+                "id": e["id"],
+                "title": str(e.get("title") or ""),
+                "backend": "assistants",
+                "connection": conn,
+                "assistant_id": e["id"],
+            }
+            for e in entries
+        ]
+    if settings.assistant_id:
+        return [
+            {
+                **common,
+                "id": settings.assistant_id,
+                "title": settings.assistant_title or "",
+                "backend": "assistants",
+                "connection": conn,
+                "assistant_id": settings.assistant_id,
+            }
+        ]
+    if settings.openai_base_url or settings.openai_api_key or settings.azure_openai_endpoint:
+        backend = settings.openai_api or ("chat" if settings.openai_base_url else "responses")
+        if backend == "chat":
+            common["upload_types"] = CHAT_UPLOAD_TYPES if upload_types else ()
+        return [
+            {
+                **common,
+                "id": "default",
+                "title": settings.assistant_title or "Assistant",
+                "backend": backend,
+                "connection": conn,
+                "model": settings.openai_model,
+                "tools": ["code_interpreter", "file_search"] if backend == "responses" else [],
+            }
+        ]
+    return []
+
+
+def _local_profile(settings: Settings) -> dict[str, Any]:
+    return {
+        "id": "local",
+        "title": settings.assistant_title or "Local assistant",
+        "backend": "chat",
+        "connection": "local",
+        "icon": "🦙",
+        "instructions": settings.run_instructions
+        or "You are a helpful assistant. Answer briefly and clearly.",
+        "welcome": "This assistant runs on a small model inside this app: no key, no network.",
+        "upload_types": CHAT_UPLOAD_TYPES if settings.enabled_file_upload_message else (),
+        "upload_label": settings.enabled_file_upload_message or "Upload a file",
+        "max_upload_mb": min(settings.max_upload_mb, 1.0),
+    }
+
+
+def _read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(path), f"is not valid TOML ({exc})"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), f"cannot be read ({exc})"))
+    return {}
+
+
+def _add_profiles(
+    config: Config, raw: Iterable[dict[str, Any]], where: str, *, defaults: dict[str, Any]
+) -> None:
+    seen = {p.id for p in config.profiles}
+    for index, entry in enumerate(raw):
+        label = f"{where}[{index}]" + (f" ({entry.get('id')!r})" if entry.get("id") else "")
+        if not isinstance(entry, dict):
+            config.problems.append(Problem(label, "must be a table"))
+            continue
+        values = {**defaults, **entry}
+        if not values.get("title"):
+            values["title"] = values.get("id") or "Assistant"
+        try:
+            profile = Profile.model_validate(values)
+        except ValidationError as exc:
+            config.problems.append(_validation_problem(label, exc))
+            continue
+        if profile.id in seen:
+            config.problems.append(Problem(label, f"duplicate assistant id {profile.id!r}"))
+            continue
+        if profile.connection not in config.connections:
+            config.problems.append(Problem(label, f"unknown connection {profile.connection!r}"))
+            continue
+        seen.add(profile.id)
+        config.profiles.append(profile)
+
+
+def load_config(settings: Settings, problems: Iterable[Problem] = ()) -> Config:
+    """Profiles from `assistants.toml` if it exists, else from the environment."""
+    config = Config(settings=settings, problems=list(problems))
+    config.connections = _builtin_connections(settings)
+
+    path = settings.assistants_file
+    data = _read_toml(path, config.problems)
+    if data is not None:
+        config.source = str(path)
+        raw_conns = data.get("connections", {})
+        if not isinstance(raw_conns, dict):
+            config.problems.append(Problem(f"{path}: connections", "must be a table"))
+            raw_conns = {}
+        for name, raw in raw_conns.items():
+            try:
+                if not isinstance(raw, dict):
+                    raise TypeError
+                base = config.connections.get(name)
+                inherited = base.model_dump(exclude_unset=True) if base else {}
+                config.connections[name] = Connection.model_validate(
+                    {**inherited, **raw, "id": name}
+                )
+            except TypeError:
+                config.problems.append(Problem(f"{path}: connections.{name}", "must be a table"))
+            except ValidationError as exc:
+                config.problems.append(_validation_problem(f"{path}: connections.{name}", exc))
+        unknown = set(data) - {"connections", "assistants"}
+        if unknown:
+            config.problems.append(
+                Problem(str(path), f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+            )
+        raw_profiles = data.get("assistants", [])
+        if not isinstance(raw_profiles, list):
+            config.problems.append(Problem(f"{path}: assistants", "must be [[assistants]] tables"))
+            raw_profiles = []
+        defaults = {"upload_types": DEFAULT_UPLOAD_TYPES, "max_upload_mb": settings.max_upload_mb}
+        _add_profiles(config, raw_profiles, f"{path}: assistants", defaults=defaults)
+        if not raw_profiles and not any(p.setting.startswith(str(path)) for p in config.problems):
+            config.problems.append(Problem(str(path), "declares no [[assistants]]"))
+        return config
+
+    configured = (
+        settings.openai_assistants
+        or settings.assistant_id
+        or settings.openai_base_url
+        or settings.openai_api_key
+        or settings.azure_openai_endpoint
+    )
+    if configured:
+        config.source = "environment"
+        _add_profiles(config, _env_profiles(settings, config.problems), "environment", defaults={})
+    else:
+        config.source = "default"
+        _add_profiles(config, [_local_profile(settings)], "default", defaults={})
+    return config

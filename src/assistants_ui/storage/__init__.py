@@ -1,0 +1,1 @@
+"""Persistence of users, conversations, messages and files."""

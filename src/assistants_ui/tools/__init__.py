@@ -1,0 +1,1 @@
+"""Function tools the operator exposes to assistants."""

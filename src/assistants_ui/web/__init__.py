@@ -1,0 +1,1 @@
+"""The Streamlit page: the only layer that imports Streamlit."""

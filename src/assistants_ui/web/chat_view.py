@@ -1,0 +1,146 @@
+"""The conversation: history, the chat input, and the answer streaming live.
+
+While an answer streams the chat input is in "stop" mode: it cannot send a
+second message and its button stops the answer. Whatever happens (the answer
+ends, fails, or is stopped) the partial answer is kept in the conversation,
+and a failure shows one clear message with a Retry button.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from assistants_ui.core.session import ChatSession, ReplyStream
+from assistants_ui.core.transcript import Attachment, ErrorPart, Message
+from assistants_ui.web import state
+from assistants_ui.web.render import MessageView, render_user_message
+
+__all__ = ["FRAME_SECONDS", "render_chat"]
+
+# One repaint per frame at most: ~12 visible updates per second, whatever the
+# token rate, and the final text painted exactly once the stream ends.
+FRAME_SECONDS = 0.08
+
+_AVATARS = {"user": "user", "assistant": "assistant"}
+
+
+def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
+    if not busy and chat.can_retry and chat.messages and chat.messages[-1] is message:
+        st.button(
+            "Retry",
+            icon=":material/refresh:",
+            key=f"retry-{message.id}",
+            on_click=state.request_action,
+            args=("retry", message.id),
+        )
+
+
+def _render_history(chat: ChatSession, *, busy: bool) -> None:
+    for message in chat.messages:
+        avatar = chat.profile.icon if message.role == "assistant" else None
+        with st.chat_message(message.role, avatar=avatar):
+            if message.role == "user":
+                render_user_message(message)
+                if not busy and chat.messages[-1] is message and chat.can_retry:
+                    st.caption("No answer yet.")
+                    _retry_button(chat, message)
+            else:
+                MessageView(st.container(), key=message.id).update(message, final=True)
+                _retry_button(chat, message, busy=busy)
+
+
+def _stream_answer(chat: ChatSession) -> None:
+    """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
+    with st.chat_message("assistant", avatar=chat.profile.icon):
+        view = MessageView(st.container(), key="live")
+        waiting = st.empty()
+        waiting.caption("Thinking…")
+        stream: ReplyStream = chat.reply()
+        try:
+            while not stream.poll(FRAME_SECONDS):
+                if stream.builder.version:
+                    waiting.empty()
+                view.update(stream.message, version=stream.builder.version)
+                # Reading session state is one of Streamlit's stop points: a click on
+                # Stop is honoured here even while the server is silent.
+                st.session_state.get("_tick")
+            waiting.empty()
+            view.key = stream.message.id
+            view.update(stream.message, final=True)
+            _retry_button(chat, stream.message)
+        finally:
+            stream.close()
+
+
+def _attachments(value: Any) -> list[Attachment]:
+    files = getattr(value, "files", None) or []
+    return [
+        Attachment(name=f.name, mime=f.type or "application/octet-stream", data=f.getvalue())
+        for f in files
+    ]
+
+
+def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment]) -> bool:
+    """Refused files: keep the message, send nothing, say why and offer Retry."""
+    checks = chat.check_uploads([(a.name, a.mime, a.size) for a in attachments])
+    refused = [c for c in checks if not c.ok]
+    if not refused:
+        return False
+    kept = [a for a, c in zip(attachments, checks, strict=True) if c.ok]
+    chat.submit(text, kept)
+    reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
+    answer = Message(
+        role="assistant",
+        status="failed",
+        parts=[
+            ErrorPart(
+                f"Not sent. {reasons}. Your message is kept: press Retry to send it "
+                + ("with the other files." if kept else "without the file."),
+                retryable=True,
+                code="upload_refused",
+            )
+        ],
+    )
+    chat.messages.append(answer)
+    chat.recorder.save_message(chat, answer)
+    return True
+
+
+def render_chat(chat: ChatSession) -> None:
+    profile = chat.profile
+    uploads = profile.uploads_enabled
+    placeholder = f"Message {profile.title}"
+    kwargs: dict[str, Any] = {}
+    if uploads:
+        placeholder += f" · {profile.upload_label}"
+        kwargs = {
+            "accept_file": "multiple",
+            "file_type": list(profile.upload_types),
+            "max_upload_size": max(1, int(profile.max_upload_mb + 0.999)),
+        }
+    # Pinned to the bottom of the page wherever it is called.
+    value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
+    action = state.pop_action()
+    retry = action is not None and action[0] == "retry" and chat.can_retry
+    busy = value is not None or retry
+
+    if profile.welcome and not chat.messages:
+        with st.chat_message("assistant", avatar=profile.icon):
+            st.markdown(profile.welcome)
+    _render_history(chat, busy=busy)
+
+    if value is not None:
+        text = value if isinstance(value, str) else value.text
+        attachments = _attachments(value)
+        if not text.strip() and not attachments:
+            return
+        if attachments and _refuse_uploads(chat, text, attachments):
+            st.rerun()
+        message = chat.submit(text, attachments)
+        with st.chat_message("user"):
+            render_user_message(message)
+        _stream_answer(chat)
+    elif retry:
+        _stream_answer(chat)

@@ -1,0 +1,236 @@
+"""Paints a `Message` into Streamlit, live while it streams or at once from history.
+
+`MessageView.update(message)` is the only way a message reaches the page: the
+live loop calls it once per frame as the message grows, history calls it once
+with `final=True`. Each part gets its own slot, created in part order; a slot
+repaints only when its part changed. Text is split into finished Markdown
+blocks (painted once) and the growing last block (repainted), so the bytes
+sent stay proportional to the answer rather than to its square.
+
+Model and user text only ever reach `st.markdown` without `unsafe_allow_html`,
+`st.code` or `st.text`; files leave through `st.download_button`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from assistants_ui.core.citations import annotate, escape_markdown, footnotes_markdown
+from assistants_ui.core.markdown import BlockSplitter
+from assistants_ui.core.transcript import (
+    ErrorPart,
+    FilePart,
+    ImagePart,
+    Message,
+    NoticePart,
+    Part,
+    ReasoningPart,
+    RefusalPart,
+    TextPart,
+    ToolPart,
+)
+
+__all__ = ["MessageView", "render_user_message"]
+
+DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
+
+_TOOL_LABELS = {
+    "code_interpreter": "Code interpreter",
+    "file_search": "File search",
+    "web_search": "Web search",
+    "function": "Function",
+}
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+class _TextSlot:
+    """Finished blocks in their own elements; only the growing block repaints."""
+
+    def __init__(self, container: DeltaGenerator) -> None:
+        self.container = container
+        self.blocks = container.container()
+        self.current = self.blocks.empty()
+        self.splitter = BlockSplitter()
+        self.painted = ""
+        self.citations = 0
+        self.footer = container.empty()
+
+    def update(self, part: TextPart, final: bool) -> None:
+        if part.citations and len(part.citations) != self.citations:
+            # Citation markers land inside finished blocks: repaint the text once.
+            self.citations = len(part.citations)
+            text, notes = annotate(part.text, part.citations)
+            self.blocks.empty()
+            self.blocks = self.container.container()
+            self.current = self.blocks.empty()
+            self.splitter = BlockSplitter()
+            self.painted = ""
+            self._paint(text, final)
+            if notes:
+                self.footer.caption("Sources\n\n" + footnotes_markdown(notes))
+            return
+        text = annotate(part.text, part.citations)[0] if part.citations else part.text
+        self._paint(text, final)
+
+    def _paint(self, text: str, final: bool) -> None:
+        if text == self.painted and not final:
+            return
+        finished, tail = self.splitter.advance(text, final=final)
+        if finished:
+            self.current.markdown(finished)
+            if tail or not final:
+                self.current = self.blocks.empty()
+        if tail:
+            self.current.markdown(tail)
+        self.painted = text
+
+
+class _ToolSlot:
+    def __init__(self, container: DeltaGenerator) -> None:
+        self.box = container.empty()
+        self.seen: tuple[Any, ...] = ()
+
+    def update(self, part: ToolPart, final: bool) -> None:
+        key = (part.status, len(part.code), len(part.logs), part.output, part.error, part.arguments)
+        if key == self.seen:
+            return
+        self.seen = key
+        label = _TOOL_LABELS.get(part.tool, part.tool)
+        if part.tool == "function":
+            label = f"{label} `{part.name or '?'}`"
+        state = {
+            "running": "running",
+            "completed": "complete",
+            "failed": "error",
+            "incomplete": "error",
+        }[part.status]
+        running = part.status == "running"
+        box = self.box.container()
+        with box.status(label, state=state, expanded=running or part.tool == "code_interpreter"):
+            if part.tool == "code_interpreter":
+                if part.code:
+                    st.code(part.code, language="python")
+                if part.logs:
+                    st.code(part.logs, language="text")
+            elif part.tool == "function":
+                st.code(part.arguments or "{}", language="json")
+                if part.output:
+                    st.code(part.output, language="text")
+            elif part.arguments:
+                st.caption(escape_markdown(part.arguments))
+            if part.error:
+                st.error(part.error)
+
+
+class _SimpleSlot:
+    """Parts that appear complete (images, files, notices): painted once."""
+
+    def __init__(self, container: DeltaGenerator, key: str) -> None:
+        self.box = container.empty()
+        self.key = key
+        self.seen: object = None
+
+    def update(self, part: Part, final: bool) -> None:
+        growing = isinstance(part, ReasoningPart | RefusalPart)
+        fingerprint: object = len(part.text) if growing else id(part)  # type: ignore[union-attr]
+        if fingerprint == self.seen:
+            return
+        self.seen = fingerprint
+        if isinstance(part, ReasoningPart):
+            with self.box.container().expander("Reasoning", expanded=False):
+                st.markdown(part.text)
+        elif isinstance(part, RefusalPart):
+            self.box.warning(f"The assistant declined to answer: {part.text}", icon="🚫")
+        elif isinstance(part, ImagePart):
+            box = self.box.container()
+            box.image(part.data, caption=part.name)
+            box.download_button(
+                f"Download {part.name}",
+                data=part.data,
+                file_name=part.name,
+                mime=part.mime,
+                key=f"{self.key}-dl",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+        elif isinstance(part, FilePart):
+            self.box.download_button(
+                f"Download {part.name} ({_human_size(part.size)})",
+                data=part.data,
+                file_name=part.name,
+                mime=part.mime,
+                key=f"{self.key}-dl",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+        elif isinstance(part, NoticePart):
+            if part.level == "warning":
+                self.box.warning(part.text, icon="⚠️")
+            else:
+                self.box.info(part.text, icon="ℹ️")
+        elif isinstance(part, ErrorPart):
+            self.box.error(part.reason, icon="🚨")
+
+
+_STATUS_NOTES = {
+    "stopped": "⏹ Stopped: the answer above is what arrived before you stopped it.",
+    "incomplete": "The answer is incomplete.",
+}
+
+
+class MessageView:
+    """One message on the page; `update` paints what changed since the last call."""
+
+    def __init__(self, container: DeltaGenerator, *, key: str) -> None:
+        self.container = container
+        self.key = key
+        self.slots: list[Any] = []
+        self.kinds: list[str] = []
+        self.version = -1
+        self.status_box: DeltaGenerator | None = None
+
+    def update(self, message: Message, *, version: int | None = None, final: bool = False) -> None:
+        if version is not None and version == self.version and not final:
+            return
+        if version is not None:
+            self.version = version
+        for index, part in enumerate(message.parts):
+            if index == len(self.slots):
+                self.slots.append(self._slot_for(part, index))
+                self.kinds.append(part.kind)
+            self.slots[index].update(part, final)
+        if final:
+            self._status(message)
+
+    def _slot_for(self, part: Part, index: int) -> Any:
+        if isinstance(part, TextPart):
+            return _TextSlot(self.container.container())
+        if isinstance(part, ToolPart):
+            return _ToolSlot(self.container)
+        return _SimpleSlot(self.container, f"{self.key}-{index}")
+
+    def _status(self, message: Message) -> None:
+        note = _STATUS_NOTES.get(message.status)
+        if note and message.status == "stopped":
+            if self.status_box is None:
+                self.status_box = self.container.empty()
+            self.status_box.caption(note)
+
+
+def render_user_message(message: Message) -> None:
+    """The user's text (as Markdown, inert) and the files they attached."""
+    if message.text:
+        st.markdown(message.text)
+    for att in message.attachments:
+        where = f" → {att.route.replace('_', ' ')}" if att.route else ""
+        st.caption(f"📎 {escape_markdown(att.name)} ({_human_size(att.size)}){where}")

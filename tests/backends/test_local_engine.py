@@ -1,0 +1,170 @@
+"""The in-process model: real generation with the bundled GGUF (short outputs)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from assistants_ui.backends.chat import ChatBackend
+from assistants_ui.backends.local_engine import (
+    LocalEngine,
+    LocalModelError,
+    bundled_model_path,
+    check_model_file,
+)
+from assistants_ui.core.session import ChatSession
+from assistants_ui.profiles import Connection, Profile
+
+pytestmark = pytest.mark.local_model
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalEngine:
+    return LocalEngine.get(None, context_tokens=1024, threads=None)
+
+
+def local_session(**conn: object) -> ChatSession:
+    connection = Connection(id="local", type="local", **conn)  # type: ignore[arg-type]
+    profile = Profile(
+        id="local",
+        title="Local",
+        backend="chat",
+        connection="local",
+        instructions="You are helpful.",
+        max_output_tokens=12,
+    )
+    return ChatSession(profile, ChatBackend(profile, connection))
+
+
+def test_bundled_model_is_found_without_importing_llm() -> None:
+    import sys
+
+    path = bundled_model_path()
+    assert path is not None and path.suffix == ".gguf" and path.stat().st_size > 50_000_000
+    assert "llm" not in sys.modules
+    assert check_model_file(None) == path
+
+
+def test_the_engine_is_shared_per_process(engine: LocalEngine) -> None:
+    assert LocalEngine.get(None, context_tokens=1024, threads=None) is engine
+
+
+def test_real_tokens_stream_through_the_session() -> None:
+    chat = local_session(context_tokens=1024, max_tokens=12)
+    chat.submit("Say hello.")
+    deltas: list[int] = []
+    stream = chat.reply()
+    while not stream.poll(0.02):
+        deltas.append(len(stream.message.text))
+    answer = stream.message
+    assert answer.text.strip(), "the model said nothing"
+    assert answer.status in ("complete", "incomplete")
+    assert answer.output_tokens > 0 and answer.input_tokens > 0
+    assert len({d for d in deltas if d}) > 1, "the answer did not stream"
+
+
+def test_chat_template_comes_from_the_gguf(engine: LocalEngine) -> None:
+    template = engine.llama.metadata["tokenizer.chat_template"]
+    assert engine.formatter.template == template
+    tokens, stop, _, _ = engine.fit([{"role": "user", "content": "hi"}], 16)
+    prompt = engine.llama.detokenize(tokens, special=True).decode()
+    assert "<|im_start|>user\nhi<|im_end|>" in prompt  # SmolLM2's ChatML template
+    assert stop == ["<|im_end|>"]
+
+
+def test_long_conversation_drops_oldest_turns(engine: LocalEngine) -> None:
+    turns = [{"role": "system", "content": "Be brief."}]
+    for i in range(60):
+        turns.append({"role": "user", "content": f"question {i} " + "word " * 40})
+        turns.append({"role": "assistant", "content": f"answer {i} " + "word " * 40})
+    turns.append({"role": "user", "content": "the last question"})
+    tokens, _, dropped, truncated = engine.fit(turns, 128)
+    assert len(tokens) + 128 <= engine.context_tokens
+    assert dropped > 0 and not truncated
+    prompt = engine.llama.detokenize(tokens, special=True).decode()
+    assert "Be brief." in prompt and "the last question" in prompt
+    assert "question 0 " not in prompt
+
+
+def test_one_huge_message_is_cut_from_the_front(engine: LocalEngine) -> None:
+    text = "filler " * 3000 + "FINAL QUESTION?"
+    tokens, _, _, truncated = engine.fit([{"role": "user", "content": text}], 64)
+    assert truncated
+    assert len(tokens) + 64 <= engine.context_tokens
+    assert "FINAL QUESTION?" in engine.llama.detokenize(tokens, special=True).decode()
+
+
+def test_long_conversation_still_answers() -> None:
+    chat = local_session(context_tokens=512, max_tokens=8)
+    for i in range(12):
+        chat.submit(f"Tell me fact number {i} about the sea, " + "please " * 20)
+        answer = chat.reply().run_to_end()
+        assert answer.status in ("complete", "incomplete"), answer.error
+    kinds = [p.kind for p in chat.messages[-1].parts]
+    assert "notice" in kinds  # told that older turns were left out
+
+
+def test_concurrent_users_wait_their_turn(engine: LocalEngine) -> None:
+    results: dict[str, list[str]] = {}
+    inside = []
+    lock_seen = threading.Lock()
+
+    def run(name: str) -> None:
+        chunks = []
+        for c in engine.stream(
+            [{"role": "user", "content": f"Count to five, {name}."}], max_tokens=10
+        ):
+            if c.text:
+                with lock_seen:
+                    inside.append(name)
+                chunks.append(c.text)
+        results[name] = chunks
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert set(results) == {"a", "b", "c"}
+    # Serialised: each user's tokens form one contiguous run.
+    runs = [k for i, k in enumerate(inside) if i == 0 or inside[i - 1] != k]
+    assert sorted(runs) == ["a", "b", "c"]
+
+
+def test_cancel_releases_the_model_quickly(engine: LocalEngine) -> None:
+    cancelled = threading.Event()
+    got = 0
+    start = time.monotonic()
+    for c in engine.stream(
+        [{"role": "user", "content": "Write a long essay."}], max_tokens=400, cancelled=cancelled
+    ):
+        got += bool(c.text)
+        if got == 3:
+            cancelled.set()
+    assert got <= 5
+    assert engine.generate_lock.acquire(timeout=1)
+    engine.generate_lock.release()
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: d / "missing.gguf", "does not exist"),
+        (lambda d: (d / "x.gguf").write_text("not a model") and d / "x.gguf", "not a GGUF"),
+        (lambda d: d, "is not a file"),
+    ],
+)
+def test_bad_model_path_is_explained(tmp_path: Path, make: object, words: str) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(LocalModelError, match=words) as info:
+        check_model_file(path)
+    assert "LOCAL_MODEL_PATH" in str(info.value)
+    chat = local_session(model_path=path)
+    chat.submit("hi")
+    answer = chat.reply().run_to_end()
+    assert answer.error is not None and words in answer.error.reason
+    assert not answer.error.retryable

@@ -1,0 +1,68 @@
+"""Shared fixtures: a clean environment, a scripted fake OpenAI server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+sys.path.insert(0, str(TESTS))  # `fakes` is importable as a package
+
+from fakes.server import FakeOpenAI  # noqa: E402
+
+# Variables the app reads; tests start from none of them.
+APP_ENV = (
+    "OPENAI_API_KEY",
+    "ASSISTANT_ID",
+    "OPENAI_ASSISTANTS",
+    "ASSISTANT_TITLE",
+    "ENABLED_FILE_UPLOAD_MESSAGE",
+    "AUTHENTICATION_REQUIRED",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_KEY",
+    "RUN_INSTRUCTIONS",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "OPENAI_API",
+    "OPENAI_MAX_RETRIES",
+    "OPENAI_TIMEOUT",
+    "LOCAL_MODEL_PATH",
+    "LOCAL_MAX_TOKENS",
+    "LOCAL_CONTEXT_TOKENS",
+    "LOCAL_THREADS",
+    "ASSISTANTS_FILE",
+    "MAX_UPLOAD_MB",
+    "DATA_DIR",
+    "LOG_LEVEL",
+    "DATABASE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test runs in an empty directory with none of the app's variables set."""
+    for name in APP_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI server; fails the test if it sent anything off-schema."""
+    server = FakeOpenAI().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.violations, "\n".join(server.violations)
+
+
+def pytest_report_header() -> list[str]:
+    return [f"python: {sys.executable}", f"cwd at start: {os.getcwd()}"]

@@ -1,0 +1,103 @@
+"""Chat Completions and Models endpoints of the fake server, and reply builders."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import TYPE_CHECKING, Any
+
+from fakes.server import SSE, Json, Recorded, Reply, Stream
+
+if TYPE_CHECKING:
+    from fakes.server import FakeOpenAI
+
+__all__ = ["DEFAULT_MODEL", "chat_chunks", "chat_text", "install", "models_list"]
+
+DEFAULT_MODEL = "fake-model"
+CHUNK_SCHEMA = "CreateChatCompletionStreamResponse"
+_ids = itertools.count(1)
+
+
+def chat_chunks(
+    pieces: list[str],
+    *,
+    finish: str | None = "stop",
+    usage: tuple[int, int] | None = (10, 20),
+    model: str = DEFAULT_MODEL,
+    refusal: str | None = None,
+) -> list[SSE]:
+    """SSE chunks of a streamed chat completion (role, content pieces, finish, usage)."""
+    cid = f"chatcmpl-{next(_ids)}"
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> SSE:
+        data = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [
+                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            ],
+        }
+        return SSE(data, CHUNK_SCHEMA)
+
+    out = [chunk({"role": "assistant", "content": ""}, None)]
+    out += [chunk({"content": p}, None) for p in pieces]
+    if refusal is not None:
+        out.append(chunk({"refusal": refusal}, None))
+    if finish is not None:
+        out.append(chunk({}, finish))
+    if usage is not None:
+        out.append(
+            SSE(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": usage[0],
+                        "completion_tokens": usage[1],
+                        "total_tokens": usage[0] + usage[1],
+                    },
+                },
+                CHUNK_SCHEMA,
+            )
+        )
+    return out
+
+
+def chat_text(pieces: list[str], *, delay: float = 0.0, **kwargs: Any) -> Stream:
+    """A complete streamed answer made of `pieces`."""
+    return Stream(chat_chunks(pieces, **kwargs), delay=delay)
+
+
+def models_list(ids: list[str]) -> Json:
+    return Json(
+        {
+            "object": "list",
+            "data": [
+                {"id": i, "object": "model", "created": 1700000000, "owned_by": "fake"} for i in ids
+            ],
+        },
+        "ListModelsResponse",
+    )
+
+
+def _default_chat(rec: Recorded) -> Reply:
+    question = ""
+    if isinstance(rec.body, dict):
+        messages = rec.body.get("messages") or []
+        if messages:
+            question = str(messages[-1].get("content", ""))
+    words = f"Fake answer to: {question[:60]}".split(" ")
+    return chat_text([w + " " for w in words])
+
+
+def install(fake: FakeOpenAI) -> None:
+    fake.add_route("POST", "/v1/chat/completions", "chat.completions")
+    fake.set_default("chat.completions", _default_chat)
+    fake.add_route("GET", "/v1/models", "models.list")
+    fake.set_default("models.list", lambda rec: models_list([DEFAULT_MODEL]))

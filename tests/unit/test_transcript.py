@@ -1,0 +1,162 @@
+"""The fold from stream events to a message, and the message's JSON round trip."""
+
+from __future__ import annotations
+
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import (
+    Attachment,
+    ErrorPart,
+    FilePart,
+    ImagePart,
+    Message,
+    MessageBuilder,
+    NoticePart,
+    ReasoningPart,
+    RefusalPart,
+    TextPart,
+    ToolPart,
+    fold,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+def test_text_deltas_join_into_one_part() -> None:
+    msg = fold([ev.TextDelta("Hel"), ev.TextDelta("lo"), ev.Done()])
+    assert msg.status == "complete"
+    assert msg.parts == [TextPart("Hello")]
+    assert msg.text == "Hello"
+
+
+def test_parts_keep_their_order() -> None:
+    msg = fold(
+        [
+            ev.ReasoningDelta("think"),
+            ev.TextDelta("Let me compute. "),
+            ev.ToolCallStarted("c1", "code_interpreter"),
+            ev.CodeDelta("c1", "print("),
+            ev.CodeDelta("c1", "1)"),
+            ev.CodeOutput("c1", "1\n"),
+            ev.ImageOutput("chart.png", PNG, "image/png", "f1"),
+            ev.ToolCallDone("c1"),
+            ev.TextDelta("Done."),
+            ev.FileOutput("out.xlsx", b"PK\x03\x04data", "application/vnd.ms-excel", "f2"),
+            ev.Done(usage=ev.Usage(3, 4)),
+        ]
+    )
+    kinds = [p.kind for p in msg.parts]
+    assert kinds == ["reasoning", "text", "tool", "image", "text", "file"]
+    tool = msg.parts[2]
+    assert isinstance(tool, ToolPart)
+    assert (tool.code, tool.logs, tool.status) == ("print(1)", "1\n", "completed")
+    assert (msg.input_tokens, msg.output_tokens) == (3, 4)
+    assert msg.text == "Let me compute. Done."
+
+
+def test_same_file_announced_twice_is_kept_once() -> None:
+    msg = fold(
+        [
+            ev.FileOutput("a.csv", b"1,2", file_id="f1"),
+            ev.FileOutput("a.csv", b"1,2", file_id="f1"),
+            ev.ImageOutput("x.png", PNG),
+            ev.ImageOutput("x.png", PNG),
+            ev.Done(),
+        ]
+    )
+    assert [p.kind for p in msg.parts] == ["file", "image"]
+
+
+def test_two_files_keep_their_own_bytes() -> None:
+    msg = fold(
+        [
+            ev.FileOutput("a.bin", b"A", file_id="fa"),
+            ev.FileOutput("b.bin", b"B", file_id="fb"),
+            ev.Done(),
+        ]
+    )
+    files = [p for p in msg.parts if isinstance(p, FilePart)]
+    assert [(f.name, f.data) for f in files] == [("a.bin", b"A"), ("b.bin", b"B")]
+
+
+def test_failure_keeps_what_streamed() -> None:
+    msg = fold([ev.TextDelta("partial "), ev.Failed("server down", retryable=True, code="500")])
+    assert msg.status == "failed"
+    assert msg.text == "partial "
+    assert msg.error == ErrorPart("server down", True, "500")
+
+
+def test_stream_ending_without_done_is_a_failure() -> None:
+    msg = fold([ev.TextDelta("cut")])
+    assert msg.status == "failed"
+    assert msg.error is not None
+    assert "ended early" in msg.error.reason
+
+
+def test_stop_marks_stopped_and_keeps_text() -> None:
+    b = MessageBuilder()
+    b.apply(ev.TextDelta("some"))
+    b.stop()
+    b.finish()
+    assert b.message.status == "stopped"
+    assert b.message.text == "some"
+
+
+def test_incomplete_with_detail_adds_a_warning() -> None:
+    msg = fold([ev.TextDelta("x"), ev.Done("incomplete", detail="length limit")])
+    assert msg.status == "incomplete"
+    assert msg.parts[-1] == NoticePart("length limit", "warning")
+
+
+def test_citations_attach_to_the_text_before_them() -> None:
+    msg = fold(
+        [
+            ev.TextDelta("Fact."),
+            ev.FileOutput("f.txt", b"x", file_id="f"),
+            ev.Citation("file", "doc.pdf", file_id="file-1", start=5),
+            ev.Done(),
+        ]
+    )
+    text = msg.parts[0]
+    assert isinstance(text, TextPart)
+    assert text.citations[0].label == "doc.pdf"
+
+
+def test_refusal_and_remote_updates() -> None:
+    b = MessageBuilder()
+    for e in (ev.Refusal("No."), ev.RemoteUpdate("conversation", "conv_1"), ev.Done()):
+        b.apply(e)
+    assert b.message.parts == [RefusalPart("No.")]
+    assert b.remote == {"conversation": "conv_1"}
+
+
+def test_version_counts_changes() -> None:
+    b = MessageBuilder()
+    assert b.version == 0
+    b.apply(ev.TextDelta("a"))
+    b.apply(ev.TextDelta("b"))
+    assert b.version == 2
+
+
+def test_json_round_trip_keeps_bytes_exactly() -> None:
+    msg = fold(
+        [
+            ev.ReasoningDelta("r"),
+            ev.TextDelta("t"),
+            ev.Citation("url", "Example", url="https://example.com", start=0, end=1),
+            ev.ToolCallStarted("c", "function", "f", '{"a": 1}'),
+            ev.ToolCallDone("c", output="42"),
+            ev.ImageOutput("i.png", PNG, "image/png", "fi"),
+            ev.FileOutput("x.xlsx", bytes(range(256)) * 4, "application/octet-stream", "fx"),
+            ev.Notice("note"),
+            ev.Refusal("no"),
+            ev.Failed("bad"),
+        ]
+    )
+    user = Message.user("hi", [Attachment("a.csv", "text/csv", b"1,2\n", "file-1", "code")])
+    for original in (msg, user):
+        copy = Message.from_dict(original.to_dict())
+        assert copy == original
+    image = next(p for p in msg.parts if isinstance(p, ImagePart))
+    copied = next(p for p in Message.from_dict(msg.to_dict()).parts if isinstance(p, ImagePart))
+    assert copied.data == image.data == PNG
+    assert isinstance(msg.parts[0], ReasoningPart)
