@@ -34,8 +34,13 @@ def file_object(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_file(fake: FakeOpenAI, filename: str, data: bytes, purpose: str = "assistants",
-             file_id: str | None = None) -> str:
+def add_file(
+    fake: FakeOpenAI,
+    filename: str,
+    data: bytes,
+    purpose: str = "assistants",
+    file_id: str | None = None,
+) -> str:
     """Put a file on the fake server (as if uploaded or generated); returns its id."""
     fid = file_id or f"file-{next(_ids):06d}"
     fake.state.setdefault("files", {})[fid] = {
@@ -77,8 +82,9 @@ def install(fake: FakeOpenAI) -> None:
     fake.add_route("GET", "/v1/files/{file_id}", "files.retrieve")
     fake.set_default(
         "files.retrieve",
-        lambda rec: Json(file_object(r), "OpenAIFile") if (r := _lookup(fake, rec))
-        else _not_found(rec),
+        lambda rec: (
+            Json(file_object(r), "OpenAIFile") if (r := _lookup(fake, rec)) else _not_found(rec)
+        ),
     )
 
     fake.add_route("GET", "/v1/files/{file_id}/content", "files.content")
@@ -91,8 +97,7 @@ def install(fake: FakeOpenAI) -> None:
         record = fake.state.get("files", {}).pop(_path_param(rec, "file_id"), None)
         if record is None:
             return _not_found(rec)
-        return Json({"id": record["id"], "object": "file", "deleted": True},
-                    "DeleteFileResponse")
+        return Json({"id": record["id"], "object": "file", "deleted": True}, "DeleteFileResponse")
 
     fake.add_route("DELETE", "/v1/files/{file_id}", "files.delete")
     fake.set_default("files.delete", delete)
