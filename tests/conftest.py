@@ -40,6 +40,7 @@ APP_ENV = (
     "DATA_DIR",
     "LOG_LEVEL",
     "DATABASE_URL",
+    "MAX_STORED_FILE_MB",
 )
 
 

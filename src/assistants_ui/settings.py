@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # History storage (assistants_ui.storage) -----------------------------------------
+    # A secret: a PostgreSQL URL carries a password. Unset: DATA_DIR/assistants-ui.db.
+    database_url: SecretStr | None = None
+    max_stored_file_mb: float = Field(default=50, ge=0, le=4096)
+
     @field_validator("openai_base_url", "azure_openai_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -106,7 +111,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("openai_api_key", "azure_openai_key")
+    @field_validator("openai_api_key", "azure_openai_key", "database_url")
     @classmethod
     def _blank_key_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():

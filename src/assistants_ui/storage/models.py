@@ -1,0 +1,181 @@
+"""The tables: users, conversations, messages and files (SQLAlchemy 2, typed).
+
+Storage knows no protocol. A conversation keeps the backend's references in
+`remote` (an opaque dict such as {"conversation": "conv_..."} or
+{"thread": "thread_...", "vector_store": "vs_..."}); a message is a role, a
+status and its ordered parts as JSON with every file's bytes moved out to
+`files`, where each part or attachment that carried bytes has one row.
+
+Times are UTC. Message times are epoch seconds (a double, so that the
+`Message.created_at` float comes back exactly); the rest are datetimes.
+Changing a table means a new Alembic revision in `migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+
+__all__ = ["Base", "Conversation", "File", "StoredMessage", "User", "utcnow"]
+
+# Named constraints, so that later migrations (and SQLite batch mode) can find them.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime on the Python side, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        # SQLite keeps text without an offset: store naive UTC, which sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """Anyone who signed in, by any method: `auth_provider` + `subject` is unique.
+
+    `auth_provider` names the method ("password", "oidc:google", "anonymous"),
+    `subject` the identity within it (a login name, the OIDC `sub`, a browser
+    token). Credentials live with the login code, not here.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("auth_provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    auth_provider: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Conversation(Base):
+    """One conversation with one assistant profile, owned by one user."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index(None, "user_id", "updated_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(String(64))
+    backend: Mapped[str] = mapped_column(String(32))
+    remote: Mapped[dict[str, str]] = mapped_column(JSONDoc, default=dict)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    # Lower-cased copy of the title for portable case-insensitive search.
+    title_folded: Mapped[str] = mapped_column(String(200), default="")
+    # The last message position handed out (messages.seq), bumped under a row lock.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StoredMessage(Base):
+    """A message: its parts and attachments as JSON, bytes replaced by file ids."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
+    # Lower-cased visible text (the user's words, the answer's text) for search.
+    text_folded: Mapped[str] = mapped_column(Text, default="")
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class File(Base):
+    """A file a message carried: uploaded by the user or generated by the assistant.
+
+    `slot` and `position` say where it sits in its message (the n-th part or
+    the n-th attachment). Bytes over the stored-file limit are not kept:
+    `data` is NULL and `stored` is false, the metadata stays.
+    """
+
+    __tablename__ = "files"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["conversation_id", "message_id"],
+            ["messages.conversation_id", "messages.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("conversation_id", "message_id", "slot", "position"),
+        Index(None, "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(16))  # "part" | "attachment"
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # "uploaded" | "generated"
+    name: Mapped[str] = mapped_column(Text)
+    mime: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored: Mapped[bool] = mapped_column(Boolean)
+    data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    provider_file_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

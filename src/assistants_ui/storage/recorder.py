@@ -1,0 +1,51 @@
+"""The `Recorder` a `ChatSession` commits through, backed by the repository.
+
+The conversation row is created on the first save (the user's first
+message), so an untouched "new chat" leaves nothing behind. Files over the
+stored-file limit do not stop a save: their sentences collect in
+`warnings` for the page to show (and clear).
+"""
+
+from __future__ import annotations
+
+from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import Message
+from assistants_ui.storage.repository import Repository
+
+__all__ = ["StorageRecorder"]
+
+
+class StorageRecorder:
+    """Saves one user's session: messages as they are sent and end, remote refs."""
+
+    def __init__(self, repository: Repository, *, user_id: int) -> None:
+        self.repository = repository
+        self.user_id = user_id
+        self.warnings: list[str] = []
+
+    def conversation_id(self, session: ChatSession) -> str:
+        """The session's conversation id, creating the conversation if it has none."""
+        if session.conversation_id is None:
+            info = self.repository.create_conversation(
+                user_id=self.user_id,
+                profile_id=session.profile.id,
+                backend=session.profile.backend,
+                remote=session.remote,
+            )
+            session.conversation_id = info.id
+        return session.conversation_id
+
+    def save_message(self, session: ChatSession, message: Message) -> None:
+        result = self.repository.save_message(
+            user_id=self.user_id,
+            conversation_id=self.conversation_id(session),
+            message=message,
+        )
+        self.warnings.extend(str(skipped) for skipped in result.skipped)
+
+    def save_remote(self, session: ChatSession) -> None:
+        self.repository.set_remote(
+            user_id=self.user_id,
+            conversation_id=self.conversation_id(session),
+            remote=session.remote,
+        )

@@ -1,0 +1,634 @@
+"""Data access for history. Every call names the acting user, and the SQL itself
+is scoped by that user: another user's id, a missing id and a malformed id all
+raise the same `NotFound`, so nothing leaks and nothing can be probed.
+
+Keyword-only methods on `Repository`, one transaction each. Database
+failures surface as `StorageError` (one sentence naming DATABASE_URL).
+
+Ordering: conversations newest activity first (`updated_at`, bumped by every
+saved message); messages by `seq`, a per-conversation counter handed out
+under the conversation's row lock, so two writers never collide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, undefer
+
+from assistants_ui.core.transcript import ErrorPart, Message
+from assistants_ui.storage.codec import (
+    FileBlob,
+    decode_message,
+    encode_message,
+    fold_text,
+    title_for,
+)
+from assistants_ui.storage.engine import Database, describe
+from assistants_ui.storage.errors import NotFound, StorageError
+from assistants_ui.storage.models import Conversation, File, StoredMessage, User, utcnow
+
+__all__ = [
+    "ConversationInfo",
+    "ConversationPage",
+    "FileInfo",
+    "MessagePage",
+    "Repository",
+    "SaveResult",
+    "SkippedFile",
+    "StoredFile",
+    "UserInfo",
+    "is_valid_id",
+    "new_id",
+]
+
+_ID = re.compile(r"[A-Za-z0-9_-]{16}")
+TITLE_MAX = 200
+MAX_PAGE = 500
+MAX_SEARCH_TERMS = 8
+INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def new_id() -> str:
+    """A fresh conversation or file id: 16 URL-safe characters (96 random bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether `value` has the shape of an id this app hands out (e.g. from `?c=`)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    auth_provider: str
+    subject: str
+    display_name: str
+    email: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationInfo:
+    id: str
+    profile_id: str
+    backend: str
+    title: str
+    remote: dict[str, str]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    """One page of the sidebar; pass `next_offset` back for the next (None: no more)."""
+
+    items: list[ConversationInfo]
+    next_offset: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """Messages oldest first; pass `before` back for the older ones (None: no more)."""
+
+    messages: list[Message]
+    before: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    id: str
+    conversation_id: str
+    message_id: str
+    kind: str
+    name: str
+    mime: str
+    size: int
+    sha256: str
+    stored: bool
+    provider_file_id: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file for download; `data` is None when it was over the stored-file limit."""
+
+    info: FileInfo
+    data: bytes | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file whose bytes were not kept (too large); its metadata was."""
+
+    name: str
+    size: int
+    limit: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} ({self.size / 1_048_576:.1f} MB) is over the "
+            f"{self.limit / 1_048_576:g} MB limit for stored files (MAX_STORED_FILE_MB): "
+            "the message was saved, the file itself will not be kept in history."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    skipped: tuple[SkippedFile, ...] = ()
+
+
+def _guard(
+    method: Callable[Concatenate[Repository, P], R],
+) -> Callable[Concatenate[Repository, P], R]:
+    """Database failures become one StorageError sentence."""
+
+    @functools.wraps(method)
+    def wrapper(self: Repository, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
+                f"{describe(exc)}."
+            ) from exc
+
+    return wrapper
+
+
+def _check_id(value: object, what: str = "conversation") -> str:
+    if not is_valid_id(value):
+        raise NotFound(what)
+    assert isinstance(value, str)
+    return value
+
+
+def _page_args(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be 1..{MAX_PAGE}")
+    if offset < 0:
+        raise ValueError("offset must be >= 0")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conversation_info(c: Conversation) -> ConversationInfo:
+    return ConversationInfo(
+        id=c.id,
+        profile_id=c.profile_id,
+        backend=c.backend,
+        title=c.title,
+        remote=dict(c.remote or {}),
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+def _user_info(u: User) -> UserInfo:
+    return UserInfo(
+        id=u.id,
+        auth_provider=u.auth_provider,
+        subject=u.subject,
+        display_name=u.display_name,
+        email=u.email,
+        created_at=u.created_at,
+        last_seen_at=u.last_seen_at,
+    )
+
+
+def _file_info(f: File) -> FileInfo:
+    return FileInfo(
+        id=f.id,
+        conversation_id=f.conversation_id,
+        message_id=f.message_id,
+        kind=f.kind,
+        name=f.name,
+        mime=f.mime,
+        size=f.size,
+        sha256=f.sha256,
+        stored=f.stored,
+        provider_file_id=f.provider_file_id,
+        created_at=f.created_at,
+    )
+
+
+def _owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
+    return and_(Conversation.id == conversation_id, Conversation.user_id == user_id)
+
+
+class Repository:
+    """History for every user of one database; safe to share between threads."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- users -----------------------------------------------------------------------
+
+    @_guard
+    def ensure_user(
+        self,
+        *,
+        auth_provider: str,
+        subject: str,
+        display_name: str | None = None,
+        email: str | None = None,
+    ) -> UserInfo:
+        """The user with this identity, created on first sign-in; notes the visit."""
+        if not auth_provider or len(auth_provider) > 64:
+            raise ValueError("auth_provider must be 1..64 characters")
+        if not subject or len(subject) > 255:
+            raise ValueError("subject must be 1..255 characters")
+        for attempt in (1, 2):
+            try:
+                with self.db.session() as s:
+                    user = s.scalars(
+                        select(User).where(
+                            User.auth_provider == auth_provider, User.subject == subject
+                        )
+                    ).one_or_none()
+                    now = utcnow()
+                    if user is None:
+                        user = User(
+                            auth_provider=auth_provider,
+                            subject=subject,
+                            display_name="",
+                            email="",
+                            created_at=now,
+                        )
+                        s.add(user)
+                    user.last_seen_at = now
+                    if display_name is not None:
+                        user.display_name = display_name[:255]
+                    if email is not None:
+                        user.email = email[:320]
+                    s.flush()
+                    return _user_info(user)
+            except IntegrityError:
+                if attempt == 2:  # pragma: no cover - a second race in a row
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @_guard
+    def get_user(self, *, user_id: int) -> UserInfo:
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound("user")
+            return _user_info(user)
+
+    # -- conversations -------------------------------------------------------------
+
+    @_guard
+    def create_conversation(
+        self,
+        *,
+        user_id: int,
+        profile_id: str,
+        backend: str,
+        remote: Mapping[str, str] | None = None,
+        title: str = "",
+    ) -> ConversationInfo:
+        title = " ".join(title.split())[:TITLE_MAX]
+        with self.db.session() as s:
+            if s.get(User, user_id) is None:
+                raise NotFound("user")
+            now = utcnow()
+            conv = Conversation(
+                id=new_id(),
+                user_id=user_id,
+                profile_id=profile_id,
+                backend=backend,
+                remote=dict(remote or {}),
+                title=title,
+                title_folded=fold_text(title),
+                last_seq=0,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(conv)
+            s.flush()
+            return _conversation_info(conv)
+
+    @_guard
+    def get_conversation(self, *, user_id: int, conversation_id: str) -> ConversationInfo:
+        """One of the user's conversations (a deep link's `?c=`), or NotFound."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            return _conversation_info(self._conversation(s, user_id, cid))
+
+    @_guard
+    def list_conversations(
+        self, *, user_id: int, limit: int = 50, offset: int = 0
+    ) -> ConversationPage:
+        """The user's conversations, most recently active first."""
+        _page_args(limit, offset)
+        return self._page(user_id, [], limit, offset)
+
+    @_guard
+    def search_conversations(
+        self, *, user_id: int, query: str, limit: int = 50, offset: int = 0
+    ) -> ConversationPage:
+        """Conversations where every word of `query` is in the title or in a message.
+
+        Case-insensitive substring match (no stemming); an empty query lists all.
+        """
+        _page_args(limit, offset)
+        terms = fold_text(query).split()[:MAX_SEARCH_TERMS]
+        conditions: list[ColumnElement[bool]] = []
+        for term in terms:
+            pattern = f"%{_escape_like(term)}%"
+            in_messages = exists().where(
+                StoredMessage.conversation_id == Conversation.id,
+                StoredMessage.text_folded.like(pattern, escape="\\"),
+            )
+            conditions.append(
+                or_(Conversation.title_folded.like(pattern, escape="\\"), in_messages)
+            )
+        return self._page(user_id, conditions, limit, offset)
+
+    def _page(
+        self, user_id: int, conditions: list[ColumnElement[bool]], limit: int, offset: int
+    ) -> ConversationPage:
+        query = (
+            select(Conversation)
+            .where(Conversation.user_id == user_id, *conditions)
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .limit(limit + 1)
+            .offset(offset)
+        )
+        with self.db.session() as s:
+            rows = list(s.scalars(query))
+        more = len(rows) > limit
+        return ConversationPage(
+            items=[_conversation_info(c) for c in rows[:limit]],
+            next_offset=offset + limit if more else None,
+        )
+
+    @_guard
+    def rename_conversation(
+        self, *, user_id: int, conversation_id: str, title: str
+    ) -> ConversationInfo:
+        cid = _check_id(conversation_id)
+        title = " ".join(title.split())[:TITLE_MAX]
+        if not title:
+            raise ValueError("a conversation's title cannot be empty")
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            conv.title = title
+            conv.title_folded = fold_text(title)
+            s.flush()
+            return _conversation_info(conv)
+
+    @_guard
+    def set_remote(self, *, user_id: int, conversation_id: str, remote: Mapping[str, str]) -> None:
+        """Replace the backend's references (conversation/thread/vector store ids)."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            done = s.execute(
+                update(Conversation)
+                .where(_owned(user_id, cid))
+                .values(remote=dict(remote))
+                .returning(Conversation.id)
+            ).one_or_none()
+            if done is None:
+                raise NotFound()
+
+    @_guard
+    def delete_conversation(self, *, user_id: int, conversation_id: str) -> dict[str, str]:
+        """Delete it with its messages and files; returns its remote references so
+        that the caller can delete the remote conversation, thread or vector store."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            row = s.execute(
+                delete(Conversation).where(_owned(user_id, cid)).returning(Conversation.remote)
+            ).one_or_none()
+            if row is None:
+                raise NotFound()
+            return dict(row[0] or {})
+
+    def _conversation(self, s: Session, user_id: int, cid: str) -> Conversation:
+        conv = s.scalars(select(Conversation).where(_owned(user_id, cid))).one_or_none()
+        if conv is None:
+            raise NotFound()
+        return conv
+
+    # -- messages ---------------------------------------------------------------------
+
+    @_guard
+    def save_message(self, *, user_id: int, conversation_id: str, message: Message) -> SaveResult:
+        """Insert or update a message (by `message.id`), its files and the title.
+
+        The first user message titles an untitled conversation. A file over the
+        stored-file limit keeps its metadata only and is listed in the result.
+        """
+        cid = _check_id(conversation_id)
+        if not message.id or len(message.id) > 64:
+            raise ValueError("a message id must be 1..64 characters")
+        encoded = encode_message(message)
+        with self.db.session() as s:
+            # Claims the conversation's row (PostgreSQL row lock, SQLite write lock)
+            # and proves ownership in one statement.
+            title = s.execute(
+                update(Conversation)
+                .where(_owned(user_id, cid))
+                .values(updated_at=utcnow())
+                .returning(Conversation.title)
+            ).scalar_one_or_none()
+            if title is None:
+                raise NotFound()
+            row = s.get(StoredMessage, (cid, message.id))
+            if row is None:
+                seq = s.execute(
+                    update(Conversation)
+                    .where(Conversation.id == cid)
+                    .values(last_seq=Conversation.last_seq + 1)
+                    .returning(Conversation.last_seq)
+                ).scalar_one()
+                row = StoredMessage(conversation_id=cid, id=message.id, seq=seq)
+                s.add(row)
+            row.role = message.role
+            row.status = message.status
+            row.created_at = message.created_at
+            row.input_tokens = message.input_tokens
+            row.output_tokens = message.output_tokens
+            row.text_folded = encoded.text_folded
+            s.flush()  # files reference the message row
+            ids, skipped = self._save_files(s, user_id, cid, message.id, encoded.files)
+            for blob, file_id in zip(encoded.files, ids, strict=True):
+                items = encoded.parts if blob.slot == "part" else encoded.attachments
+                items[blob.position]["data"] = {"file": file_id}
+            row.parts = encoded.parts
+            row.attachments = encoded.attachments
+            if not title and message.role == "user":
+                new_title = title_for(message)[:TITLE_MAX]
+                if new_title:
+                    s.execute(
+                        update(Conversation)
+                        .where(Conversation.id == cid)
+                        .values(title=new_title, title_folded=fold_text(new_title))
+                    )
+        return SaveResult(tuple(skipped))
+
+    def _save_files(
+        self, s: Session, user_id: int, cid: str, mid: str, blobs: list[FileBlob]
+    ) -> tuple[list[str], list[SkippedFile]]:
+        limit = self.db.max_file_bytes
+        existing = {
+            (f.slot, f.position): f
+            for f in s.scalars(
+                select(File).where(
+                    File.conversation_id == cid, File.message_id == mid, File.user_id == user_id
+                )
+            )
+        }
+        ids: list[str] = []
+        skipped: list[SkippedFile] = []
+        for blob in blobs:
+            size = len(blob.data)
+            digest = blob.sha256
+            keep = size <= limit
+            row = existing.pop((blob.slot, blob.position), None)
+            if row is None or row.sha256 != digest or row.size != size:
+                if row is None:
+                    row = File(
+                        id=new_id(),
+                        user_id=user_id,
+                        conversation_id=cid,
+                        message_id=mid,
+                        slot=blob.slot,
+                        position=blob.position,
+                        created_at=utcnow(),
+                    )
+                    s.add(row)
+                row.size = size
+                row.sha256 = digest
+                row.stored = keep
+                row.data = blob.data if keep else None
+                if not keep:
+                    skipped.append(SkippedFile(blob.name, size, limit))
+            row.kind = blob.kind
+            row.name = blob.name
+            row.mime = blob.mime
+            row.provider_file_id = blob.provider_file_id[:255]
+            ids.append(row.id)
+        for gone in existing.values():
+            s.delete(gone)
+        return ids, skipped
+
+    @_guard
+    def load_messages(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str,
+        limit: int | None = 50,
+        before: int | None = None,
+    ) -> MessagePage:
+        """The newest `limit` messages (all if None) before the cursor `before`.
+
+        Messages come back oldest first with their files' bytes. A message
+        still marked streaming was cut off (the app stopped mid-answer): it
+        comes back failed, retryable, with what had been saved.
+        """
+        cid = _check_id(conversation_id)
+        if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
+            raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            query = select(StoredMessage).where(StoredMessage.conversation_id == cid)
+            if before is not None:
+                query = query.where(StoredMessage.seq < before)
+            query = query.order_by(StoredMessage.seq.desc())
+            if limit is not None:
+                query = query.limit(limit + 1)
+            rows = list(s.scalars(query))
+            more = limit is not None and len(rows) > limit
+            rows = rows[:limit] if limit is not None else rows
+            rows.reverse()
+            blobs: dict[str, dict[tuple[str, int], bytes | None]] = {}
+            wanted = [r.id for r in rows if _has_files(r)]
+            if wanted:
+                for f in s.execute(
+                    select(File.message_id, File.slot, File.position, File.data).where(
+                        File.conversation_id == cid,
+                        File.user_id == user_id,
+                        File.message_id.in_(wanted),
+                    )
+                ):
+                    blobs.setdefault(f.message_id, {})[(f.slot, f.position)] = f.data
+        messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
+        return MessagePage(messages=messages, before=rows[0].seq if more and rows else None)
+
+    # -- files ------------------------------------------------------------------------
+
+    @_guard
+    def get_file(self, *, user_id: int, file_id: str) -> StoredFile:
+        """A stored file with its bytes, for download."""
+        fid = _check_id(file_id, "file")
+        with self.db.session() as s:
+            row = s.scalars(
+                select(File)
+                .options(undefer(File.data))
+                .where(File.id == fid, File.user_id == user_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound("file")
+            return StoredFile(info=_file_info(row), data=row.data)
+
+    @_guard
+    def list_files(self, *, user_id: int, conversation_id: str) -> list[FileInfo]:
+        """Every file of one conversation, without bytes, in message order."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            rows = s.scalars(
+                select(File)
+                .join(
+                    StoredMessage,
+                    and_(
+                        StoredMessage.conversation_id == File.conversation_id,
+                        StoredMessage.id == File.message_id,
+                    ),
+                )
+                .where(File.conversation_id == cid, File.user_id == user_id)
+                .order_by(StoredMessage.seq, File.slot.desc(), File.position)
+            )
+            return [_file_info(f) for f in rows]
+
+
+def _has_files(row: StoredMessage) -> bool:
+    return any(isinstance(item.get("data"), dict) for item in (*row.parts, *row.attachments))
+
+
+def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -> Message:
+    message = decode_message(
+        id=row.id,
+        role=row.role,
+        status=row.status,
+        created_at=row.created_at,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        parts=row.parts,
+        attachments=row.attachments,
+        blobs=blobs,
+    )
+    if message.status == "streaming":
+        message.parts.append(ErrorPart(INTERRUPTED, retryable=True))
+        message.status = "failed"
+    return message
