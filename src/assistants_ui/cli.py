@@ -2,6 +2,7 @@
 
 assistants-ui run [--port 8501] [-- extra streamlit options]
 assistants-ui check [--offline]
+assistants-ui db upgrade|status|backup FILE
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check configuration and connectivity")
     check.add_argument("--offline", action="store_true", help="skip network checks")
     check.set_defaults(func=_check)
+    from assistants_ui.storage.cli import add_parser as add_db_parser
+
+    add_db_parser(sub)
     return parser
 
 

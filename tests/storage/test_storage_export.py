@@ -1,0 +1,58 @@
+"""Markdown and JSON export of a stored conversation."""
+
+from __future__ import annotations
+
+import json
+
+from samples import every_part_answer, png_bytes
+
+from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.storage import Repository, UserInfo, export_filename, to_json, to_markdown
+
+
+def stored(repo: Repository, user: UserInfo) -> tuple[str, list[Message]]:
+    conv = repo.create_conversation(user_id=user.id, profile_id="helper", backend="responses")
+    for m in (
+        Message.user("Plot Q3 / sales", [Attachment("logo.png", "image/png", png_bytes())]),
+        every_part_answer(),
+    ):
+        repo.save_message(user_id=user.id, conversation_id=conv.id, message=m)
+    return conv.id, repo.load_messages(user_id=user.id, conversation_id=conv.id).messages
+
+
+def test_markdown_reads_like_the_conversation(repo: Repository, alice: UserInfo) -> None:
+    cid, messages = stored(repo, alice)
+    md = to_markdown(repo.get_conversation(user_id=alice.id, conversation_id=cid), messages)
+    assert md.startswith("# Plot Q3 / sales\n")
+    assert "## You ·" in md and "## Assistant ·" in md
+    assert "*Attached:* `logo.png` (image/png," in md
+    assert "Here is the chart" in md and "and the table." in md
+    assert "1. sales.xlsx" in md and "<https://example.com/a>" in md
+    # Code holding ``` is fenced with more backticks, so it cannot break out.
+    assert "````python\nprint('```')\n````" in md
+    assert "````text\n```\n````" in md
+    assert "*Image:* `chart.png`" in md and "*File:* `table.xlsx`" in md
+    assert "> **Refused:** Not that part." in md
+    assert "> The container expired." in md
+
+
+def test_json_round_trips_every_message(repo: Repository, alice: UserInfo) -> None:
+    cid, messages = stored(repo, alice)
+    conv = repo.get_conversation(user_id=alice.id, conversation_id=cid)
+    doc = json.loads(to_json(conv, messages))
+    assert doc["format"] == "assistants-ui.conversation" and doc["version"] == 1
+    assert doc["conversation"]["title"] == "Plot Q3 / sales"
+    back = [Message.from_dict(m) for m in doc["messages"]]
+    assert [m.to_dict() for m in back] == [m.to_dict() for m in messages]
+
+    light = json.loads(to_json(conv, messages, include_files=False))
+    assert light["messages"][0]["attachments"][0]["data"] is None
+    assert "base64" not in json.dumps(light)
+
+
+def test_export_filename_is_safe(repo: Repository, alice: UserInfo) -> None:
+    cid, _ = stored(repo, alice)
+    conv = repo.get_conversation(user_id=alice.id, conversation_id=cid)
+    assert export_filename(conv, "md") == f"Plot-Q3-sales-{cid}.md"
+    renamed = repo.rename_conversation(user_id=alice.id, conversation_id=cid, title="../../ ??")
+    assert export_filename(renamed, ".json") == f"conversation-{cid}.json"

@@ -1,0 +1,170 @@
+"""The Recorder under a real ChatSession, and a process killed mid-answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from samples import png_bytes, xlsx_bytes
+from scripted import PROFILE, ScriptedBackend
+
+from assistants_ui.core import events as ev
+from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.storage import Repository, StorageRecorder, UserInfo, open_url
+
+HERE = Path(__file__).parent
+
+
+def test_question_is_committed_before_it_is_sent(repo: Repository, alice: UserInfo) -> None:
+    seen: list[list[str]] = []
+
+    def check_db(message: Message) -> None:
+        # Another connection, as another process would see it.
+        page = repo.load_messages(user_id=alice.id, conversation_id=session.conversation_id or "")
+        seen.append([m.text for m in page.messages])
+        assert page.messages[0].attachments[0].data == png_bytes()
+
+    backend = ScriptedBackend(
+        [
+            ev.TextDelta("Here: "),
+            ev.FileOutput("out.xlsx", xlsx_bytes(), "application/vnd.ms-excel", "cfile"),
+            ev.RemoteUpdate("response", "resp_1"),
+            ev.Done(usage=ev.Usage(5, 6)),
+        ],
+        on_send=check_db,
+    )
+    recorder = StorageRecorder(repo, user_id=alice.id)
+    session = ChatSession(PROFILE, backend, recorder=recorder)
+    session.submit("Make a table", [Attachment("in.png", "image/png", png_bytes())])
+    assert session.conversation_id is not None
+    answer = session.reply().run_to_end()
+    assert answer.status == "complete"
+    assert seen == [["Make a table", ""]]  # the question, and the answer just begun
+
+    conv = repo.get_conversation(user_id=alice.id, conversation_id=session.conversation_id)
+    assert conv.title == "Make a table"
+    assert conv.remote == {"conversation": "conv_123", "vector_store": "vs_1", "response": "resp_1"}
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [m.to_dict() for m in loaded] == [m.to_dict() for m in session.messages]
+    assert loaded[0].attachments[0].file_id == "file_1"  # re-saved once uploaded
+    assert recorder.warnings == []
+
+
+def test_reopened_conversation_continues(repo: Repository, alice: UserInfo) -> None:
+    recorder = StorageRecorder(repo, user_id=alice.id)
+    first = ChatSession(
+        PROFILE, ScriptedBackend([ev.TextDelta("one"), ev.Done()]), recorder=recorder
+    )
+    first.submit("q1")
+    first.reply().run_to_end()
+    cid = first.conversation_id
+    assert cid is not None
+
+    conv = repo.get_conversation(user_id=alice.id, conversation_id=cid)
+    page = repo.load_messages(user_id=alice.id, conversation_id=cid)
+    again = ChatSession(
+        PROFILE,
+        ScriptedBackend([ev.TextDelta("two"), ev.Done()]),
+        messages=page.messages,
+        remote=conv.remote,
+        recorder=StorageRecorder(repo, user_id=alice.id),
+        conversation_id=cid,
+    )
+    again.submit("q2")
+    again.reply().run_to_end()
+    texts = [m.text for m in repo.load_messages(user_id=alice.id, conversation_id=cid).messages]
+    assert texts == ["q1", "one", "q2", "two"]
+    assert len(repo.list_conversations(user_id=alice.id).items) == 1
+
+
+def test_stopped_and_failed_answers_are_saved_with_their_state(
+    repo: Repository, alice: UserInfo
+) -> None:
+    recorder = StorageRecorder(repo, user_id=alice.id)
+    session = ChatSession(
+        PROFILE, ScriptedBackend([ev.TextDelta("partial"), ev.Failed("quota")]), recorder=recorder
+    )
+    session.submit("q")
+    session.reply().run_to_end()
+    cid = session.conversation_id or ""
+    failed = repo.load_messages(user_id=alice.id, conversation_id=cid).messages[-1]
+    assert (failed.status, failed.text, failed.error and failed.error.reason) == (
+        "failed",
+        "partial",
+        "quota",
+    )
+
+    stopped = ChatSession(PROFILE, ScriptedBackend(), recorder=recorder, conversation_id=cid)
+    stopped.submit("again")
+    stream = stopped.reply()
+    stream.cancel()
+    last = repo.load_messages(user_id=alice.id, conversation_id=cid).messages[-1]
+    assert last.status == "stopped"
+
+
+def test_oversized_upload_becomes_a_warning(db_url: str) -> None:
+    db = open_url(db_url, max_stored_file_mb=0.0001)
+    try:
+        repo = Repository(db)
+        user = repo.ensure_user(auth_provider="password", subject="dora")
+        recorder = StorageRecorder(repo, user_id=user.id)
+        session = ChatSession(PROFILE, ScriptedBackend([ev.Done()]), recorder=recorder)
+        session.submit("big", [Attachment("big.xlsx", "application/x", xlsx_bytes())])
+        session.reply().run_to_end()
+        assert len(recorder.warnings) == 1 and "big.xlsx" in recorder.warnings[0]
+        (q, a) = repo.load_messages(
+            user_id=user.id, conversation_id=session.conversation_id or ""
+        ).messages
+        assert (q.text, q.attachments[0].name, q.attachments[0].data) == ("big", "big.xlsx", b"")
+        assert q.attachments[0].file_id == "file_1" and a.status == "complete"
+    finally:
+        db.dispose()
+
+
+def test_killing_the_process_mid_answer_loses_nothing_committed(db_url: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "crash_child.py"), db_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=HERE,
+    )
+    assert child.stdout is not None
+    ready = child.stdout.readline().split()
+    assert ready and ready[0] == "ready", child.stderr.read() if child.stderr else ""
+    user_id, cid, question_id = int(ready[1]), ready[2], ready[3]
+    busy_cid = child.stdout.readline().split()[1]
+    committed: dict[str, str] = {}
+    while len(committed) < 25:  # kill while it is busy writing
+        _, mid, digest = child.stdout.readline().split()
+        committed[mid] = digest
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+    db = open_url(db_url)  # reopening after the crash: recovery, no migration trouble
+    try:
+        repo = Repository(db)
+        question, answer = repo.load_messages(user_id=user_id, conversation_id=cid).messages
+        assert question.id == question_id and question.text == "keep this"
+        assert question.attachments[0].data == png_bytes()
+        assert question.attachments[0].file_id == "file_1"  # the upload's id was committed
+        assert answer.status == "failed" and answer.error is not None  # cut off, retryable
+        remote = repo.get_conversation(user_id=user_id, conversation_id=cid).remote
+        assert remote == {"conversation": "conv_123", "vector_store": "vs_1"}
+
+        saved = repo.load_messages(user_id=user_id, conversation_id=busy_cid, limit=None).messages
+        by_id = {m.id: m for m in saved}
+        for mid, digest in committed.items():  # every commit the child reported survived
+            assert by_id[mid].attachments[0].sha256 == digest
+        for m in saved:  # and whatever else is there is whole
+            assert m.attachments and m.attachments[0].data.startswith(b"\x89PNG")
+        if db.dialect == "sqlite":
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        db.dispose()

@@ -1,0 +1,342 @@
+"""Every repository call, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from samples import every_part_answer, png_bytes, xlsx_bytes
+
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Attachment, ErrorPart, Message, TextPart, fold
+from assistants_ui.storage import (
+    ConversationInfo,
+    NotFound,
+    Repository,
+    UserInfo,
+    is_valid_id,
+    open_url,
+)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def new_conv(repo: Repository, user: UserInfo, **kw: object) -> ConversationInfo:
+    return repo.create_conversation(
+        user_id=user.id,
+        profile_id="helper",
+        backend="responses",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def answer(text: str) -> Message:
+    return fold([ev.TextDelta(text), ev.Done()])
+
+
+# -- users ---------------------------------------------------------------------------
+
+
+def test_ensure_user_creates_once_and_notes_each_visit(repo: Repository) -> None:
+    first = repo.ensure_user(auth_provider="oidc:google", subject="1234", email="a@example.com")
+    again = repo.ensure_user(auth_provider="oidc:google", subject="1234", display_name="Ann")
+    assert again.id == first.id
+    assert again.last_seen_at >= first.last_seen_at
+    assert (again.display_name, again.email) == ("Ann", "a@example.com")
+    other = repo.ensure_user(auth_provider="password", subject="1234")
+    assert other.id != first.id
+    assert repo.get_user(user_id=first.id) == again
+    with pytest.raises(NotFound):
+        repo.get_user(user_id=first.id + 1000)
+    with pytest.raises(ValueError):
+        repo.ensure_user(auth_provider="password", subject="")
+
+
+# -- conversations --------------------------------------------------------------------
+
+
+def test_create_and_get(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice, remote={"conversation": "conv_1"})
+    assert is_valid_id(conv.id)
+    assert conv.title == ""
+    got = repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    assert got == conv
+    assert got.remote == {"conversation": "conv_1"}
+    assert got.created_at.tzinfo is not None
+    with pytest.raises(NotFound):
+        repo.create_conversation(user_id=alice.id + 1000, profile_id="p", backend="chat")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "short",
+        "x" * 17,
+        "../../etc/passwd",
+        "abc%def_ghijklmn",
+        "ÄÖÜäöüÄÖÜäöüÄÖÜä",
+        "1 OR 1=1--aaaaa",
+    ],
+)
+def test_malformed_ids_are_not_found(repo: Repository, alice: UserInfo, bad: str) -> None:
+    with pytest.raises(NotFound):
+        repo.get_conversation(user_id=alice.id, conversation_id=bad)
+    with pytest.raises(NotFound):
+        repo.load_messages(user_id=alice.id, conversation_id=bad)
+    with pytest.raises(NotFound):
+        repo.get_file(user_id=alice.id, file_id=bad)
+
+
+def test_unknown_well_formed_id_is_not_found(repo: Repository, alice: UserInfo) -> None:
+    with pytest.raises(NotFound):
+        repo.get_conversation(user_id=alice.id, conversation_id="A" * 16)
+
+
+def test_title_comes_from_the_first_user_message(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    first = Message.user("  What is\n\n the   capital\tof France?  ")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=first)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer("Paris."))
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("Why?"))
+    got = repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    assert got.title == "What is the capital of France?"
+
+
+def test_long_title_is_cut_at_a_word(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    text = "Please summarise " + "the quarterly report for the northern region " * 5
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user(text))
+    title = repo.get_conversation(user_id=alice.id, conversation_id=conv.id).title
+    assert title.endswith("…") and len(title) <= 80
+    assert text.startswith(title[:-1])
+    assert not title[:-1].endswith(" ")
+
+
+def test_title_from_attachment_when_no_text(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    msg = Message.user("", [Attachment("report.xlsx", "application/x", xlsx_bytes())])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=msg)
+    assert repo.get_conversation(user_id=alice.id, conversation_id=conv.id).title == "report.xlsx"
+
+
+def test_rename(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    renamed = repo.rename_conversation(
+        user_id=alice.id, conversation_id=conv.id, title="  Trip   plans "
+    )
+    assert renamed.title == "Trip plans"
+    # A renamed conversation keeps its name when the first message arrives.
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("Hi"))
+    assert repo.get_conversation(user_id=alice.id, conversation_id=conv.id).title == "Trip plans"
+    with pytest.raises(ValueError):
+        repo.rename_conversation(user_id=alice.id, conversation_id=conv.id, title="   ")
+    long = repo.rename_conversation(user_id=alice.id, conversation_id=conv.id, title="x" * 500)
+    assert len(long.title) == 200
+
+
+def test_list_newest_activity_first_with_paging(repo: Repository, alice: UserInfo) -> None:
+    convs = [new_conv(repo, alice, title=f"c{i}") for i in range(7)]
+    page = repo.list_conversations(user_id=alice.id, limit=3)
+    assert [c.title for c in page.items] == ["c6", "c5", "c4"]
+    assert page.next_offset == 3
+    page2 = repo.list_conversations(user_id=alice.id, limit=3, offset=page.next_offset)
+    assert [c.title for c in page2.items] == ["c3", "c2", "c1"]
+    last = repo.list_conversations(user_id=alice.id, limit=3, offset=6)
+    assert [c.title for c in last.items] == ["c0"] and last.next_offset is None
+    # A new message moves a conversation to the top.
+    repo.save_message(user_id=alice.id, conversation_id=convs[0].id, message=Message.user("hi"))
+    assert repo.list_conversations(user_id=alice.id, limit=1).items[0].id == convs[0].id
+    with pytest.raises(ValueError):
+        repo.list_conversations(user_id=alice.id, limit=0)
+
+
+def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> None:
+    trip = new_conv(repo, alice, title="Trip to Lisbon")
+    beer = new_conv(repo, alice)
+    repo.save_message(
+        user_id=alice.id, conversation_id=beer.id, message=Message.user("Brew a STOUT")
+    )
+    repo.save_message(
+        user_id=alice.id,
+        conversation_id=beer.id,
+        message=answer("Mash at 67 °C on the Straße, 100% malt_extract."),
+    )
+    new_conv(repo, alice, title="Unrelated")
+
+    def found(q: str) -> list[str]:
+        return [c.id for c in repo.search_conversations(user_id=alice.id, query=q).items]
+
+    assert found("lisbon") == [trip.id]
+    assert found("stout") == [beer.id]  # case-insensitive, user text
+    assert found("MASH") == [beer.id]  # assistant text
+    assert found("STRASSE") == [beer.id]  # Unicode case folding
+    assert found("brew mash") == [beer.id]  # every word, across messages
+    assert found("brew lisbon") == []
+    assert found("100%") == [beer.id]
+    assert found("0%") == [beer.id]
+    assert found("%") == [beer.id]  # LIKE wildcards are literal
+    assert found("malt_e") == [beer.id]
+    assert found("t_e") == [beer.id]
+    assert found("_") == [beer.id]
+    assert found("nothing-like-this") == []
+    assert len(found("   ")) == 3  # empty query lists all
+    page = repo.search_conversations(user_id=alice.id, query="", limit=2)
+    assert page.next_offset == 2
+
+
+def test_set_remote_and_delete_returns_it(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    keep = new_conv(repo, alice, title="keep")
+    msg = Message.user("see", [Attachment("a.png", "image/png", png_bytes())])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=msg)
+    repo.set_remote(
+        user_id=alice.id,
+        conversation_id=conv.id,
+        remote={"conversation": "conv_9", "vector_store": "vs_9"},
+    )
+    (file,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    remote = repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
+    assert remote == {"conversation": "conv_9", "vector_store": "vs_9"}
+    with pytest.raises(NotFound):
+        repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    with pytest.raises(NotFound):
+        repo.get_file(user_id=alice.id, file_id=file.id)
+    with pytest.raises(NotFound):
+        repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
+    assert [c.id for c in repo.list_conversations(user_id=alice.id).items] == [keep.id]
+
+
+# -- messages ------------------------------------------------------------------------
+
+
+def test_every_part_kind_round_trips(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    question = Message.user(
+        "Chart this",
+        [
+            Attachment("sales.xlsx", "application/vnd.ms-excel", xlsx_bytes()),
+            Attachment("logo.png", "image/png", png_bytes(), "file_2", "code_interpreter"),
+        ],
+    )
+    reply = every_part_answer()
+    for m in (question, reply):
+        repo.save_message(user_id=alice.id, conversation_id=conv.id, message=m)
+    page = repo.load_messages(user_id=alice.id, conversation_id=conv.id)
+    assert [m.to_dict() for m in page.messages] == [question.to_dict(), reply.to_dict()]
+    assert page.before is None
+
+
+def test_save_is_an_upsert_by_message_id(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    q = Message.user("hi", [Attachment("a.png", "image/png", png_bytes())])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
+    (before,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    q.attachments[0].file_id = "file_77"  # the upload reached the server
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
+    streaming = Message(role="assistant", status="streaming")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=streaming)
+    streaming.parts.append(TextPart("done"))
+    streaming.status = "complete"
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=streaming)
+    (after,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    assert (after.id, after.provider_file_id, after.sha256) == (before.id, "file_77", before.sha256)
+    messages = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [(m.role, m.status, m.text) for m in messages] == [
+        ("user", "complete", "hi"),
+        ("assistant", "complete", "done"),
+    ]
+    # A part that is gone takes its file row with it.
+    q.attachments.clear()
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
+    assert repo.list_files(user_id=alice.id, conversation_id=conv.id) == []
+
+
+def test_newest_first_paging_of_a_long_conversation(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    for i in range(120):
+        msg = Message.user(f"q{i}") if i % 2 == 0 else answer(f"a{i}")
+        repo.save_message(user_id=alice.id, conversation_id=conv.id, message=msg)
+    page = repo.load_messages(user_id=alice.id, conversation_id=conv.id, limit=50)
+    assert [m.text for m in page.messages] == [
+        f"a{i}" if i % 2 else f"q{i}" for i in range(70, 120)
+    ]
+    older = repo.load_messages(
+        user_id=alice.id, conversation_id=conv.id, limit=50, before=page.before
+    )
+    assert older.messages[0].text == "q20" and older.messages[-1].text == "a69"
+    oldest = repo.load_messages(
+        user_id=alice.id, conversation_id=conv.id, limit=50, before=older.before
+    )
+    assert len(oldest.messages) == 20 and oldest.before is None
+    everything = repo.load_messages(user_id=alice.id, conversation_id=conv.id, limit=None)
+    assert len(everything.messages) == 120 and everything.before is None
+
+
+def test_interrupted_answer_comes_back_failed_and_retryable(
+    repo: Repository, alice: UserInfo
+) -> None:
+    conv = new_conv(repo, alice)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("q"))
+    cut = Message(role="assistant", status="streaming", parts=[TextPart("half")])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=cut)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert loaded.status == "failed" and loaded.text == "half"
+    assert isinstance(loaded.error, ErrorPart) and loaded.error.retryable
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def test_bytes_round_trip_exactly(repo: Repository, alice: UserInfo) -> None:
+    conv = new_conv(repo, alice)
+    png, xlsx = png_bytes(64, 64), xlsx_bytes()
+    q = Message.user("files", [Attachment("in.png", "image/png", png)])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
+    a = fold([ev.FileOutput("out.xlsx", xlsx, "application/vnd.ms-excel", "cfile_1"), ev.Done()])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=a)
+    infos = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    assert [(f.name, f.kind, f.size, f.sha256, f.stored) for f in infos] == [
+        ("in.png", "uploaded", len(png), sha(png), True),
+        ("out.xlsx", "generated", len(xlsx), sha(xlsx), True),
+    ]
+    assert infos[1].provider_file_id == "cfile_1"
+    for info, data in zip(infos, (png, xlsx), strict=True):
+        got = repo.get_file(user_id=alice.id, file_id=info.id)
+        assert got.data is not None and sha(got.data) == sha(data) and got.data == data
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert loaded[0].attachments[0].data == png
+    assert sha(loaded[1].parts[0].data) == sha(xlsx)  # type: ignore[union-attr]
+
+
+def test_file_over_the_limit_keeps_metadata_and_the_message(db_url: str) -> None:
+    db = open_url(db_url, max_stored_file_mb=0.001)  # 1,048 bytes
+    try:
+        repo = Repository(db)
+        user = repo.ensure_user(auth_provider="password", subject="carol")
+        conv = new_conv(repo, user)
+        big, small = bytes(range(256)) * 8, png_bytes(4, 4)
+        q = Message.user(
+            "two files",
+            [
+                Attachment("big.bin", "application/octet-stream", big),
+                Attachment("s.png", "image/png", small),
+            ],
+        )
+        result = repo.save_message(user_id=user.id, conversation_id=conv.id, message=q)
+        (skipped,) = result.skipped
+        assert "big.bin" in str(skipped) and "MAX_STORED_FILE_MB" in str(skipped)
+        # Saving again (file ids arrived) does not report it twice.
+        assert repo.save_message(user_id=user.id, conversation_id=conv.id, message=q).skipped == ()
+        (loaded,) = repo.load_messages(user_id=user.id, conversation_id=conv.id).messages
+        assert loaded.text == "two files"
+        assert [a.name for a in loaded.attachments] == ["big.bin", "s.png"]
+        assert loaded.attachments[0].data == b"" and loaded.attachments[1].data == small
+        big_info, small_info = repo.list_files(user_id=user.id, conversation_id=conv.id)
+        assert (big_info.stored, big_info.size, big_info.sha256) == (False, len(big), sha(big))
+        assert repo.get_file(user_id=user.id, file_id=big_info.id).data is None
+        assert repo.get_file(user_id=user.id, file_id=small_info.id).data == small
+    finally:
+        db.dispose()
