@@ -52,10 +52,12 @@ lint: $(VENV)/.installed-test
 ## make bench: the benchmarks in bench/, each printing its table
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.stream_render
+	$(BIN)/python -m bench.history
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+# Debian's Chromium for the browser tests (Playwright cannot download its own here),
+# and PostgreSQL's server binaries for the storage tests (each run starts its own server).
 system-test-deps:
-	@scripts/ensure-system-deps chromium
+	@scripts/ensure-system-deps chromium postgresql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
