@@ -144,10 +144,15 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
         )
     if isinstance(exc, openai.NotFoundError):
         msg = _server_message(exc)
+        hint = (
+            "Check the assistant's vector_store_ids (the store may have been deleted or expired)."
+            if "vector store" in msg.lower() or "vector_store" in msg.lower()
+            else "Check the model or deployment name and the base URL."
+        )
         return ev.Failed(
             f"The server at {where} does not know {subject} (404)"
-            + (f": {msg}" if msg else "")
-            + ". Check the model or deployment name and the base URL.",
+            + (f": {msg.rstrip('.')}" if msg else "")
+            + f". {hint}",
             retryable=False,
             code="404",
         )

@@ -50,7 +50,10 @@ class FunctionTool:
 
     @classmethod
     def from_callable(cls, func: Callable[..., Any], source: str = "") -> FunctionTool:
-        sig = inspect.signature(func)
+        try:  # modules with `from __future__ import annotations` hold hints as strings
+            sig = inspect.signature(func, eval_str=True)
+        except (NameError, TypeError):
+            sig = inspect.signature(func)
         fields: dict[str, Any] = {}
         for pname, param in sig.parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
