@@ -89,7 +89,13 @@ def test_postgres_dump_and_restore(pg_cluster: PgCluster, tmp_path: Path) -> Non
         check=True,
         capture_output=True,
     )
-    restored = pg_cluster.create_database(target)
+    # Restore into a new database, as docs/storage.md says.
+    subprocess.run(
+        [bindir / "createdb", f"--maintenance-db={pg_cluster.url()}", target],
+        check=True,
+        capture_output=True,
+    )
+    restored = pg_cluster.url(target)
     subprocess.run(
         [bindir / "pg_restore", "--no-owner", f"--dbname={restored}", dump],
         check=True,
