@@ -1,0 +1,337 @@
+"""Backend `responses`: OpenAI's (and Azure's) Responses + Conversations APIs.
+
+The assistant's configuration (model, instructions, tools, vector stores,
+function tools) lives in the profile and is sent with every request. How the
+conversation's state is kept between turns is the connection's `state`:
+
+- `conversation` (default): one remote conversation per chat
+  (`conversations.create`); each answer is `responses.create(conversation=...)`.
+  A server without the Conversations API (404) makes the connection fall back,
+  once per process, to `stateless`; the log and the page say so.
+- `previous_response_id`: each answer chains on the last one (kept in
+  `remote["previous_response_id"]`).
+- `stateless`: the history is re-sent every turn (servers such as Ollama's).
+
+Function calls are run here (the profile's Python callables), their output
+sent back and the answer continued, for at most `max_tool_rounds` rounds.
+
+Stop: on OpenAI the answer is created in background mode (`background=True`,
+which needs `store=True`) so that `cancel()` can call `responses.cancel` on
+the id announced as `remote["response"]`; everywhere, closing the stream (the
+session does it) ends the answer too. Azure documents slow streaming in
+background mode, and stateless servers rarely have it, so there it is off; a
+server that rejects `background` makes this backend stop asking for it.
+
+The rounds of one answer live in `responses_answer`, the stream translation in
+`responses_stream`, files (routing, uploads, vector stores, fetches) in
+`responses_files`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.responses_answer import Answer, history_input
+from assistants_ui.backends.responses_files import (
+    delete_remote_files,
+    fetch_container_file,
+    fetch_image_url,
+    remote_list,
+    route_for,
+    upload_attachment,
+    wait_for_indexing,
+)
+from assistants_ui.backends.responses_stream import Translator
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.profiles import Connection, Profile
+from assistants_ui.settings import Settings
+from assistants_ui.tools.registry import FunctionTool, ToolLoadError, ToolResult, load_functions
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.responses import ResponseFunctionToolCall
+
+__all__ = ["SUPPORTED_TOOLS", "ResponsesBackend", "create", "history_input"]
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search"})
+
+# Connections whose server answered 404 to the Conversations API (per process).
+_no_conversations: set[str] = set()
+_no_conversations_lock = threading.Lock()
+
+
+class ResponsesBackend:
+    """The Responses API for one profile on one connection."""
+
+    # How often and how long to wait for file-search indexing before answering.
+    index_poll_interval = 0.5
+    index_timeout = 120.0
+
+    def __init__(
+        self, profile: Profile, connection: Connection, functions: Sequence[FunctionTool] = ()
+    ) -> None:
+        self.profile = profile
+        self.connection = connection
+        self.functions = {f.name: f for f in functions}
+        self.background = connection.type != "azure" and connection.state != "stateless"
+        self._containers: dict[str, str] = {}  # generated file id -> container id
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> openai.OpenAI:
+        from assistants_ui.backends.clients import client_for
+
+        return client_for(self.connection)
+
+    @property
+    def _connection_key(self) -> str:
+        from assistants_ui.backends.clients import endpoint_of
+
+        return f"{self.connection.id}|{endpoint_of(self.connection)}"
+
+    def failure(self, exc: BaseException, what: str = "") -> ev.Failed:
+        from assistants_ui.backends.clients import describe_error
+
+        return describe_error(
+            exc, self.connection, what=what or f"the model {self.profile.model!r}"
+        )
+
+    # -- conversation state ------------------------------------------------------------
+
+    def route(self, name: str, mime: str) -> Route:
+        return route_for(self.profile, name)
+
+    def open(self) -> Remote:
+        state = self.connection.state
+        if state != "conversation":
+            return {"state": state}
+        with _no_conversations_lock:
+            missing = self._connection_key in _no_conversations
+        if missing:
+            return {"state": "stateless", "fallback": "no_conversations"}
+        import openai
+
+        try:
+            conversation = self.client.conversations.create(metadata={"app": "assistants-ui"})
+        except openai.NotFoundError:
+            with _no_conversations_lock:
+                _no_conversations.add(self._connection_key)
+            log.warning(
+                "connection %r: the server has no Conversations API (404); falling back to "
+                "state = 'stateless' (history re-sent each turn). Set state = \"stateless\" "
+                "on this connection to skip this check.",
+                self.connection.id,
+            )
+            return {"state": "stateless", "fallback": "no_conversations"}
+        except openai.OpenAIError as exc:
+            failed = self.failure(exc, "the Conversations API")
+            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+        return {"state": "conversation", "conversation": conversation.id}
+
+    def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
+        return upload_attachment(self.client, self.connection, self.profile, remote, attachment)
+
+    # -- the request -------------------------------------------------------------------
+
+    def _tools(self, remote: Remote) -> tuple[list[dict[str, Any]], list[str]]:
+        tools: list[dict[str, Any]] = []
+        include: list[str] = []
+        enabled = set(self.profile.tools)
+        if "code_interpreter" in enabled:
+            container: dict[str, Any] = {"type": "auto"}
+            if file_ids := remote_list(remote, "ci_files"):
+                container["file_ids"] = file_ids
+            if self.profile.code_interpreter.memory_limit:
+                container["memory_limit"] = self.profile.code_interpreter.memory_limit
+            tools.append({"type": "code_interpreter", "container": container})
+            include.append("code_interpreter_call.outputs")
+        stores = [*self.profile.vector_store_ids, *remote_list(remote, "vector_store")]
+        if "file_search" in enabled and stores:  # the tool needs at least one store
+            tools.append({"type": "file_search", "vector_store_ids": stores})
+            include.append("file_search_call.results")
+        if "web_search" in enabled:
+            azure = self.connection.type == "azure"
+            tools.append({"type": "web_search_preview" if azure else "web_search"})
+        for f in self.functions.values():
+            tools.append(
+                {
+                    "type": "function",
+                    "name": f.name,
+                    "description": f.description,
+                    "parameters": f.parameters,
+                    "strict": False,
+                }
+            )
+        return tools, include
+
+    def request_base(self, remote: Remote) -> dict[str, Any]:
+        import openai
+
+        p = self.profile
+        tools, include = self._tools(remote)
+        reasoning = {k: v for k, v in p.reasoning.model_dump().items() if v is not None}
+        return {
+            "model": p.model or "",
+            "instructions": p.instructions if p.instructions else openai.omit,
+            "tools": tools if tools else openai.omit,
+            "include": include if include else openai.omit,
+            "max_output_tokens": openai.omit
+            if p.max_output_tokens is None
+            else p.max_output_tokens,
+            "temperature": openai.omit if p.temperature is None else p.temperature,
+            "reasoning": reasoning if reasoning else openai.omit,
+        }
+
+    def open_stream(self, kwargs: dict[str, Any], *, background: bool) -> Any:
+        import openai
+
+        background = background and self.background
+        while True:
+            extra: dict[str, Any] = {"background": True, "store": True} if background else {}
+            try:
+                return self.client.responses.create(stream=True, **kwargs, **extra)
+            except openai.BadRequestError as exc:
+                if background and "background" in str(exc).lower():
+                    log.warning(
+                        "connection %r rejects background mode; Stop will only close the stream",
+                        self.connection.id,
+                    )
+                    self.background = background = False
+                    continue
+                raise
+
+    # -- the answer --------------------------------------------------------------------
+
+    def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
+        remote = context.remote
+        tr = Translator(self._fetch_file, self._fetch_image, self._remember_container)
+        state = remote.get("state") or self.connection.state
+        if state == "conversation" and self._connection_key in _no_conversations:
+            state = "stateless"
+        if remote.get("fallback") == "no_conversations" and not remote.get("fallback_noticed"):
+            yield tr.track(
+                ev.Notice(
+                    "This server has no Conversations API, so this chat's history is kept by "
+                    "the app and re-sent with every message (connection "
+                    f'{self.connection.id!r}, state = "stateless").',
+                    "warning",
+                )
+            )
+            yield tr.track(ev.RemoteUpdate("fallback_noticed", "1"))
+        if remote.get("vector_store"):
+            for event in wait_for_indexing(
+                self.client,
+                self.connection,
+                remote["vector_store"],
+                message.attachments,
+                cancelled=context.cancelled,
+                poll_interval=self.index_poll_interval,
+                timeout=self.index_timeout,
+            ):
+                yield tr.track(event)
+        if context.cancelled.is_set():
+            return
+        if state == "conversation" and not remote.get("conversation"):
+            try:
+                opened = self.open()
+            except BackendError as exc:
+                yield ev.Failed(exc.reason, exc.retryable, exc.code)
+                return
+            for key, value in opened.items():
+                remote[key] = value
+                yield tr.track(ev.RemoteUpdate(key, value))
+            state = remote.get("state", state)
+        yield from Answer(self, tr, remote, state, message, context).run()
+
+    def run_function(self, call: ResponseFunctionToolCall) -> ToolResult:
+        tool = self.functions.get(call.name)
+        if tool is None:
+            known = ", ".join(self.functions) or "none"
+            return ToolResult(
+                f"Error: there is no function named {call.name!r} (known: {known}).", False
+            )
+        return tool.call(call.arguments)
+
+    # -- files out ---------------------------------------------------------------------
+
+    def _remember_container(self, file_id: str, container_id: str) -> None:
+        with self._lock:
+            if len(self._containers) > 1000:
+                self._containers.pop(next(iter(self._containers)))
+            self._containers[file_id] = container_id
+
+    def _fetch_file(self, container_id: str, file_id: str, filename: str) -> Any:
+        return fetch_container_file(self.client, container_id, file_id, filename)
+
+    def _fetch_image(self, url: str, default_name: str) -> Any:
+        return fetch_image_url(self.client, url, default_name)
+
+    def download(self, file_id: str) -> bytes:
+        import openai
+
+        with self._lock:
+            container = self._containers.get(file_id, "")
+        try:
+            return fetch_container_file(self.client, container, file_id, file_id).data
+        except openai.OpenAIError as exc:
+            failed = self.failure(exc, f"the file {file_id}")
+            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+
+    # -- stop and delete ---------------------------------------------------------------
+
+    def cancel(self, remote: Remote) -> None:
+        """Cancel the background response in progress, if there is one."""
+        import openai
+
+        response_id = remote.get("response")
+        if not response_id:
+            return
+        try:
+            self.client.responses.cancel(response_id)
+        except openai.OpenAIError as exc:  # already finished, or never in background
+            log.info("cancel of %s: %s", response_id, exc)
+
+    def delete(self, remote: Remote) -> None:
+        """Delete the conversation, its vector store and the files uploaded to it."""
+        import openai
+
+        problems: list[str] = []
+        conversation = remote.get("conversation")
+        if conversation:
+            try:
+                self.client.conversations.delete(conversation)
+            except openai.NotFoundError:
+                pass
+            except openai.OpenAIError as exc:
+                problems.append(f"conversation {conversation}: {exc}")
+        problems += delete_remote_files(self.client, remote)
+        if problems:
+            raise BackendError("Some remote data could not be deleted: " + "; ".join(problems))
+
+
+def create(profile: Profile, connection: Connection, settings: Settings) -> ResponsesBackend:
+    """Build the backend, refusing at once what could never work."""
+    if connection.type == "local":
+        raise BackendError(
+            f"Assistant {profile.id!r}: the local model speaks Chat Completions only; "
+            'use backend = "chat" or a connection to OpenAI, Azure or a compatible server.'
+        )
+    lacking = sorted(set(profile.tools) - SUPPORTED_TOOLS)
+    if lacking:
+        raise BackendError(
+            f"Assistant {profile.id!r}: the responses backend has no tool "
+            + ", ".join(repr(t) for t in lacking)
+            + f" (it has {', '.join(sorted(SUPPORTED_TOOLS))})."
+        )
+    try:
+        functions = load_functions(profile.functions)
+    except ToolLoadError as exc:
+        raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
+    return ResponsesBackend(profile, connection, functions)

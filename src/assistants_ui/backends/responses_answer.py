@@ -1,0 +1,238 @@
+"""One answer of the Responses backend: the rounds of responses until the model is done.
+
+A round is one `responses.create(stream=True)`; when the model calls functions
+their outputs are sent back in the next round (as `input`, in the same
+conversation, after the previous response, or appended to the re-sent
+history, depending on the state mode). The last allowed round
+(`max_tool_rounds`) is asked with `tool_choice="none"` so that the model must
+answer. Function calls left without an output in a remote conversation (the
+limit was reached, the user stopped) are answered with
+`conversations.items.create`, or that conversation's next turn would fail.
+
+This module also builds the input items for a user message and the re-sent
+history of a stateless conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from assistants_ui.backends.base import Remote, SendContext
+from assistants_ui.backends.responses_files import attachment_parts
+from assistants_ui.backends.responses_stream import Translator, incomplete_detail
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Message
+
+if TYPE_CHECKING:
+    from assistants_ui.backends.responses import ResponsesBackend
+
+__all__ = ["Answer", "history_input", "user_item"]
+
+log = logging.getLogger(__name__)
+
+
+def user_item(message: Message) -> dict[str, Any]:
+    parts = attachment_parts(message.attachments)
+    if not parts:
+        return {"role": "user", "content": message.text}
+    text = [{"type": "input_text", "text": message.text}] if message.text else []
+    return {"role": "user", "content": [*text, *parts]}
+
+
+def history_input(history: Sequence[Message], message: Message) -> list[dict[str, Any]]:
+    """The `input` for a stateless turn: the conversation so far, then `message`."""
+    items: list[dict[str, Any]] = []
+    for m in history:
+        if m.role == "user":
+            items.append(user_item(m))
+        elif m.text.strip():
+            items.append({"role": "assistant", "content": m.text})
+    items.append(user_item(message))
+    return items
+
+
+class Answer:
+    """One answer: the tool rounds of responses, until text or a limit."""
+
+    def __init__(
+        self,
+        backend: ResponsesBackend,
+        tr: Translator,
+        remote: Remote,
+        state: str,
+        message: Message,
+        context: SendContext,
+    ) -> None:
+        self.b, self.tr, self.remote, self.state = backend, tr, remote, state
+        self.context = context
+        self.base = backend.request_base(remote)
+        self.transcript: list[Any] = (
+            history_input(context.history, message) if state == "stateless" else []
+        )
+        self.input: list[Any] = self.transcript if state == "stateless" else [user_item(message)]
+        self.previous = remote.get("previous_response_id", "")
+        self.usage = ev.Usage()
+        self.unanswered: dict[str, str] = {}  # call id -> output to send (conversation mode)
+        self.announced = False
+        # Background mode (for a server-side cancel) only where state is kept remotely.
+        self.background = state != "stateless"
+
+    def run(self) -> Iterator[ev.StreamEvent]:
+        try:
+            yield from self._rounds()
+        finally:
+            if self.unanswered and self.state == "conversation":
+                self._settle()
+
+    def _rounds(self) -> Iterator[ev.StreamEvent]:
+        b, tr, cancelled = self.b, self.tr, self.context.cancelled
+        rounds = 0
+        limit_hit = False
+        while True:
+            kwargs = dict(self.base, input=self.input)
+            if self.state == "conversation":
+                kwargs["conversation"] = self.remote["conversation"]
+            elif self.state == "previous_response_id" and self.previous:
+                kwargs["previous_response_id"] = self.previous
+            if rounds >= b.profile.max_tool_rounds:
+                kwargs["tool_choice"] = "none"
+            yield from self._stream(kwargs)
+            if cancelled.is_set():
+                return
+            if tr.failed is not None or not tr.ended or tr.response is None:
+                yield from self._clear()
+                yield tr.failed or _cut()
+                return
+            response = tr.response
+            if response.usage is not None:
+                self.usage = ev.Usage(
+                    self.usage.input_tokens + response.usage.input_tokens,
+                    self.usage.output_tokens + response.usage.output_tokens,
+                )
+            calls = list(tr.function_calls)
+            if not calls or response.status == "incomplete":
+                break
+            if rounds >= b.profile.max_tool_rounds:
+                limit_hit = True
+                why = f"Not run: the limit of {b.profile.max_tool_rounds} tool rounds was reached."
+                for call in calls:
+                    self.unanswered[call.call_id] = why
+                    yield tr.track(ev.ToolCallDone(call.call_id, "incomplete", error=why))
+                break
+            rounds += 1
+            self.unanswered = {c.call_id: "Not run: the user stopped the answer." for c in calls}
+            outputs: list[dict[str, Any]] = []
+            for call in calls:
+                if cancelled.is_set():
+                    return
+                result = b.run_function(call)
+                self.unanswered[call.call_id] = result.output
+                outputs.append(
+                    {
+                        "type": "function_call_output",
+                        "call_id": call.call_id,
+                        "output": result.output,
+                    }
+                )
+                yield tr.track(
+                    ev.ToolCallDone(
+                        call.call_id,
+                        "completed" if result.ok else "failed",
+                        output=result.output if result.ok else "",
+                        error="" if result.ok else result.output,
+                        arguments=call.arguments,
+                    )
+                )
+            if self.state == "stateless":
+                self.transcript += [item.to_dict() for item in response.output] + outputs
+            else:
+                self.input = outputs
+                self.previous = response.id
+        response = tr.response
+        yield from self._clear()
+        if self.state == "previous_response_id" and not self.unanswered:
+            yield tr.track(ev.RemoteUpdate("previous_response_id", response.id))
+        if limit_hit:
+            yield tr.track(
+                ev.Done(
+                    "incomplete",
+                    self.usage,
+                    f"The assistant kept calling functions after {b.profile.max_tool_rounds} "
+                    "rounds (max_tool_rounds), so the answer stops here.",
+                )
+            )
+        elif response.status == "incomplete":
+            reason = response.incomplete_details.reason if response.incomplete_details else None
+            detail = incomplete_detail(reason, b.profile.max_output_tokens)
+            yield tr.track(ev.Done("incomplete", self.usage, detail))
+        else:
+            yield tr.track(ev.Done("complete", self.usage))
+
+    def _stream(self, kwargs: dict[str, Any]) -> Iterator[ev.StreamEvent]:
+        import openai
+
+        tr, cancelled = self.tr, self.context.cancelled
+        tr.begin()
+        try:
+            stream = self.b.open_stream(kwargs, background=self.background)
+        except openai.OpenAIError as exc:
+            tr.failed = self.b.failure(exc)
+            return
+        received = False
+        try:
+            for event in stream:
+                received = True
+                yield from tr.feed(event)
+                if tr.response_id:
+                    self.unanswered = {}  # the outputs went in with this request
+                    if self.background and self.b.background and not self.announced:
+                        self.announced = True
+                        yield tr.track(ev.RemoteUpdate("response", tr.response_id))
+                if cancelled.is_set():
+                    yield from tr.finish()
+                    return
+        except openai.OpenAIError as exc:
+            failed = self.b.failure(exc)
+            if received and isinstance(exc, openai.APIConnectionError):
+                failed = ev.Failed(
+                    "The connection broke while the answer was streaming; what arrived is kept. "
+                    "Retry to ask again.",
+                    retryable=True,
+                    code="stream_cut",
+                )
+            tr.failed = failed
+        finally:
+            stream.close()
+        yield from tr.finish()
+
+    def _clear(self) -> Iterator[ev.StreamEvent]:
+        if self.announced:
+            self.announced = False
+            yield self.tr.track(ev.RemoteUpdate("response", ""))
+
+    def _settle(self) -> None:
+        """Answer function calls left open in the conversation, so its next turn works."""
+        import openai
+
+        items = [
+            {"type": "function_call_output", "call_id": cid, "output": output}
+            for cid, output in self.unanswered.items()
+        ]
+        try:
+            self.b.client.conversations.items.create(
+                self.remote["conversation"], items=cast(Any, items)
+            )
+        except openai.OpenAIError:
+            log.warning("could not close open function calls in the conversation", exc_info=True)
+        self.unanswered = {}
+
+
+def _cut() -> ev.Failed:
+    return ev.Failed(
+        "The answer stopped before it was complete: the server closed the stream "
+        "without saying it had finished.",
+        retryable=True,
+        code="stream_cut",
+    )
