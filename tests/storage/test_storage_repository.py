@@ -338,5 +338,9 @@ def test_file_over_the_limit_keeps_metadata_and_the_message(db_url: str) -> None
         assert (big_info.stored, big_info.size, big_info.sha256) == (False, len(big), sha(big))
         assert repo.get_file(user_id=user.id, file_id=big_info.id).data is None
         assert repo.get_file(user_id=user.id, file_id=small_info.id).data == small
+        # Saving the loaded message again keeps what is known of the big file.
+        repo.save_message(user_id=user.id, conversation_id=conv.id, message=loaded)
+        again = repo.list_files(user_id=user.id, conversation_id=conv.id)
+        assert again == [big_info, small_info]
     finally:
         db.dispose()

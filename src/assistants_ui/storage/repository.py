@@ -504,6 +504,13 @@ class Repository:
             digest = blob.sha256
             keep = size <= limit
             row = existing.pop((blob.slot, blob.position), None)
+            if row is not None and not row.stored and size == 0:
+                # A loaded message whose file was not kept comes back with empty
+                # bytes; saving it again must not overwrite what we know of it.
+                if blob.provider_file_id:
+                    row.provider_file_id = blob.provider_file_id[:255]
+                ids.append(row.id)
+                continue
             if row is None or row.sha256 != digest or row.size != size:
                 if row is None:
                     row = File(
