@@ -29,7 +29,10 @@ from fakes.files_routes import add_file
 from fakes.openapi import validate
 from fakes.server import FakeOpenAI
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Assistants API is deprecated")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:The Assistants API is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning"),
+]
 
 
 class Recorder(AssistantEventHandler):

@@ -14,6 +14,7 @@ exactly the calls asked, from a run that requires them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +177,7 @@ def _cancel_run(fake: FakeOpenAI, rec: Recorded) -> Reply:
     shown = public(run)
     run["status"] = "cancelled"  # the next look finds it cancelled
     run["cancelled_at"] = now()
+    fake.state["run_cancelled"].set()
     return Json(shown, "RunObject")
 
 
@@ -231,6 +233,7 @@ def _list_assistants(fake: FakeOpenAI, rec: Recorded) -> Reply:
 
 
 def install(fake: FakeOpenAI) -> None:
+    fake.state["run_cancelled"] = threading.Event()  # set when a run is cancelled
     routes: list[tuple[str, str, str, Callable[[FakeOpenAI, Recorded], Reply]]] = [
         ("GET", "/v1/assistants", "assistants.list", _list_assistants),
         ("GET", "/v1/assistants/{assistant_id}", "assistants.retrieve", _retrieve_assistant),

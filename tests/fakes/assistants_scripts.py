@@ -45,6 +45,7 @@ __all__ = [
     "path_param",
     "play",
     "public",
+    "refusal",
     "run_object",
     "script",
     "text",
@@ -290,6 +291,11 @@ class _ImageBlock:
     file_id: str
 
 
+@dataclass(frozen=True)
+class _RefusalBlock:
+    refusal: str
+
+
 def _annotation(a: _Annotation, full: str) -> dict[str, Any]:
     start = full.index(a.marker)
     return {
@@ -305,7 +311,7 @@ def _annotation(a: _Annotation, full: str) -> dict[str, Any]:
 class message:  # lower case: reads as a part constructor, like text()
     """An assistant message with text and image blocks, streamed as deltas."""
 
-    blocks: tuple[_TextBlock | _ImageBlock, ...]
+    blocks: tuple[_TextBlock | _ImageBlock | _RefusalBlock, ...]
     stream_deltas: bool = True
     incomplete: str | None = None  # incomplete_details.reason
 
@@ -323,6 +329,11 @@ class message:  # lower case: reads as a part constructor, like text()
         ctx.emit("thread.message.in_progress", msg)
         content: list[dict[str, Any]] = []
         for index, block in enumerate(self.blocks):
+            if isinstance(block, _RefusalBlock):
+                content.append({"type": "refusal", "refusal": block.refusal})
+                delta = {"index": index, "type": "refusal", "refusal": block.refusal}
+                ctx.emit("thread.message.delta", _message_delta(msg["id"], delta))
+                continue
             if isinstance(block, _ImageBlock):
                 image = {"file_id": block.file_id, "detail": "auto"}
                 content.append({"type": "image_file", "image_file": image})
@@ -372,6 +383,11 @@ def _message_delta(message_id: str, content: dict[str, Any]) -> dict[str, Any]:
 def text(*pieces: str, annotations: tuple[_Annotation, ...] = (), **options: Any) -> message:
     """A one-block text message streamed as `pieces`."""
     return message((_TextBlock(tuple(pieces), tuple(annotations)),), **options)
+
+
+def refusal(words: str) -> message:
+    """A message in which the model declines."""
+    return message((_RefusalBlock(words),))
 
 
 def image_message(file_id: str) -> message:

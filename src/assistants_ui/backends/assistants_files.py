@@ -1,0 +1,134 @@
+"""Files for the Assistants backend: where an upload goes, and generated files' bytes.
+
+An assistant reads a file through a tool: the code interpreter (data, code,
+documents, images), file search (documents) or, for images, the model's own
+eyes (an `image_file` block in the message). `route_upload` decides, from the
+file's type and the assistant's tools, which of those a file is sent to, or
+why none can take it. The route is a `+`-joined list such as
+`code_interpreter+file_search`, stored on the attachment.
+
+`RemoteFiles` fetches what a run produced (charts, generated files, the names
+of cited files) from the Files API: the bytes are read as bytes (the original
+project decoded them as text and corrupted every binary file), once, the
+moment the run announces them, because the server may forget them later.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import openai
+
+from assistants_ui.backends.base import BackendError, Route
+
+__all__ = [
+    "CODE_INTERPRETER_TYPES",
+    "FILE_SEARCH_TYPES",
+    "IMAGE_TYPES",
+    "Fetched",
+    "RemoteFiles",
+    "route_parts",
+    "route_upload",
+]
+
+# The types OpenAI documents for each tool, plus data formats code can open.
+_DOCUMENTS = {"c", "cpp", "cs", "css", "doc", "docx", "html", "java", "js", "json", "md"}
+_DOCUMENTS |= {"pdf", "php", "pptx", "py", "rb", "sh", "tex", "ts", "txt"}
+CODE_INTERPRETER_TYPES = frozenset(
+    _DOCUMENTS
+    | {"csv", "xlsx", "xml", "zip", "tar", "pkl", "jpeg", "jpg", "gif", "png"}
+    | {"xls", "geojson", "tsv", "jsonl", "parquet"}
+)
+FILE_SEARCH_TYPES = frozenset(_DOCUMENTS | {"go"})
+# Images the model can look at itself (an `image_file` content block).
+IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+
+_TOOL_NAMES = {"code_interpreter": "code interpreter", "file_search": "file search"}
+
+
+def _ext(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def route_upload(name: str, tools: Iterable[str]) -> Route:
+    """Where a file of this name goes, given the assistant's tool types."""
+    enabled = set(tools)
+    ext = _ext(name)
+    parts: list[str] = []
+    if ext in IMAGE_TYPES:
+        parts.append("image")
+    if "code_interpreter" in enabled and ext in CODE_INTERPRETER_TYPES:
+        parts.append("code_interpreter")
+    if "file_search" in enabled and ext in FILE_SEARCH_TYPES:
+        parts.append("file_search")
+    if parts:
+        return Route("+".join(parts))
+    readers = [_TOOL_NAMES[t] for t in ("code_interpreter", "file_search") if t in enabled]
+    if not readers:
+        return Route(
+            None,
+            "this assistant has neither code interpreter nor file search enabled, "
+            "so it cannot read files other than images",
+        )
+    return Route(None, f"this assistant's {' and '.join(readers)} cannot read .{ext or '?'} files")
+
+
+def route_parts(route: str) -> list[str]:
+    return [p for p in route.split("+") if p]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    name: str
+    data: bytes
+    mime: str
+
+
+def _mime(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+class RemoteFiles:
+    """Names and bytes of files on the server, each name looked up once."""
+
+    MAX_NAMES = 2048
+
+    def __init__(
+        self,
+        client: Callable[[], openai.OpenAI],
+        describe: Callable[[openai.OpenAIError, str], BackendError],
+    ) -> None:
+        self._client = client
+        self._describe = describe
+        self._names: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def name(self, file_id: str, hint: str = "") -> str:
+        """The file's name (without the sandbox's /mnt/data/), or `hint`, or its id."""
+        with self._lock:
+            if file_id in self._names:
+                return self._names[file_id]
+        try:
+            filename = self._client().files.retrieve(file_id).filename
+        except openai.OpenAIError:
+            return posixpath.basename(hint) or file_id
+        name = posixpath.basename(filename) or posixpath.basename(hint) or file_id
+        with self._lock:
+            self._names[file_id] = name
+            while len(self._names) > self.MAX_NAMES:
+                self._names.popitem(last=False)
+        return name
+
+    def fetch(self, file_id: str, hint: str = "") -> Fetched:
+        """The file's bytes, exactly; `BackendError` saying why not."""
+        name = self.name(file_id, hint)
+        try:
+            data = self._client().files.content(file_id).read()
+        except openai.OpenAIError as exc:
+            raise self._describe(exc, f"the file {name!r}") from exc
+        return Fetched(name, data, _mime(name))

@@ -1,0 +1,314 @@
+"""One answer of the Assistants backend: post the question, stream the run, run tools.
+
+`Turn(backend, message, context).events()` is what `AssistantsBackend.send`
+returns. It adds the user's message to the thread (text, images as
+`image_file` blocks, other files as attachments for the tools their route
+names), starts a streamed run, feeds its events through a `RunTranslator`,
+and while the run requires function outputs, runs the functions and streams
+the continuation (`submit_tool_outputs_stream`).
+
+Every expected failure ends the answer with one `Failed` event: SDK errors,
+a connection cut mid-stream (the SDK re-raises the transport's own exception
+there), a run that ends badly, too many tool rounds. An earlier run still
+active on the thread is cancelled and waited for (see `assistants`). When the
+user stops the answer, the run is cancelled on the server as the generator
+closes.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Literal, cast
+
+import httpx2
+import openai
+from openai.lib.streaming import AssistantEventHandler, AssistantStreamManager
+from openai.types.beta.threads import MessageContentPartParam, Run, message_create_params
+from openai.types.beta.threads.run_submit_tool_outputs_params import ToolOutput
+
+from assistants_ui.backends.assistants_events import RunTranslator
+from assistants_ui.backends.assistants_files import route_parts
+from assistants_ui.backends.base import BackendError, SendContext
+from assistants_ui.core import events as ev
+from assistants_ui.core.transcript import Message
+from assistants_ui.tools.registry import ToolResult
+
+if TYPE_CHECKING:
+    from assistants_ui.backends.assistants import AssistantsBackend
+
+__all__ = ["CANCEL_WAIT_SECONDS", "Turn", "message_payload"]
+
+CANCEL_WAIT_SECONDS = 30.0
+POLL_SECONDS = 0.5
+TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
+ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+_RUN_ID = re.compile(r"\brun_[A-Za-z0-9]+")
+_ACTIVE_RUN = re.compile(r"while a run|active run|run \S+ is active", re.IGNORECASE)
+
+Opener = Callable[[], AssistantStreamManager[AssistantEventHandler]]
+Events = Generator[ev.StreamEvent, None, None]
+
+
+def message_payload(
+    message: Message,
+) -> tuple[list[MessageContentPartParam], list[message_create_params.Attachment]]:
+    """The message's content blocks and attachments, from each file's route."""
+    text = message.text.strip() or "(see the attached files: {})".format(
+        ", ".join(a.name for a in message.attachments)
+    )
+    content: list[MessageContentPartParam] = [{"type": "text", "text": text}]
+    attachments: list[message_create_params.Attachment] = []
+    for att in message.attachments:
+        if not att.file_id:
+            continue
+        parts = route_parts(att.route)
+        if "image" in parts:
+            content.append({"type": "image_file", "image_file": {"file_id": att.file_id}})
+        tools = [t for t in parts if t in ("code_interpreter", "file_search")]
+        if tools:
+            attachments.append(
+                cast(
+                    "message_create_params.Attachment",
+                    {"file_id": att.file_id, "tools": [{"type": t} for t in tools]},
+                )
+            )
+    return content, attachments
+
+
+def _active_run_conflict(exc: openai.APIStatusError) -> bool:
+    return exc.status_code in (400, 409) and bool(_ACTIVE_RUN.search(str(exc)))
+
+
+class Turn:
+    """The events of one answer; state shared by its rounds."""
+
+    def __init__(self, backend: AssistantsBackend, message: Message, context: SendContext) -> None:
+        self.backend = backend
+        self.message = message
+        self.context = context
+        self.thread = context.remote.get("thread", "")
+        self.t = RunTranslator(backend.files)
+
+    @property
+    def client(self) -> openai.OpenAI:
+        return self.backend.client()
+
+    def events(self) -> Iterator[ev.StreamEvent]:
+        own = self.t.own
+        where = self.backend.where
+        try:
+            yield from self._answer()
+        except BackendError as exc:
+            yield own(ev.Failed(exc.reason, exc.retryable, exc.code))
+        except openai.OpenAIError as exc:
+            yield own(self.backend.failed(exc))
+        except httpx2.TimeoutException:
+            yield own(
+                ev.Failed(
+                    f"The server at {where} stopped sending the answer for longer than "
+                    f"{self.backend.connection.timeout:g} s. Retry, or raise OPENAI_TIMEOUT.",
+                    retryable=True,
+                    code="timeout",
+                )
+            )
+        except (httpx2.RequestError, ssl.SSLError) as exc:
+            yield own(
+                ev.Failed(
+                    f"The connection to {where} broke while the answer was streaming "
+                    f"({type(exc).__name__}). Retry.",
+                    retryable=True,
+                    code="stream_cut",
+                )
+            )
+        finally:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Forget the run; if the user stopped a live run, stop it on the server too."""
+        run = self.t.run_id
+        if self.thread and self.backend.active.get(self.thread) == run:
+            self.backend.active.pop(self.thread, None)
+        if self.context.cancelled.is_set() and run and not self.t.ended:
+            self.backend.cancel_run(self.thread, run)
+
+    # -- the answer ------------------------------------------------------------------------
+
+    def _answer(self) -> Events:
+        own = self.t.own
+        if not self.thread:
+            self.thread = self.backend.new_thread()
+            yield own(ev.RemoteUpdate("thread", self.thread))
+        if self.context.remote.get("posted") != self.message.id:
+            yield from self._post()
+            yield own(ev.RemoteUpdate("posted", self.message.id))
+        opener: Opener = self._start_run
+        rounds = 0
+        while True:
+            yield from self._stream(opener)
+            if self.t.ended or self.context.cancelled.is_set():
+                return
+            required, self.t.required = self.t.required, None
+            if required is None:
+                yield own(
+                    ev.Failed(
+                        "The answer stopped before it was complete: the stream ended while "
+                        "the run was still going.",
+                        retryable=True,
+                        code="stream_cut",
+                    )
+                )
+                return
+            rounds += 1
+            if rounds > self.backend.profile.max_tool_rounds:
+                self.backend.cancel_run(self.thread, required.id)
+                yield own(ev.RemoteUpdate("run", ""))
+                yield own(
+                    ev.Failed(
+                        f"The assistant asked for function results more than "
+                        f"{self.backend.profile.max_tool_rounds} times in one answer, so the "
+                        "run was stopped (max_tool_rounds).",
+                        retryable=False,
+                        code="tool_rounds",
+                    )
+                )
+                return
+            outputs = yield from self._run_functions(required)
+            if self.context.cancelled.is_set():
+                return
+            opener = self._submitter(required.id, outputs)
+
+    def _post(self) -> Events:
+        content, attachments = message_payload(self.message)
+        for attempt in (1, 2, 3):
+            try:
+                self.client.beta.threads.messages.create(
+                    self.thread, role="user", content=content, attachments=attachments
+                )
+                return
+            except openai.NotFoundError as exc:
+                if attempt == 3 or "No thread found" not in str(exc):
+                    raise
+                self.thread = self.backend.new_thread()
+                yield self.t.own(ev.RemoteUpdate("thread", self.thread))
+                yield self.t.own(
+                    ev.Notice(
+                        "This conversation's thread no longer exists on the server: the answer "
+                        "starts a new one, without the earlier messages.",
+                        "warning",
+                    )
+                )
+            except openai.APIStatusError as exc:
+                if attempt == 3 or not _active_run_conflict(exc):
+                    raise
+                yield from self._clear_active_run(exc)
+
+    def _start_run(self) -> AssistantStreamManager[AssistantEventHandler]:
+        p = self.backend.profile
+        return self.client.beta.threads.runs.stream(
+            thread_id=self.thread,
+            assistant_id=self.backend.assistant_id,
+            additional_instructions=p.instructions or openai.omit,
+            model=p.model or openai.omit,
+            temperature=openai.omit if p.temperature is None else p.temperature,
+            max_completion_tokens=p.max_output_tokens or openai.omit,
+            reasoning_effort=p.reasoning.effort or openai.omit,
+        )
+
+    def _submitter(self, run_id: str, outputs: list[ToolOutput]) -> Opener:
+        def submit() -> AssistantStreamManager[AssistantEventHandler]:
+            return self.client.beta.threads.runs.submit_tool_outputs_stream(
+                thread_id=self.thread, run_id=run_id, tool_outputs=outputs
+            )
+
+        return submit
+
+    def _stream(self, opener: Opener) -> Events:
+        handler: AssistantEventHandler | None = None
+        for attempt in (1, 2):
+            try:
+                handler = opener().__enter__()
+                break
+            except openai.APIStatusError as exc:
+                if attempt == 2 or not _active_run_conflict(exc):
+                    raise
+                yield from self._clear_active_run(exc)
+        if handler is None:  # pragma: no cover - the loop either breaks or raises
+            return
+        try:
+            for event in handler:
+                yield from self.t.feed(event)
+                if self.t.run_id:
+                    self.backend.active[self.thread] = self.t.run_id
+                if self.context.cancelled.is_set():
+                    return
+        finally:
+            handler.close()
+
+    def _clear_active_run(self, exc: openai.APIStatusError) -> Events:
+        """Cancel the run that blocks the thread and wait until it has ended."""
+        found = _RUN_ID.search(str(exc))
+        run_id = found.group(0) if found else self.context.remote.get("run", "")
+        runs = self.client.beta.threads.runs
+        if not run_id:
+            listed = runs.list(self.thread, limit=5)
+            run_id = next((r.id for r in listed.data if r.status in ACTIVE), "")
+            if not run_id:
+                return
+        run: Run
+        try:
+            run = runs.cancel(run_id, thread_id=self.thread)
+        except openai.BadRequestError:  # it ended meanwhile, or is already being cancelled
+            run = runs.retrieve(run_id, thread_id=self.thread)
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        pause = 0.0  # look again at once, then every POLL_SECONDS
+        while run.status not in TERMINAL:
+            if self.context.cancelled.is_set():
+                return
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    "An earlier answer in this conversation is still running on the server and "
+                    f"did not stop within {CANCEL_WAIT_SECONDS:g} s. Try again in a moment.",
+                    retryable=True,
+                    code="run_active",
+                )
+            time.sleep(pause)
+            pause = POLL_SECONDS
+            run = runs.retrieve(run_id, thread_id=self.thread)
+        yield self.t.own(
+            ev.Notice(
+                "An earlier answer was still running in this conversation: it was stopped so "
+                "that this one could start."
+            )
+        )
+
+    def _run_functions(self, run: Run) -> Generator[ev.StreamEvent, None, list[ToolOutput]]:
+        own = self.t.own
+        action = run.required_action
+        calls = action.submit_tool_outputs.tool_calls if action else []
+        outputs: list[ToolOutput] = []
+        for call in calls:
+            name, arguments = call.function.name, call.function.arguments
+            yield own(ev.ToolCallStarted(call.id, "function", name, arguments))
+            tool = self.backend.functions.get(name)
+            if tool is None:
+                result = ToolResult(
+                    f"Error: the function {name!r} is not available in this app.", False
+                )
+                error = (
+                    f"No implementation of {name!r} is configured: name one in this "
+                    "assistant's `functions`."
+                )
+            else:
+                result = tool.call(arguments)
+                error = "" if result.ok else result.output
+            status: Literal["completed", "failed"] = "completed" if result.ok else "failed"
+            yield own(
+                ev.ToolCallDone(
+                    call.id, status, output=result.output, error=error, arguments=arguments
+                )
+            )
+            outputs.append({"tool_call_id": call.id, "output": result.output})
+        return outputs
