@@ -605,6 +605,9 @@ def test_401_and_404_are_explained(fake: FakeOpenAI) -> None:
     assert answer.error is not None
     assert "Vector store with id 'vs_gone' not found" in answer.error.reason
     assert "vector_store_ids" in answer.error.reason
+    fake.expect("responses.create", Error(404, "Conversation with id 'conv_1' not found."))
+    answer = ask(chat, "Hi")
+    assert answer.error is not None and "start a new chat" in answer.error.reason
 
 
 def test_a_stream_cut_midway_keeps_the_partial_answer(fake: FakeOpenAI) -> None:

@@ -144,11 +144,13 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
         )
     if isinstance(exc, openai.NotFoundError):
         msg = _server_message(exc)
-        hint = (
-            "Check the assistant's vector_store_ids (the store may have been deleted or expired)."
-            if "vector store" in msg.lower() or "vector_store" in msg.lower()
-            else "Check the model or deployment name and the base URL."
-        )
+        lowered = msg.lower()
+        if "vector store" in lowered or "vector_store" in lowered:
+            hint = "Check the assistant's vector_store_ids (the store may be deleted or expired)."
+        elif "conversation" in lowered:
+            hint = "The remote conversation is gone (deleted or expired): start a new chat."
+        else:
+            hint = "Check the model or deployment name and the base URL."
         return ev.Failed(
             f"The server at {where} does not know {subject} (404)"
             + (f": {msg.rstrip('.')}" if msg else "")

@@ -156,7 +156,7 @@ def upload_attachment(
     what = f"the upload of {attachment.name}"
     try:
         created = client.files.create(
-            file=(attachment.name, attachment.data, attachment.mime or None),
+            file=(attachment.name, attachment.data, attachment.mime or "application/octet-stream"),
             purpose=_purpose(connection, route.route),
         )
     except openai.OpenAIError as exc:
