@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.session import ChatSession, ReplyStream
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
@@ -21,7 +22,7 @@ __all__ = ["FRAME_SECONDS", "render_chat"]
 
 # One repaint per frame at most: ~12 visible updates per second, whatever the
 # token rate, and the final text painted exactly once the stream ends.
-FRAME_SECONDS = 0.08
+FRAME_SECONDS = 0.09
 
 _AVATARS = {"user": "user", "assistant": "assistant"}
 
@@ -55,18 +56,19 @@ def _stream_answer(chat: ChatSession) -> None:
     """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
     with st.chat_message("assistant", avatar=chat.profile.icon):
         view = MessageView(st.container(), key="live")
-        waiting = st.empty()
-        waiting.caption("Thinking…")
+        waiting: DeltaGenerator | None = st.caption("Thinking…")
         stream: ReplyStream = chat.reply()
         try:
             while not stream.poll(FRAME_SECONDS):
-                if stream.builder.version:
+                if waiting is not None and stream.builder.version:
                     waiting.empty()
+                    waiting = None
                 view.update(stream.message, version=stream.builder.version)
                 # Reading session state is one of Streamlit's stop points: a click on
                 # Stop is honoured here even while the server is silent.
                 st.session_state.get("_tick")
-            waiting.empty()
+            if waiting is not None:
+                waiting.empty()
             view.key = stream.message.id
             view.update(stream.message, final=True)
             _retry_button(chat, stream.message)

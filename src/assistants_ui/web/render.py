@@ -54,44 +54,57 @@ def _human_size(size: int) -> str:
 
 
 class _TextSlot:
-    """Finished blocks in their own elements; only the growing block repaints."""
+    """Finished blocks in their own elements; only the growing block repaints.
+
+    Elements are created by painting into the container (no empty placeholders
+    first: each would be one more message to the browser) and replaced by
+    painting into the element's own handle.
+    """
 
     def __init__(self, container: DeltaGenerator) -> None:
         self.container = container
         self.blocks = container.container()
-        self.current = self.blocks.empty()
+        self.current: DeltaGenerator | None = None
         self.splitter = BlockSplitter()
         self.painted = ""
         self.citations = 0
-        self.footer = container.empty()
+        self.footer: DeltaGenerator | None = None
 
     def update(self, part: TextPart, final: bool) -> None:
-        if part.citations and len(part.citations) != self.citations:
-            # Citation markers land inside finished blocks: repaint the text once.
-            self.citations = len(part.citations)
+        text = part.text
+        if part.citations:
             text, notes = annotate(part.text, part.citations)
-            self.blocks.empty()
-            self.blocks = self.container.container()
-            self.current = self.blocks.empty()
-            self.splitter = BlockSplitter()
-            self.painted = ""
-            self._paint(text, final)
-            if notes:
-                self.footer.caption("Sources\n\n" + footnotes_markdown(notes))
-            return
-        text = annotate(part.text, part.citations)[0] if part.citations else part.text
+            if len(part.citations) != self.citations:
+                # Citation markers land inside finished blocks: repaint the text once.
+                self.citations = len(part.citations)
+                self.blocks.empty()
+                self.blocks = self.container.container()
+                self.current = None
+                self.splitter = BlockSplitter()
+                self.painted = ""
+                if notes:
+                    body = "Sources\n\n" + footnotes_markdown(notes)
+                    if self.footer is None:
+                        self.footer = self.container.caption(body)
+                    else:
+                        self.footer.caption(body)
         self._paint(text, final)
+
+    def _show(self, text: str) -> None:
+        if self.current is None:
+            self.current = self.blocks.markdown(text)
+        else:
+            self.current.markdown(text)
 
     def _paint(self, text: str, final: bool) -> None:
         if text == self.painted and not final:
             return
         finished, tail = self.splitter.advance(text, final=final)
         if finished:
-            self.current.markdown(finished)
-            if tail or not final:
-                self.current = self.blocks.empty()
+            self._show(finished)
+            self.current = None
         if tail:
-            self.current.markdown(tail)
+            self._show(tail)
         self.painted = text
 
 

@@ -1,0 +1,75 @@
+"""End to end in headless Chromium: streaming appears, model HTML stays inert."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from browser_support import StartApp, send
+from fakes.chat_routes import chat_text
+from fakes.server import FakeOpenAI
+
+pytestmark = pytest.mark.browser
+
+
+def user_messages(page: Page) -> Locator:
+    return page.get_by_role("group", name="Chat message from user")
+
+
+def answers(page: Page) -> Locator:
+    """The assistant's messages after the first question (not the welcome text)."""
+    return user_messages(page).first.locator(
+        "xpath=following-sibling::*//*[@aria-label='Chat message from assistant']"
+        " | following::*[@aria-label='Chat message from assistant']"
+    )
+
+
+def assistant_text(page: Page) -> str:
+    found = answers(page)
+    return found.last.inner_text().strip() if found.count() else ""
+
+
+@pytest.mark.local_model
+def test_hello_gets_a_streamed_reply_from_the_local_model(page: Page, start_app: StartApp) -> None:
+    url = start_app({"LOCAL_MAX_TOKENS": "80"})
+    page.goto(url)
+    send(page, "Hello")
+    expect(user_messages(page).first).to_contain_text("Hello", timeout=30_000)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_disabled(timeout=10_000)  # no second message while it streams
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = assistant_text(page)
+        if text and (not seen or text != seen[-1]):
+            seen.append(text)
+        if box.is_enabled():  # the answer ended
+            break
+        time.sleep(0.03)
+    seen.append(assistant_text(page))
+    assert seen and seen[-1], "no reply appeared"
+    assert len({t for t in seen if t}) >= 3, f"the reply did not stream (saw {seen!r})"
+    assert box.is_enabled(), "the input stayed disabled after the answer"
+
+
+def test_html_in_model_output_stays_inert(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    payload = (
+        '<img src="x" onerror="window.__pwned=1"> <script>window.__pwned=2</script> '
+        '<a href="javascript:window.__pwned=3">click</a> **bold**'
+    )
+    fake.expect("chat.completions", chat_text([payload]))
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.goto(url)
+    send(page, "Show HTML")
+    expect(user_messages(page).first).to_contain_text("Show HTML", timeout=30_000)
+    answer = answers(page).last
+    expect(answer).to_contain_text("bold", timeout=30_000)
+    assert answer.locator("img, script, iframe").count() == 0
+    assert answer.locator("strong").count() == 1  # Markdown still renders
+    for link in answer.locator("a").all():
+        assert not (link.get_attribute("href") or "").startswith("javascript:")
+    assert page.evaluate("window.__pwned") is None
