@@ -81,7 +81,29 @@ OBSERVER = """
 
 def reply_text(words: int = 2000) -> str:
     """A deterministic Markdown answer of about `words` words."""
-    vocab = ["stream", "render", "answer", "token", "model", "paragraph", "browser", "element", "delta", "frame", "markdown", "table", "list", "code", "python", "chart", "file", "citation", "source", "user", "history"]
+    vocab = [
+        "stream",
+        "render",
+        "answer",
+        "token",
+        "model",
+        "paragraph",
+        "browser",
+        "element",
+        "delta",
+        "frame",
+        "markdown",
+        "table",
+        "list",
+        "code",
+        "python",
+        "chart",
+        "file",
+        "citation",
+        "source",
+        "user",
+        "history",
+    ]
     parts: list[str] = []
     count = 0
     section = 0
