@@ -709,6 +709,21 @@ def test_stop_mid_stream_cancels_the_background_response(fake: FakeOpenAI) -> No
     assert ask(chat, "again").text == "next"
 
 
+def test_stop_in_a_later_round_cancels_that_rounds_response(fake: FakeOpenAI) -> None:
+    call = ResponseScript(background=True).function_call("get_weather", '{"city": "Oslo"}')
+    answer = ResponseScript(background=True).text(["b"] * 300)
+    fake.expect("responses.create", call.stream(), answer.stream(delay=0.01))
+    chat, _ = make(fake, functions=("fakes.sample_tools:get_weather",))
+    chat.submit("Weather?")
+    stream = chat.reply()
+    while "bbb" not in stream.message.text:
+        assert not stream.poll(0.05)
+    assert chat.remote["response"] == answer.response_id
+    stream.cancel()
+    assert fake.state["cancel_requested"].wait(10)
+    assert fake.state["cancelled"] == [answer.response_id]
+
+
 # -- uploads ---------------------------------------------------------------------------
 
 

@@ -9,6 +9,10 @@ answer. Function calls left without an output in a remote conversation (the
 limit was reached, the user stopped) are answered with
 `conversations.items.create`, or that conversation's next turn would fail.
 
+In `previous_response_id` mode the chain only advances when an answer ends
+with nothing left open: a stopped answer, or one cut at the round limit, is
+left out of the model's context rather than breaking the next turn.
+
 This module also builds the input items for a user message and the re-sent
 history of a stateless conversation.
 """
@@ -75,7 +79,7 @@ class Answer:
         self.previous = remote.get("previous_response_id", "")
         self.usage = ev.Usage()
         self.unanswered: dict[str, str] = {}  # call id -> output to send (conversation mode)
-        self.announced = False
+        self.announced = ""  # the response id the page may cancel
         # Background mode (for a server-side cancel) only where state is kept remotely.
         self.background = state != "stateless"
 
@@ -150,7 +154,6 @@ class Answer:
             else:
                 self.input = outputs
                 self.previous = response.id
-        response = tr.response
         yield from self._clear()
         if self.state == "previous_response_id" and not self.unanswered:
             yield tr.track(ev.RemoteUpdate("previous_response_id", response.id))
@@ -187,8 +190,8 @@ class Answer:
                 yield from tr.feed(event)
                 if tr.response_id:
                     self.unanswered = {}  # the outputs went in with this request
-                    if self.background and self.b.background and not self.announced:
-                        self.announced = True
+                    if self.background and self.b.background and self.announced != tr.response_id:
+                        self.announced = tr.response_id
                         yield tr.track(ev.RemoteUpdate("response", tr.response_id))
                 if cancelled.is_set():
                     yield from tr.finish()
@@ -209,7 +212,7 @@ class Answer:
 
     def _clear(self) -> Iterator[ev.StreamEvent]:
         if self.announced:
-            self.announced = False
+            self.announced = ""
             yield self.tr.track(ev.RemoteUpdate("response", ""))
 
     def _settle(self) -> None:
