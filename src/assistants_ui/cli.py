@@ -3,6 +3,7 @@
 assistants-ui run [--port 8501] [-- extra streamlit options]
 assistants-ui check [--offline]
 assistants-ui db upgrade|status|backup FILE
+assistants-ui import-assistant FILE.json | --from-api ASSISTANT_ID [--out assistants.toml]
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_ui.storage.cli import add_parser as add_db_parser
 
     add_db_parser(sub)
+    from assistants_ui.migrate import add_parser as add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 

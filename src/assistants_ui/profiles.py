@@ -88,6 +88,9 @@ class ReasoningSettings(_Strict):
 
 class CodeInterpreterSettings(_Strict):
     memory_limit: Literal["1g", "4g", "16g", "64g"] | None = None
+    # Files (ids on the server) every conversation's code interpreter starts with,
+    # e.g. an imported assistant's tool_resources.code_interpreter.file_ids.
+    file_ids: tuple[str, ...] = ()
 
 
 class Profile(_Strict):
