@@ -170,7 +170,7 @@ def test_code_logs_chart_and_a_generated_file_with_exact_bytes(fake: FakeOpenAI)
 def test_outputs_only_in_the_completed_step_and_message(fake: FakeOpenAI) -> None:
     """A server that sends snapshots rather than deltas still gives the whole answer."""
     chat, _ = make(fake)
-    chart = add_file(fake, "chart.png", PNG)
+    chart = add_file(fake, "chart", PNG)  # the sandbox's names may lack an extension
     script(
         fake,
         code(("print(6 * 7)",), logs="42\n", images=(chart,), outputs_in_deltas=False),
@@ -179,7 +179,8 @@ def test_outputs_only_in_the_completed_step_and_message(fake: FakeOpenAI) -> Non
     answer = ask(chat, "6*7?")
     (tool,) = parts(answer, ToolPart)
     assert (tool.code, tool.logs) == ("print(6 * 7)", "42\n")
-    assert parts(answer, ImagePart)[0].data == PNG
+    (image,) = parts(answer, ImagePart)
+    assert (image.name, image.mime, image.data) == ("chart.png", "image/png", PNG)
     assert answer.text == "It is 42."
 
 

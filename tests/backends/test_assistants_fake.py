@@ -19,6 +19,7 @@ from fakes.assistants_scripts import (
     add_assistant,
     cite,
     code,
+    default_script,
     function_call,
     image_message,
     link,
@@ -173,3 +174,16 @@ def test_stream_events_validate_as_assistant_stream_events() -> None:
     """The validator itself rejects a malformed event (so a passing test means something)."""
     with pytest.raises(AssertionError, match="AssistantStreamEvent"):
         validate("AssistantStreamEvent", {"event": "thread.run.completed", "data": {"id": "x"}})
+
+
+def test_without_a_script_the_fake_echoes_or_plays_the_default(fake: FakeOpenAI) -> None:
+    add_assistant(fake)
+    c = client(fake)
+    thread = c.beta.threads.create()
+    c.beta.threads.messages.create(thread.id, role="user", content="Hello there")
+    with c.beta.threads.runs.stream(thread_id=thread.id, assistant_id="asst_fake") as stream:
+        assert "".join(stream.text_deltas) == "Fake answer to: Hello there"
+    default_script(fake, text("Always this."))
+    for _ in range(2):
+        with c.beta.threads.runs.stream(thread_id=thread.id, assistant_id="asst_fake") as stream:
+            assert "".join(stream.text_deltas) == "Always this."

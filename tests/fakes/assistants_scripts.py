@@ -33,6 +33,7 @@ __all__ = [
     "add_assistant",
     "cite",
     "code",
+    "default_script",
     "error_event",
     "file_search",
     "function_call",
@@ -549,9 +550,30 @@ def _finish(ctx: _Ctx, made: Script) -> None:
     ctx.emit(f"thread.run.{end}", public(run))
 
 
+def default_script(fake: FakeOpenAI, *parts: Part, **options: Any) -> Script:
+    """The script every run plays when none is queued (instead of echoing the question)."""
+    made = Script(tuple(parts), **options)
+    fake.state["default_script"] = made
+    return made
+
+
+def _echo(fake: FakeOpenAI, run: dict[str, Any]) -> Script:
+    default: Script | None = fake.state.get("default_script")
+    if default is not None:
+        return default
+    question = ""
+    for msg in reversed(fake.state["threads"][run["thread_id"]]["messages"]):
+        if msg["role"] == "user":
+            blocks = [b["text"]["value"] for b in msg["content"] if b["type"] == "text"]
+            question = " ".join(blocks)
+            break
+    return Script((text("Fake answer to: ", question[:60]),))
+
+
 def play(fake: FakeOpenAI, run: dict[str, Any], opening: list[tuple[str, Any]]) -> Reply:
+    """The next queued script (or the default) as this run's SSE stream."""
     scripts: deque[Script] = fake.state.setdefault("scripts", deque())
-    made = scripts.popleft() if scripts else Script((text("Fake answer."),))
+    made = scripts.popleft() if scripts else _echo(fake, run)
     ctx = _Ctx(fake, run)
     for name, data in opening:
         ctx.emit(name, data)

@@ -247,8 +247,9 @@ class RunTranslator:
         self._files.add(file_id)
         got = self._fetch(file_id, f"{file_id}.png", "An image the assistant made")
         if got is not None:
-            mime = got.mime if got.mime.startswith("image/") else "image/png"
-            self._emit(ev.ImageOutput(got.name, got.data, mime, file_id))
+            image = got.mime.startswith("image/")
+            name = got.name if image else f"{got.name}.png"  # the sandbox's names may lack one
+            self._emit(ev.ImageOutput(name, got.data, got.mime if image else "image/png", file_id))
 
     def _annotation(
         self,

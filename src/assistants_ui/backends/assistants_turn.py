@@ -138,10 +138,11 @@ class Turn:
 
     def _answer(self) -> Events:
         own = self.t.own
-        if not self.thread:
+        fresh = not self.thread
+        if fresh:
             self.thread = self.backend.new_thread()
             yield own(ev.RemoteUpdate("thread", self.thread))
-        if self.context.remote.get("posted") != self.message.id:
+        if fresh or self.context.remote.get("posted") != self.message.id:
             yield from self._post()
             yield own(ev.RemoteUpdate("posted", self.message.id))
         opener: Opener = self._start_run
