@@ -860,6 +860,19 @@ def test_a_file_the_server_rejects(fake: FakeOpenAI) -> None:
     assert fake.calls("responses.create") == []
 
 
+def test_what_an_upload_created_is_kept_when_it_fails_halfway(fake: FakeOpenAI) -> None:
+    fake.expect("vector_stores.files.create", Error(400, "Unsupported file.", code="invalid_file"))
+    chat, backend = make(fake, tools=("file_search",))
+    answer = ask(chat, "Read", [Attachment("a.md", "text/markdown", b"A")])
+    assert answer.status == "failed" and answer.error is not None
+    assert "Unsupported file." in answer.error.reason
+    # The store and the file exist remotely: the chat knows them, to reuse and delete.
+    store, uploaded = chat.remote["vector_store"], chat.remote["files"]
+    assert store in fake.state["vector_stores"] and uploaded in fake.state["files"]
+    backend.delete(dict(chat.remote))
+    assert fake.state["vector_stores"] == {} and fake.state["files"] == {}
+
+
 # -- building, files out, deleting -----------------------------------------------------
 
 

@@ -124,16 +124,19 @@ class ReplyStream:
                     self._queue.put(ev.RemoteUpdate(key, value))
             pending = [a for a in self.question.attachments if not a.file_id]
             before = dict(remote)
-            for att in pending:
-                if self._cancelled.is_set():
-                    return
-                backend.upload(remote, att)
+            try:
+                for att in pending:
+                    if self._cancelled.is_set():
+                        return
+                    backend.upload(remote, att)
+            finally:
+                # An upload may create remote state (a per-conversation vector store),
+                # kept even when a later upload fails, so that it is reused and deletable.
+                for key, value in remote.items():
+                    if before.get(key) != value:
+                        self._queue.put(ev.RemoteUpdate(key, value))
             if pending:
                 self._queue.put(_Uploaded())
-            # An upload may create remote state (a per-conversation vector store).
-            for key, value in remote.items():
-                if before.get(key) != value:
-                    self._queue.put(ev.RemoteUpdate(key, value))
             context = SendContext(
                 history=session.history_before(self.question),
                 remote=remote,
