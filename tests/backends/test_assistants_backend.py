@@ -223,6 +223,21 @@ def test_file_citations_become_numbered_footnotes_with_file_names(fake: FakeOpen
     assert [n.label for n in notes] == ["manual.pdf", "faq.md"]
 
 
+def test_citations_after_a_tool_call_are_placed_in_their_own_text(fake: FakeOpenAI) -> None:
+    chat, _ = make(fake)
+    doc = add_file(fake, "guide.txt", b"guide")
+    script(
+        fake,
+        text("Let me check."),
+        code(("print(1)",), logs="1\n"),
+        text("It says so", "【7:0†source】", ".", annotations=(cite("【7:0†source】", doc),)),
+    )
+    answer = ask(chat, "Check")
+    first, second = parts(answer, TextPart)
+    assert (first.text, first.citations) == ("Let me check.", [])
+    assert annotate(second.text, second.citations)[0] == "It says so [1]."
+
+
 def test_a_refusal(fake: FakeOpenAI) -> None:
     chat, _ = make(fake)
     script(fake, refusal("I can't help with that."))
@@ -417,9 +432,10 @@ def test_a_404_for_the_assistants_api_says_it_was_shut_down(fake: FakeOpenAI) ->
     assert "assistants-ui import-assistant" in reason
     assert "\n" not in reason
     assert not answer.error.retryable
-    fake.expect("assistants.retrieve", Error(404, "Not found"))
+    fake.expect("assistants.retrieve", Error(404, "No such route"))
     refused = backend.route("a.csv", "text/csv")
     assert not refused.accepted and "2026-08-26" in refused.reason
+    assert backend.display_title() == "asst_fake"  # no name to show: the configured title
 
 
 def test_an_unknown_assistant_id_is_named(fake: FakeOpenAI) -> None:

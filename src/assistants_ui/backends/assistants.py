@@ -69,7 +69,10 @@ SHUTDOWN_DATE = "2026-08-26"
 ASSISTANT_TTL_SECONDS = 300.0  # the assistant's tools and name, looked up again after this
 LOOKUP_RETRY_SECONDS = 30.0  # a failed lookup is not repeated sooner (the page reruns often)
 LOOKUP_TIMEOUT_SECONDS = 10.0
-_MISSING_OBJECT = re.compile(r"\bNo (such \w+|\w+ found)", re.IGNORECASE)
+# A 404 that names a missing object is about that object, not about the API being gone.
+_MISSING_OBJECT = re.compile(
+    r"\bNo (such )?(assistant|thread|run|message|file|vector store)\b", re.IGNORECASE
+)
 
 
 def shutdown_reason(where: str) -> str:
