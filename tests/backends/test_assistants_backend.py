@@ -591,3 +591,43 @@ def test_run_options_from_the_profile(fake: FakeOpenAI) -> None:
 def test_a_function_that_does_not_import_is_refused_at_build_time(fake: FakeOpenAI) -> None:
     with pytest.raises(BackendError, match="no_such_module"):
         make(fake, functions=("no_such_module:f",))
+
+
+def test_the_original_projects_environment_chats_with_uploads_and_downloads(
+    fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistants_ui.runtime import Runtime
+
+    for name, value in {
+        "OPENAI_API_KEY": "sk-original",
+        "ASSISTANT_ID": "asst_fake",
+        "ENABLED_FILE_UPLOAD_MESSAGE": "Upload a data file",
+        "AUTHENTICATION_REQUIRED": "False",
+        "RUN_INSTRUCTIONS": "Be concise.",
+        "OPENAI_BASE_URL": fake.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    add_assistant(fake, name="Sales analyst", tools=[CI])
+    rt = Runtime.load()
+    (profile,) = rt.profiles
+    backend = rt.backend(profile)
+    assert isinstance(backend, AssistantsBackend)
+    assert backend.display_title() == "Sales analyst"
+    assert profile.upload_label == "Upload a data file"
+    result = add_file(fake, "/mnt/data/summary.xlsx", BINARY)
+    script(
+        fake,
+        code(("import pandas as pd",), logs="ok\n"),
+        text(
+            "[summary.xlsx](sandbox:/mnt/data/summary.xlsx)",
+            annotations=(link("sandbox:/mnt/data/summary.xlsx", result),),
+        ),
+    )
+    chat = ChatSession(profile, backend)
+    answer = ask(chat, "Summarise", [Attachment("sales.xls", "application/vnd.ms-excel", BINARY)])
+    assert answer.status == "complete"
+    (made,) = parts(answer, FilePart)
+    assert (made.name, made.data) == ("summary.xlsx", BINARY)
+    assert chat.messages[0].attachments[0].route == "code_interpreter"
+    assert body(fake, "runs.create")["additional_instructions"] == "Be concise."
+    assert fake.calls("runs.create")[0].headers["authorization"] == "Bearer sk-original"
