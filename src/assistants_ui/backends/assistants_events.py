@@ -42,11 +42,12 @@ from openai.types.beta.threads.runs import RunStep, RunStepDeltaEvent
 from openai.types.shared import ErrorObject
 
 from assistants_ui.backends.assistants_files import Fetched
+from assistants_ui.backends.assistants_outcome import run_outcome
 from assistants_ui.backends.base import BackendError
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import MessageBuilder, TextPart
 
-__all__ = ["FileSource", "RunTranslator", "run_failure", "run_incomplete_detail"]
+__all__ = ["FileSource", "RunTranslator"]
 
 _ENDED = {
     "thread.run.completed",
@@ -82,51 +83,6 @@ class FileSource(Protocol):
     def name(self, file_id: str, hint: str = "") -> str: ...
 
     def fetch(self, file_id: str, hint: str = "") -> Fetched: ...
-
-
-def run_failure(run: Run) -> ev.Failed:
-    """A failed run in one sentence; rate limits and server errors may be retried."""
-    err = run.last_error
-    code = err.code if err else ""
-    detail = f" ({err.message})" if err and err.message else ""
-    if code == "rate_limit_exceeded":
-        return ev.Failed(
-            f"The assistant's run failed: the rate limit or quota was exceeded{detail}. "
-            "Wait a moment and retry.",
-            retryable=True,
-            code=code,
-        )
-    if code == "server_error":
-        return ev.Failed(
-            f"The assistant's run failed on the server{detail}. Retry in a moment.",
-            retryable=True,
-            code=code,
-        )
-    if code == "invalid_prompt":
-        return ev.Failed(
-            f"The assistant's run failed: the server rejected the prompt{detail}.",
-            retryable=False,
-            code=code,
-        )
-    return ev.Failed(f"The assistant's run failed{detail or '.'}", retryable=True, code="failed")
-
-
-def run_incomplete_detail(run: Run) -> str:
-    reason = run.incomplete_details.reason if run.incomplete_details else None
-    if reason == "max_completion_tokens":
-        return "The answer reached its length limit (max_completion_tokens)."
-    if reason == "max_prompt_tokens":
-        return (
-            "The conversation is longer than the run's prompt limit (max_prompt_tokens): "
-            "the answer stopped early."
-        )
-    return "The run ended before the answer was complete."
-
-
-def _usage(run: Run) -> ev.Usage | None:
-    if run.usage is None:
-        return None
-    return ev.Usage(run.usage.prompt_tokens, run.usage.completion_tokens)
 
 
 @dataclass(slots=True)
@@ -442,28 +398,7 @@ class RunTranslator:
             return
         self.ended = True
         self._emit(ev.RemoteUpdate("run", ""))
-        if name == "thread.run.completed":
-            self._emit(ev.Done("complete", _usage(run)))
-        elif name == "thread.run.incomplete":
-            detail = (
-                "The server's content filter cut the answer short."
-                if self._content_filter
-                else run_incomplete_detail(run)
-            )
-            self._emit(ev.Done("incomplete", _usage(run), detail))
-        elif name == "thread.run.cancelled":
-            self._emit(ev.Done("stopped", _usage(run), "The run was cancelled before it finished."))
-        elif name == "thread.run.expired":
-            self._emit(
-                ev.Failed(
-                    "The assistant's run expired before it finished (a run that waits too "
-                    "long for the server or for tool outputs expires). Retry.",
-                    retryable=True,
-                    code="expired",
-                )
-            )
-        else:
-            self._emit(run_failure(run))
+        self._emit(run_outcome(run, content_filter=self._content_filter))
 
     def _error(self, code: object, message: str) -> None:
         self.ended = True
