@@ -31,9 +31,9 @@ Decisions worth knowing:
   `assistants-ui import-assistant`, which turns a saved assistant definition
   into a Responses profile.
 
-The translation of run events lives in `assistants_events`, one answer's
-orchestration in `assistants_turn`, file routing and fetching in
-`assistants_files`.
+The translation of run events lives in `assistants_events` (how a run ended:
+`assistants_outcome`), one answer's orchestration in `assistants_turn`, file
+routing and fetching in `assistants_files`.
 """
 
 from __future__ import annotations
