@@ -955,3 +955,13 @@ def test_azure_uploads_use_the_assistants_purpose(fake: FakeOpenAI) -> None:
     [upload] = fake.calls("files.create")
     assert upload.path == "/openai/v1/files"
     assert upload.body["purpose"] == "assistants"
+
+
+def test_profile_code_interpreter_files_join_the_container(fake: FakeOpenAI) -> None:
+    fake.expect("responses.create", text_reply(["ok"]))
+    chat, _ = make(
+        fake, tools=("code_interpreter",), code_interpreter={"file_ids": ["file-imported"]}
+    )
+    ask(chat, "hi")
+    ci = next(t for t in body(fake)["tools"] if t["type"] == "code_interpreter")
+    assert ci["container"]["file_ids"] == ["file-imported"]

@@ -53,3 +53,15 @@ def test_sandbox_links_become_plain_names() -> None:
     out, _ = annotate(text, [Citation("container_file", "out.xlsx", file_id="cf", start=6, end=49)])
     assert "sandbox:" not in out
     assert "**the workbook**" in out
+
+
+def test_a_file_path_citation_over_the_link_target_keeps_the_label() -> None:
+    text = "Get [the data](sandbox:/mnt/data/d.csv) now."
+    start = text.index("sandbox:")
+    end = text.index(")")
+    out, notes = annotate(
+        text,
+        [Citation("file_path", "d.csv", file_id="f", start=start, end=end, marker=text[start:end])],
+    )
+    assert out == "Get **the data** now."
+    assert notes == []

@@ -146,7 +146,9 @@ class ResponsesBackend:
         enabled = set(self.profile.tools)
         if "code_interpreter" in enabled:
             container: dict[str, Any] = {"type": "auto"}
-            if file_ids := remote_list(remote, "ci_files"):
+            # The profile's own files (an imported assistant's), then this chat's uploads.
+            file_ids = [*self.profile.code_interpreter.file_ids, *remote_list(remote, "ci_files")]
+            if file_ids:
                 container["file_ids"] = file_ids
             if self.profile.code_interpreter.memory_limit:
                 container["memory_limit"] = self.profile.code_interpreter.memory_limit

@@ -46,8 +46,8 @@ def annotate(text: str, citations: list[Citation]) -> tuple[str, list[Footnote]]
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
     for c in citations:
         if c.kind in ("container_file", "file_path"):
-            if c.marker and c.start is not None and c.end is not None:
-                edits.append((c.start, c.end, ""))
+            # The file itself is offered as a download; its link in the text is
+            # made inert below, whatever part of the link the span covers.
             continue
         key = _key(c)
         if key not in numbers:
