@@ -3,6 +3,7 @@
 assistants-ui run [--port 8501] [-- extra streamlit options]
 assistants-ui check [--offline]
 assistants-ui db upgrade|status|backup FILE
+assistants-ui users add|passwd|remove|list|hash
 assistants-ui import-assistant FILE.json | --from-api ASSISTANT_ID [--out assistants.toml]
 """
 
@@ -46,11 +47,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from assistants_ui.auth.checks import auth_checks
     from assistants_ui.checks import run_checks
     from assistants_ui.runtime import Runtime
 
     rt = Runtime.load()
-    checks = run_checks(rt.config, connect=not args.offline)
+    login = [lambda: auth_checks(rt.config.settings)]
+    checks = run_checks(rt.config, connect=not args.offline, extra=login)
     width = max(len(f"{c.area} {c.name}") for c in checks)
     for c in checks:
         mark = "ok  " if c.ok else "FAIL"
@@ -85,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_ui.migrate import add_parser as add_import_parser
 
     add_import_parser(sub)
+    from assistants_ui.auth.cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 

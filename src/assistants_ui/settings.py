@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     max_stored_file_mb: float = Field(default=50, ge=0, le=4096)
 
+    # Login (assistants_ui.auth) --------------------------------------------------------
+    # Password users managed by `assistants-ui users`. Unset: DATA_DIR/credentials.yaml.
+    credentials_file: Path | None = None
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_lockout_minutes: float = Field(default=15, gt=0, le=10080)
+
     @field_validator("openai_base_url", "azure_openai_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:

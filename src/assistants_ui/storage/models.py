@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
-__all__ = ["Base", "Conversation", "File", "StoredMessage", "User", "utcnow"]
+__all__ = ["Base", "Conversation", "File", "LoginFailure", "StoredMessage", "User", "utcnow"]
 
 # Named constraints, so that later migrations (and SQLite batch mode) can find them.
 NAMING = {
@@ -179,3 +179,21 @@ class File(Base):
     data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     provider_file_id: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LoginFailure(Base):
+    """Recent wrong passwords for one login name (assistants_ui.auth.lockout).
+
+    Kept in the database so that every app process and replica sees the same
+    count and the same lock. `subject` is the lower-cased login name as typed,
+    known account or not. A row goes away on a successful login or once its
+    failures are older than the cool-down.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "last_failure_at"),)
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

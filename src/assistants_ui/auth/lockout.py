@@ -1,0 +1,184 @@
+"""Lock a login name after repeated wrong passwords, for a cool-down.
+
+The counts live in the database (`login_failures`), so every process and
+every replica of the app shares them: an attacker gains nothing by hitting
+another worker. Policy, from `LOGIN_MAX_FAILURES` and `LOGIN_LOCKOUT_MINUTES`:
+
+- a wrong password adds one failure; failures older than the cool-down are
+  forgotten (so a typo a week ago does not count);
+- the N-th failure in a row locks the name for the cool-down; while locked,
+  no password is checked at all, the right one included, and attempts do
+  not extend the lock;
+- a successful login clears the name's failures.
+
+Names are counted whether or not such an account exists, so that the lock
+gives nothing away about which names are real.
+
+Each call is one short transaction that writes first (SQLite takes its write
+lock, PostgreSQL the row's lock), so two processes counting the same name
+never lose an update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from assistants_ui.storage.engine import Database, describe
+from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.models import LoginFailure, utcnow
+
+__all__ = ["LockState", "LoginThrottle", "normalize_username"]
+
+Clock = Callable[[], dt.datetime]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guard(
+    method: Callable[Concatenate[LoginThrottle, P], R],
+) -> Callable[Concatenate[LoginThrottle, P], R]:
+    """Database failures become one StorageError sentence naming DATABASE_URL."""
+
+    @functools.wraps(method)
+    def wrapper(self: LoginThrottle, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"The history database (DATABASE_URL {self.db.display_url!r}) failed while "
+                f"checking a login: {describe(exc)}."
+            ) from exc
+
+    return wrapper
+
+
+def normalize_username(username: str) -> str:
+    """Login names are compared lower-cased and trimmed (as streamlit-authenticator does)."""
+    return username.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class LockState:
+    """Whether a name is locked now, and for how much longer."""
+
+    locked: bool
+    remaining: dt.timedelta = dt.timedelta(0)
+    failures: int = 0
+
+    def describe_remaining(self) -> str:
+        """'14 minutes', '1 minute', '30 seconds': for the message on the page."""
+        seconds = max(1, int(self.remaining.total_seconds() + 0.999))
+        if seconds < 60:
+            return f"{seconds} second{'s' if seconds != 1 else ''}"
+        minutes = (seconds + 59) // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class LoginThrottle:
+    """Counts wrong passwords per login name in the database; thread- and process-safe."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_failures: int = 5,
+        lockout: dt.timedelta = dt.timedelta(minutes=15),
+        clock: Clock = utcnow,
+    ) -> None:
+        if max_failures < 1:
+            raise ValueError("max_failures must be >= 1")
+        if lockout <= dt.timedelta(0):
+            raise ValueError("lockout must be positive")
+        self.db = db
+        self.max_failures = max_failures
+        self.lockout = lockout
+        self.clock = clock
+
+    @_guard
+    def state(self, username: str) -> LockState:
+        """The name's lock right now (reads only)."""
+        key = _key(username)
+        now = self.clock()
+        with self.db.session() as s:
+            row = s.get(LoginFailure, key)
+            return self._state(row, now)
+
+    @_guard
+    def record_failure(self, username: str) -> LockState:
+        """Count one wrong password; the state afterwards (locked if this was the N-th)."""
+        key = _key(username)
+        now = self.clock()
+        for attempt in (1, 2):
+            try:
+                with self.db.session() as s:
+                    row = self._claim(s, key)
+                    if row is None:
+                        row = LoginFailure(subject=key, failures=0, last_failure_at=now)
+                        s.add(row)
+                    if row.locked_until is not None and row.locked_until > now:
+                        return self._state(row, now)  # locked: attempts do not count
+                    if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
+                        row.failures, row.locked_until = 0, None  # an old story: start again
+                    row.failures += 1
+                    row.last_failure_at = now
+                    if row.failures >= self.max_failures:
+                        row.failures, row.locked_until = 0, now + self.lockout
+                    s.flush()
+                    state = self._state(row, now)
+                    self._forget_old(s, now, keep=key)
+                    return state
+            except IntegrityError:
+                if attempt == 2:  # pragma: no cover - two insert races in a row
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @_guard
+    def record_success(self, username: str) -> None:
+        """The right password: forget the name's failures."""
+        with self.db.session() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.subject == _key(username)))
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _claim(self, s: Session, key: str) -> LoginFailure | None:
+        # Write first: the UPDATE takes the lock (SQLite: the database's, PostgreSQL:
+        # the row's) before anything is read, so concurrent counts serialize.
+        s.execute(
+            update(LoginFailure)
+            .where(LoginFailure.subject == key)
+            .values(failures=LoginFailure.failures)
+            .execution_options(synchronize_session=False)
+        )
+        return s.scalars(select(LoginFailure).where(LoginFailure.subject == key)).one_or_none()
+
+    def _forget_old(self, s: Session, now: dt.datetime, *, keep: str) -> None:
+        # Rows whose failures are past the cool-down and that hold no lock mean nothing.
+        s.execute(
+            delete(LoginFailure).where(
+                LoginFailure.subject != keep,
+                LoginFailure.last_failure_at < now - self.lockout,
+                (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now),
+            )
+        )
+
+    def _state(self, row: LoginFailure | None, now: dt.datetime) -> LockState:
+        if row is None:
+            return LockState(locked=False)
+        if row.locked_until is not None and row.locked_until > now:
+            return LockState(locked=True, remaining=row.locked_until - now)
+        if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
+            return LockState(locked=False)
+        return LockState(locked=False, failures=row.failures)
+
+
+def _key(username: str) -> str:
+    key = normalize_username(username)[:255]
+    return key or "-"

@@ -1,0 +1,171 @@
+"""Single sign-on with OpenID Connect: validate `[auth]` for Streamlit's `st.login`.
+
+Streamlit does the protocol (Authlib, PKCE, its own signed identity cookie);
+this module only checks the configuration up front, so a mistake is one
+clear `Problem` at start-up instead of an exception when someone clicks
+"Log in", and lists the providers the login page offers.
+
+    [auth]
+    redirect_uri = "https://chat.example.com/oauth2callback"
+    cookie_secret = "<at least 32 random characters>"
+
+    [auth.google]                      # one table per provider: st.login("google")
+    client_id = "..."
+    client_secret = "..."
+    server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+
+`client_id`, `client_secret` and `server_metadata_url` directly in `[auth]`
+make a single unnamed provider (`st.login()`). docs/authentication.md has
+Google, Microsoft Entra, Okta, Auth0 and Keycloak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from assistants_ui.auth.cookies import MIN_KEY_LENGTH, SAMPLE_KEYS
+from assistants_ui.settings import Problem
+
+__all__ = ["OidcConfig", "OidcProvider", "parse_auth_table"]
+
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+SHARED_KEYS = frozenset({"redirect_uri", "cookie_secret", "expose_tokens", "client_kwargs"})
+_LABELS = {
+    "google": "Google",
+    "microsoft": "Microsoft",
+    "entra": "Microsoft Entra ID",
+    "azure": "Microsoft Entra ID",
+    "okta": "Okta",
+    "auth0": "Auth0",
+    "keycloak": "Keycloak",
+    "github": "GitHub",
+    "gitlab": "GitLab",
+}
+_HOSTS = {
+    "accounts.google.com": "Google",
+    "login.microsoftonline.com": "Microsoft",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OidcProvider:
+    """A button on the login page. `name` None: the unnamed provider, `st.login()`."""
+
+    name: str | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class OidcConfig:
+    providers: tuple[OidcProvider, ...]
+
+
+def _label(name: str | None, metadata_url: object) -> str:
+    if name is not None:
+        return _LABELS.get(name.lower(), name.replace("-", " ").title())
+    host = urlparse(metadata_url).hostname if isinstance(metadata_url, str) else None
+    return _HOSTS.get(host or "", "single sign-on")
+
+
+def _is_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def _provider_problems(where: str, section: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    missing = [k for k in PROVIDER_KEYS if not section.get(k)]
+    if missing:
+        problems.append(Problem(where, f"is missing {', '.join(missing)}"))
+    for key in ("client_id", "client_secret"):
+        if key in section and not isinstance(section[key], str):
+            problems.append(Problem(f"{where} {key}", "must be a string"))
+    url = section.get("server_metadata_url")
+    if url and not _is_url(url):
+        problems.append(
+            Problem(
+                f"{where} server_metadata_url",
+                "must be an absolute http(s) URL, usually ending in "
+                f"/.well-known/openid-configuration (got {url!r})",
+            )
+        )
+    kwargs = section.get("client_kwargs")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        problems.append(Problem(f"{where} client_kwargs", "must be a table"))
+    return problems
+
+
+def _secret_problem(secret: object, source: str) -> Problem | None:
+    hint = (
+        f"set `cookie_secret` under [auth] in {source} to at least {MIN_KEY_LENGTH} random "
+        "characters (it signs Streamlit's identity cookie)"
+    )
+    if not isinstance(secret, str) or not secret.strip():
+        return Problem("[auth] cookie_secret", f"is missing: {hint}")
+    if secret.strip().lower() in SAMPLE_KEYS or set(secret) <= {"x"}:
+        return Problem("[auth] cookie_secret", f"is a sample value: {hint}")
+    if len(secret) < MIN_KEY_LENGTH:
+        return Problem("[auth] cookie_secret", f"is too short ({len(secret)} characters): {hint}")
+    return None
+
+
+def parse_auth_table(
+    table: Mapping[str, Any] | None, source: str
+) -> tuple[OidcConfig | None, list[Problem]]:
+    """Validate `[auth]`; None when it is absent or holds no provider."""
+    if not table:
+        return None, []
+    problems: list[Problem] = []
+    redirect = table.get("redirect_uri")
+    if not isinstance(redirect, str) or not redirect:
+        problems.append(
+            Problem(
+                "[auth] redirect_uri",
+                f"is missing in {source}: the app's address followed by /oauth2callback, "
+                "e.g. http://localhost:8501/oauth2callback, registered with the provider",
+            )
+        )
+    elif not _is_url(redirect.replace("{port}", "8501")) or not redirect.rstrip("/").endswith(
+        "/oauth2callback"
+    ):
+        problems.append(
+            Problem(
+                "[auth] redirect_uri",
+                f"must be an absolute http(s) URL ending in /oauth2callback (got {redirect!r})",
+            )
+        )
+    secret = _secret_problem(table.get("cookie_secret"), source)
+    if secret is not None:
+        problems.append(secret)
+
+    providers: list[OidcProvider] = []
+    if any(table.get(k) for k in PROVIDER_KEYS):
+        problems.extend(_provider_problems("[auth]", table))
+        providers.append(OidcProvider(None, _label(None, table.get("server_metadata_url"))))
+    for name, section in table.items():
+        if name in SHARED_KEYS or name in PROVIDER_KEYS:
+            continue
+        if not isinstance(section, Mapping):
+            continue  # another shared setting Streamlit may add later
+        where = f"[auth.{name}]"
+        if "_" in name:
+            problems.append(
+                Problem(where, "provider names cannot contain '_' (Streamlit's rule); use '-'")
+            )
+            continue
+        problems.extend(_provider_problems(where, section))
+        providers.append(OidcProvider(name, _label(name, section.get("server_metadata_url"))))
+    if not providers:
+        problems.append(
+            Problem(
+                "[auth]",
+                f"in {source} names no provider: add an [auth.<name>] table with client_id, "
+                "client_secret and server_metadata_url (docs/authentication.md)",
+            )
+        )
+    return OidcConfig(providers=tuple(providers)), problems
