@@ -1,0 +1,374 @@
+"""Who is using the page: the login form, SSO buttons, anonymous browsers, log out.
+
+`current_identity(settings, repo)` is called once per run, before anything
+personal is drawn. It returns the signed-in `Identity`, or renders what is
+needed instead (the login page, or the login configuration's problems) and
+returns None, after which the caller stops.
+
+- `AUTHENTICATION_REQUIRED` off: each browser gets an anonymous identity, a
+  random token kept in a long-lived cookie, so its history survives reloads
+  and is not shared with other browsers.
+- Passwords: a form; wrong passwords are counted in the database
+  (`LoginThrottle`) and lock the name for a cool-down; a right one sets a
+  signed cookie (`[cookie]`) so that a reload does not ask again.
+- Single sign-on: a "Log in with ..." button per `[auth]` provider, calling
+  `st.login`; Streamlit keeps its own identity cookie, read through `st.user`.
+
+Cookies are read from `st.context.cookies` (sent when the session starts) and
+written by a tiny `st.components.v2` component that sets `document.cookie`
+in the page, re-rendered on every run while it matters, so a write is never
+lost to a rerun. Nothing secret is logged.
+
+Session-state keys are this module's own (prefix `auth_`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from typing import Any
+
+import streamlit as st
+
+from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oidc_subject
+from assistants_ui.auth.passwords import credentials_path
+from assistants_ui.settings import SECRETS_FILES, Settings
+from assistants_ui.storage import Database, Repository
+
+__all__ = ["ANONYMOUS_COOKIE", "current_identity", "logout_control"]
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_COOKIE = "assistants_ui_browser"
+ANONYMOUS_DAYS = 400  # the longest lifetime browsers allow a cookie
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+_IDENTITY_KEY = "auth_identity"  # the signed-in Identity of this browser session
+_METHOD_KEY = "auth_method"  # "password" | "oidc" | "anonymous"
+_FINGERPRINT_KEY = "auth_fingerprint"  # password sessions: the password's fingerprint
+_LOGGED_OUT_KEY = "auth_logged_out"  # True after "Log out": ignore the cookie of the start
+_COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page keeps rendering (see _cookie_jar)
+_NOTICE_KEY = "auth_notice"  # a message for the next login page (e.g. "signed out")
+_COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to delete at logout
+
+_COOKIE_JS = """
+export default function (component) {
+  const ops = (component.data && component.data.ops) || [];
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  for (const op of ops) {
+    document.cookie =
+      `${op.name}=${op.value}; Path=/; Max-Age=${op.max_age}; SameSite=Lax${secure}`;
+  }
+}
+"""
+_cookie_jar = st.components.v2.component("assistants_ui_cookie_jar", js=_COOKIE_JS)
+
+
+# -- configuration, built once per process -------------------------------------------
+
+
+def _fingerprint(settings: Settings) -> tuple[object, ...]:
+    stamps: list[object] = [settings.model_dump_json()]
+    for path in (*SECRETS_FILES, credentials_path(settings)):
+        try:
+            stamps.append((str(path), path.stat().st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), None))
+    return tuple(stamps)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_setup(_settings: Settings, fingerprint: tuple[object, ...]) -> AuthSetup:
+    setup = load_auth(_settings)
+    for problem in setup.problems:
+        log.error("login: %s", problem)
+    for warning in setup.warnings:
+        log.warning("login: %s", warning)
+    for note in setup.notes:
+        log.info("login: %s", note)
+    return setup
+
+
+def _setup(settings: Settings) -> AuthSetup:
+    return _load_setup(settings, _fingerprint(settings))
+
+
+# -- cookies ---------------------------------------------------------------------------
+
+
+def _write_cookie(name: str, value: str, max_age: int) -> None:
+    """Ask the browser to store (max_age > 0) or delete (0) a cookie, from this run on."""
+    ops: dict[str, dict[str, Any]] = dict(st.session_state.get(_COOKIE_KEY, {}))
+    ops[name] = {"name": name, "value": value, "max_age": max_age}
+    st.session_state[_COOKIE_KEY] = ops
+
+
+def _render_cookie_jar() -> None:
+    ops = st.session_state.get(_COOKIE_KEY)
+    if ops:
+        _cookie_jar(data={"ops": list(ops.values())}, key="auth-cookie-jar", height=0)
+
+
+def _cookie(name: str) -> str | None:
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # no browser behind this run (bare mode)
+        return None
+    return value if isinstance(value, str) else None
+
+
+# -- the identity ------------------------------------------------------------------------
+
+
+def current_identity(settings: Settings, repo: Repository | Database) -> Identity | None:
+    """The signed-in identity, or None after rendering the login page or the problems."""
+    db = repo.db if isinstance(repo, Repository) else repo
+    setup = _setup(settings)
+    try:
+        if not setup.usable:
+            _render_problems(setup)
+            return None
+        if not setup.required:
+            return _anonymous()
+        identity = _session_identity(setup)
+        if identity is None:
+            identity = _sso_identity(setup) or _cookie_identity(setup)
+        if identity is None:
+            identity = _login_page(settings, setup, db)
+        return identity
+    finally:
+        _render_cookie_jar()
+
+
+def _remember(
+    identity: Identity, method: str, fingerprint: str = "", cookie: str | None = None
+) -> Identity:
+    st.session_state[_IDENTITY_KEY] = identity
+    st.session_state[_METHOD_KEY] = method
+    st.session_state[_FINGERPRINT_KEY] = fingerprint
+    st.session_state[_COOKIE_NAME_KEY] = cookie
+    st.session_state.pop(_LOGGED_OUT_KEY, None)
+    return identity
+
+
+def _anonymous() -> Identity:
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if isinstance(identity, Identity) and identity.auth_provider == "anonymous":
+        return identity
+    token = _cookie(ANONYMOUS_COOKIE)
+    if token is None or not _TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(24)  # 32 characters
+    # (Re)write it every session: the cookie's lifetime starts again at each visit.
+    _write_cookie(ANONYMOUS_COOKIE, token, ANONYMOUS_DAYS * 86400)
+    return _remember(Identity("anonymous", token, display_name="Guest"), "anonymous")
+
+
+def _session_identity(setup: AuthSetup) -> Identity | None:
+    identity = st.session_state.get(_IDENTITY_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if not isinstance(identity, Identity):
+        return None
+    if method == "password":
+        user = setup.passwords.user(identity.subject) if setup.passwords else None
+        if user is None or user.fingerprint != st.session_state.get(_FINGERPRINT_KEY):
+            log.info(
+                "login: session of %s ended (account removed or password changed)", identity.subject
+            )
+            _sign_out("Your account changed: please log in again.")
+            return None
+        return identity
+    if method == "oidc" and setup.sso_login and _oidc_user_matches(identity):
+        return identity
+    _forget_identity()
+    return None
+
+
+def _oidc_user_matches(identity: Identity) -> bool:
+    found = _sso_identity_from_user()
+    return found is not None and found.subject == identity.subject
+
+
+def _sso_identity(setup: AuthSetup) -> Identity | None:
+    if not setup.sso_login or st.session_state.get(_LOGGED_OUT_KEY):
+        return None
+    identity = _sso_identity_from_user()
+    if identity is None:
+        return None
+    provider = str(st.user.get("provider") or "default")
+    names = {p.name or "default" for p in setup.oidc.providers} if setup.oidc else set()
+    if provider not in names:
+        return None  # signed in through a provider that is no longer configured
+    log.info("login: %s signed in with single sign-on (%s)", identity.label, provider)
+    return _remember(identity, "oidc")
+
+
+def _sso_identity_from_user() -> Identity | None:
+    try:
+        if not st.user.is_logged_in:
+            return None
+        claims = st.user.to_dict()
+    except Exception:  # no browser behind this run (bare mode)
+        return None
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        return None
+    issuer = claims.get("iss") or claims.get("provider") or "oidc"
+    email = claims.get("email")
+    name = claims.get("name") or claims.get("preferred_username") or email or ""
+    return Identity(
+        "oidc",
+        oidc_subject(str(issuer), sub),
+        display_name=str(name),
+        email=str(email) if email else None,
+    )
+
+
+def _cookie_identity(setup: AuthSetup) -> Identity | None:
+    if not setup.password_login or setup.cookie is None or not setup.cookie.enabled:
+        return None
+    if st.session_state.get(_LOGGED_OUT_KEY):
+        return None
+    claims = setup.cookie.read(_cookie(setup.cookie.name))
+    if claims is None:
+        return None
+    assert setup.passwords is not None
+    user = setup.passwords.user(claims.username)
+    if user is None or not secrets.compare_digest(user.fingerprint, claims.fingerprint):
+        return None
+    log.info("login: %s signed in again with the login cookie", user.username)
+    identity = Identity("password", user.username, user.name, user.email or None)
+    return _remember(identity, "password", user.fingerprint, setup.cookie.name)
+
+
+# -- the login page ----------------------------------------------------------------------
+
+
+def _render_problems(setup: AuthSetup) -> None:
+    lines = "\n".join(f"- **{p.setting}**: {p.message}" for p in setup.problems)
+    st.error(
+        "Nobody can sign in until the login configuration is fixed "
+        f"(docs/authentication.md):\n\n{lines}",
+        icon="🔒",
+    )
+
+
+def _login_page(settings: Settings, setup: AuthSetup, db: Database) -> Identity | None:
+    page = st.empty()
+    with page.container():
+        st.header("Log in")
+        notice = st.session_state.pop(_NOTICE_KEY, None)
+        if notice:
+            st.info(notice)
+        if setup.sso_login and setup.oidc is not None:
+            for provider in setup.oidc.providers:
+                st.button(
+                    f"Log in with {provider.label}",
+                    key=f"auth-sso-{provider.name or 'default'}",
+                    on_click=_start_sso,
+                    args=(provider.name,),
+                    type="primary" if not setup.password_login else "secondary",
+                )
+        identity = None
+        if setup.password_login:
+            if setup.sso_login:
+                st.caption("or with a password")
+            identity = _password_form(settings, setup, db)
+    if identity is not None:
+        page.empty()
+    return identity
+
+
+def _start_sso(provider: str | None) -> None:
+    st.session_state.pop(_LOGGED_OUT_KEY, None)
+    st.login(provider) if provider else st.login()
+
+
+def _password_form(settings: Settings, setup: AuthSetup, db: Database) -> Identity | None:
+    with st.form("auth-login", clear_on_submit=False, enter_to_submit=True):
+        username = st.text_input("Username", max_chars=64, autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", max_chars=128, autocomplete="current-password"
+        )
+        submitted = st.form_submit_button("Log in", type="primary")
+    if not submitted:
+        return None
+    if not username.strip() or not password:
+        st.error("Enter your username and password.")
+        return None
+    throttle = LoginThrottle(
+        db,
+        max_failures=settings.login_max_failures,
+        lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
+    )
+    state = throttle.state(username)
+    if state.locked:
+        _locked_message(state.describe_remaining())
+        return None
+    assert setup.passwords is not None
+    user = setup.passwords.verify(username, password)
+    if user is None:
+        state = throttle.record_failure(username)
+        if state.locked:
+            log.warning(
+                "login: %r locked for %s after repeated wrong passwords",
+                username.strip().lower()[:64],
+                state.describe_remaining(),
+            )
+            _locked_message(state.describe_remaining())
+        else:
+            log.info("login: wrong password for %r", username.strip().lower()[:64])
+            st.error("Wrong username or password.")
+        return None
+    throttle.record_success(username)
+    log.info("login: %s signed in with a password", user.username)
+    if setup.cookie is not None and setup.cookie.enabled:
+        token = setup.cookie.issue(username=user.username, fingerprint=user.fingerprint)
+        _write_cookie(setup.cookie.name, token, setup.cookie.max_age_seconds())
+    identity = Identity("password", user.username, user.name, user.email or None)
+    cookie = setup.cookie.name if setup.cookie else None
+    return _remember(identity, "password", user.fingerprint, cookie)
+
+
+def _locked_message(remaining: str) -> None:
+    st.error(
+        f"Too many wrong passwords: this account is locked for now. Try again in {remaining}.",
+        icon="⏳",
+    )
+
+
+# -- logging out ----------------------------------------------------------------------------
+
+
+def logout_control() -> None:
+    """The signed-in person and a "Log out" button (for the sidebar); nothing if anonymous."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if not isinstance(identity, Identity) or method == "anonymous":
+        return
+    st.caption(f"Signed in as **{identity.label}**")
+    if method == "oidc":
+        st.button("Log out", key="auth-logout", on_click=_logout_sso)
+    else:
+        st.button("Log out", key="auth-logout", on_click=_sign_out, args=("You are logged out.",))
+
+
+def _forget_identity() -> None:
+    for key in (_IDENTITY_KEY, _METHOD_KEY, _FINGERPRINT_KEY, _COOKIE_NAME_KEY):
+        st.session_state.pop(key, None)
+
+
+def _sign_out(notice: str) -> None:
+    """End the password session: forget everything of this session, delete the cookie."""
+    name = st.session_state.get(_COOKIE_NAME_KEY)
+    st.session_state.clear()
+    st.session_state[_LOGGED_OUT_KEY] = True
+    st.session_state[_NOTICE_KEY] = notice
+    if isinstance(name, str):
+        _write_cookie(name, "", 0)
+
+
+def _logout_sso() -> None:
+    st.session_state.clear()
+    st.logout()
