@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 __all__ = ["StartApp", "free_port", "send"]
 
@@ -19,7 +19,9 @@ def free_port() -> int:
 
 
 def send(page: Page, text: str) -> None:
+    """Type into the chat input and send, once attachments finished uploading."""
     box = page.get_by_test_id("stChatInputTextArea")
     box.wait_for(state="visible", timeout=30_000)
     box.fill(text)
+    expect(page.get_by_test_id("stChatInputSubmitButton")).to_be_enabled(timeout=30_000)
     box.press("Enter")

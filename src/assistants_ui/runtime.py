@@ -15,10 +15,10 @@ from pathlib import Path
 
 from assistants_ui.backends import registry
 from assistants_ui.backends.base import Backend, BackendError
-from assistants_ui.profiles import Config, Profile, load_config
-from assistants_ui.settings import SECRETS_FILES, load_settings
+from assistants_ui.profiles import Config, Connection, Profile, load_config
+from assistants_ui.settings import SECRETS_FILES, Problem, load_settings
 
-__all__ = ["Runtime", "config_fingerprint"]
+__all__ = ["Runtime", "config_fingerprint", "probe"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,63 @@ def config_fingerprint() -> tuple[object, ...]:
     return tuple(stamps)
 
 
+def _model_file_problems(config: Config) -> list[Problem]:
+    """A local model file that is missing or not a GGUF, said at start-up (cheap checks)."""
+    from assistants_ui.backends.local_engine import LocalModelError, check_model_file
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for profile in config.profiles:
+        conn = config.connection_for(profile)
+        if conn.type != "local" or conn.id in seen:
+            continue
+        seen.add(conn.id)
+        setting = (
+            "LOCAL_MODEL_PATH"
+            if conn.model_path == config.settings.local_model_path
+            else f"connections.{conn.id}.model_path"
+        )
+        try:
+            check_model_file(conn.model_path, setting=setting)
+        except LocalModelError as exc:
+            message = str(exc)
+            prefix = f"{setting}: "
+            problems.append(Problem(setting, message.removeprefix(prefix)))
+    return problems
+
+
+def probe(connection: Connection, *, timeout: float = 3.0) -> str | None:
+    """One sentence if a remote endpoint cannot be used at all (down, refused key), else None.
+
+    A real request (`GET /models`) with no retries. Other answers (a server
+    without `/models`, an unknown model) are left for the first message to tell.
+    """
+    if connection.type == "local":
+        return None
+    key = connection.resolved_key()
+    if connection.type == "azure" and not key:
+        return None  # Entra ID: nothing to probe without signing in
+    import openai
+
+    from assistants_ui.backends.clients import PLACEHOLDER_KEY, describe_error, endpoint_of
+
+    client = openai.OpenAI(
+        api_key=key or PLACEHOLDER_KEY,
+        base_url=endpoint_of(connection),
+        max_retries=0,
+        timeout=timeout,
+    )
+    try:
+        client.models.list()
+    except openai.OpenAIError as exc:
+        failed = describe_error(exc, connection)
+        if failed.code in ("connection", "timeout", "401", "403"):
+            return failed.reason
+    finally:
+        client.close()
+    return None
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -46,7 +103,9 @@ class Runtime:
     def load(cls) -> Runtime:
         settings, problems = load_settings()
         logging.getLogger("assistants_ui").setLevel(settings.log_level)
-        return cls(config=load_config(settings, problems))
+        config = load_config(settings, problems)
+        config.problems.extend(_model_file_problems(config))
+        return cls(config=config)
 
     @property
     def profiles(self) -> list[Profile]:

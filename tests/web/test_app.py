@@ -158,3 +158,35 @@ def test_local_model_answers_with_nothing_configured(monkeypatch: pytest.MonkeyP
     answer = at.chat_message[-1]
     assert answer.name == "assistant"
     assert any(m.value.strip() for m in answer.markdown)
+
+
+def test_unreachable_base_url_is_said_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "m")
+    at = app()
+    assert not at.exception
+    [warning] = at.warning
+    assert "Cannot reach the server at http://127.0.0.1:9/v1" in warning.value
+    assert "OPENAI_BASE_URL" in warning.value
+    assert at.chat_input  # the page still works: the message says what to fix
+
+
+def test_bad_local_model_path_is_said_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "model.gguf").write_bytes(b"not a model at all")
+    monkeypatch.setenv("LOCAL_MODEL_PATH", str(tmp_path / "model.gguf"))
+    at = app()
+    assert not at.exception
+    assert "LOCAL_MODEL_PATH" in at.error[0].value
+    assert "is not a GGUF model file" in at.error[0].value
+
+
+def test_a_key_the_server_refuses_is_said_at_start(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+    fake.expect("models.list", Error(401, "Incorrect API key provided"))
+    at = app()
+    assert "refused the API key (401)" in at.warning[0].value

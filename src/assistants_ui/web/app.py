@@ -1,21 +1,28 @@
-"""The Streamlit page: configuration problems, the sidebar, the conversation.
+"""The Streamlit page: configuration problems, sign-in, the sidebar, the conversation.
 
 The only layer that imports Streamlit. It holds no logic of its own: it asks
-the runtime for profiles and backends and the chat session for answers, and
-paints what they return.
+the runtime for profiles and backends, storage for history and the chat
+session for answers, and paints what they return.
 """
 
 from __future__ import annotations
+
+import logging
 
 import streamlit as st
 
 from assistants_ui.backends.base import BackendError
 from assistants_ui.runtime import Runtime
+from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
-from assistants_ui.web.chat_view import render_chat
+from assistants_ui.web.chat_view import render_chat, render_messages
+from assistants_ui.web.conversation_menu import render_menu
+from assistants_ui.web.login_view import current_identity, logout_control
 from assistants_ui.web.sidebar import render_sidebar
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 
 def _problems(rt: Runtime) -> None:
@@ -23,6 +30,53 @@ def _problems(rt: Runtime) -> None:
     if problems:
         lines = "\n".join(f"- **{p.setting}**: {p.message}" for p in problems)
         st.error(f"The configuration has problems:\n\n{lines}", icon="⚙️")
+
+
+def _not_found() -> None:
+    st.error("Conversation not found. It may have been deleted, or the link is wrong.", icon="🔎")
+    st.button("Start a new chat", on_click=state.new_chat, key="not-found-new")
+
+
+def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
+    """The deep-linked conversation (`?c=<id>`), or the current or a new one."""
+    wanted = st.query_params.get("c")
+    chat = state.current_chat()
+    if wanted and (chat is None or chat.conversation_id != wanted):
+        try:
+            chat = state.open_conversation(rt, repo, user, wanted)
+        except NotFound:
+            _not_found()
+            return
+    if isinstance(chat, state.ReadOnlyChat):
+        st.title(chat.info.title or "Conversation")
+        st.warning(
+            f"The assistant of this conversation ({chat.info.profile_id!r}) is not configured "
+            "any more: it is shown, but it cannot be continued.",
+            icon="🗄️",
+        )
+        render_menu(rt, repo, user, chat.info.id)
+        render_messages(chat.messages)
+        return
+    profile = state.selected_profile(rt)
+    try:
+        chat = state.chat_session(rt, profile, repo, user)
+    except BackendError as exc:
+        st.title(f"{profile.icon} {profile.title}")
+        st.error(exc.reason, icon="🚨")
+        return
+    unreachable = state.reachability_problem(rt, profile)
+    if unreachable:
+        st.warning(unreachable, icon="🔌")
+    # A legacy assistant configured by id alone is titled with its name on the server.
+    title = getattr(chat.backend, "display_title", lambda: profile.title)()
+    st.title(f"{profile.icon} {title}")
+    if chat.conversation_id:
+        render_menu(rt, repo, user, chat.conversation_id)
+    render_chat(
+        chat,
+        older=state.older_cursor() is not None,
+        on_older=lambda: state.load_older(repo, user),
+    )
 
 
 def main() -> None:
@@ -37,11 +91,14 @@ def main() -> None:
     if profile is None:
         st.info("No assistant is usable until the configuration above is fixed.")
         return
-    profile = render_sidebar(rt)
-    st.title(f"{profile.icon} {profile.title}")
     try:
-        chat = state.chat_session(rt, profile)
-    except BackendError as exc:
-        st.error(exc.reason, icon="🚨")
-        return
-    render_chat(chat)
+        repo = state.repository(rt)
+        identity = current_identity(rt.config.settings, repo)
+        if identity is None:
+            return  # the login form is on the page
+        user = state.signed_in_user(repo, identity)
+        render_sidebar(rt, repo, user, account=logout_control)
+        _conversation(rt, repo, user)
+    except StorageError as exc:
+        log.error("storage: %s", exc)
+        st.error(str(exc), icon="💾")

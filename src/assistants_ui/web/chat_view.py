@@ -18,13 +18,11 @@ from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.web import state
 from assistants_ui.web.render import MessageView, render_user_message
 
-__all__ = ["FRAME_SECONDS", "render_chat"]
+__all__ = ["FRAME_SECONDS", "render_chat", "render_messages"]
 
 # One repaint per frame at most: ~12 visible updates per second, whatever the
 # token rate, and the final text painted exactly once the stream ends.
 FRAME_SECONDS = 0.09
-
-_AVATARS = {"user": "user", "assistant": "assistant"}
 
 
 def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
@@ -36,6 +34,16 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
             on_click=state.request_action,
             args=("retry", message.id),
         )
+
+
+def render_messages(messages: list[Message], *, icon: str | None = None) -> None:
+    """Stored messages, painted by the same code that paints them live."""
+    for message in messages:
+        with st.chat_message(message.role, avatar=icon if message.role == "assistant" else None):
+            if message.role == "user":
+                render_user_message(message)
+            else:
+                MessageView(st.container(), key=message.id).update(message, final=True)
 
 
 def _render_history(chat: ChatSession, *, busy: bool) -> None:
@@ -110,7 +118,21 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
     return True
 
 
-def render_chat(chat: ChatSession) -> None:
+def _after_save(chat: ChatSession) -> None:
+    """Show what storage could not keep, and put the conversation in the URL."""
+    warnings = getattr(chat.recorder, "warnings", None)
+    if warnings:
+        for text in warnings:
+            st.warning(text, icon="💾")
+        warnings.clear()
+    if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
+        st.query_params["c"] = chat.conversation_id
+        if not warnings:
+            st.rerun()  # once per new conversation, so that the sidebar lists it
+
+
+def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None) -> None:
+    """The conversation and its input. `older`: a "load older" button goes on top."""
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = f"Message {profile.title}"
@@ -128,6 +150,14 @@ def render_chat(chat: ChatSession) -> None:
     retry = action is not None and action[0] == "retry" and chat.can_retry
     busy = value is not None or retry
 
+    if older:
+        st.button(
+            "Load older messages",
+            icon=":material/history:",
+            key="older",
+            on_click=on_older,
+            type="tertiary",
+        )
     if profile.welcome and not chat.messages:
         with st.chat_message("assistant", avatar=profile.icon):
             st.markdown(profile.welcome)
@@ -146,3 +176,4 @@ def render_chat(chat: ChatSession) -> None:
         _stream_answer(chat)
     elif retry:
         _stream_answer(chat)
+    _after_save(chat)

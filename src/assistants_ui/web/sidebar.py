@@ -1,17 +1,72 @@
-"""The sidebar: which assistant, and a new conversation."""
+"""The sidebar: which assistant, a new conversation, and the user's history.
+
+History lists the signed-in user's conversations, newest activity first, a
+page at a time; the search box filters by title and message text (both done
+by the repository, scoped to the user).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
+from assistants_ui.storage import ConversationInfo, Repository, UserInfo
 from assistants_ui.web import state
 
 __all__ = ["render_sidebar"]
 
 
-def render_sidebar(rt: Runtime) -> Profile:
+def _open(conversation_id: str) -> None:
+    st.query_params["c"] = conversation_id
+    st.session_state.pop("chat", None)  # the run loads it from the deep link
+
+
+def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
+    query = st.text_input(
+        "Search conversations",
+        key=state.SEARCH_KEY,
+        placeholder="Search titles and messages",
+        label_visibility="collapsed",
+        icon=":material/search:",
+    ).strip()
+    limit = state.history_limit()
+    if query:
+        page = repo.search_conversations(user_id=user.id, query=query, limit=limit)
+    else:
+        page = repo.list_conversations(user_id=user.id, limit=limit)
+    current = state.current_chat()
+    current_id = current.conversation_id if current is not None else None
+    if not page.items:
+        st.caption("No conversation matches." if query else "Your conversations appear here.")
+    titles = {p.id: p.title for p in rt.profiles}
+    for info in page.items:
+        _history_item(info, info.id == current_id, titles.get(info.profile_id))
+    if page.next_offset is not None:
+        st.button("More", key="history_more", on_click=state.show_more_history, type="tertiary")
+
+
+def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> None:
+    st.button(
+        info.title or "Untitled",
+        key=f"conv-{info.id}",
+        on_click=_open,
+        args=(info.id,),
+        type="secondary" if current else "tertiary",
+        width="stretch",
+        help=f"{assistant or info.profile_id} · {info.updated_at:%Y-%m-%d %H:%M} UTC",
+    )
+
+
+def render_sidebar(
+    rt: Runtime,
+    repo: Repository,
+    user: UserInfo,
+    *,
+    account: Callable[[], None] | None = None,
+) -> Profile:
     """Draw the sidebar; returns the selected profile."""
     profile = state.selected_profile(rt)
     with st.sidebar:
@@ -36,4 +91,9 @@ def render_sidebar(rt: Runtime) -> Profile:
             f"{profile.backend} · {rt.config.connection_for(profile).describe()}"
             + (f" · {profile.model}" if profile.model else "")
         )
+        st.divider()
+        _history(rt, repo, user)
+        if account is not None:
+            st.divider()
+            account()
     return state.selected_profile(rt)

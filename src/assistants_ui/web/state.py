@@ -1,32 +1,85 @@
-"""Session-state keys of the chat page, and the process-wide runtime cache.
+"""Session-state keys of the chat page, and the process-wide caches.
 
 Every key the page keeps in `st.session_state` is defined and documented
 here; components read and write them through these functions only.
+The runtime (configuration + backends) and the database are built once per
+process with `st.cache_resource`; everything per user lives in session state
+and storage.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import streamlit as st
 
 from assistants_ui.backends.base import BackendError
 from assistants_ui.core.session import ChatSession
 from assistants_ui.profiles import Profile
-from assistants_ui.runtime import Runtime, config_fingerprint
+from assistants_ui.runtime import Runtime, config_fingerprint, probe
+from assistants_ui.storage import (
+    ConversationInfo,
+    Database,
+    NotFound,
+    Repository,
+    StorageRecorder,
+    UserInfo,
+    database_url,
+    open_database,
+)
 
 __all__ = [
     "PROFILE_KEY",
+    "SEARCH_KEY",
+    "NotFound",
+    "ReadOnlyChat",
     "chat_session",
+    "current_chat",
+    "delete_remote_later",
+    "history_limit",
+    "load_older",
     "new_chat",
+    "older_cursor",
+    "open_conversation",
     "pop_action",
+    "reachability_problem",
+    "repository",
     "request_action",
     "runtime",
+    "show_more_history",
+    "signed_in_user",
 ]
 
+log = logging.getLogger(__name__)
+
+
+class Identity(Protocol):
+    """Who is signed in (see `assistants_ui.auth.Identity`)."""
+
+    @property
+    def auth_provider(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+
 PROFILE_KEY = "assistant"  # the selected profile id (the picker's widget key)
-_CHAT_KEY = "chat"  # the current ChatSession
+SEARCH_KEY = "history_query"  # the sidebar's search box
+_CHAT_KEY = "chat"  # the current ChatSession (or ReadOnlyChat)
+_OLDER_KEY = "older"  # cursor for "load older messages" of the current chat (None: all loaded)
 _ACTION_KEY = "action"  # a button's request for the next run: ("retry", message id)
+_USER_KEY = "user"  # (identity, UserInfo) of the signed-in user
+_LIST_KEY = "history_limit"  # how many conversations the sidebar lists
+PAGE_MESSAGES = 50  # messages painted when a conversation opens; older ones on demand
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -39,42 +92,156 @@ def runtime() -> Runtime:
     return _runtime(config_fingerprint())
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _database(url: str, _rt: Runtime) -> Database:
+    return open_database(_rt.config.settings)
+
+
+def repository(rt: Runtime) -> Repository:
+    """The process-wide repository; `StorageError` if the database cannot be used."""
+    return Repository(_database(database_url(rt.config.settings).render_as_string(), rt))
+
+
+def signed_in_user(repo: Repository, identity: Identity) -> UserInfo:
+    """The storage user for an identity (looked up once per browser session)."""
+    cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
+    if cached is not None and cached[0] == identity:
+        return cached[1]
+    user = repo.ensure_user(
+        auth_provider=identity.auth_provider,
+        subject=identity.subject,
+        display_name=identity.display_name,
+        email=identity.email,
+    )
+    if cached is not None:  # another user signed in in this browser: forget everything
+        st.session_state.pop(_CHAT_KEY, None)
+        st.session_state.pop(_OLDER_KEY, None)
+    st.session_state[_USER_KEY] = (identity, user)
+    return user
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
+def _probe(connection_json: str, _rt: Runtime, connection_id: str) -> str | None:
+    return probe(_rt.config.connections[connection_id])
+
+
+def reachability_problem(rt: Runtime, profile: Profile) -> str | None:
+    """Why the profile's server cannot be used right now (checked at most once a minute)."""
+    conn = rt.config.connection_for(profile)
+    return _probe(conn.model_dump_json(), rt, conn.id)
+
+
 def selected_profile(rt: Runtime) -> Profile:
-    profiles = rt.profiles
     chosen = st.session_state.get(PROFILE_KEY)
     profile = rt.config.profile(chosen) if chosen else None
     if profile is None:
-        profile = profiles[0]
+        profile = rt.profiles[0]
         st.session_state[PROFILE_KEY] = profile.id
     return profile
 
 
-def chat_session(rt: Runtime, profile: Profile) -> ChatSession:
-    """The conversation shown on the page; a new one when the assistant changed.
+@dataclass
+class ReadOnlyChat:
+    """A stored conversation whose assistant is no longer configured: shown, not continued."""
+
+    info: ConversationInfo
+    messages: list[Any]
+
+    @property
+    def conversation_id(self) -> str:
+        return self.info.id
+
+
+def current_chat() -> ChatSession | ReadOnlyChat | None:
+    chat: ChatSession | ReadOnlyChat | None = st.session_state.get(_CHAT_KEY)
+    return chat
+
+
+def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo) -> ChatSession:
+    """The conversation on the page; a new (unsaved) one when the assistant changed.
 
     Raises `BackendError` when the profile's backend cannot be built.
     """
-    chat: ChatSession | None = st.session_state.get(_CHAT_KEY)
-    if chat is not None and chat.profile == profile:
+    chat = current_chat()
+    if isinstance(chat, ChatSession) and chat.profile == profile:
         return chat
-    if chat is not None and chat.active is not None:
+    if isinstance(chat, ChatSession) and chat.active is not None:
         chat.active.close()
     try:
         backend = rt.backend(profile)
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
-    chat = ChatSession(profile, backend)
+    chat = ChatSession(profile, backend, recorder=StorageRecorder(repo, user_id=user.id))
     st.session_state[_CHAT_KEY] = chat
+    st.session_state[_OLDER_KEY] = None
     return chat
+
+
+def open_conversation(
+    rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str
+) -> ChatSession | ReadOnlyChat:
+    """Load a stored conversation (newest messages) to show and continue it.
+
+    `NotFound` for a malformed id, an unknown one, or someone else's.
+    """
+    info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
+    page = repo.load_messages(user_id=user.id, conversation_id=info.id, limit=PAGE_MESSAGES)
+    profile = rt.config.profile(info.profile_id)
+    chat: ChatSession | ReadOnlyChat
+    backend = None
+    if profile is not None:
+        try:
+            backend = rt.backend(profile)
+        except BackendError:
+            backend = None
+    if profile is None or backend is None:
+        chat = ReadOnlyChat(info, page.messages)
+    else:
+        chat = ChatSession(
+            profile,
+            backend,
+            messages=page.messages,
+            remote=info.remote,
+            recorder=StorageRecorder(repo, user_id=user.id),
+            conversation_id=info.id,
+        )
+        st.session_state[PROFILE_KEY] = profile.id
+    old = current_chat()
+    if isinstance(old, ChatSession) and old.active is not None:
+        old.active.close()
+    st.session_state[_CHAT_KEY] = chat
+    st.session_state[_OLDER_KEY] = page.before
+    return chat
+
+
+def older_cursor() -> int | None:
+    cursor: int | None = st.session_state.get(_OLDER_KEY)
+    return cursor
+
+
+def load_older(repo: Repository, user: UserInfo) -> None:
+    """Prepend the previous page of messages to the current conversation."""
+    chat = current_chat()
+    cursor = older_cursor()
+    if chat is None or cursor is None or chat.conversation_id is None:
+        return
+    page = repo.load_messages(
+        user_id=user.id, conversation_id=chat.conversation_id, limit=PAGE_MESSAGES, before=cursor
+    )
+    chat.messages[:0] = page.messages
+    st.session_state[_OLDER_KEY] = page.before
 
 
 def new_chat() -> None:
     """Forget the current conversation (the next run starts a new one)."""
-    chat: ChatSession | None = st.session_state.pop(_CHAT_KEY, None)
-    if chat is not None and chat.active is not None:
+    chat = current_chat()
+    if isinstance(chat, ChatSession) and chat.active is not None:
         chat.active.close()
+    st.session_state.pop(_CHAT_KEY, None)
+    st.session_state.pop(_OLDER_KEY, None)
     st.session_state.pop(_ACTION_KEY, None)
+    st.query_params.pop("c", None)
 
 
 def request_action(name: str, *args: Any) -> None:
@@ -84,3 +251,29 @@ def request_action(name: str, *args: Any) -> None:
 def pop_action() -> tuple[Any, ...] | None:
     action: tuple[Any, ...] | None = st.session_state.pop(_ACTION_KEY, None)
     return action
+
+
+def history_limit() -> int:
+    limit: int = st.session_state.get(_LIST_KEY, 30)
+    return limit
+
+
+def show_more_history() -> None:
+    st.session_state[_LIST_KEY] = history_limit() + 30
+
+
+def delete_remote_later(rt: Runtime, profile_id: str, remote: dict[str, str]) -> None:
+    """Delete the remote conversation/thread/vector store in the background (best effort)."""
+    profile = rt.config.profile(profile_id)
+    if profile is None or not remote:
+        return
+
+    def work() -> None:
+        try:
+            rt.backend(profile).delete(remote)
+        except Exception:
+            log.warning("could not delete the remote side of a conversation", exc_info=True)
+
+    threading.Thread(target=work, name="delete-remote", daemon=True).start()
+
+

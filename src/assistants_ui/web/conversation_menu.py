@@ -1,0 +1,111 @@
+"""The current conversation's menu: rename, export (Markdown, JSON), delete."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistants_ui.runtime import Runtime
+from assistants_ui.storage import (
+    NotFound,
+    Repository,
+    UserInfo,
+    export_filename,
+    to_json,
+    to_markdown,
+)
+from assistants_ui.web import state
+
+__all__ = ["render_menu"]
+
+_CONFIRM_KEY = "confirm_delete"  # the conversation id whose deletion awaits confirmation
+
+
+def _rename(repo: Repository, user: UserInfo, conversation_id: str) -> None:
+    title = str(st.session_state.get(f"rename-{conversation_id}", "")).strip()
+    if title:
+        repo.rename_conversation(user_id=user.id, conversation_id=conversation_id, title=title)
+
+
+def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
+    chat = state.current_chat()
+    profile_id = getattr(getattr(chat, "profile", None), "id", None) or getattr(
+        getattr(chat, "info", None), "profile_id", ""
+    )
+    try:
+        remote = repo.delete_conversation(user_id=user.id, conversation_id=conversation_id)
+    except NotFound:
+        remote = {}
+    state.delete_remote_later(rt, str(profile_id), remote)
+    st.session_state.pop(_CONFIRM_KEY, None)
+    state.new_chat()
+    st.toast("Conversation deleted.", icon=":material/delete:")
+
+
+def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -> bytes:
+    info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
+    page = repo.load_messages(user_id=user.id, conversation_id=conversation_id, limit=None)
+    if kind == "md":
+        return to_markdown(info, page.messages).encode("utf-8")
+    return to_json(info, page.messages).encode("utf-8")
+
+
+def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
+    """A popover with the conversation's actions (only for a saved conversation)."""
+    try:
+        info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
+    except NotFound:
+        return
+    with st.popover("Conversation", icon=":material/more_horiz:"):
+        st.text_input(
+            "Title",
+            value=info.title,
+            key=f"rename-{conversation_id}",
+            on_change=_rename,
+            args=(repo, user, conversation_id),
+            max_chars=200,
+        )
+        left, right = st.columns(2)
+        left.download_button(
+            "Markdown",
+            data=lambda: _export(repo, user, conversation_id, "md"),
+            file_name=export_filename(info, "md"),
+            mime="text/markdown",
+            icon=":material/download:",
+            key="export-md",
+            on_click="ignore",
+            width="stretch",
+        )
+        right.download_button(
+            "JSON",
+            data=lambda: _export(repo, user, conversation_id, "json"),
+            file_name=export_filename(info, "json"),
+            mime="application/json",
+            icon=":material/download:",
+            key="export-json",
+            on_click="ignore",
+            width="stretch",
+        )
+        if st.session_state.get(_CONFIRM_KEY) == conversation_id:
+            st.warning("Delete this conversation and its files? This cannot be undone.")
+            yes, no = st.columns(2)
+            yes.button(
+                "Delete",
+                type="primary",
+                key="delete-yes",
+                on_click=_delete,
+                args=(rt, repo, user, conversation_id),
+                width="stretch",
+            )
+            no.button(
+                "Cancel",
+                key="delete-no",
+                on_click=lambda: st.session_state.pop(_CONFIRM_KEY, None),
+                width="stretch",
+            )
+        else:
+            st.button(
+                "Delete…",
+                icon=":material/delete:",
+                key="delete",
+                on_click=lambda: st.session_state.__setitem__(_CONFIRM_KEY, conversation_id),
+            )

@@ -1,0 +1,99 @@
+"""Every kind of answer part, painted by the page from the Responses fake (AppTest)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from fakes.responses_routes import (
+    ResponseScript,
+    add_container_file,
+    container_file_citation,
+    url_citation,
+)
+from fakes.server import FakeOpenAI
+
+APP = str(Path(__file__).parents[2] / "streamlit_app.py")
+XLSX = b"PK\x03\x04" + bytes(range(256)) * 2
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), (0, 90, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def page(fake: FakeOpenAI, tmp_path: Path) -> AppTest:
+    (tmp_path / "assistants.toml").write_text(f"""
+[connections.fake]
+type = "openai"
+base_url = "{fake.base_url}"
+api_key_env = "FAKE_KEY"
+
+[[assistants]]
+id = "analyst"
+title = "Analyst"
+backend = "responses"
+connection = "fake"
+model = "gpt-test"
+tools = ["code_interpreter", "web_search"]
+
+[assistants.reasoning]
+summary = "auto"
+""")
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def test_code_chart_download_citations_and_reasoning(page: AppTest, fake: FakeOpenAI) -> None:
+    xlsx_id = add_container_file(fake, "cntr_p", "out.xlsx", XLSX)
+    link = "[out.xlsx](sandbox:/mnt/data/out.xlsx)"
+    script = (
+        ResponseScript()
+        .reasoning([["Thinking about ", "sales."]])
+        .web_search("sales 2026", ["https://example.com/sales"])
+        .code_interpreter(
+            ["x = 1\n", "print(x)"],
+            logs="1\n",
+            images=["data:image/png;base64," + base64.b64encode(png()).decode()],
+            container_id="cntr_p",
+        )
+        .text(
+            ["Sales rose (see the docs). Get ", link, "."],
+            annotations=[
+                url_citation("https://example.com/sales", "Sales report", 16, 24),
+                container_file_citation("cntr_p", xlsx_id, "out.xlsx", 31, 31 + len(link)),
+            ],
+        )
+    )
+    fake.expect("responses.create", script.stream())
+    page.chat_input[0].set_value("How did sales do?").run()
+    assert not page.exception
+    assert not page.error
+    answer = page.chat_message[-1]
+    shown = [m.value for m in answer.markdown]
+    assert any("Sales rose (see the docs [1]). Get **out.xlsx**." in v for v in shown), shown
+    assert any("[Sales report](https://example.com/sales)" in c.value for c in answer.caption)
+    assert [c.value.strip() for c in answer.code] == ["x = 1\nprint(x)", "1"]
+
+    def kinds(node):
+        out = [getattr(node, "type", "")]
+        for child in getattr(node, "children", {}).values():
+            out += kinds(child)
+        return out
+
+    assert kinds(answer).count("image") == 1, kinds(answer)
+    downloads = [b.proto.label for b in answer.get("download_button")]
+    assert any(label.startswith("Download out.xlsx") for label in downloads), downloads
+    expanders = [e.label for e in answer.expander]
+    assert "Reasoning" in expanders
+    statuses = [e.label for e in answer.status]  # status containers: web search, code
+    assert any("Web search" in s for s in statuses) and any(
+        "Code interpreter" in s for s in statuses
+    )
+    assert "Thinking about sales." in [m.value for m in answer.expander[0].markdown]
