@@ -8,9 +8,9 @@ from pathlib import Path
 import bcrypt
 import pytest
 import yaml
-from auth_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 from assistants_ui.cli import main
+from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 FILE = Path("data/credentials.yaml")
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import jwt
 import pytest
-from auth_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 from assistants_ui.auth import load_auth
 from assistants_ui.auth.cookies import (
@@ -17,6 +16,7 @@ from assistants_ui.auth.cookies import (
     suggest_key,
 )
 from assistants_ui.settings import load_settings
+from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import bcrypt
 import pytest
-from auth_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 from assistants_ui.auth import load_auth
 from assistants_ui.auth.passwords import (
@@ -19,6 +18,7 @@ from assistants_ui.auth.passwords import (
 )
 from assistants_ui.auth.secrets_toml import read_secrets_tables
 from assistants_ui.settings import load_settings
+from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 
 def required() -> tuple[object, ...]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from auth_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
-
 from assistants_ui.auth import auth_problems, load_auth
 from assistants_ui.auth.passwords import CredentialsFile, hash_password
 from assistants_ui.settings import load_settings
+from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 AUTH = """
 [auth]

@@ -6,6 +6,8 @@ stop when no one is signed in, `logout_control` in the sidebar.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from assistants_ui.settings import load_settings
@@ -14,12 +16,12 @@ from assistants_ui.web.login_view import current_identity, logout_control
 
 
 @st.cache_resource
-def _repository() -> Repository:
+def _repository(where: str) -> Repository:
     return Repository(open_database(load_settings()[0]))
 
 
 settings, _ = load_settings()
-identity = current_identity(settings, _repository())
+identity = current_identity(settings, _repository(f"{Path.cwd()} {settings.database_url}"))
 if identity is None:
     st.stop()
 st.markdown(

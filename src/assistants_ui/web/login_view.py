@@ -73,9 +73,9 @@ def _fingerprint(settings: Settings) -> tuple[object, ...]:
     stamps: list[object] = [settings.model_dump_json()]
     for path in (*SECRETS_FILES, credentials_path(settings)):
         try:
-            stamps.append((str(path), path.stat().st_mtime_ns))
+            stamps.append((str(path.absolute()), path.stat().st_mtime_ns))
         except OSError:
-            stamps.append((str(path), None))
+            stamps.append((str(path.absolute()), None))
     return tuple(stamps)
 
 

@@ -1,0 +1,145 @@
+"""The login page through AppTest: right and wrong passwords, lockout, problems,
+SSO buttons, anonymous browsers, logging out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistants_ui.auth import passwords
+from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
+
+PAGE = str(Path(__file__).with_name("login_app.py"))
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture
+def required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+
+
+def page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=30).run()
+
+
+def log_in(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    return at.button[0].click().run()
+
+
+def signed_in(at: AppTest) -> str:
+    found = [m.value for m in at.markdown if m.value.startswith("Signed in:")]
+    return found[0] if found else ""
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_right_password_signs_in_and_wrong_one_does_not(required: None) -> None:
+    write_secrets(ORIGINAL_SECRETS)
+    at = page()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Log in"] and signed_in(at) == ""
+    at = log_in(at, "jsmith", "not-it")
+    assert errors(at) == ["Wrong username or password."] and signed_in(at) == ""
+    at = log_in(at, "JSmith", "abc-password")
+    assert not at.exception and errors(at) == []
+    assert signed_in(at) == (
+        "Signed in: provider=password subject=jsmith name=John Smith email=jsmith@gmail.com"
+    )
+    assert not at.header  # the form is gone
+    at.run()  # the next run keeps the session
+    assert signed_in(at).startswith("Signed in: provider=password subject=jsmith")
+
+
+def test_unknown_user_gets_the_same_message(required: None) -> None:
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "nobody", "abc-password")
+    assert errors(at) == ["Wrong username or password."]
+
+
+def test_lockout_after_repeated_failures_even_for_the_right_password(
+    required: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("LOGIN_LOCKOUT_MINUTES", "10")
+    write_secrets(ORIGINAL_SECRETS)
+    at = page()
+    for _ in range(2):
+        at = log_in(at, "jsmith", "wrong-password")
+        assert errors(at) == ["Wrong username or password."]
+    at = log_in(at, "jsmith", "wrong-password")
+    [message] = errors(at)
+    assert "locked" in message and "Try again in 10 minutes." in message
+    at = log_in(at, "jsmith", "abc-password")
+    assert "locked" in errors(at)[0] and signed_in(at) == ""
+    # A fresh browser session is locked out too: the count is in the database.
+    fresh = log_in(page(), "jsmith", "abc-password")
+    assert "locked" in errors(fresh)[0] and signed_in(fresh) == ""
+
+
+def test_logout_returns_to_the_form(required: None) -> None:
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "jsmith", "abc-password")
+    assert at.sidebar.button[0].label == "Log out"
+    at.sidebar.button[0].click().run()
+    assert signed_in(at) == "" and [h.value for h in at.header] == ["Log in"]
+    assert "You are logged out." in [i.value for i in at.info]
+
+
+def test_nothing_configured_refuses_everyone(required: None) -> None:
+    at = page()
+    assert not at.exception and signed_in(at) == "" and not at.text_input
+    [message] = errors(at)
+    assert "AUTHENTICATION_REQUIRED" in message and "no login method" in message
+
+
+def test_sample_cookie_key_refuses_login(required: None) -> None:
+    write_secrets(ORIGINAL_SECRETS.replace(GOOD_KEY, "some_signature_key"))
+    at = page()
+    assert not at.text_input and signed_in(at) == ""
+    [message] = errors(at)
+    assert "[cookie] key" in message and "sample" in message
+
+
+def test_sso_buttons_per_provider_next_to_the_password_form(required: None) -> None:
+    write_secrets(
+        ORIGINAL_SECRETS
+        + """
+[auth]
+redirect_uri = "http://localhost:8501/oauth2callback"
+cookie_secret = "an-oidc-cookie-secret-long-enough-0123456789"
+[auth.google]
+client_id = "id"
+client_secret = "s"
+server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+[auth.okta]
+client_id = "id"
+client_secret = "s"
+server_metadata_url = "https://example.okta.com/.well-known/openid-configuration"
+"""
+    )
+    at = page()
+    labels = [b.label for b in at.button]
+    assert labels == ["Log in with Google", "Log in with Okta", "Log in"]
+    assert len(at.text_input) == 2
+
+
+def test_authentication_off_gives_an_anonymous_identity() -> None:
+    at = page()
+    text = signed_in(at)
+    assert text.startswith("Signed in: provider=anonymous subject=") and "name=Guest" in text
+    token = text.split("subject=")[1].split()[0]
+    assert len(token) == 32
+    assert not at.sidebar.button  # nothing to log out of
+    at.run()
+    assert signed_in(at) == text  # same identity for the whole session
+    assert signed_in(page()) != text  # another browser (no cookie): another identity
