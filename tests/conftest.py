@@ -39,6 +39,7 @@ APP_ENV = (
     "MAX_UPLOAD_MB",
     "DATA_DIR",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "DATABASE_URL",
     "MAX_STORED_FILE_MB",
     "CREDENTIALS_FILE",

@@ -48,12 +48,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from assistants_ui.auth.checks import auth_checks
-    from assistants_ui.checks import run_checks
+    from assistants_ui.checks import database_checks, run_checks
     from assistants_ui.runtime import Runtime
 
     rt = Runtime.load()
     login = [lambda: auth_checks(rt.config.settings)]
-    checks = run_checks(rt.config, connect=not args.offline, extra=login)
+    database = [lambda: database_checks(rt.config.settings)]
+    checks = run_checks(rt.config, connect=not args.offline, extra=[*login, *database])
     width = max(len(f"{c.area} {c.name}") for c in checks)
     for c in checks:
         mark = "ok  " if c.ok else "FAIL"
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "run":  # `run` starts Streamlit, whose process sets up its own
+        from assistants_ui.logs import configure_logging
+        from assistants_ui.settings import load_settings
+
+        configure_logging(load_settings()[0])
     if getattr(args, "streamlit_args", None) and args.streamlit_args[0] == "--":
         args.streamlit_args = args.streamlit_args[1:]
     code: int = args.func(args)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistants_ui.backends import registry
 from assistants_ui.backends.base import Backend, BackendError
+from assistants_ui.logs import configure_logging
 from assistants_ui.profiles import Config, Connection, Profile, load_config
 from assistants_ui.settings import SECRETS_FILES, Problem, load_settings
 
@@ -102,7 +103,7 @@ class Runtime:
     @classmethod
     def load(cls) -> Runtime:
         settings, problems = load_settings()
-        logging.getLogger("assistants_ui").setLevel(settings.log_level)
+        configure_logging(settings)
         config = load_config(settings, problems)
         config.problems.extend(_model_file_problems(config))
         return cls(config=config)

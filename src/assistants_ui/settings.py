@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=20, gt=0)
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["logfmt", "json"] = "logfmt"  # assistants_ui.logs
 
     # History storage (assistants_ui.storage) -----------------------------------------
     # A secret: a PostgreSQL URL carries a password. Unset: DATA_DIR/assistants-ui.db.
@@ -128,6 +129,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

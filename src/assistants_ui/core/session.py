@@ -292,6 +292,13 @@ class ChatSession:
         self.active = stream
         self.messages.append(stream.message)
         self.recorder.save_message(self, stream.message)
+        log.info(
+            "answer started: assistant=%s backend=%s conversation=%s",
+            self.profile.id,
+            self.profile.backend,
+            self.conversation_id or "new",
+        )
+        log.debug("question: %s", question.text)  # content: only when LOG_LEVEL=DEBUG
         return stream.start()
 
     @property
@@ -325,5 +332,15 @@ class ChatSession:
 
     def _reply_ended(self, stream: ReplyStream) -> None:
         self.recorder.save_message(self, stream.message)
+        answer = stream.message
+        log.info(
+            "answer ended: assistant=%s conversation=%s status=%s tokens_in=%d tokens_out=%d",
+            self.profile.id,
+            self.conversation_id or "new",
+            answer.status,
+            answer.input_tokens,
+            answer.output_tokens,
+        )
+        log.debug("answer: %s", answer.text)  # content: only when LOG_LEVEL=DEBUG
         if self.active is stream:
             self.active = None
