@@ -1,8 +1,9 @@
-"""Health checks of a configuration: settings, profiles, and every endpoint they use.
+"""Health checks of a configuration: settings, profiles, every endpoint they use, the database.
 
 Used by `assistants-ui check` (a table, non-zero exit on a problem) and by the
 page, which shows the same sentences. Connectivity checks are real requests
-with a short timeout and no retries.
+with a short timeout and no retries. `database_checks` reads the history
+database without changing it (no migration, no file created).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from assistants_ui.backends import registry
 from assistants_ui.backends.base import BackendError
 from assistants_ui.profiles import Config, Connection
+from assistants_ui.settings import Settings
 
-__all__ = ["Check", "check_connection", "run_checks"]
+__all__ = ["Check", "check_connection", "database_checks", "run_checks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +101,71 @@ def run_checks(
     for more in extra or ():
         checks.extend(more())
     return checks
+
+
+def database_checks(settings: Settings) -> list[Check]:
+    """Can DATABASE_URL be reached, and is its schema the one this version expects?
+
+    Read-only: a SQLite file that does not exist yet is reported (the app
+    creates it at start-up), not created; pending migrations are reported (the
+    app applies them at start-up), not applied. A schema newer than this
+    version, or one that cannot be read, is a problem.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assistants_ui.storage.engine import database_url, describe, open_url
+    from assistants_ui.storage.errors import StorageError
+    from assistants_ui.storage.migrate import current_revision, head_revision, known_revisions
+
+    try:
+        url = database_url(settings)
+    except StorageError as exc:
+        return [Check("database", "connection", False, str(exc))]
+    shown = url.render_as_string(hide_password=True)
+    head = head_revision()
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(url.database).exists():
+            return [
+                Check("database", "connection", True, f"{shown}: no file yet (created at start)"),
+                Check("database", "schema", True, f"empty; migrated to {head} at start"),
+            ]
+    try:
+        db = open_url(url, migrate=False)
+    except StorageError as exc:
+        return [Check("database", "connection", False, str(exc))]
+    try:
+        with db.engine.connect() as conn:
+            current = current_revision(conn)
+            version = conn.dialect.server_version_info or ()
+    except SQLAlchemyError as exc:
+        return [Check("database", "connection", False, f"{shown}: {describe(exc)}")]
+    finally:
+        db.dispose()
+    server = f"{db.dialect} {'.'.join(str(v) for v in version)}".strip()
+    rows = [Check("database", "connection", True, f"{shown} ({server})")]
+    if current == head:
+        rows.append(Check("database", "schema", True, f"at {head} (this version's newest)"))
+    elif current is None:
+        rows.append(Check("database", "schema", True, f"empty; migrated to {head} at start"))
+    elif current in known_revisions():
+        rows.append(
+            Check(
+                "database",
+                "schema",
+                True,
+                f"at {current}, behind {head}: migrated at start (or `assistants-ui db upgrade`)",
+            )
+        )
+    else:
+        rows.append(
+            Check(
+                "database",
+                "schema",
+                False,
+                f"at {current}, newer than this version knows (its newest is {head}): "
+                "upgrade Assistants UI or use another database",
+            )
+        )
+    return rows

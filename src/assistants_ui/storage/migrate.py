@@ -30,7 +30,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistants_ui.storage.engine import Database, describe
 from assistants_ui.storage.errors import StorageError
 
-__all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "known_revisions",
+    "upgrade",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,12 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version of the code has (older ones included)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -91,9 +104,7 @@ def _lock(conn: Connection) -> None:
 def _refuse_unknown(db: Database, current: str | None) -> None:
     if current is None:
         return
-    script = ScriptDirectory.from_config(alembic_config())
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current not in known:
+    if current not in known_revisions():
         raise StorageError(
             f"DATABASE_URL {db.display_url!r} holds a schema at revision {current!r}, "
             f"newer than this version of Assistants UI knows (its newest is "
