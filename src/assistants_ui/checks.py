@@ -29,7 +29,7 @@ class Check:
 
 def check_connection(connection: Connection, *, timeout: float = 5.0) -> Check:
     """Can this connection be used right now? (loads the model / lists models)"""
-    name = f"connection {connection.id}"
+    name = connection.id
     if connection.type == "local":
         from assistants_ui.backends.local_engine import LocalModelError, check_model_file
 

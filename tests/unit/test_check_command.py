@@ -1,0 +1,143 @@
+"""`assistants-ui check`: the table's rows and the exit code, against real servers and files."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from assistants_ui.cli import main
+from assistants_ui.storage import open_url
+from assistants_ui.storage.migrate import head_revision
+from fakes.server import FakeOpenAI
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    yield
+    root.handlers[:] = handlers
+
+
+def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["check", *args])
+    return code, capsys.readouterr().out
+
+
+def row(out: str, area_name: str) -> str:
+    found = [line for line in out.splitlines() if f"  {area_name}  " in f"{line}  "]
+    assert found, f"no row {area_name!r} in:\n{out}"
+    return found[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_nothing_configured_is_ok_and_creates_no_database(
+    capsys: pytest.CaptureFixture[str], clean_env: Path
+) -> None:
+    code, out = check(capsys, "--offline")
+    assert code == 0, out
+    assert row(out, "config profiles").startswith("ok")
+    assert row(out, "assistant local").startswith("ok")
+    assert "no file yet" in row(out, "database connection")
+    assert row(out, "database schema").startswith("ok")
+    assert out.rstrip().endswith(" 0 failed")
+    assert not (clean_env / "data").exists(), "check created the database"
+
+
+def test_endpoint_rows_say_whether_each_server_answers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_MODEL", "fake-model")
+    code, out = check(capsys)
+    assert code == 0, out
+    assert row(out, "connection openai").startswith("ok") and "answers" in out
+
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    code, out = check(capsys)
+    assert code == 1
+    assert row(out, "connection openai").startswith("FAIL")
+
+
+def test_a_bad_setting_fails_and_names_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_MB", "-3")
+    code, out = check(capsys, "--offline")
+    assert code == 1
+    assert row(out, "config MAX_UPLOAD_MB").startswith("FAIL")
+
+
+def test_an_unreachable_database_fails_without_showing_its_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"postgresql://app:pw-never-shown@127.0.0.1:{closed_port()}/x?connect_timeout=2"
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, out = check(capsys, "--offline")
+    assert code == 1
+    assert row(out, "database connection").startswith("FAIL")
+    assert "cannot connect" in out and "pw-never-shown" not in out
+
+
+def test_a_malformed_database_url_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://u:p@h/db")
+    code, out = check(capsys, "--offline")
+    assert code == 1 and row(out, "database connection").startswith("FAIL")
+
+
+def sqlite_at(path: Path, revision: str | None) -> str:
+    """A SQLite database migrated to head, then (optionally) stamped `revision`."""
+    url = f"sqlite:///{path}"
+    db = open_url(url)
+    if revision is not None:
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+    db.dispose()
+    return url
+
+
+def test_schema_at_head_behind_and_newer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_at(tmp_path / "head.db", None))
+    code, out = check(capsys, "--offline")
+    assert code == 0, out
+    assert f"at {head_revision()}" in row(out, "database schema")
+    assert "sqlite" in row(out, "database connection")
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_at(tmp_path / "old.db", "0001"))
+    code, out = check(capsys, "--offline")
+    assert code == 0, out  # the app migrates at start: reported, not a failure
+    assert "behind" in row(out, "database schema")
+
+    newer = tmp_path / "newer.db"
+    monkeypatch.setenv("DATABASE_URL", sqlite_at(newer, "9999_from_the_future"))
+    before = newer.read_bytes()
+    code, out = check(capsys, "--offline")
+    assert code == 1
+    schema = row(out, "database schema")
+    assert schema.startswith("FAIL") and "newer than this version" in schema
+    assert newer.read_bytes() == before, "check changed the database"
+
+
+def test_a_file_that_is_not_a_database_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{junk}")
+    code, out = check(capsys, "--offline")
+    assert code == 1
+    assert row(out, "database connection").startswith("FAIL")
