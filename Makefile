@@ -55,9 +55,10 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.history
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
-# and PostgreSQL's server binaries for the storage tests (each run starts its own server).
+# PostgreSQL's server binaries for the storage tests (each run starts its own server),
+# and nginx for the scale-out test (tests/deploy: two app processes behind it).
 system-test-deps:
-	@scripts/ensure-system-deps chromium postgresql
+	@scripts/ensure-system-deps chromium postgresql nginx
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
