@@ -56,9 +56,10 @@ bench: $(VENV)/.installed-test system-test-deps
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
 # PostgreSQL's server binaries for the storage tests (each run starts its own server),
-# and nginx for the scale-out test (tests/deploy: two app processes behind it).
+# nginx for the scale-out test (tests/deploy: two app processes behind it),
+# and Node.js + npm for the OpenID Provider of the single sign-on browser test.
 system-test-deps:
-	@scripts/ensure-system-deps chromium postgresql nginx
+	@scripts/ensure-system-deps chromium postgresql nginx nodejs npm
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -55,8 +55,10 @@ def start_app(tmp_path: Path) -> Iterator[StartApp]:
     """Start `assistants-ui run` (what `make run` runs) in a subprocess; returns its URL."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
-        port = free_port()
+    def start(
+        env: dict[str, str] | None = None, cwd: Path | None = None, port: int | None = None
+    ) -> str:
+        port = port or free_port()
         log = (tmp_path / f"app-{port}.log").open("wb")
         proc = subprocess.Popen(
             [str(APP_CLI), "run", "--port", str(port), "--address", "127.0.0.1"],

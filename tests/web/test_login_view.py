@@ -49,7 +49,8 @@ def test_right_password_signs_in_and_wrong_one_does_not(required: None) -> None:
     assert not at.exception
     assert [h.value for h in at.header] == ["Log in"] and signed_in(at) == ""
     at = log_in(at, "jsmith", "not-it")
-    assert errors(at) == ["Wrong username or password."] and signed_in(at) == ""
+    assert errors(at) == ["Wrong username or password (4 more attempts before a 15-minute lock)."]
+    assert signed_in(at) == ""
     at = log_in(at, "JSmith", "abc-password")
     assert not at.exception and errors(at) == []
     assert signed_in(at) == (
@@ -63,7 +64,7 @@ def test_right_password_signs_in_and_wrong_one_does_not(required: None) -> None:
 def test_unknown_user_gets_the_same_message(required: None) -> None:
     write_secrets(ORIGINAL_SECRETS)
     at = log_in(page(), "nobody", "abc-password")
-    assert errors(at) == ["Wrong username or password."]
+    assert errors(at) == ["Wrong username or password (4 more attempts before a 15-minute lock)."]
 
 
 def test_lockout_after_repeated_failures_even_for_the_right_password(
@@ -73,9 +74,9 @@ def test_lockout_after_repeated_failures_even_for_the_right_password(
     monkeypatch.setenv("LOGIN_LOCKOUT_MINUTES", "10")
     write_secrets(ORIGINAL_SECRETS)
     at = page()
-    for _ in range(2):
+    for left in ("2 more attempts ", "1 more attempt "):
         at = log_in(at, "jsmith", "wrong-password")
-        assert errors(at) == ["Wrong username or password."]
+        assert errors(at) == [f"Wrong username or password ({left}before a 10-minute lock)."]
     at = log_in(at, "jsmith", "wrong-password")
     [message] = errors(at)
     assert "locked" in message and "Try again in 10 minutes." in message

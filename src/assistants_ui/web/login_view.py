@@ -319,7 +319,11 @@ def _password_form(settings: Settings, setup: AuthSetup, db: Database) -> Identi
             _locked_message(state.describe_remaining())
         else:
             log.info("login: wrong password for %r", username.strip().lower()[:64])
-            st.error("Wrong username or password.")
+            left = throttle.max_failures - state.failures
+            st.error(
+                f"Wrong username or password ({left} more attempt{'s' if left != 1 else ''} "
+                f"before a {_lock_length(settings)} lock)."
+            )
         return None
     throttle.record_success(username)
     log.info("login: %s signed in with a password", user.username)
@@ -329,6 +333,11 @@ def _password_form(settings: Settings, setup: AuthSetup, db: Database) -> Identi
     identity = Identity("password", user.username, user.name, user.email or None)
     cookie = setup.cookie.name if setup.cookie else None
     return _remember(identity, "password", user.fingerprint, cookie)
+
+
+def _lock_length(settings: Settings) -> str:
+    minutes = settings.login_lockout_minutes
+    return f"{minutes:g}-minute"
 
 
 def _locked_message(remaining: str) -> None:
@@ -347,7 +356,8 @@ def logout_control() -> None:
     method = st.session_state.get(_METHOD_KEY)
     if not isinstance(identity, Identity) or method == "anonymous":
         return
-    st.caption(f"Signed in as **{identity.label}**")
+    email = f" ({identity.email})" if identity.email and identity.email != identity.label else ""
+    st.caption(f"Signed in as **{identity.label}**{email}")
     if method == "oidc":
         st.button("Log out", key="auth-logout", on_click=_logout_sso)
     else:
