@@ -3,12 +3,14 @@ SSO buttons, anonymous browsers, logging out."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistants_ui.auth import passwords
+from assistants_ui.auth.passwords import CredentialsFile
 from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 PAGE = str(Path(__file__).with_name("login_app.py"))
@@ -144,3 +146,29 @@ def test_authentication_off_gives_an_anonymous_identity() -> None:
     at.run()
     assert signed_in(at) == text  # same identity for the whole session
     assert signed_in(page()) != text  # another browser (no cookie): another identity
+
+
+def test_a_changed_password_ends_the_open_session(required: None) -> None:
+    write_secrets(f'[cookie]\nkey = "{GOOD_KEY}"\n')
+    file = CredentialsFile(Path("data/credentials.yaml"))
+    file.add("alice", "alice-password", name="Alice")
+    at = log_in(page(), "alice", "alice-password")
+    assert "subject=alice" in signed_in(at)
+    file.set_password("alice", "changed-password")
+    at.run()
+    assert signed_in(at) == ""
+    assert "Your account changed: please log in again." in [i.value for i in at.info]
+
+
+def test_nothing_secret_is_logged(required: None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "jsmith", "a-wrong-guess")
+    at = log_in(at, "jsmith", "abc-password")
+    assert "subject=jsmith" in signed_in(at)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "login: wrong password for 'jsmith'" in logged
+    assert "jsmith signed in with a password" in logged
+    assert "plain-text passwords for jsmith" in logged
+    for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$"):
+        assert secret not in logged

@@ -73,7 +73,8 @@ def _fingerprint(settings: Settings) -> tuple[object, ...]:
     stamps: list[object] = [settings.model_dump_json()]
     for path in (*SECRETS_FILES, credentials_path(settings)):
         try:
-            stamps.append((str(path.absolute()), path.stat().st_mtime_ns))
+            stat = path.stat()  # the inode too: the users file is replaced, never edited
+            stamps.append((str(path.absolute()), stat.st_mtime_ns, stat.st_size, stat.st_ino))
         except OSError:
             stamps.append((str(path.absolute()), None))
     return tuple(stamps)
