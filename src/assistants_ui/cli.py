@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,10 +39,10 @@ def _run(args: argparse.Namespace) -> int:
     ]
     host = "localhost" if args.address in ("0.0.0.0", "127.0.0.1") else args.address
     print(f"Assistants UI on http://{host}:{port}", flush=True)
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 130
+    # Become Streamlit rather than wait for it: signals reach the server itself, so
+    # `docker stop` (SIGTERM to the container's first process), a supervisor or Ctrl-C
+    # stop it, and no orphaned server keeps the port.
+    os.execv(sys.executable, cmd)
 
 
 def _check(args: argparse.Namespace) -> int:

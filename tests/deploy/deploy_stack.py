@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -108,9 +109,11 @@ class AppProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash or an OOM kill would: nothing gets to clean up."""
-        if self.proc is not None and self.proc.poll() is None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # already gone, with its whole group
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+        self.proc.wait(10)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

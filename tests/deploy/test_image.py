@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -273,7 +274,12 @@ def test_the_images_cmd_serves_and_its_healthcheck_follows(tmp_path: Path) -> No
     try:
         app.wait_healthy()
         assert healthcheck() == 0
+        # `docker stop`: SIGTERM to the command's own process only (it is PID 1), not to
+        # a process group. The server must stop with it, leaving nothing behind.
+        assert app.proc is not None
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.proc.wait(30) is not None
+        wait_until("the port closed", lambda: healthcheck() == 1, timeout=30)
     finally:
-        app.stop()
-    wait_until("the port closed", lambda: healthcheck() == 1, timeout=30)
+        app.kill()
     assert "Traceback" not in app.output()
