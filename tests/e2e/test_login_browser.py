@@ -42,6 +42,10 @@ key = "{COOKIE_KEY}"
 expiry_days = 30
 """
 TIMEOUT = 60_000
+# Read at import, before the autouse fixture points HOME at each test's folder:
+# node_modules is installed once per lockfile, not once per test.
+REAL_HOME = os.environ.get("HOME", str(Path.home()))
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path(REAL_HOME) / ".cache") / "assistants-ui-tests"
 
 
 def write_secrets(folder: Path, text: str) -> None:
@@ -187,10 +191,7 @@ def _npm_install() -> Path:
     if not node or not npm:
         pytest.fail("node and npm are needed (`make test` installs nodejs and npm)")
     lock = (OIDC_DIR / "package-lock.json").read_bytes()
-    cache = (
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        / f"assistants-ui-tests/oidc-{hashlib.sha256(lock).hexdigest()[:12]}"
-    )
+    cache = CACHE / f"oidc-{hashlib.sha256(lock).hexdigest()[:12]}"
     if not (cache / "node_modules" / "oidc-provider" / "package.json").exists():
         cache.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
@@ -198,6 +199,7 @@ def _npm_install() -> Path:
         done = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=cache,
+            env={**os.environ, "HOME": REAL_HOME},  # npm's own download cache
             capture_output=True,
             text=True,
             check=False,
