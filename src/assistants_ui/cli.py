@@ -35,6 +35,11 @@ def _run(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # People see one sentence, never a traceback; details go to the log.
+        "--client.showErrorDetails",
+        "type",
+        "--client.toolbarMode",
+        "minimal",
         *args.streamlit_args,
     ]
     host = "localhost" if args.address in ("0.0.0.0", "127.0.0.1") else args.address

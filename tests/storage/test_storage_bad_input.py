@@ -64,7 +64,7 @@ def test_sqlite_folder_that_cannot_be_made(tmp_path: Path) -> None:
 def test_default_is_a_sqlite_file_under_data_dir(clean_env: Path) -> None:
     settings, problems = load_settings()
     assert problems == []
-    assert str(database_url(settings)) == "sqlite:///data/assistants-ui.db"
+    assert str(database_url(settings)) == f"sqlite:///{clean_env / 'data' / 'assistants-ui.db'}"
     db = open_database(settings)
     try:
         assert db.dialect == "sqlite"

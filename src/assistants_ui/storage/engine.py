@@ -89,7 +89,11 @@ def parse_url(raw: str) -> URL:
         ) from exc
     backend, _, driver = url.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite"):
-        return url.set(drivername="sqlite")
+        database = url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Absolute, so that one process never mixes up two files (the URL is a cache key).
+            database = str(Path(database).expanduser().resolve())
+        return url.set(drivername="sqlite", database=database)
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         return url.set(drivername="postgresql+psycopg")
     shown = url.render_as_string(hide_password=True)

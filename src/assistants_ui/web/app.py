@@ -102,3 +102,10 @@ def main() -> None:
     except StorageError as exc:
         log.error("storage: %s", exc)
         st.error(str(exc), icon="💾")
+    except Exception as exc:  # a bug: one sentence on the page, the traceback in the log
+        log.exception("the page failed")
+        st.error(
+            f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
+            "It was logged; reload the page to carry on.",
+            icon="🚨",
+        )

@@ -154,7 +154,7 @@ def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None)
         st.button(
             "Load older messages",
             icon=":material/history:",
-            key="older",
+            key="load_older",
             on_click=on_older,
             type="tertiary",
         )

@@ -24,7 +24,10 @@ def _open(conversation_id: str) -> None:
     st.session_state.pop("chat", None)  # the run loads it from the deep link
 
 
-def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
+@st.fragment
+def _history(titles: dict[str, str], repo: Repository, user: UserInfo) -> None:
+    """The list and its search box: a fragment, so that searching or paging reruns
+    only the sidebar, not the conversation on the page."""
     query = st.text_input(
         "Search conversations",
         key=state.SEARCH_KEY,
@@ -41,19 +44,18 @@ def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     current_id = current.conversation_id if current is not None else None
     if not page.items:
         st.caption("No conversation matches." if query else "Your conversations appear here.")
-    titles = {p.id: p.title for p in rt.profiles}
     for info in page.items:
-        _history_item(info, info.id == current_id, titles.get(info.profile_id))
+        if _history_item(info, info.id == current_id, titles.get(info.profile_id)):
+            _open(info.id)
+            st.rerun(scope="app")
     if page.next_offset is not None:
         st.button("More", key="history_more", on_click=state.show_more_history, type="tertiary")
 
 
-def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> None:
-    st.button(
+def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> bool:
+    return st.button(
         info.title or "Untitled",
         key=f"conv-{info.id}",
-        on_click=_open,
-        args=(info.id,),
         type="secondary" if current else "tertiary",
         width="stretch",
         help=f"{assistant or info.profile_id} · {info.updated_at:%Y-%m-%d %H:%M} UTC",
@@ -92,7 +94,7 @@ def render_sidebar(
             + (f" · {profile.model}" if profile.model else "")
         )
         st.divider()
-        _history(rt, repo, user)
+        _history({p.id: p.title for p in rt.profiles}, repo, user)
         if account is not None:
             st.divider()
             account()

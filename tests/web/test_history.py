@@ -1,0 +1,130 @@
+"""History in the page (AppTest): saved as it happens, listed, searched, renamed,
+exported, deleted; deep links for the owner only; older messages on demand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistants_ui.core.transcript import Message, TextPart
+from assistants_ui.runtime import Runtime
+from assistants_ui.storage import Repository, open_database
+from assistants_ui.web import login_view
+from fakes.server import FakeOpenAI
+
+APP = str(Path(__file__).parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def fake_chat(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_MODEL", "m")
+
+
+def app(link: str | None = None, *, same_browser_as: AppTest | None = None) -> AppTest:
+    """A new browser session; `same_browser_as` carries the anonymous identity over
+    (what the browser's cookie does for real; see tests/e2e for that)."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    if link:
+        at.query_params["c"] = link
+    if same_browser_as is not None:
+        for key in (login_view._IDENTITY_KEY, login_view._METHOD_KEY):
+            at.session_state[key] = same_browser_as.session_state[key]
+    return at.run()
+
+
+def sidebar_titles(at: AppTest) -> list[str]:
+    return [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+
+
+def texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.main.markdown]
+
+
+def chat(at: AppTest, text: str) -> AppTest:
+    return at.chat_input[0].set_value(text).run()
+
+
+def repo() -> Repository:
+    return Repository(open_database(Runtime.load().config.settings))
+
+
+def test_a_conversation_is_saved_listed_and_reopened_by_link() -> None:
+    at = chat(app(), "Plan a trip to Lisbon")
+    assert not at.exception
+    link = str(at.query_params["c"])
+    assert sidebar_titles(at) == ["Plan a trip to Lisbon"]
+    at = chat(at, "And Porto?")
+    # The same user in a fresh session (same browser in real life) opens the link.
+    again = app(link, same_browser_as=at)
+    assert "Plan a trip to Lisbon" in texts(again)
+    assert "Fake answer to: And Porto?" in texts(again)
+
+
+def test_someone_elses_or_a_malformed_link_is_not_found() -> None:
+    owner = chat(app(), "Private plans")
+    link = str(owner.query_params["c"])
+    for wanted in (link, "not-an-id", "A" * 16):
+        stranger = app(wanted)  # another anonymous browser
+        assert not stranger.exception
+        assert [e.value for e in stranger.error] == [
+            "Conversation not found. It may have been deleted, or the link is wrong."
+        ]
+        assert "Private plans" not in texts(stranger)
+        assert sidebar_titles(stranger) == []
+
+
+def test_search_rename_export_and_delete() -> None:
+    at = chat(app(), "Recipe for bread")
+    at = chat(at.button(key="new_chat").click().run(), "Fix my bicycle")
+    assert sidebar_titles(at) == ["Fix my bicycle", "Recipe for bread"]
+    at.sidebar.text_input(key="history_query").input("answer to: recipe").run()
+    assert sidebar_titles(at) == ["Recipe for bread"]  # message text is searched too
+    at.sidebar.text_input(key="history_query").input("").run()
+
+    cid = str(at.query_params["c"])
+    at.text_input(key=f"rename-{cid}").input("Bike repair").run()
+    assert "Bike repair" in sidebar_titles(at)
+
+    store = repo()
+    [user] = [at.session_state["user"][1]]
+    info = store.get_conversation(user_id=user.id, conversation_id=cid)
+    assert info.title == "Bike repair"
+    from assistants_ui.web.conversation_menu import _export
+
+    exported = json.loads(_export(store, user, cid, "json"))
+    assert "Fix my bicycle" in json.dumps(exported)
+    assert "# Bike repair" in _export(store, user, cid, "md").decode()
+
+    at.button(key="delete").click().run()
+    assert "Delete this conversation" in at.warning[0].value
+    at.button(key="delete-no").click().run()
+    assert "Bike repair" in sidebar_titles(at)
+    at.button(key="delete").click().run()
+    at.button(key="delete-yes").click().run()
+    assert sidebar_titles(at) == ["Recipe for bread"]
+    assert "c" not in at.query_params
+    assert app(cid).error  # gone for good
+
+
+def test_a_long_conversation_opens_with_its_newest_messages_and_loads_older() -> None:
+    at = chat(app(), "first question")
+    user = at.session_state["user"][1]
+    store = repo()
+    cid = str(at.query_params["c"])
+    for i in range(120):
+        store.save_message(user_id=user.id, conversation_id=cid, message=Message.user(f"q{i}"))
+        store.save_message(
+            user_id=user.id,
+            conversation_id=cid,
+            message=Message(role="assistant", parts=[TextPart(f"a{i}")]),
+        )
+    at = app(cid, same_browser_as=at)
+    assert len(at.chat_message) == 50
+    assert "a119" in texts(at) and "q95" in texts(at) and "a94" not in texts(at)
+    at.button(key="load_older").click().run()
+    assert len(at.chat_message) == 100
+    assert "a70" in texts(at) and "a69" not in texts(at)
