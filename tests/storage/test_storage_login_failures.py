@@ -107,15 +107,20 @@ def test_the_page_builds_it_from_the_repository(db: Database, clock: Clock) -> N
 
 
 def test_concurrent_failures_are_all_counted(db: Database, second_db: Database) -> None:
+    """Four writers on two engines, each name new (the insert race) then contended."""
     throttles = [
         LoginThrottle(d, max_failures=1000, lockout=dt.timedelta(hours=1)) for d in (db, second_db)
     ]
+    names = [f"user{i}" for i in range(12)]
     errors: list[BaseException] = []
+    start = threading.Barrier(4)
 
     def hammer(t: LoginThrottle) -> None:
         try:
-            for _ in range(10):
-                t.record_failure("dave")
+            start.wait()
+            for name in names:
+                for _ in range(3):
+                    t.record_failure(name)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -125,7 +130,7 @@ def test_concurrent_failures_are_all_counted(db: Database, second_db: Database) 
     for th in threads:
         th.join()
     assert errors == []
-    assert throttles[0].state("dave").failures == 40
+    assert [throttles[0].state(n).failures for n in names] == [12] * len(names)
 
 
 def test_stale_rows_are_pruned(db: Database, clock: Clock) -> None:

@@ -157,7 +157,11 @@ class LoginThrottle:
             .values(failures=LoginFailure.failures)
             .execution_options(synchronize_session=False)
         )
-        return s.scalars(select(LoginFailure).where(LoginFailure.subject == key)).one_or_none()
+        # FOR UPDATE as well: on PostgreSQL a row another transaction inserted after
+        # the UPDATE above (which then matched nothing) must be locked before it is read.
+        return s.scalars(
+            select(LoginFailure).where(LoginFailure.subject == key).with_for_update()
+        ).one_or_none()
 
     def _forget_old(self, s: Session, now: dt.datetime, *, keep: str) -> None:
         # Rows whose failures are past the cool-down and that hold no lock mean nothing.
