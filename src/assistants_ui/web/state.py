@@ -275,5 +275,3 @@ def delete_remote_later(rt: Runtime, profile_id: str, remote: dict[str, str]) ->
             log.warning("could not delete the remote side of a conversation", exc_info=True)
 
     threading.Thread(target=work, name="delete-remote", daemon=True).start()
-
-

@@ -1,0 +1,76 @@
+"""Two users in two browsers (headless Chromium, `assistants-ui run`, passwords):
+A chats, reloads and finds the conversation; B neither lists it nor opens it by link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from browser_support import StartApp, send
+from fakes.server import FakeOpenAI
+
+from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
+    write_secrets(tmp_path, SECRETS)
+    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
+    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    return start_app(
+        {
+            "AUTHENTICATION_REQUIRED": "true",
+            "HOME": str(tmp_path / "home"),
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_MODEL": "m",
+        },
+        tmp_path,
+    )
+
+
+def signed_in(page: Page, url: str, user: str, password: str, name: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
+    log_in(page, user, password)
+    expect(page.get_by_test_id("stSidebar").get_by_text(f"Signed in as {name}")).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+
+def test_users_see_only_their_own_conversations(browser: Browser, app: str) -> None:
+    anna = browser.new_context().new_page()
+    signed_in(anna, app, "anna", "anna-password-1", "Anna A")
+    send(anna, "Anna's secret plan")
+    expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
+    side = anna.get_by_test_id("stSidebar")
+    expect(side.get_by_role("button", name="Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
+    link = anna.url
+    assert "?c=" in link
+
+    anna.reload()  # the conversation comes back from storage, the login from the cookie
+    expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
+    expect(side.get_by_role("button", name="Anna's secret plan")).to_be_visible()
+
+    bert = browser.new_context().new_page()
+    signed_in(bert, app, "bert", "bert-password-1", "Bert B")
+    bert_side = bert.get_by_test_id("stSidebar")
+    expect(bert_side.get_by_text("Your conversations appear here.")).to_be_visible()
+    expect(bert.get_by_text("Anna's secret plan")).to_have_count(0)
+    bert_side.get_by_placeholder("Search titles and messages").fill("secret")
+    bert_side.get_by_placeholder("Search titles and messages").press("Enter")
+    expect(bert_side.get_by_text("No conversation matches.")).to_be_visible(timeout=TIMEOUT)
+
+    bert.goto(link)  # Anna's deep link, in Bert's browser
+    expect(bert.get_by_text("Conversation not found.")).to_be_visible(timeout=TIMEOUT)
+    expect(bert.get_by_text("Anna's secret plan")).to_have_count(0)
+    expect(bert.get_by_text("Fake answer to")).to_have_count(0)
+
+    # A deep link still works for its owner, in a fresh browser after logging in again.
+    again = browser.new_context().new_page()
+    again.goto(link)
+    log_in(again, "anna", "anna-password-1")
+    expect(again.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
