@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
 
 from browser_support import StartApp, send
 from fakes.server import FakeOpenAI
-
-from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
 
 pytestmark = pytest.mark.browser
 
