@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from browser_support import StartApp, send
-from fakes.chat_routes import chat_text
-from fakes.server import FakeOpenAI
+from fakes.chat_routes import chat_chunks, chat_text
+from fakes.server import FakeOpenAI, Stream
 
 pytestmark = pytest.mark.browser
 
@@ -73,3 +73,33 @@ def test_html_in_model_output_stays_inert(
     for link in answer.locator("a").all():
         assert not (link.get_attribute("href") or "").startswith("javascript:")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_stop_keeps_the_partial_answer_and_the_next_message_works(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    words = [f"word{i} " for i in range(400)]
+    fake.expect(
+        "chat.completions",
+        Stream(chat_chunks(words), delay=0.02),  # ~8 s if nobody stops it
+        chat_text(["Second answer."]),
+    )
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.goto(url)
+    send(page, "Write a lot")
+    expect(page.get_by_text("word20", exact=False)).to_be_visible(timeout=30_000)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_disabled()  # no second message while it streams
+    page.get_by_test_id("stChatInputStopButton").click()
+    expect(box).to_be_enabled(timeout=10_000)
+    kept = assistant_text(page)
+    assert "word20" in kept and "word399" not in kept
+
+    send(page, "Next question")
+    expect(page.get_by_text("Second answer.")).to_be_visible(timeout=30_000)
+    # The stopped answer is still there, marked as stopped.
+    expect(page.get_by_text("Stopped: the answer above is what arrived")).to_be_visible()
+    assert "word20" in page.get_by_role("main").inner_text()
+    # The second request re-sent the stopped answer as history.
+    history = fake.calls("chat.completions")[-1].body["messages"]
+    assert history[-2]["role"] == "assistant" and "word20" in history[-2]["content"]
