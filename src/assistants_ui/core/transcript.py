@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 from assistants_ui.core import events as ev
 
 __all__ = [
+    "TOOL_LABELS",
     "Attachment",
     "ErrorPart",
     "FilePart",
@@ -37,12 +38,32 @@ __all__ = [
     "TextPart",
     "ToolPart",
     "fold",
+    "human_size",
 ]
 
 _T = TypeVar("_T")
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "complete", "incomplete", "stopped", "failed"]
+
+
+# How tools are named wherever a message is shown (the page, exports).
+TOOL_LABELS: dict[str, str] = {
+    "code_interpreter": "Code interpreter",
+    "file_search": "File search",
+    "web_search": "Web search",
+    "function": "Function",
+}
+
+
+def human_size(size: int) -> str:
+    """A file size for people: 512 B, 3.4 kB, 12.0 MB."""
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1024:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistants_ui.core.transcript import (
+    TOOL_LABELS,
     ErrorPart,
     FilePart,
     ImagePart,
@@ -24,6 +25,7 @@ from assistants_ui.core.transcript import (
     RefusalPart,
     TextPart,
     ToolPart,
+    human_size,
 )
 from assistants_ui.storage.repository import ConversationInfo
 
@@ -31,12 +33,6 @@ __all__ = ["EXPORT_FORMAT", "export_filename", "to_json", "to_markdown"]
 
 EXPORT_FORMAT = "assistants-ui.conversation"
 _ROLE = {"user": "You", "assistant": "Assistant"}
-_TOOL = {
-    "code_interpreter": "Code interpreter",
-    "file_search": "File search",
-    "web_search": "Web search",
-    "function": "Function",
-}
 
 
 def _when(epoch: float) -> str:
@@ -52,14 +48,6 @@ def _fence(body: str, lang: str = "") -> str:
 
 def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
-
-
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1_048_576:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1_048_576:.1f} MB"
 
 
 def _part_markdown(part: object) -> list[str]:
@@ -78,7 +66,7 @@ def _part_markdown(part: object) -> list[str]:
         case RefusalPart(text=text):
             return [_quote("**Refused:** " + text)]
         case ToolPart() as tool:
-            title = _TOOL.get(tool.tool, tool.tool)
+            title = TOOL_LABELS.get(tool.tool, tool.tool)
             head = f"**{title}**" + (f" `{tool.name}`" if tool.name else "")
             out = [head + ("" if tool.status == "completed" else f" ({tool.status})")]
             if tool.code:
@@ -92,9 +80,9 @@ def _part_markdown(part: object) -> list[str]:
                 out.append(_quote("**Error:** " + tool.error))
             return out
         case ImagePart(name=name, mime=mime, data=data):
-            return [f"*Image:* `{name}` ({mime}, {_size(len(data))})"]
+            return [f"*Image:* `{name}` ({mime}, {human_size(len(data))})"]
         case FilePart(name=name, mime=mime, data=data):
-            return [f"*File:* `{name}` ({mime}, {_size(len(data))})"]
+            return [f"*File:* `{name}` ({mime}, {human_size(len(data))})"]
         case NoticePart(text=text):
             return [_quote(text)]
         case ErrorPart(reason=reason):
@@ -119,7 +107,7 @@ def to_markdown(conversation: ConversationInfo, messages: Sequence[Message]) -> 
         for part in message.parts:
             blocks.extend(_part_markdown(part))
         if message.attachments:
-            names = [f"`{a.name}` ({a.mime}, {_size(a.size)})" for a in message.attachments]
+            names = [f"`{a.name}` ({a.mime}, {human_size(a.size)})" for a in message.attachments]
             blocks.append("*Attached:* " + ", ".join(names))
         lines += ["", "\n\n".join(blocks)]
     return "\n".join(lines).rstrip() + "\n"

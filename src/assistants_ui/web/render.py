@@ -20,6 +20,7 @@ import streamlit as st
 from assistants_ui.core.citations import annotate, escape_markdown, footnotes_markdown
 from assistants_ui.core.markdown import BlockSplitter
 from assistants_ui.core.transcript import (
+    TOOL_LABELS,
     ErrorPart,
     FilePart,
     ImagePart,
@@ -30,27 +31,12 @@ from assistants_ui.core.transcript import (
     RefusalPart,
     TextPart,
     ToolPart,
+    human_size,
 )
 
 __all__ = ["MessageView", "render_user_message"]
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
-
-_TOOL_LABELS = {
-    "code_interpreter": "Code interpreter",
-    "file_search": "File search",
-    "web_search": "Web search",
-    "function": "Function",
-}
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 class _TextSlot:
@@ -118,7 +104,7 @@ class _ToolSlot:
         if key == self.seen:
             return
         self.seen = key
-        label = _TOOL_LABELS.get(part.tool, part.tool)
+        label = TOOL_LABELS.get(part.tool, part.tool)
         if part.tool == "function":
             label = f"{label} `{part.name or '?'}`"
         state = {
@@ -178,7 +164,7 @@ class _SimpleSlot:
             )
         elif isinstance(part, FilePart):
             self.box.download_button(
-                f"Download {part.name} ({_human_size(part.size)})",
+                f"Download {part.name} ({human_size(part.size)})",
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -246,4 +232,4 @@ def render_user_message(message: Message) -> None:
         st.markdown(message.text)
     for att in message.attachments:
         where = f" → {att.route.replace('_', ' ')}" if att.route else ""
-        st.caption(f"📎 {escape_markdown(att.name)} ({_human_size(att.size)}){where}")
+        st.caption(f"📎 {escape_markdown(att.name)} ({human_size(att.size)}){where}")
