@@ -166,13 +166,20 @@ class _Handler(logging.Handler):
             self.handleError(record)
 
 
-def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> None:
-    """Install the app's log handler on the root logger (idempotent)."""
+def configure_logging(
+    settings: Settings, *, stream: IO[str] | None = None, extra_secrets: Iterable[str] = ()
+) -> None:
+    """Install the app's log handler on the root logger (idempotent).
+
+    `extra_secrets`: more values to mask, such as the keys `assistants.toml`
+    connections read from variables whose names do not look secret.
+    """
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
     handler = _Handler(stream)
-    handler.setFormatter(LogFormatter(settings.log_format, secret_values(settings)))
+    secrets = secret_values(settings) | {v for v in extra_secrets if len(v) >= _MIN_SECRET}
+    handler.setFormatter(LogFormatter(settings.log_format, secrets))
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.WARNING:
         root.setLevel(logging.WARNING)

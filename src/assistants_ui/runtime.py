@@ -103,8 +103,9 @@ class Runtime:
     @classmethod
     def load(cls) -> Runtime:
         settings, problems = load_settings()
-        configure_logging(settings)
         config = load_config(settings, problems)
+        keys = (c.resolved_key() for c in config.connections.values())
+        configure_logging(settings, extra_secrets=[k for k in keys if k])
         config.problems.extend(_model_file_problems(config))
         return cls(config=config)
 

@@ -114,3 +114,22 @@ def test_configure_sets_the_app_level_and_replaces_its_own_handler(
     configure_logging(load_settings()[0], stream=out)
     app.debug("shown at DEBUG")
     assert "shown at DEBUG" in out.getvalue()
+
+
+def test_a_connection_key_from_any_variable_is_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistants_ui.runtime import Runtime
+
+    (tmp_path / "assistants.toml").write_text(
+        '[connections.x]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        'api_key_env = "PLAIN_NAME"\n[[assistants]]\nid = "a"\nbackend = "chat"\n'
+        'connection = "x"\nmodel = "m"\n'
+    )
+    key = "zz-a-key-with-no-telltale-shape-123"
+    monkeypatch.setenv("PLAIN_NAME", key)
+    Runtime.load()
+    logging.getLogger("assistants_ui.test").warning("the key is %s", key)
+    err = capsys.readouterr().err
+    assert "the key is" in err
+    assert key not in err
