@@ -20,13 +20,10 @@ user's action to the painted result.
 from __future__ import annotations
 
 import io
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from PIL import Image
@@ -37,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from assistants_ui.core.transcript import ImagePart, Message, TextPart  # noqa: E402
 from assistants_ui.storage import Repository, open_url  # noqa: E402
-from browser_support import free_port  # noqa: E402
+from browser_support import app_command, free_port, launch_chromium, serving  # noqa: E402
 
 TOKEN = "bench-browser-token-0123456789ab"  # 32 characters, like real ones
 COOKIE = "assistants_ui_browser"
@@ -96,9 +93,6 @@ def seed(url: str) -> tuple[str, str]:
 
 
 def painted(page: Page, count: int) -> None:
-    if os.environ.get("BENCH_DEBUG"):
-        time.sleep(5)
-        page.screenshot(path="/tmp/bench-debug.png")
     page.wait_for_function(
         f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= {count}",
         timeout=60_000,
@@ -145,51 +139,30 @@ def main() -> None:
         long_id, word = seed(db)
         print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": db}
-        cli = Path(sys.executable).with_name("assistants-ui")
-        proc = subprocess.Popen(
-            [str(cli), "run", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path="/usr/bin/chromium",
-                    headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-                )
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_cookies(
-                    [{"name": COOKIE, "value": TOKEN, "domain": "127.0.0.1", "path": "/"}]
-                )
-                page = context.new_page()
-                page.goto(base)  # warm-up: first run, caches
+        with (
+            serving(app_command(port), port, cwd=tmp, env={"DATABASE_URL": db}) as (base, _),
+            sync_playwright() as pw,
+        ):
+            browser = launch_chromium(pw)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_cookies(
+                [{"name": COOKIE, "value": TOKEN, "domain": "127.0.0.1", "path": "/"}]
+            )
+            page = context.new_page()
+            page.goto(base)  # warm-up: first run, caches
+            idle(page)
+            opens, olders, searches_open, searches_new = [], [], [], []
+            for _ in range(RUNS):
+                o, old = open_long(page, f"{base}/?c={long_id}")
+                opens.append(o)
+                olders.append(old)
                 idle(page)
-                opens, olders, searches_open, searches_new = [], [], [], []
-                for _ in range(RUNS):
-                    o, old = open_long(page, f"{base}/?c={long_id}")
-                    opens.append(o)
-                    olders.append(old)
-                    idle(page)
-                    searches_open.append(search(page, word))
-                for _ in range(RUNS):
-                    page.goto(base)
-                    idle(page)
-                    searches_new.append(search(page, word))
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(10)
+                searches_open.append(search(page, word))
+            for _ in range(RUNS):
+                page.goto(base)
+                idle(page)
+                searches_new.append(search(page, word))
+            browser.close()
     rows = [
         ("open ?c= : newest 50 of 1,000 messages painted", opens, 1000),
         ("load older: 50 more painted", olders, 1000),

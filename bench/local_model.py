@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -117,76 +115,43 @@ def session_rate() -> tuple[int, float]:
 def app_rate() -> tuple[int, float]:
     from playwright.sync_api import sync_playwright
 
-    from browser_support import free_port
+    from browser_support import app_command, free_port, launch_chromium, serving
 
     port = free_port()
     env = {
-        **os.environ,
         "LOCAL_MAX_TOKENS": str(MAX_TOKENS),
         "LOCAL_THREADS": str(THREADS),
         "LOCAL_CONTEXT_TOKENS": str(CONTEXT),
         "RUN_INSTRUCTIONS": SYSTEM,
     }
-    cli = Path(sys.executable).with_name("assistants-ui")
-    with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.Popen(
-            [str(cli), "run", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path="/usr/bin/chromium",
-                    headless=True,
-                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-                )
-                page = browser.new_page()
-                page.goto(url)
-                box = page.get_by_test_id("stChatInputTextArea")
-                box.wait_for()
-                # Warm the model once so that loading is not measured.
-                box.fill("Hi")
-                box.press("Enter")
-                page.wait_for_function(
-                    "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]')"
-                    ".disabled",
-                    timeout=120_000,
-                )
-                page.get_by_role("button", name="New chat").click()
-                time.sleep(1)
-                box.fill(PROMPT)
-                box.press("Enter")
-                answer = page.get_by_role("group", name="Chat message from assistant").last
-                user = page.get_by_role("group", name="Chat message from user")
-                user.wait_for()
-                t_first = 0.0
-                while True:
-                    msgs = page.get_by_role("group", name="Chat message from assistant")
-                    if msgs.count() >= 2 and msgs.last.inner_text().strip():
-                        t_first = time.perf_counter()
-                        break
-                    time.sleep(0.01)
-                page.wait_for_function(
-                    "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]')"
-                    ".disabled",
-                    timeout=120_000,
-                )
-                t_end = time.perf_counter()
-                text = answer.inner_text()
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    idle = "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]').disabled"
+    with (
+        tempfile.TemporaryDirectory() as cwd,
+        serving(app_command(port), port, cwd=cwd, env=env) as (url, _),
+        sync_playwright() as pw,
+    ):
+        browser = launch_chromium(pw)
+        page = browser.new_page()
+        page.goto(url)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for()
+        # Warm the model once so that loading is not measured.
+        box.fill("Hi")
+        box.press("Enter")
+        page.wait_for_function(idle, timeout=120_000)
+        page.get_by_role("button", name="New chat").click()
+        page.wait_for_function(idle, timeout=120_000)
+        box.fill(PROMPT)
+        box.press("Enter")
+        page.get_by_role("group", name="Chat message from user").wait_for()
+        answers = page.get_by_role("group", name="Chat message from assistant")
+        while not (answers.count() >= 1 and answers.last.inner_text().strip()):
+            time.sleep(0.01)
+        t_first = time.perf_counter()
+        page.wait_for_function(idle, timeout=120_000)
+        t_end = time.perf_counter()
+        text = answers.last.inner_text()
+        browser.close()
     eng = LocalEngine.get(None, context_tokens=CONTEXT, threads=THREADS)
     tokens = len(eng.llama.tokenize(text.encode(), add_bos=False))
     return tokens, tokens / (t_end - t_first)

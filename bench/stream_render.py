@@ -24,20 +24,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, WebSocket, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_support import free_port  # noqa: E402
+from browser_support import free_port, launch_chromium, serving  # noqa: E402
 from fakes.chat_routes import chat_chunks  # noqa: E402
 from fakes.server import FakeOpenAI, Stream  # noqa: E402
 
@@ -153,104 +151,79 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: the app exited")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not start")
-
-
 def measure(name: str, script: Path, fake: FakeOpenAI, text: str, page: Page) -> Result:
     pieces = re.findall(r"\S+\s*|\s+", text)
     fake.expect("chat.completions", Stream(chat_chunks(pieces), delay=WORD_DELAY))
     port = free_port()
     env = {
-        **os.environ,
         "OPENAI_BASE_URL": fake.base_url,
         "OPENAI_MODEL": "m",
         "OPENAI_MAX_RETRIES": "0",
         "ENABLED_FILE_UPLOAD_MESSAGE": "",
     }
-    with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    counters = {"bytes": 0, "frames": 0, "on": False}
+
+    def on_ws(ws: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            if counters["on"]:
+                counters["bytes"] += len(payload)
+                counters["frames"] += 1
+
+        ws.on("framereceived", frame)
+
+    with tempfile.TemporaryDirectory() as cwd, serving(command, port, cwd=cwd, env=env) as served:
+        url, proc = served
+        page.on("websocket", on_ws)
+        page.goto(url)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(state="visible", timeout=30_000)
+        time.sleep(1.0)  # let the first run settle before counting
+        page.evaluate(OBSERVER)
+        cpu0 = cpu_seconds(proc.pid)
+        counters["on"] = True
+        t0 = time.monotonic()
+        box.fill("Write 2,000 words.")
+        box.press("Enter")
+        page.get_by_text(END).last.wait_for(timeout=120_000)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]').disabled",
+            timeout=60_000,
         )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, proc)
-            counters = {"bytes": 0, "frames": 0, "on": False}
-
-            def on_ws(ws: object) -> None:
-                def frame(payload: str | bytes) -> None:
-                    if counters["on"]:
-                        counters["bytes"] += len(payload)
-                        counters["frames"] += 1
-
-                ws.on("framereceived", frame)  # type: ignore[attr-defined]
-
-            page.on("websocket", on_ws)
-            page.goto(url)
-            box = page.get_by_test_id("stChatInputTextArea")
-            box.wait_for(state="visible", timeout=30_000)
-            time.sleep(1.0)  # let the first run settle before counting
-            page.evaluate(OBSERVER)
-            cpu0 = cpu_seconds(proc.pid)
-            counters["on"] = True
-            t0 = time.monotonic()
-            box.fill("Write 2,000 words.")
-            box.press("Enter")
-            page.get_by_text(END).last.wait_for(timeout=120_000)
-            page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]').disabled",
-                timeout=60_000,
-            )
-            elapsed = time.monotonic() - t0
-            time.sleep(0.5)  # trailing frames
-            counters["on"] = False
-            cpu = cpu_seconds(proc.pid) - cpu0
-            paints, broken, first, last = page.evaluate(
-                "() => [window.__paints, window.__broken, window.__first, window.__last]"
-            )
-            page.remove_listener("websocket", on_ws)
-            span = max((last - first) / 1000, 1e-6)
-            return Result(
-                name,
-                len(text.encode()),
-                int(counters["bytes"]),
-                int(counters["frames"]),
-                round(cpu, 2),
-                round(elapsed, 1),
-                int(paints),
-                round(paints / span, 1),
-                int(broken),
-            )
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        elapsed = time.monotonic() - t0
+        time.sleep(0.5)  # trailing frames
+        counters["on"] = False
+        cpu = cpu_seconds(proc.pid) - cpu0
+        paints, broken, first, last = page.evaluate(
+            "() => [window.__paints, window.__broken, window.__first, window.__last]"
+        )
+        page.remove_listener("websocket", on_ws)
+    span = max((last - first) / 1000, 1e-6)
+    return Result(
+        name,
+        len(text.encode()),
+        int(counters["bytes"]),
+        int(counters["frames"]),
+        round(cpu, 2),
+        round(elapsed, 1),
+        int(paints),
+        round(paints / span, 1),
+        int(broken),
+    )
 
 
 def main() -> None:
@@ -258,11 +231,7 @@ def main() -> None:
     words = len(re.findall(r"\S+", text))
     results: list[Result] = []
     with FakeOpenAI() as fake, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(pw)
         for name, script in PAGES.items():
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             results.append(measure(name, script, fake, text, page))

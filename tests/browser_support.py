@@ -1,21 +1,104 @@
-"""Helpers for the browser tests (shared by tests/e2e and bench/)."""
+"""Helpers for the browser tests and the benchmarks: the app as a process, Chromium."""
 
 from __future__ import annotations
 
+import os
 import socket
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 
-__all__ = ["StartApp", "free_port", "send"]
+__all__ = [
+    "APP_CLI",
+    "CHROMIUM",
+    "StartApp",
+    "app_command",
+    "free_port",
+    "launch_chromium",
+    "send",
+    "serving",
+    "wait_healthy",
+]
 
 StartApp = Callable[..., str]
+APP_CLI = Path(sys.executable).with_name("assistants-ui")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Debian's Chromium, headless; without the networking flags it keeps trying to
+# reach Google's services, which this machine's closed network refuses.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def app_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """What `make run` runs, on a given port."""
+    return [str(APP_CLI), "run", "--port", str(port), "--address", address]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], *, timeout: float = 60) -> None:
+    """Until Streamlit answers its health check; fails if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: the app exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy within {timeout:g} s")
+
+
+@contextmanager
+def serving(
+    command: Sequence[str],
+    port: int,
+    *,
+    cwd: Path | str,
+    env: dict[str, str] | None = None,
+    output: IO[bytes] | int = subprocess.DEVNULL,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run a Streamlit server command on `port`; yields (URL, process), stops it after."""
+    proc = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def launch_chromium(pw: Playwright) -> Browser:
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
 
 
 def send(page: Page, text: str) -> None:
