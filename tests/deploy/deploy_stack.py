@@ -24,6 +24,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from browser_support import free_port  # re-exported for the deploy tests
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "assistants-ui.conf.template"
 APP_CLI = Path(sys.executable).with_name("assistants-ui")
@@ -31,12 +33,6 @@ NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 PLACEHOLDERS = ("NGINX_LISTEN", "NGINX_RESOLVER", "NGINX_UPSTREAM_SERVERS")
 
 __all__ = ["AppProcess", "Nginx", "free_port", "render_template", "wait_until"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until(what: str, ready: object, timeout: float = 60.0, every: float = 0.1) -> None:
