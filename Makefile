@@ -16,7 +16,7 @@ LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DGGML_CCACHE=OFF \
 export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit bench install install-test system-test-deps clean
+.PHONY: run test lint bench bench-build print-cmake-args install install-test system-test-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -52,7 +52,16 @@ lint: $(VENV)/.installed-test
 ## make bench: the benchmarks in bench/, each printing its table
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.stream_render
+	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.history_page
+
+## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
+bench-build: $(VENV)/.installed-test
+	$(BIN)/python -m bench.llama_build
+
+print-cmake-args:
+	@echo '$(CMAKE_ARGS)'
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
 # PostgreSQL's server binaries for the storage tests (each run starts its own server),

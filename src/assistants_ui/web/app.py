@@ -18,7 +18,7 @@ from assistants_ui.web import state
 from assistants_ui.web.chat_view import render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu
 from assistants_ui.web.login_view import current_identity, logout_control
-from assistants_ui.web.sidebar import render_sidebar
+from assistants_ui.web.sidebar import render_history, render_sidebar
 
 __all__ = ["main"]
 
@@ -70,13 +70,15 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = getattr(chat.backend, "display_title", lambda: profile.title)()
     st.title(f"{profile.icon} {title}")
-    if chat.conversation_id:
-        render_menu(rt, repo, user, chat.conversation_id)
+    menu = st.container()  # filled after the answer: its first one creates the conversation
     render_chat(
         chat,
         older=state.older_cursor() is not None,
         on_older=lambda: state.load_older(repo, user),
     )
+    if chat.conversation_id:
+        with menu:
+            render_menu(rt, repo, user, chat.conversation_id)
 
 
 def main() -> None:
@@ -97,8 +99,9 @@ def main() -> None:
         if identity is None:
             return  # the login form is on the page
         user = state.signed_in_user(repo, identity)
-        render_sidebar(rt, repo, user, account=logout_control)
+        history = render_sidebar(rt, account=logout_control)
         _conversation(rt, repo, user)
+        render_history(history, rt, repo, user)
     except StorageError as exc:
         log.error("storage: %s", exc)
         st.error(str(exc), icon="💾")

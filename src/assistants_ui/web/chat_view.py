@@ -127,8 +127,6 @@ def _after_save(chat: ChatSession) -> None:
         warnings.clear()
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id
-        if not warnings:
-            st.rerun()  # once per new conversation, so that the sidebar lists it
 
 
 def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, Repository, UserInfo
 from assistants_ui.web import state
 
-__all__ = ["render_sidebar"]
+__all__ = ["render_history", "render_sidebar"]
 
 
 def _open(conversation_id: str) -> None:
@@ -64,12 +64,15 @@ def _history_item(info: ConversationInfo, current: bool, assistant: str | None) 
 
 def render_sidebar(
     rt: Runtime,
-    repo: Repository,
-    user: UserInfo,
     *,
     account: Callable[[], None] | None = None,
-) -> Profile:
-    """Draw the sidebar; returns the selected profile."""
+) -> DeltaGenerator:
+    """Draw the sidebar's controls; returns the slot where `render_history` goes.
+
+    The history is painted at the end of the run (`render_history`), into a slot
+    made here, so that a conversation created by this run's answer is listed
+    without running the page twice.
+    """
     profile = state.selected_profile(rt)
     with st.sidebar:
         profiles = {p.id: p for p in rt.profiles}
@@ -94,8 +97,14 @@ def render_sidebar(
             + (f" · {profile.model}" if profile.model else "")
         )
         st.divider()
-        _history({p.id: p.title for p in rt.profiles}, repo, user)
+        slot = st.container()
         if account is not None:
             st.divider()
             account()
-    return state.selected_profile(rt)
+    return slot
+
+
+def render_history(slot: DeltaGenerator, rt: Runtime, repo: Repository, user: UserInfo) -> None:
+    """The user's conversations, into the slot `render_sidebar` made."""
+    with slot:
+        _history({p.id: p.title for p in rt.profiles}, repo, user)
