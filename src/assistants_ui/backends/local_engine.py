@@ -32,6 +32,7 @@ __all__ = [
     "LocalModelError",
     "bundled_model_path",
     "check_model_file",
+    "default_threads",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,13 @@ class EngineChunk:
     dropped_turns: int = 0
     truncated: bool = False
     waited: bool = False
+
+
+def default_threads() -> int:
+    """One thread fewer than the CPUs (at most 8): the page, its worker and the
+    browser need a core, and llama.cpp's threads spin while they wait for each
+    other, so one thread too many slows every token (measured in bench/local_model)."""
+    return max(1, min((os.cpu_count() or 2) - 1, 8))
 
 
 def bundled_model_path() -> Path | None:
@@ -117,7 +125,7 @@ class LocalEngine:
     @classmethod
     def get(cls, path: Path | None, *, context_tokens: int, threads: int | None) -> LocalEngine:
         model = check_model_file(path)
-        n_threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        n_threads = threads or default_threads()
         key = (str(model.resolve()), context_tokens, n_threads)
         with cls._instances_lock:
             engine = cls._instances.get(key)
