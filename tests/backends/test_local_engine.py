@@ -14,6 +14,7 @@ from assistants_ui.backends.local_engine import (
     LocalModelError,
     bundled_model_path,
     check_model_file,
+    default_threads,
 )
 from assistants_ui.core.session import ChatSession
 from assistants_ui.profiles import Connection, Profile
@@ -168,3 +169,11 @@ def test_bad_model_path_is_explained(tmp_path: Path, make: object, words: str) -
     answer = chat.reply().run_to_end()
     assert answer.error is not None and words in answer.error.reason
     assert not answer.error.retryable
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(None, 1), (1, 1), (2, 1), (4, 3), (32, 8)])
+def test_default_threads_leave_a_cpu_to_the_page(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, threads: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: cpus)
+    assert default_threads() == threads
