@@ -190,3 +190,29 @@ def test_a_key_the_server_refuses_is_said_at_start(
     fake.expect("models.list", Error(401, "Incorrect API key provided"))
     at = app()
     assert "refused the API key (401)" in at.warning[0].value
+
+
+def test_long_lived_objects_are_frozen_once_per_new_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit collects every generation after each run; what the imports
+    created is frozen so that it is not walked again, and only when a run
+    imported something new (a collection is not repeated on every run)."""
+    import gc
+    import sys
+    import types
+
+    from assistants_ui.web import app
+
+    monkeypatch.setattr(app, "_frozen_modules", 0)
+    try:
+        app._freeze_long_lived()
+        assert gc.get_freeze_count() > 10_000  # streamlit and our modules at least
+        gc.unfreeze()
+        app._freeze_long_lived()  # nothing new imported: nothing collected or frozen
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setitem(sys.modules, "a_backend_imported_late", types.ModuleType("late"))
+        app._freeze_long_lived()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
