@@ -7,8 +7,8 @@ one of 1,000 messages (Markdown, code, every 20th answer with a chart). Then,
 against the app started as `make run` starts it:
 
 * open the 1,000-message conversation by its link (`?c=<id>`): time until the
-  newest 50 messages are painted (target: 1 s), and until "Load older
-  messages" has painted 50 more;
+  newest 50 messages are painted (target: 1 s), and from a click on "Load
+  older messages" until 50 more are painted;
 * search the sidebar over 5,000 conversations: time from Enter in the search
   box until the matching conversation is listed (target: 200 ms), with the
   long conversation open and with a new chat.
@@ -111,8 +111,13 @@ def open_long(page: Page, url: str) -> tuple[float, float]:
     painted(page, 50)
     opened = time.perf_counter() - start
     idle(page)
+    # Timed from the click itself: Playwright's own click first waits for the
+    # button to stop moving while the page settles its scroll, about a second
+    # that no person clicking a visible button waits.
+    button = page.get_by_role("button", name="Load older messages")
+    button.scroll_into_view_if_needed()
     start = time.perf_counter()
-    page.get_by_role("button", name="Load older messages").click()
+    button.evaluate("b => b.click()")
     painted(page, 100)
     older = time.perf_counter() - start
     return opened, older
@@ -120,15 +125,19 @@ def open_long(page: Page, url: str) -> tuple[float, float]:
 
 def search(page: Page, word: str) -> float:
     box = page.get_by_placeholder("Search titles and messages")
+    found = page.get_by_test_id("stSidebar").get_by_role(
+        "button", name=f"Question 4321-0 about {word}"
+    )
+    # Start from the unfiltered list, where the match is not shown (it is older
+    # than the first page), so that waiting for it measures this search.
     box.fill("")
     box.press("Enter")
+    found.wait_for(state="detached", timeout=30_000)
     idle(page)
     box.fill(word)
     start = time.perf_counter()
     box.press("Enter")
-    page.get_by_test_id("stSidebar").get_by_role(
-        "button", name=f"Question 4321-0 about {word}"
-    ).wait_for(timeout=30_000)
+    found.wait_for(timeout=30_000)
     return time.perf_counter() - start
 
 
