@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,13 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from playwright.sync_api import Browser, Page, Playwright, expect
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 __all__ = [
     "APP_CLI",
     "CHROMIUM",
     "StartApp",
     "app_command",
+    "chromium",
     "free_port",
     "launch_chromium",
     "send",
@@ -99,6 +102,19 @@ def serving(
 
 def launch_chromium(pw: Playwright) -> Browser:
     return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium for a test fixture; a missing binary fails the test, naming the fix."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-system-deps)")
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def send(page: Page, text: str) -> None:

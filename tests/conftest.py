@@ -13,6 +13,9 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))  # `fakes` is importable as a package
 
+from playwright.sync_api import Browser  # noqa: E402
+
+from browser_support import chromium  # noqa: E402
 from fakes.server import FakeOpenAI  # noqa: E402
 
 # Variables the app reads; tests start from none of them.
@@ -71,3 +74,11 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def pytest_report_header() -> list[str]:
     return [f"python: {sys.executable}", f"cwd at start: {os.getcwd()}"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every browser test (Playwright's sync API allows
+    one instance at a time in a process, so the folders share it)."""
+    with chromium() as b:
+        yield b

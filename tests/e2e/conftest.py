@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from browser_support import CHROMIUM, StartApp, app_command, free_port, launch_chromium, serving
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-system-deps)")
-    with sync_playwright() as pw:
-        b = launch_chromium(pw)
-        yield b
-        b.close()
+from browser_support import StartApp, app_command, free_port, serving
 
 
 @pytest.fixture
