@@ -91,8 +91,8 @@ def _freeze_long_lived() -> None:
 
     Streamlit runs `gc.collect(2)` after each script and fragment run
     (`runner.postScriptGC`). With the SDK, SQLAlchemy and llama.cpp imported
-    that walks ~230,000 objects, ~110 ms, on every click and every search
-    keystroke. Almost all of them are modules, classes and functions that live
+    that walks ~230,000 objects, ~110 ms, on every click and every search.
+    Almost all of them are modules, classes and functions that live
     as long as the process, so whenever a run has imported new modules they
     are collected once and frozen (`gc.freeze`): later collections walk only
     what the sessions create. The price is that objects alive at that moment
