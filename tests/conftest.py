@@ -17,6 +17,7 @@ from playwright.sync_api import Browser  # noqa: E402
 
 from browser_support import chromium  # noqa: E402
 from fakes.server import FakeOpenAI  # noqa: E402
+from storage.pgcluster import PgCluster  # noqa: E402
 
 # Variables the app reads; tests start from none of them.
 APP_ENV = (
@@ -82,3 +83,14 @@ def browser() -> Iterator[Browser]:
     one instance at a time in a process, so the folders share it)."""
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One real PostgreSQL server for the session (initdb in a temporary directory,
+    127.0.0.1, a free port), stopped at the end; tests create their own databases."""
+    cluster = PgCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -11,23 +11,11 @@ tests/storage/test_storage_backup.py.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from assistants_ui.core.transcript import Message
 from assistants_ui.storage import Repository, open_url
 from storage.pgcluster import PgCluster
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgCluster]:
-    cluster = PgCluster().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def titles(url: str, subject: str) -> list[str]:
@@ -54,16 +42,18 @@ def converse(url: str, subject: str, title: str) -> str:
         db.dispose()
 
 
-def test_pg_dump_to_stdout_and_pg_restore_clean_from_stdin(pg: PgCluster, tmp_path: Path) -> None:
-    url = pg.create_database("assistants")
+def test_pg_dump_to_stdout_and_pg_restore_clean_from_stdin(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    url = pg_cluster.create_database("assistants")
     converse(url, "browser-1", "kept in the backup")
-    server = ["--host=127.0.0.1", f"--port={pg.port}", "--username=postgres"]
+    server = ["--host=127.0.0.1", f"--port={pg_cluster.port}", "--username=postgres"]
     dump = tmp_path / "assistants-ui.dump"
 
     # docker compose exec -T db pg_dump -U assistants --format=custom assistants > FILE
     with dump.open("wb") as out:
         subprocess.run(
-            [str(pg.bindir / "pg_dump"), *server, "--format=custom", "assistants"],
+            [str(pg_cluster.bindir / "pg_dump"), *server, "--format=custom", "assistants"],
             stdout=out,
             check=True,
         )
@@ -77,7 +67,7 @@ def test_pg_dump_to_stdout_and_pg_restore_clean_from_stdin(pg: PgCluster, tmp_pa
     #   --dbname=assistants < FILE          (with the app replicas stopped)
     with dump.open("rb") as src:
         done = subprocess.run(
-            [str(pg.bindir / "pg_restore"), *server, "--clean", "--if-exists", "--no-owner",
+            [str(pg_cluster.bindir / "pg_restore"), *server, "--clean", "--if-exists", "--no-owner",
              "--dbname=assistants"],
             stdin=src,
             capture_output=True,

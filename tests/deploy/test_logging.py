@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,20 +30,11 @@ COOKIE_KEY = "cookie-key-never-in-logs-6f1d2c3b4a59"
 QUESTION = "What is the secret recipe of grandma Odile?"
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgCluster]:
-    cluster = PgCluster().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def chat_and_collect_logs(
-    browser: Browser, pg: PgCluster, fake: FakeOpenAI, level: str, workdir: Path
+    browser: Browser, pg_cluster: PgCluster, fake: FakeOpenAI, level: str, workdir: Path
 ) -> str:
     name = f"logs_{level.lower()}"
-    url = pg.create_database(name).replace("postgres@", f"postgres:{DB_PASSWORD}@")
+    url = pg_cluster.create_database(name).replace("postgres@", f"postgres:{DB_PASSWORD}@")
     (workdir / ".streamlit").mkdir(parents=True)
     (workdir / ".streamlit" / "secrets.toml").write_text(
         f'[cookie]\nname = "assistants_ui_auth"\nkey = "{COOKIE_KEY}"\nexpiry_days = 30\n'
@@ -73,10 +63,10 @@ def chat_and_collect_logs(
 
 
 def test_info_logs_are_structured_and_carry_no_secret_and_no_content(
-    browser: Browser, pg: PgCluster, fake: FakeOpenAI
+    browser: Browser, pg_cluster: PgCluster, fake: FakeOpenAI
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        logs = chat_and_collect_logs(browser, pg, fake, "INFO", Path(tmp))
+        logs = chat_and_collect_logs(browser, pg_cluster, fake, "INFO", Path(tmp))
     started = [line for line in logs.splitlines() if 'msg="answer started:' in line]
     assert started, f"no answer logged:\n{logs}"
     assert re.match(r"ts=\S+ level=info logger=assistants_ui\.core\.session msg=", started[0])
@@ -90,10 +80,10 @@ def test_info_logs_are_structured_and_carry_no_secret_and_no_content(
 
 
 def test_debug_logs_carry_the_content_but_still_no_secret(
-    browser: Browser, pg: PgCluster, fake: FakeOpenAI
+    browser: Browser, pg_cluster: PgCluster, fake: FakeOpenAI
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        logs = chat_and_collect_logs(browser, pg, fake, "DEBUG", Path(tmp))
+        logs = chat_and_collect_logs(browser, pg_cluster, fake, "DEBUG", Path(tmp))
     assert "grandma Odile" in logs and "Fake answer to" in logs
     for secret in (API_KEY, DB_PASSWORD, COOKIE_KEY):
         assert secret not in logs

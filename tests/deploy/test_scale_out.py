@@ -52,15 +52,14 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(pg_cluster: PgCluster) -> Iterator[Stack]:
     base = Path(tempfile.mkdtemp(prefix="assistants-ui-scale-"))
-    pg = PgCluster().start()
     fake = FakeOpenAI().start()
     apps: list[AppProcess] = []
     nginx: Nginx | None = None
     db: Database | None = None
     try:
-        url = pg.create_database("assistants")
+        url = pg_cluster.create_database("scale_out")
         env = {
             "DATABASE_URL": url,
             "OPENAI_BASE_URL": fake.base_url,
@@ -88,7 +87,6 @@ def stack() -> Iterator[Stack]:
         for app in apps:
             app.stop()
         fake.stop()
-        pg.stop()
         shutil.rmtree(base, ignore_errors=True)
     assert not fake.violations, "\n".join(fake.violations)
 

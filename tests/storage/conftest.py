@@ -1,7 +1,7 @@
 """Storage fixtures: every test runs on SQLite and on a real PostgreSQL.
 
-The PostgreSQL server is started once per test session (initdb into a
-temporary directory, 127.0.0.1, a free port) and stopped at the end; each
+The PostgreSQL server is the session's (tests/conftest.py: initdb into a
+temporary directory, 127.0.0.1, a free port, stopped at the end); each
 test gets a fresh database in it. Missing server binaries are installed
 through scripts/ensure-system-deps or the session fails. Locally,
 STORAGE_TESTS_SQLITE_ONLY=1 skips the PostgreSQL half (never under CI).
@@ -21,14 +21,11 @@ from assistants_ui.storage import Database, Repository, UserInfo, open_url
 
 
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
+def pg_cluster(pg_cluster: PgCluster) -> PgCluster:
+    """The session's server (tests/conftest.py), unless the PostgreSQL half is skipped."""
     if os.environ.get("STORAGE_TESTS_SQLITE_ONLY") == "1" and not os.environ.get("CI"):
         pytest.skip("STORAGE_TESTS_SQLITE_ONLY=1: PostgreSQL half not run")
-    cluster = PgCluster().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    return pg_cluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
