@@ -160,15 +160,25 @@ def test_a_changed_password_ends_the_open_session(required: None) -> None:
     assert "Your account changed: please log in again." in [i.value for i in at.info]
 
 
-def test_nothing_secret_is_logged(required: None, caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_secret_is_logged(
+    required: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
     caplog.set_level(logging.DEBUG)
     write_secrets(ORIGINAL_SECRETS)
     at = log_in(page(), "jsmith", "a-wrong-guess")
     at = log_in(at, "jsmith", "abc-password")
     assert "subject=jsmith" in signed_in(at)
+    # People type their password into the name box: a failed login never logs the
+    # name typed, neither for a wrong password nor when it locks the name.
+    at.sidebar.button[0].click().run()
+    at = log_in(at, "my-Secret-passw0rd", "x")
+    at = log_in(at, "my-Secret-passw0rd", "y")
+    assert "locked" in errors(at)[0]
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "login: wrong password for 'jsmith'" in logged
+    assert "login: wrong username or password" in logged
+    assert "login: a login name is locked for 15 minutes" in logged
     assert "jsmith signed in with a password" in logged
     assert "plain-text passwords for jsmith" in logged
-    for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$"):
-        assert secret not in logged
+    for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$", "my-secret-passw0rd"):
+        assert secret not in logged.lower()
