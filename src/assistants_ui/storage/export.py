@@ -50,6 +50,10 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
 
 
+def _size(data: bytes) -> str:
+    return human_size(len(data)) if data else "not kept"
+
+
 def _part_markdown(part: object) -> list[str]:
     match part:
         case TextPart(text=text, citations=citations):
@@ -80,9 +84,9 @@ def _part_markdown(part: object) -> list[str]:
                 out.append(_quote("**Error:** " + tool.error))
             return out
         case ImagePart(name=name, mime=mime, data=data):
-            return [f"*Image:* `{name}` ({mime}, {human_size(len(data))})"]
+            return [f"*Image:* `{name}` ({mime}, {_size(data)})"]
         case FilePart(name=name, mime=mime, data=data):
-            return [f"*File:* `{name}` ({mime}, {human_size(len(data))})"]
+            return [f"*File:* `{name}` ({mime}, {_size(data)})"]
         case NoticePart(text=text):
             return [_quote(text)]
         case ErrorPart(reason=reason):

@@ -285,6 +285,15 @@ class Repository:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @_guard
+    def find_user(self, *, auth_provider: str, subject: str) -> UserInfo | None:
+        """The user with this identity if it has a row (never creates one)."""
+        with self.db.session() as s:
+            user = s.scalars(
+                select(User).where(User.auth_provider == auth_provider, User.subject == subject)
+            ).one_or_none()
+            return _user_info(user) if user is not None else None
+
+    @_guard
     def get_user(self, *, user_id: int) -> UserInfo:
         with self.db.session() as s:
             user = s.get(User, user_id)

@@ -72,15 +72,19 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = getattr(chat.backend, "display_title", lambda: profile.title)()
     st.title(f"{profile.icon} {title}")
-    menu = st.container()  # filled after the answer: its first one creates the conversation
+    menu = st.container()
+    saved = chat.conversation_id
+    if saved:  # before the messages: nothing they hold can keep the menu off the page
+        with menu:
+            render_menu(rt, repo, user, saved)
     render_chat(
         chat,
         older=state.older_cursor() is not None,
         on_older=lambda: state.load_older(repo, user),
     )
-    if chat.conversation_id:
+    if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:
-            render_menu(rt, repo, user, chat.conversation_id)
+            render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
 
 
 _frozen_modules = 0
@@ -133,7 +137,7 @@ def _page() -> None:
         user = state.signed_in_user(repo, identity)
         history = render_sidebar(rt, account=logout_control)
         _conversation(rt, repo, user)
-        render_history(history, rt, repo, user)
+        render_history(history, rt, repo, state.saved_user(user))
     except StorageError as exc:
         log.error("storage: %s", exc)
         st.error(str(exc), icon="💾")
