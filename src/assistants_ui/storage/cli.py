@@ -84,7 +84,7 @@ def _backup(args: argparse.Namespace) -> int:
     import sqlite3
 
     from assistants_ui.settings import load_settings
-    from assistants_ui.storage.engine import database_url, private_file
+    from assistants_ui.storage.engine import database_url, private_dir, private_file
     from assistants_ui.storage.errors import StorageError
 
     try:
@@ -100,7 +100,7 @@ def _backup(args: argparse.Namespace) -> int:
     if dest.exists():
         return _fail(f"{dest} already exists")
     try:
-        dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(dest.parent)
         private_file(dest)  # the copy holds everything the database does: owner only
     except OSError as exc:
         return _fail(f"{dest} cannot be created ({exc.strerror or exc})")

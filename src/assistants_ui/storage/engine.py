@@ -41,6 +41,7 @@ __all__ = [
     "database_url",
     "open_database",
     "open_url",
+    "private_dir",
     "private_file",
 ]
 
@@ -160,6 +161,16 @@ def describe(exc: BaseException) -> str:
     return text[0].strip() if text else type(inner).__name__
 
 
+def private_dir(folder: Path) -> None:
+    """Create `folder` and any missing parents readable by their owner only (0700).
+
+    Folders that exist keep their mode (the operator's choice).
+    """
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 def private_file(path: Path) -> None:
     """Create `path` empty, readable by its owner only (0600), unless it exists.
 
@@ -192,7 +203,7 @@ def _sqlite_engine(url: URL) -> Engine:
         folder = Path(path).parent
         try:
             # Owner only: the history holds everyone's conversations and files.
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(folder)
             private_file(Path(path))
         except OSError as exc:
             raise StorageError(

@@ -51,16 +51,12 @@ class StorageRecorder:
         return session.conversation_id
 
     def save_message(self, session: ChatSession, message: Message) -> None:
+        cid = self.conversation_id(session)  # first: it may make the user's row
         result = self.repository.save_message(
-            user_id=self.user_id,
-            conversation_id=self.conversation_id(session),
-            message=message,
+            user_id=self.user_id, conversation_id=cid, message=message
         )
         self.warnings.extend(str(skipped) for skipped in result.skipped)
 
     def save_remote(self, session: ChatSession) -> None:
-        self.repository.set_remote(
-            user_id=self.user_id,
-            conversation_id=self.conversation_id(session),
-            remote=session.remote,
-        )
+        cid = self.conversation_id(session)
+        self.repository.set_remote(user_id=self.user_id, conversation_id=cid, remote=session.remote)

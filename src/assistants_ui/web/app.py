@@ -17,7 +17,7 @@ from assistants_ui.backends.base import BackendError
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
-from assistants_ui.web.chat_view import render_chat, render_messages
+from assistants_ui.web.chat_view import Limits, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu
 from assistants_ui.web.login_view import current_identity, logout_control
 from assistants_ui.web.sidebar import render_history, render_sidebar
@@ -77,10 +77,12 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     if saved:  # before the messages: nothing they hold can keep the menu off the page
         with menu:
             render_menu(rt, repo, user, saved)
+    settings = rt.config.settings
     render_chat(
         chat,
         older=state.older_cursor() is not None,
         on_older=lambda: state.load_older(repo, user),
+        limits=Limits(settings.max_message_chars, settings.max_files_per_message),
     )
     if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:

@@ -23,6 +23,7 @@ from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import (
     UNSAVED_USER,
     ConversationInfo,
+    ConversationPage,
     Database,
     NotFound,
     Repository,
@@ -32,6 +33,7 @@ from assistants_ui.storage import (
     open_database,
 )
 from assistants_ui.storage.models import utcnow
+from assistants_ui.storage.repository import MAX_PAGE
 
 __all__ = [
     "PROFILE_KEY",
@@ -42,6 +44,7 @@ __all__ = [
     "current_chat",
     "delete_remote_later",
     "history_limit",
+    "history_page",
     "load_older",
     "new_chat",
     "older_cursor",
@@ -305,6 +308,28 @@ def history_limit() -> int:
 
 def show_more_history() -> None:
     st.session_state[_LIST_KEY] = history_limit() + 30
+
+
+def history_page(repo: Repository, user: UserInfo, query: str) -> ConversationPage:
+    """The sidebar's first `history_limit()` conversations (matching `query`).
+
+    Fetched a repository page (at most `MAX_PAGE`) at a time, so "More" keeps
+    working past the repository's page size.
+    """
+    limit = history_limit()
+    items: list[ConversationInfo] = []
+    offset: int | None = 0
+    while offset is not None and len(items) < limit:
+        size = min(MAX_PAGE, limit - len(items))
+        if query:
+            page = repo.search_conversations(
+                user_id=user.id, query=query, limit=size, offset=offset
+            )
+        else:
+            page = repo.list_conversations(user_id=user.id, limit=size, offset=offset)
+        items += page.items
+        offset = page.next_offset
+    return ConversationPage(items=items, next_offset=offset)
 
 
 def delete_remote_later(rt: Runtime, profile_id: str, remote: dict[str, str]) -> None:
