@@ -36,8 +36,9 @@ from assistants_ui.storage.engine import Database, describe
 from assistants_ui.storage.errors import StorageError
 from assistants_ui.storage.models import AppKey, LoginSession, utcnow
 
-__all__ = ["LoginSessions", "oidc_session_id", "server_key"]
+__all__ = ["GUEST_KEY", "LoginSessions", "oidc_session_id", "server_key"]
 
+GUEST_KEY = "anonymous-cookie"  # app_keys: signs the guests' identity cookies
 Clock = Callable[[], dt.datetime]
 P = ParamSpec("P")
 R = TypeVar("R")

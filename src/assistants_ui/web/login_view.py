@@ -40,7 +40,7 @@ from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oi
 from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
-from assistants_ui.auth.sessions import LoginSessions, oidc_session_id, server_key
+from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
 
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 ANONYMOUS_COOKIE = "assistants_ui_browser"
 ANONYMOUS_DAYS = 400  # the longest lifetime browsers allow a cookie
-GUEST_KEY = "anonymous-cookie"  # app_keys: signs the guests' identity cookies
 
 _IDENTITY_KEY = "auth_identity"  # the signed-in Identity of this browser session
 _METHOD_KEY = "auth_method"  # "password" | "oidc" | "anonymous"
