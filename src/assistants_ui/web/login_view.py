@@ -208,7 +208,9 @@ def _session_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | N
     if (
         method == "oidc"
         and setup.sso_login
+        and setup.oidc is not None
         and _oidc_user_matches(identity)
+        and setup.oidc.allow.refusal(st.user.to_dict()) is None  # the list may have changed
         and isinstance(sid, str)
         and not sessions.revoked(sid)
     ):
