@@ -213,3 +213,23 @@ def test_a_too_long_message_or_search_is_refused_before_anything_is_sent(
     at.sidebar.text_input(key="history_query").set_value("y" * 300).run()
     assert not at.exception
     assert sidebar_titles(at) == ["y" * 50]
+
+
+def test_too_many_files_on_one_message_are_refused_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """The attack: one message carrying hundreds of files (each under the size
+    limit) to fill memory, the database and the provider's file store."""
+    monkeypatch.setenv("MAX_FILES_PER_MESSAGE", "3")
+    at = app()
+    requests_before = len(fake.requests)
+    box = at.chat_input[0].set_value("read these")
+    for i in range(5):
+        box.upload(f"notes{i}.txt", b"some notes", "text/plain")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Not sent: it has 5 files attached, over the limit of 3 per message "
+        "(MAX_FILES_PER_MESSAGE)."
+    ]
+    assert len(fake.requests) == requests_before and "c" not in at.query_params
