@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.web import state
@@ -123,7 +124,7 @@ def _after_save(chat: ChatSession) -> None:
     warnings = getattr(chat.recorder, "warnings", None)
     if warnings:
         for text in warnings:
-            st.warning(text, icon="💾")
+            st.warning(inert(text), icon="💾")  # names the file: user or model text
         warnings.clear()
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id
