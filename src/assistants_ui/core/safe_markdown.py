@@ -149,8 +149,12 @@ def _text(text: str) -> str:
 
 
 def _absolute(url: str) -> str:
-    """A protocol-relative address (`//host/x`) is read as https."""
-    return "https:" + url if url.startswith("//") else url
+    """An address as the browser reads it: `//host/x` is https, and `https:host/x`
+    (no slashes) is `https://host/x`."""
+    if url.startswith("//"):
+        return "https:" + url
+    match = re.match(r"(?i)(https?):/?(?!/)", url)
+    return f"{match.group(1)}://{url[match.end() :]}" if match else url
 
 
 def _scheme(url: str) -> str:

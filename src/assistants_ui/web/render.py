@@ -54,6 +54,7 @@ class _TextSlot:
     def __init__(self, container: DeltaGenerator) -> None:
         self.container = container
         self.blocks = container.container()
+        self.painted_elements: list[DeltaGenerator] = []
         self.current: DeltaGenerator | None = None
         self.splitter = BlockSplitter()
         self.painted = ""
@@ -67,8 +68,11 @@ class _TextSlot:
             if len(part.citations) != self.citations:
                 # Citation markers land inside finished blocks: repaint the text once.
                 self.citations = len(part.citations)
-                self.blocks.empty()
-                self.blocks = self.container.container()
+                # Each element is emptied through its own handle: emptying or replacing
+                # the container would leave the browser showing the old elements.
+                for element in self.painted_elements:
+                    element.empty()
+                self.painted_elements = []
                 self.current = None
                 self.splitter = BlockSplitter()
                 self.painted = ""
@@ -86,6 +90,7 @@ class _TextSlot:
         text = inert(text)
         if self.current is None:
             self.current = self.blocks.markdown(text)
+            self.painted_elements.append(self.current)
         else:
             self.current.markdown(text)
 
