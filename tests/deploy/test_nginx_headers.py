@@ -1,8 +1,10 @@
 """The nginx template's security headers, with the app behind Debian's nginx in Chromium.
 
-- Content-Security-Policy: the page works under it (no violation while a message with
-  a file goes out and an answer with a chart comes back), and it is enforced: an image
-  from another host, planted in the page by script, is refused and reported.
+- nginx and the app server (web/headers.py) send the same headers.
+- Content-Security-Policy: the page works under it, through nginx and from the app
+  directly (no violation while a message with a file goes out and an answer with a
+  chart comes back), and it is enforced: an image from another host, planted in the
+  page by script, is refused and reported.
 - frame-ancestors 'self' / X-Frame-Options: another origin cannot frame the page.
 - New websockets (each one a Streamlit session) are rate-limited per address.
 """
@@ -13,14 +15,16 @@ import base64
 import shutil
 import socket
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from deploy_stack import AppProcess, Nginx
+from deploy_stack import TEMPLATE, AppProcess, Nginx
 from playwright.sync_api import Browser, Page, expect
 
+from assistants_ui.web.headers import HEADERS, POLICY
 from browser_support import send
 from fakes.responses_routes import ResponseScript
 from fakes.server import FakeOpenAI
@@ -81,8 +85,19 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def test_nginx_and_the_app_server_send_the_same_headers(proxied: Proxied) -> None:
+    template = TEMPLATE.read_text()
+    assert f'default "{POLICY}";' in template
+    for url in (proxied.nginx.url, proxied.app.url):
+        for path in ("/", "/_stcore/health"):
+            with urllib.request.urlopen(url + path, timeout=10) as answer:
+                for name, value in HEADERS.items():
+                    assert answer.headers.get_all(name) == [value], (url, path, name)
+
+
+@pytest.mark.parametrize("through", ["nginx", "app"])
 def test_the_page_works_under_the_policy_and_the_policy_is_enforced(
-    proxied: Proxied, page: Page
+    proxied: Proxied, page: Page, through: str
 ) -> None:
     script = (
         ResponseScript()
@@ -92,7 +107,7 @@ def test_the_page_works_under_the_policy_and_the_policy_is_enforced(
         .text(["Here is the chart."])
     )
     proxied.fake.expect("responses.create", script.stream())
-    response = page.goto(proxied.nginx.url)
+    response = page.goto(proxied.nginx.url if through == "nginx" else proxied.app.url)
     assert response is not None
     headers = response.headers
     policy = headers["content-security-policy"]
