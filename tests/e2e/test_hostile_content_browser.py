@@ -8,7 +8,7 @@ time the conversation is reopened. Here every channel that reaches the page
 carries such payloads at once: the user's message (also the conversation's
 title in the sidebar), an uploaded file's name, the model's reasoning, answer
 and refusal, a web citation's title and address, a function's name and
-arguments, a generated file's name, and a server's error message. The page is
+arguments, a generated file's and a chart's names, and a server's error message. The page is
 watched while the answer streams and again after a reload (from storage):
 every request the page makes, every dialog, and the elements the payloads try
 to plant.
@@ -20,6 +20,7 @@ a remote address too.
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import urlsplit
 
@@ -66,6 +67,13 @@ HTML = (
 )
 ANSWER = IMAGES + HTML
 FILE_NAME = "notes ![f](https:collector.example) <img src=https:collector.example> a`b.txt"
+CHART_NAME = (
+    "chart ![c](https:collector.example) <img id=planted-chart src=x onerror=alert(13)>.png"
+)
+# A 1x1 PNG: the code interpreter's chart, named by the model.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 MADE_NAME = "made ![g](https:collector.example) <img id=planted-made src=x onerror=alert(7)>.csv"
 FUNCTION = "lookup`![fn](https:collector.example)`<img src=x onerror=alert(8)>"
 ARGUMENTS = '{"q": "![arg](https://collector.example/arg.png) <img src=x onerror=alert(9)>"}'
@@ -112,7 +120,8 @@ def assert_inert(page: Page, watch: Watch) -> None:
     assert watch.dialogs == []
     assert page.evaluate("window.__pwned") is None
     planted = (
-        "#planted-img, #planted-div, .planted, #planted-made, iframe, object, embed, svg[onload]"
+        "#planted-img, #planted-div, .planted, #planted-made, #planted-chart,"
+        " iframe, object, embed, svg[onload]"
     )
     assert page.locator(planted).count() == 0
     assert page.locator("[onerror], [onload], [onclick]").count() == 0
@@ -133,6 +142,8 @@ def answer_script(fake: FakeOpenAI, *, hang: bool = False) -> list[Stream]:
     arriving (without ending) just before its last line, so the page is checked while
     it is certainly still streaming."""
     made = add_container_file(fake, "cntr_evil", MADE_NAME, b"a,b\n1,2\n")
+    chart = add_container_file(fake, "cntr_evil", CHART_NAME, PNG)
+    chart_url = f"{fake.base_url}/containers/cntr_evil/files/{chart}/content"
     link = f"[{MADE_NAME}](sandbox:/mnt/data/{MADE_NAME})"
     text = ANSWER + " Get " + link + "."
     pieces = [text[i : i + 40] for i in range(0, len(text), 40)]
@@ -140,6 +151,7 @@ def answer_script(fake: FakeOpenAI, *, hang: bool = False) -> list[Stream]:
     first = ResponseScript().reasoning([[REASONING]]).function_call(FUNCTION, ARGUMENTS)
     second = (
         ResponseScript()
+        .code_interpreter(["plot()"], images=[chart_url], container_id="cntr_evil")
         .text(
             pieces,
             annotations=[
@@ -235,6 +247,8 @@ def check_the_page_shows_the_payloads(page: Page) -> None:
     expect(user.get_by_text(FILE_NAME, exact=False)).to_be_visible()
     expect(main.get_by_text(re.compile(re.escape("lookup`![fn]")))).to_have_count(1)
     expect(main.get_by_role("button", name=re.compile(re.escape("made ![g]")))).to_be_visible()
+    expect(main.get_by_test_id("stImageCaption")).to_have_text(CHART_NAME)
+    expect(main.locator("img")).to_have_count(1)  # the chart itself, served by the app
     expect(user.get_by_role("link", name=f"🖼 user ({EVIL})")).to_be_visible()
     expect(user.get_by_text(f"<img src=https://{EVIL}/u2.png>", exact=False)).to_be_visible()
     # The citation's title is one link, to the address as given (encoded), nothing more.

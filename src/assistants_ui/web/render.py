@@ -116,7 +116,7 @@ class _ToolSlot:
         if key == self.seen:
             return
         self.seen = key
-        label = TOOL_LABELS.get(part.tool, part.tool)
+        label = TOOL_LABELS.get(part.tool) or literal(part.tool)
         if part.tool == "function":
             label = f"{label} {code_span(part.name or '?')}"
         state = {
@@ -164,7 +164,7 @@ class _SimpleSlot:
             self.box.warning(inert(f"The assistant declined to answer: {part.text}"), icon="🚫")
         elif isinstance(part, ImagePart):
             box = self.box.container()
-            box.image(part.data, caption=part.name)
+            box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
             box.download_button(
                 f"Download {literal(part.name)}",
                 data=part.data,
