@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistants_ui.core.safe_markdown import inert, literal
+from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.web import state
@@ -101,7 +101,8 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
         return False
     kept = [a for a, c in zip(attachments, checks, strict=True) if c.ok]
     chat.submit(text, kept)
-    reasons = "; ".join(f"{literal(c.name)}: {c.reason}" for c in refused)
+    # Kept as typed (this text is stored and exported); painted through `inert`.
+    reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
     answer = Message(
         role="assistant",
         status="failed",
