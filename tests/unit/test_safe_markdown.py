@@ -117,8 +117,8 @@ def test_ordinary_markdown_renders_the_same(doc: str) -> None:
 
 
 def test_math_is_kept_verbatim_and_dollars_elsewhere_are_escaped() -> None:
-    assert inert("Area $\\pi r_1^2$ and $$\\frac{a_b}{c}$$") == (
-        "Area $\\pi r_1^2$ and $$\\frac{a_b}{c}$$"
+    assert inert("Area $\\pi r_1^2$ and $$\\frac{a_b}{c}$$ for $a<b$") == (
+        "Area $\\pi r_1^2$ and $$\\frac{a_b}{c}$$ for $a<b$"
     )
     assert inert("it costs 5$ only") == "it costs 5\\$ only"
     assert inert("\\$6 with tax") == "\\$6 with tax"

@@ -210,7 +210,9 @@ class _Writer:
                 span = code_span(tok.content)
                 out.append(span.replace("|", "\\|") if cell else span)
             elif kind == "math_inline":
-                if "![" in tok.content or "<" in tok.content or "](" in tok.content:
+                # Should the page's renderer not read this as math, an image or link
+                # in it would be live: such a span is shown as escaped text instead.
+                if "![" in tok.content or "](" in tok.content:
                     out.append(_text(tok.markup + tok.content + tok.markup))
                 else:
                     out.append(tok.markup + tok.content + tok.markup)
