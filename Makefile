@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.history_page
+	$(BIN)/python -m bench.hostile_text
 
 ## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
 bench-build: $(VENV)/.installed-test
