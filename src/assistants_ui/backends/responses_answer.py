@@ -179,10 +179,12 @@ class Answer:
         tr, cancelled = self.tr, self.context.cancelled
         tr.begin()
         try:
-            stream = self.b.open_stream(kwargs, background=self.background)
+            stream, notices = self.b.open_stream(kwargs, background=self.background)
         except openai.OpenAIError as exc:
             tr.failed = self.b.failure(exc)
             return
+        for notice in notices:
+            yield tr.track(notice)
         received = False
         try:
             for event in stream:
@@ -190,7 +192,11 @@ class Answer:
                 yield from tr.feed(event)
                 if tr.response_id:
                     self.unanswered = {}  # the outputs went in with this request
-                    if self.background and self.b.background and self.announced != tr.response_id:
+                    if (
+                        self.background
+                        and self.b.uses_background()
+                        and self.announced != tr.response_id
+                    ):
                         self.announced = tr.response_id
                         yield tr.track(ev.RemoteUpdate("response", tr.response_id))
                 if cancelled.is_set():
