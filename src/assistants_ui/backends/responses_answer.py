@@ -57,6 +57,18 @@ def history_input(history: Sequence[Message], message: Message) -> list[dict[str
     return items
 
 
+HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search"})
+
+
+def tool_choice(setting: str) -> str | dict[str, str]:
+    """The profile's `tool_choice` as the Responses API takes it."""
+    if setting in ("auto", "required", "none"):
+        return setting
+    if setting in HOSTED_TOOLS:
+        return {"type": setting}
+    return {"type": "function", "name": setting}
+
+
 class Answer:
     """One answer: the tool rounds of responses, until text or a limit."""
 
@@ -102,6 +114,9 @@ class Answer:
                 kwargs["previous_response_id"] = self.previous
             if rounds >= b.profile.max_tool_rounds:
                 kwargs["tool_choice"] = "none"
+            elif rounds == 0 and b.profile.tool_choice and isinstance(kwargs.get("tools"), list):
+                # Only the first round: forced again after the outputs, it would loop.
+                kwargs["tool_choice"] = tool_choice(b.profile.tool_choice)
             yield from self._stream(kwargs)
             if cancelled.is_set():
                 return
