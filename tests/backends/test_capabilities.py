@@ -91,3 +91,33 @@ def test_which_feature_a_reason_names(reason: str, expected: str | None) -> None
     sent = ["background", "include:file_search_call.results", "tool:file_search", "stream_usage"]
     assert refused_feature(400, reason, sent) == expected
     assert refused_feature(500, reason, sent) is None  # a failure is not a refusal
+
+
+def test_chat_drops_stream_options_where_refused(fake: FakeOpenAI) -> None:
+    from test_chat_backend import ask as chat_ask
+    from test_chat_backend import session
+
+    from fakes.chat_routes import chat_text
+
+    refusal = Json({"detail": "Unrecognized request argument supplied: stream_options"}, status=400)
+    fake.expect("chat.completions", refusal, chat_text(["Hi"]), chat_text(["Again"]))
+    chat = session(fake)
+    assert chat_ask(chat, "Hello").text == "Hi"
+    first, second = fake.calls("chat.completions")
+    assert "stream_options" in first.body and "stream_options" not in second.body
+    assert chat_ask(chat, "More").text == "Again"
+    assert "stream_options" not in fake.calls("chat.completions")[-1].body
+
+
+def test_chat_learns_that_usage_is_reported(fake: FakeOpenAI) -> None:
+    from test_chat_backend import ask as chat_ask
+    from test_chat_backend import session
+
+    from assistants_ui.backends.capabilities import capabilities_for
+    from fakes.chat_routes import chat_text
+
+    fake.expect("chat.completions", chat_text(["Hi"], usage=(5, 1)))
+    chat = session(fake)
+    chat_ask(chat, "Hello")
+    connection = chat.backend.connection  # type: ignore[attr-defined]
+    assert capabilities_for(connection).known()["stream_usage"].supported is True
