@@ -1,5 +1,7 @@
-"""Through the real page in headless Chromium: the app, configured for OGX, chats
-over two turns with a text file searched on the server (no fake anywhere)."""
+"""Through the real page in headless Chromium: the app, configured for OGX, answers
+after a text file was uploaded, indexed and searched on the server (no fake
+anywhere). Several turns are covered through the backend (test_ogx_responses.py):
+each turn here costs a forced search and a long prompt on a small CPU."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def test_a_file_searched_on_ogx_then_a_second_turn(
+def test_a_file_searched_on_ogx_is_shown_then_answered(
     page: Page, ogx_server: Server, tmp_path: Path
 ) -> None:
     (tmp_path / "assistants.toml").write_text(
@@ -66,9 +68,5 @@ temperature = 0
         # The indexing step and the model's own search, then text after them.
         expect(first.get_by_text("File search", exact=False)).to_have_count(2, timeout=10_000)
         assert "rejected the request" not in page.get_by_role("main").inner_text()
-        before = answers.count()
-        send(page, "Thanks. And the red one?")
-        expect(answers).to_have_count(before + 1, timeout=300_000)
-        expect(box).to_be_enabled(timeout=300_000)
-        main = page.get_by_role("main").inner_text()
-        assert "rejected the request" not in main and "failed" not in main.lower(), main
+        after = first.inner_text().rsplit("File search", 1)[1]
+        assert after.strip(), first.inner_text()  # the answer's text, after the search
