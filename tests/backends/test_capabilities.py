@@ -58,13 +58,19 @@ def test_a_refused_hosted_tool_is_dropped_and_the_page_told(fake: FakeOpenAI) ->
     assert backend.capabilities.known()["tool:web_search"].supported is False
 
 
-def test_a_refusal_naming_no_optional_feature_is_shown_not_retried(fake: FakeOpenAI) -> None:
+def test_a_refusal_naming_no_optional_feature_is_shown_not_retried(
+    fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
     fake.expect("responses.create", Json({"detail": "Model 'gpt-test' not found."}, status=400))
     chat, _ = make(fake)
-    answer = ask(chat, "hi")
+    with caplog.at_level("WARNING", logger="assistants_ui.core.session"):
+        answer = ask(chat, "hi")
     [error] = [p for p in answer.parts if isinstance(p, ErrorPart)]
     assert "Model 'gpt-test' not found" in error.reason
     assert len(fake.calls("responses.create")) == 1
+    # The log says the same as the page.
+    [line] = [r.getMessage() for r in caplog.records if "answer failed" in r.getMessage()]
+    assert error.reason in line
 
 
 def test_a_feature_refused_again_is_not_retried_forever(fake: FakeOpenAI) -> None:
