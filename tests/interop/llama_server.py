@@ -1,9 +1,10 @@
 """`python llama_server.py --config_file F`: llama-cpp-python's own server
 (`python -m llama_cpp.server`), with two bridges, each as small as it can be:
 
-1. llama.cpp's extra buffer types (weight repacking) are turned off. On virtual
-   machines whose CPU advertises AMX but whose hypervisor does not let guests run
-   it (the Firecracker VMs CI runs on), llama.cpp's repacked AMX matrix kernels die
+1. Where the CPU advertises AMX, llama.cpp's extra buffer types (weight
+   repacking) are turned off, as the app's own local engine does
+   (`local_engine.amx_guard`): on virtual machines whose hypervisor does not let
+   guests run AMX (the Firecracker VMs CI runs on), the repacked AMX kernels die
    with SIGILL ("Illegal instruction", in `tilezero`) as soon as a prompt is longer
    than a few tokens. The server has no setting for `use_extra_bufts`.
 2. Its request models take `content` only as a string for system, assistant and
@@ -22,16 +23,9 @@ import json
 import runpy
 from typing import Any
 
-import llama_cpp.llama_cpp as bindings
 import llama_cpp.server.app as server_app
 
-_default_params = bindings.llama_model_default_params
-
-
-def _model_params() -> bindings.llama_model_params:
-    params = _default_params()
-    params.use_extra_bufts = False
-    return params
+from assistants_ui.backends.local_engine import amx_guard
 
 
 def _flatten(body: dict[str, Any]) -> None:
@@ -94,6 +88,6 @@ def _app(*args: Any, **kwargs: Any) -> Any:
     return _StringContent(_create_app(*args, **kwargs))
 
 
-bindings.llama_model_default_params = _model_params
 server_app.create_app = _app  # type: ignore[assignment]
-runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+with amx_guard():
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
