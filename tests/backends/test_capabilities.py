@@ -91,6 +91,7 @@ def test_a_feature_refused_again_is_not_retried_forever(fake: FakeOpenAI) -> Non
         ("file_search tool is not available", "tool:file_search"),
         ("Unrecognized request argument supplied: stream_options", "stream_usage"),
         ("The model is overloaded", None),
+        ("Vector store vs_1 for file_search not found", None),  # missing, not unsupported
     ],
 )
 def test_which_feature_a_reason_names(reason: str, expected: str | None) -> None:

@@ -153,6 +153,8 @@ def refused_feature(status: int, reason: str, features: Iterable[str]) -> str | 
     if status not in REFUSAL_STATUSES or not reason:
         return None
     lowered = reason.lower()
+    if "not found" in lowered or "does not exist" in lowered:
+        return None  # a missing object (a vector store, a model), not a missing feature
     named = [
         (max(len(w) for w in _words(f) if w.lower() in lowered), f)
         for f in features
