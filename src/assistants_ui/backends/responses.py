@@ -71,10 +71,6 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search"})
 
-# Connections whose server answered 404 to the Conversations API (per process).
-_no_conversations: set[str] = set()
-_no_conversations_lock = threading.Lock()
-
 
 class ResponsesBackend:
     """The Responses API for one profile on one connection."""
@@ -99,12 +95,6 @@ class ResponsesBackend:
 
         return client_for(self.connection)
 
-    @property
-    def _connection_key(self) -> str:
-        from assistants_ui.backends.clients import endpoint_of
-
-        return f"{self.connection.id}|{endpoint_of(self.connection)}"
-
     def failure(self, exc: BaseException, what: str = "") -> ev.Failed:
         from assistants_ui.backends.clients import describe_error
 
@@ -121,9 +111,7 @@ class ResponsesBackend:
         state = self.connection.state
         if state != "conversation":
             return {"state": state}
-        with _no_conversations_lock:
-            missing = self._connection_key in _no_conversations
-        if missing:
+        if not self.capabilities.supports("conversations"):
             return {"state": "stateless", "fallback": "no_conversations"}
         import openai
 
@@ -133,8 +121,6 @@ class ResponsesBackend:
             from assistants_ui.backends.clients import server_reason
 
             self.capabilities.learn("conversations", False, server_reason(exc, self.connection))
-            with _no_conversations_lock:
-                _no_conversations.add(self._connection_key)
             log.warning(
                 "connection %r: the server has no Conversations API (404); falling back to "
                 "state = 'stateless' (history re-sent each turn). Set state = \"stateless\" "
@@ -263,7 +249,7 @@ class ResponsesBackend:
         remote = context.remote
         tr = Translator(self._fetch_file, self._fetch_image, self._remember_container)
         state = remote.get("state") or self.connection.state
-        if state == "conversation" and self._connection_key in _no_conversations:
+        if state == "conversation" and not self.capabilities.supports("conversations"):
             state = "stateless"
         if remote.get("fallback") == "no_conversations" and not remote.get("fallback_noticed"):
             yield tr.track(
