@@ -39,7 +39,7 @@ run: $(VENV)/.installed
 	$(BIN)/assistants-ui run --port $(PORT)
 
 ## make test: install what tests need, then lint, type-check and run every test
-test: $(VENV)/.installed-test system-test-deps
+test: $(VENV)/.installed-test system-test-deps interop-test-deps
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
@@ -70,6 +70,12 @@ print-cmake-args:
 # and Node.js + npm for the OpenID Provider of the single sign-on browser test.
 system-test-deps:
 	@scripts/ensure-system-deps chromium postgresql nginx nodejs npm
+
+# OGX for tests/interop, in its own Python 3.12 venv under ~/.cache/assistants-ui
+# (made once per machine; llama.cpp's server comes with the test extra).
+.PHONY: interop-test-deps
+interop-test-deps:
+	@scripts/ensure-interop-servers >/dev/null
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
