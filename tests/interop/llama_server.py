@@ -1,20 +1,14 @@
 """`python llama_server.py --config_file F`: llama-cpp-python's own server
-(`python -m llama_cpp.server`), with two bridges, each as small as it can be:
+(`python -m llama_cpp.server`), with one bridge, as small as it can be:
 
-1. Where the CPU advertises AMX, llama.cpp's extra buffer types (weight
-   repacking) are turned off, as the app's own local engine does
-   (`local_engine.amx_guard`): on virtual machines whose hypervisor does not let
-   guests run AMX (the Firecracker VMs CI runs on), the repacked AMX kernels die
-   with SIGILL ("Illegal instruction", in `tilezero`) as soon as a prompt is longer
-   than a few tokens. The server has no setting for `use_extra_bufts`.
-2. Its request models take `content` only as a string for system, assistant and
-   tool messages, and refuse `"content": null` next to `tool_calls` (HTTP 500,
-   "Input should be a valid string"); with `tools`, a user message whose content
-   is a list of text parts fails too (HTTP 500, "can only concatenate str (not
-   \"list\") to str"). The Chat Completions protocol allows lists of text parts,
-   and OGX sends them (the file_search results go back as a `tool` message of text
-   parts; a Responses `input_text` list becomes a user list), so text-only lists
-   are joined into one string before the server sees the request.
+Its request models take `content` only as a string for system, assistant and tool
+messages, and refuse `"content": null` next to `tool_calls` (HTTP 500, "Input should
+be a valid string"); with `tools`, a user message whose content is a list of text
+parts fails too (HTTP 500, "can only concatenate str (not \"list\") to str"). The
+Chat Completions protocol allows lists of text parts, and OGX sends them (the
+file_search results go back as a `tool` message of text parts; a Responses
+`input_text` list becomes a user list), so text-only lists are joined into one
+string before the server sees the request.
 """
 
 from __future__ import annotations
@@ -24,8 +18,6 @@ import runpy
 from typing import Any
 
 import llama_cpp.server.app as server_app
-
-from assistants_ui.backends.local_engine import amx_guard
 
 
 def _flatten(body: dict[str, Any]) -> None:
@@ -89,5 +81,4 @@ def _app(*args: Any, **kwargs: Any) -> Any:
 
 
 server_app.create_app = _app  # type: ignore[assignment]
-with amx_guard():
-    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)

@@ -11,11 +11,6 @@
 * One `Llama` per (file, context, threads) per process; generation is
   serialised by a lock so that concurrent users wait their turn instead of
   corrupting the shared KV cache. Cancellation is checked between tokens.
-* On a CPU that advertises AMX, llama.cpp's extra buffer types (weight
-  repacking) are off (`amx_guard`): on virtual machines whose hypervisor does not
-  let guests run AMX (Firecracker), the repacked AMX kernels die with SIGILL
-  ("Illegal instruction", in `tilezero`) on any prompt longer than a few tokens,
-  taking the whole process with them.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -111,39 +105,6 @@ def check_model_file(path: Path | None, *, setting: str = "LOCAL_MODEL_PATH") ->
     return path
 
 
-def _cpu_advertises_amx() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    return " amx_tile" in flags
-
-
-@contextmanager
-def amx_guard() -> Iterator[None]:
-    """Models loaded inside get no extra buffer types where the CPU claims AMX.
-
-    llama-cpp-python has no setting for `use_extra_bufts`; its `Llama` takes its
-    model parameters from `llama_model_default_params()`, replaced here for the
-    duration (callers serialise loading)."""
-    if not _cpu_advertises_amx():
-        yield
-        return
-    bindings = _import_llama().llama_cpp
-    default = bindings.llama_model_default_params
-
-    def params() -> Any:
-        value = default()
-        value.use_extra_bufts = False
-        return value
-
-    bindings.llama_model_default_params = params
-    try:
-        yield
-    finally:
-        bindings.llama_model_default_params = default
-
-
 def _import_llama() -> Any:
     try:
         import llama_cpp
@@ -180,14 +141,13 @@ class LocalEngine:
         self.path = path
         self.generate_lock = threading.Lock()
         try:
-            with amx_guard():
-                self.llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=context_tokens,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    verbose=False,
-                )
+            self.llama = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
         except (ValueError, RuntimeError) as exc:
             raise LocalModelError(f"llama.cpp could not load {path}: {exc}") from exc
         self.context_tokens = int(self.llama.n_ctx())
