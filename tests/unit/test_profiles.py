@@ -213,3 +213,35 @@ def test_example_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = config()
     assert cfg.problems == []
     assert len(cfg.profiles) >= 3
+
+
+def test_starters_are_kept_in_order_and_stripped(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[[assistants]]
+id = "s"
+backend = "chat"
+starters = ["  Summarise this file ", "Plot the second column"]
+""",
+    )
+    cfg = config()
+    assert cfg.problems == []
+    assert cfg.profiles[0].starters == ("Summarise this file", "Plot the second column")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"Hi"', "starters: Input should be a valid tuple"),
+        ('["Hi", ""]', "starters.1: String should have at least 1 character"),
+        ('["Hi", 3]', "starters.1: Input should be a valid string"),
+        ("[" + ", ".join(['"x"'] * 9) + "]", "starters: Tuple should have at most 8 items"),
+    ],
+)
+def test_a_bad_starter_is_one_problem_naming_it(tmp_path: Path, value: str, expected: str) -> None:
+    write(tmp_path, f'[[assistants]]\nid = "s"\nbackend = "chat"\nstarters = {value}\n')
+    cfg = config()
+    assert cfg.profiles == []
+    assert len(cfg.problems) == 1
+    assert expected in cfg.problems[0].message

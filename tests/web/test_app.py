@@ -216,3 +216,44 @@ def test_long_lived_objects_are_frozen_once_per_new_import(
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def starters_toml(tmp_path: Path, fake: FakeOpenAI) -> None:
+    (tmp_path / "assistants.toml").write_text(f"""
+[connections.fake]
+type = "openai"
+base_url = "{fake.base_url}"
+
+[[assistants]]
+id = "helper"
+title = "Helper"
+backend = "chat"
+connection = "fake"
+model = "m"
+starters = ["Explain recursion", "Write a haiku"]
+""")
+
+
+def test_a_starter_click_sends_it_like_typed_text(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    starters_toml(tmp_path, fake)
+    fake.expect("chat.completions", chat_text(["Recursion is ", "self-reference."]))
+    at = app()
+    labels = [b.label for b in at.button if b.key and b.key.startswith("starter-")]
+    assert labels == ["Explain recursion", "Write a haiku"]
+    at.button(key="starter-0").click().run()
+    assert not at.exception
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert "Explain recursion" in texts(at)
+    assert "Recursion is self-reference." in texts(at)
+    assert fake.calls("chat.completions")[0].body["messages"][-1]["content"] == (
+        "Explain recursion"
+    )
+    # The chat is not empty any more: the suggestions are gone, now and after a rerun.
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]
+    at.run()
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]
+    # A new chat offers them again.
+    at.button(key="new_chat").click().run()
+    assert len([b for b in at.button if b.key and b.key.startswith("starter-")]) == 2

@@ -47,6 +47,21 @@ def render_messages(messages: list[Message], *, icon: str | None = None) -> None
                 MessageView(st.container(), key=message.id).update(message, final=True)
 
 
+def _starters(chat: ChatSession) -> None:
+    """The profile's suggested first messages, as buttons; a click sends one."""
+    starters = chat.profile.starters
+    columns = st.columns(2) if len(starters) > 1 else [st.container()]
+    for index, text in enumerate(starters):
+        columns[index % len(columns)].button(
+            text,
+            key=f"starter-{index}",
+            icon=":material/chat_bubble:",
+            width="stretch",
+            on_click=state.request_action,
+            args=("starter", text),
+        )
+
+
 def _render_history(chat: ChatSession, *, busy: bool) -> None:
     for message in chat.messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
@@ -184,6 +199,8 @@ def render_chat(
     value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
     action = state.pop_action()
     retry = action is not None and action[0] == "retry" and chat.can_retry
+    if value is None and action is not None and action[0] == "starter" and not chat.messages:
+        value = action[1]  # a starter is sent exactly as if it had been typed
     busy = value is not None or retry
 
     if older:
@@ -197,6 +214,8 @@ def render_chat(
     if profile.welcome and not chat.messages:
         with st.chat_message("assistant", avatar=profile.icon):
             st.markdown(profile.welcome)
+    if profile.starters and not chat.messages and not busy:
+        _starters(chat)
     _render_history(chat, busy=busy)
 
     if value is not None:
