@@ -153,6 +153,38 @@ def test_list_newest_activity_first_with_paging(repo: Repository, alice: UserInf
         repo.list_conversations(user_id=alice.id, limit=0)
 
 
+def test_pinned_conversations_come_first_until_unpinned(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    convs = [new_conv(repo, alice, title=f"c{i}") for i in range(4)]
+    assert not convs[1].pinned
+    pinned = repo.set_pinned(user_id=alice.id, conversation_id=convs[1].id, pinned=True)
+    assert pinned.pinned
+    repo.set_pinned(user_id=alice.id, conversation_id=convs[0].id, pinned=True)
+
+    def titles(**kw: object) -> list[str]:
+        page = repo.list_conversations(user_id=alice.id, **kw)  # type: ignore[arg-type]
+        return [c.title for c in page.items]
+
+    assert titles() == ["c1", "c0", "c3", "c2"]  # pinned first, each group newest first
+    assert titles(limit=2, offset=2) == ["c3", "c2"]
+    # Activity reorders within the group, never above the pinned ones.
+    repo.save_message(user_id=alice.id, conversation_id=convs[2].id, message=Message.user("hi"))
+    assert titles() == ["c1", "c0", "c2", "c3"]
+    repo.save_message(user_id=alice.id, conversation_id=convs[0].id, message=Message.user("hi"))
+    assert titles() == ["c0", "c1", "c2", "c3"]
+    # Search results follow the same order.
+    found = repo.search_conversations(user_id=alice.id, query="c")
+    assert [c.title for c in found.items][:2] == ["c0", "c1"]
+    assert repo.get_conversation(user_id=alice.id, conversation_id=convs[0].id).pinned
+    repo.set_pinned(user_id=alice.id, conversation_id=convs[0].id, pinned=False)
+    assert titles() == ["c1", "c0", "c2", "c3"]
+    # Nobody else can pin someone's conversation.
+    with pytest.raises(NotFound):
+        repo.set_pinned(user_id=bob.id, conversation_id=convs[2].id, pinned=True)
+    assert not repo.get_conversation(user_id=alice.id, conversation_id=convs[2].id).pinned
+
+
 def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> None:
     trip = new_conv(repo, alice, title="Trip to Lisbon")
     beer = new_conv(repo, alice)

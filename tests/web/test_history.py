@@ -110,6 +110,37 @@ def test_search_rename_export_and_delete() -> None:
     assert app(cid).error  # gone for good
 
 
+def open_bread(at: AppTest) -> None:
+    next(b for b in at.sidebar.button if b.label == "Recipe for bread").click().run()
+
+
+def test_a_pinned_conversation_stays_on_top_of_the_history_until_unpinned() -> None:
+    at = chat(app(), "Recipe for bread")
+    at = chat(at.button(key="new_chat").click().run(), "Fix my bicycle")
+    assert sidebar_titles(at) == ["Fix my bicycle", "Recipe for bread"]
+    open_bread(at)
+    assert "Recipe for bread" in texts(at)
+    assert at.button(key="pin").label == "Pin to the top"
+    at.button(key="pin").click().run()
+    assert not at.exception
+    assert sidebar_titles(at) == ["Recipe for bread", "Fix my bicycle"]
+    assert [b.icon for b in at.sidebar.button if b.key and b.key.startswith("conv-")] == [
+        ":material/keep:",
+        "",
+    ]
+    assert at.button(key="pin").label == "Unpin"
+    # Newer activity elsewhere does not move it down.
+    at = chat(at.button(key="new_chat").click().run(), "Plan a picnic")
+    assert sidebar_titles(at) == ["Recipe for bread", "Plan a picnic", "Fix my bicycle"]
+    # Kept in the database: another session of the same browser sees the same order.
+    assert sidebar_titles(app(same_browser_as=at)) == sidebar_titles(at)
+    open_bread(at)
+    at.button(key="pin").click().run()
+    assert at.button(key="pin").label == "Pin to the top"
+    # Unpinned, it goes back to its place by last activity.
+    assert sidebar_titles(at) == ["Plan a picnic", "Fix my bicycle", "Recipe for bread"]
+
+
 def test_a_long_conversation_opens_with_its_newest_messages_and_loads_older() -> None:
     at = chat(app(), "first question")
     user = at.session_state["user"][1]

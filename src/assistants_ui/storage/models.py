@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
@@ -127,6 +128,8 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     # Lower-cased copy of the title for portable case-insensitive search.
     title_folded: Mapped[str] = mapped_column(String(200), default="")
+    # Pinned by its owner: listed before the others in the history.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The last message position handed out (messages.seq), bumped under a row lock.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -90,6 +90,7 @@ class ConversationInfo:
     remote: dict[str, str]
     created_at: dt.datetime
     updated_at: dt.datetime
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,7 @@ def _conversation_info(c: Conversation) -> ConversationInfo:
         remote=dict(c.remote or {}),
         created_at=c.created_at,
         updated_at=c.updated_at,
+        pinned=bool(c.pinned),
     )
 
 
@@ -345,7 +347,7 @@ class Repository:
     def list_conversations(
         self, *, user_id: int, limit: int = 50, offset: int = 0
     ) -> ConversationPage:
-        """The user's conversations, most recently active first."""
+        """The user's conversations: pinned ones first, then most recently active first."""
         _page_args(limit, offset)
         return self._page(user_id, [], limit, offset)
 
@@ -377,7 +379,9 @@ class Repository:
         query = (
             select(Conversation)
             .where(Conversation.user_id == user_id, *conditions)
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .order_by(
+                Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
+            )
             .limit(limit + 1)
             .offset(offset)
         )
@@ -401,6 +405,16 @@ class Repository:
             conv = self._conversation(s, user_id, cid)
             conv.title = title
             conv.title_folded = fold_text(title)
+            s.flush()
+            return _conversation_info(conv)
+
+    @_guard
+    def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
+        """Pin the conversation to the top of the history, or unpin it."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            conv.pinned = pinned
             s.flush()
             return _conversation_info(conv)
 

@@ -1,4 +1,4 @@
-"""The current conversation's menu: rename, export (Markdown, JSON), delete."""
+"""The current conversation's menu: rename, pin, export (Markdown, JSON), delete."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def _rename(repo: Repository, user: UserInfo, conversation_id: str) -> None:
     title = str(st.session_state.get(f"rename-{conversation_id}", "")).strip()
     if title:
         repo.rename_conversation(user_id=user.id, conversation_id=conversation_id, title=title)
+
+
+def _pin(repo: Repository, user: UserInfo, conversation_id: str, pinned: bool) -> None:
+    repo.set_pinned(user_id=user.id, conversation_id=conversation_id, pinned=pinned)
 
 
 def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
@@ -81,6 +85,13 @@ def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: 
             on_change=_rename,
             args=(repo, user, conversation_id),
             max_chars=200,
+        )
+        st.button(
+            "Unpin" if info.pinned else "Pin to the top",
+            icon=":material/keep_off:" if info.pinned else ":material/keep:",
+            key="pin",
+            on_click=_pin,
+            args=(repo, user, conversation_id, not info.pinned),
         )
         left, right = st.columns(2)
         left.download_button(
