@@ -53,6 +53,9 @@ DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geoj
 # What the Chat Completions backend can take: text it inlines into the prompt.
 CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
 
+# A price per million tokens: a TOML number (a quoted "2.5" is refused), finite, >= 0.
+Price = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+
 # A suggested first message: shown as a button on an empty chat, sent as typed.
 Starter = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -121,6 +124,8 @@ class Profile(_Strict):
     max_upload_mb: float = Field(default=20, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_output_tokens: int | None = Field(default=None, ge=1)
+    price_per_million_input: Price | None = None
+    price_per_million_output: Price | None = None
     tools: tuple[ToolName, ...] = ()
     functions: tuple[str, ...] = ()
     max_tool_rounds: int = Field(default=8, ge=1, le=64)

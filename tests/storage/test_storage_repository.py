@@ -185,6 +185,27 @@ def test_pinned_conversations_come_first_until_unpinned(
     assert not repo.get_conversation(user_id=alice.id, conversation_id=convs[2].id).pinned
 
 
+def test_usage_totals_and_generation_time_are_kept(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    conv = new_conv(repo, alice)
+    assert repo.usage_totals(user_id=alice.id, conversation_id=conv.id) == (0, 0)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("Hi"))
+    for tokens_in, tokens_out, seconds in ((1200, 300, 2.5), (1600, 500, 0.0)):
+        reply = fold([ev.TextDelta("ok"), ev.Done(usage=ev.Usage(tokens_in, tokens_out))])
+        reply.seconds = seconds
+        repo.save_message(user_id=alice.id, conversation_id=conv.id, message=reply)
+    assert repo.usage_totals(user_id=alice.id, conversation_id=conv.id) == (2800, 800)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [(m.input_tokens, m.output_tokens, m.seconds) for m in loaded] == [
+        (0, 0, 0.0),
+        (1200, 300, 2.5),
+        (1600, 500, 0.0),
+    ]
+    with pytest.raises(NotFound):
+        repo.usage_totals(user_id=bob.id, conversation_id=conv.id)
+
+
 def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> None:
     trip = new_conv(repo, alice, title="Trip to Lisbon")
     beer = new_conv(repo, alice)

@@ -245,3 +245,39 @@ def test_a_bad_starter_is_one_problem_naming_it(tmp_path: Path, value: str, expe
     assert cfg.profiles == []
     assert len(cfg.problems) == 1
     assert expected in cfg.problems[0].message
+
+
+def test_prices_are_numbers_per_million_tokens(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[[assistants]]\nid = "p"\nbackend = "chat"\n'
+        "price_per_million_input = 2\nprice_per_million_output = 8.5\n",
+    )
+    cfg = config()
+    assert cfg.problems == []
+    assert cfg.profiles[0].price_per_million_input == 2.0
+    assert cfg.profiles[0].price_per_million_output == 8.5
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"2.5"', "price_per_million_output: Input should be a valid number"),
+        ('"$3"', "price_per_million_output: Input should be a valid number"),
+        ("-1", "price_per_million_output: Input should be greater than or equal to 0"),
+        ("nan", "price_per_million_output: Input should be a finite number"),
+        ("true", "price_per_million_output: Input should be a valid number"),
+    ],
+)
+def test_a_price_that_is_not_a_number_is_one_problem_naming_it(
+    tmp_path: Path, value: str, expected: str
+) -> None:
+    write(
+        tmp_path,
+        f'[[assistants]]\nid = "p"\nbackend = "chat"\nprice_per_million_output = {value}\n',
+    )
+    cfg = config()
+    assert cfg.profiles == []
+    assert len(cfg.problems) == 1
+    assert cfg.problems[0].setting.endswith("assistants[0] ('p')")
+    assert expected in cfg.problems[0].message

@@ -139,6 +139,9 @@ class ReplyStream:
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
         self.started_at = time.monotonic()
         self.first_event_at: float | None = None
+        # Seconds from the backend's first event to its last (set by the worker
+        # before it queues the end; read after): the answer's generation time.
+        self._generating: float = 0.0
 
     # -- worker thread -------------------------------------------------------------
 
@@ -172,11 +175,17 @@ class ReplyStream:
                 cancelled=self._cancelled,
             )
             events = backend.send(self.question, context)
+            first: float | None = None
             try:
                 for event in events:
+                    if first is None:
+                        first = time.monotonic()
                     self._queue.put(event)
                     if self._cancelled.is_set():
                         break
+                else:
+                    if first is not None:
+                        self._generating = time.monotonic() - first
             finally:
                 close = getattr(events, "close", None)
                 if close is not None:
@@ -223,6 +232,7 @@ class ReplyStream:
             except queue.Empty:
                 return False
             if item is _END:
+                self.message.seconds = round(self._generating, 3)
                 self._finish()
                 return True
             if isinstance(item, _Uploaded):

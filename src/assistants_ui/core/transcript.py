@@ -198,6 +198,8 @@ class Message:
     created_at: float = field(default_factory=time.time)
     input_tokens: int = 0
     output_tokens: int = 0
+    # An answer's generation time: from the backend's first event to its last.
+    seconds: float = 0.0
 
     @classmethod
     def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
@@ -229,6 +231,7 @@ class Message:
             "created_at": self.created_at,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "seconds": self.seconds,
             "parts": [_part_to_dict(p) for p in self.parts],
             "attachments": [_attachment_to_dict(a) for a in self.attachments],
         }
@@ -242,6 +245,7 @@ class Message:
             created_at=float(data.get("created_at", time.time())),
             input_tokens=int(data.get("input_tokens", 0)),
             output_tokens=int(data.get("output_tokens", 0)),
+            seconds=float(data.get("seconds", 0.0)),
             parts=[_part_from_dict(p) for p in data.get("parts", [])],
             attachments=[_attachment_from_dict(a) for a in data.get("attachments", [])],
         )

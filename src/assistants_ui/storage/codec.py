@@ -112,6 +112,7 @@ def decode_message(
     created_at: float,
     input_tokens: int,
     output_tokens: int,
+    seconds: float,
     parts: list[dict[str, Any]],
     attachments: list[dict[str, Any]],
     blobs: Mapping[tuple[str, int], bytes | None],
@@ -137,6 +138,7 @@ def decode_message(
             "created_at": created_at,
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
+            "seconds": seconds,
             "parts": fill("part", parts),
             "attachments": fill("attachment", attachments),
         }

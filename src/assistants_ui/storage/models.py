@@ -34,6 +34,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
@@ -155,6 +156,8 @@ class StoredMessage(Base):
     text_folded: Mapped[str] = mapped_column(Text, default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # The answer's generation time (tokens per second for the local model).
+    seconds: Mapped[float] = mapped_column(Double, default=0.0, server_default=text("0"))
     created_at: Mapped[float] = mapped_column(Double)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
@@ -409,6 +409,20 @@ class Repository:
             return _conversation_info(conv)
 
     @_guard
+    def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
+        """The conversation's tokens in and out, every answer summed."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            row = s.execute(
+                select(
+                    func.coalesce(func.sum(StoredMessage.input_tokens), 0),
+                    func.coalesce(func.sum(StoredMessage.output_tokens), 0),
+                ).where(StoredMessage.conversation_id == cid)
+            ).one()
+            return int(row[0]), int(row[1])
+
+    @_guard
     def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
         """Pin the conversation to the top of the history, or unpin it."""
         cid = _check_id(conversation_id)
@@ -490,6 +504,7 @@ class Repository:
             row.created_at = message.created_at
             row.input_tokens = message.input_tokens
             row.output_tokens = message.output_tokens
+            row.seconds = message.seconds
             row.text_folded = encoded.text_folded
             s.flush()  # files reference the message row
             ids, skipped = self._save_files(s, user_id, cid, message.id, encoded.files)
@@ -699,6 +714,7 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         created_at=row.created_at,
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
+        seconds=row.seconds,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,

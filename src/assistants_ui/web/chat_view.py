@@ -16,10 +16,12 @@ from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
+from assistants_ui.core.usage import NO_PRICES, Prices, describe
+from assistants_ui.profiles import Profile
 from assistants_ui.web import state
 from assistants_ui.web.render import MessageView, render_user_message
 
-__all__ = ["FRAME_SECONDS", "Limits", "render_chat", "render_messages"]
+__all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
 
 # One repaint per frame at most: ~12 visible updates per second, whatever the
 # token rate, and the final text painted exactly once the stream ends.
@@ -35,6 +37,22 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
             on_click=state.request_action,
             args=("retry", message.id),
         )
+
+
+def prices_of(profile: Profile) -> Prices:
+    return Prices(profile.price_per_million_input, profile.price_per_million_output)
+
+
+def _usage(message: Message, prices: Prices = NO_PRICES, *, speed: bool = False) -> None:
+    """Tokens in and out under an answer; the cost with prices; tokens/s with `speed`."""
+    line = describe(
+        message.input_tokens,
+        message.output_tokens,
+        prices=prices,
+        seconds=message.seconds if speed else 0.0,
+    )
+    if line:
+        st.caption(line)
 
 
 def render_messages(messages: list[Message], *, icon: str | None = None) -> None:
@@ -62,7 +80,7 @@ def _starters(chat: ChatSession) -> None:
         )
 
 
-def _render_history(chat: ChatSession, *, busy: bool) -> None:
+def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
     for message in chat.messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
         with st.chat_message(message.role, avatar=avatar):
@@ -73,10 +91,11 @@ def _render_history(chat: ChatSession, *, busy: bool) -> None:
                     _retry_button(chat, message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
+                _usage(message, prices_of(chat.profile), speed=speed)
                 _retry_button(chat, message, busy=busy)
 
 
-def _stream_answer(chat: ChatSession) -> None:
+def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
     """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
     with st.chat_message("assistant", avatar=chat.profile.icon):
         view = MessageView(st.container(), key="live")
@@ -95,6 +114,7 @@ def _stream_answer(chat: ChatSession) -> None:
                 waiting.empty()
             view.key = stream.message.id
             view.update(stream.message, final=True)
+            _usage(stream.message, prices_of(chat.profile), speed=speed)
             _retry_button(chat, stream.message)
         finally:
             stream.close()
@@ -180,8 +200,10 @@ def render_chat(
     older: bool = False,
     on_older: Any = None,
     limits: Limits = Limits(),
+    speed: bool = False,
 ) -> None:
-    """The conversation and its input. `older`: a "load older" button goes on top."""
+    """The conversation and its input. `older`: a "load older" button goes on top;
+    `speed`: answers show tokens per second (the local model's)."""
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = f"Message {profile.title}"
@@ -216,7 +238,7 @@ def render_chat(
             st.markdown(profile.welcome)
     if profile.starters and not chat.messages and not busy:
         _starters(chat)
-    _render_history(chat, busy=busy)
+    _render_history(chat, busy=busy, speed=speed)
 
     if value is not None:
         text = value if isinstance(value, str) else value.text
@@ -230,7 +252,7 @@ def render_chat(
         message = chat.submit(text, attachments)
         with st.chat_message("user"):
             render_user_message(message)
-        _stream_answer(chat)
+        _stream_answer(chat, speed=speed)
     elif retry:
-        _stream_answer(chat)
+        _stream_answer(chat, speed=speed)
     _after_save(chat)
