@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import StartApp
+from browser_support import StartApp, send
 from fakes.chat_routes import chat_text
 from fakes.server import FakeOpenAI
 
@@ -43,3 +43,22 @@ starters = ["Explain recursion in one line", "Write a haiku"]
     expect(page.get_by_role("button", name="Write a haiku")).to_have_count(0)
     sent = fake.calls("chat.completions")[0].body["messages"]
     assert sent[-1] == {"role": "user", "content": "Explain recursion in one line"}
+
+
+def test_copy_puts_the_answers_markdown_on_the_clipboard(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    markdown = "Steps:\n\n1. **Mix** `flour`\n2. Bake <b>hot</b>\n\n```python\nprint('x')\n```"
+    fake.expect("chat.completions", chat_text([markdown[:20], markdown[20:]]))
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    page.goto(url)
+    send(page, "How?")
+    expect(page.get_by_text("Mix", exact=True)).to_be_visible(timeout=30_000)
+    copy = page.get_by_role("button", name="Copy")
+    expect(copy).to_have_count(1, timeout=10_000)
+    copy.click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == markdown
+    # The HTML in the answer stayed text: nothing of it became an element.
+    assert page.locator("main b").count() == 0

@@ -206,6 +206,57 @@ def test_usage_totals_and_generation_time_are_kept(
         repo.usage_totals(user_id=bob.id, conversation_id=conv.id)
 
 
+def test_feedback_is_kept_per_answer_exported_and_not_activity(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    from assistants_ui.storage import to_json
+
+    conv = new_conv(repo, alice)
+    question = Message.user("Hi")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=question)
+    reply = answer("Hello")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=reply)
+    other = new_conv(repo, alice, title="newer")  # the newest activity
+    repo.set_feedback(
+        user_id=alice.id,
+        conversation_id=conv.id,
+        message_id=reply.id,
+        feedback="down",
+        comment="Too short.",
+    )
+    # Feedback is not activity: the newer conversation stays on top.
+    assert repo.list_conversations(user_id=alice.id).items[0].id == other.id
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [(m.feedback, m.feedback_comment) for m in loaded] == [
+        (None, ""),
+        ("down", "Too short."),
+    ]
+    info = repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    exported = to_json(info, loaded)
+    assert '"feedback": "down"' in exported and '"feedback_comment": "Too short."' in exported
+    # Saving the answer again (e.g. a reload) keeps it; None withdraws it.
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=loaded[1])
+    repo.set_feedback(user_id=alice.id, conversation_id=conv.id, message_id=reply.id, feedback="up")
+    again = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[1]
+    assert (again.feedback, again.feedback_comment) == ("up", "")
+    repo.set_feedback(user_id=alice.id, conversation_id=conv.id, message_id=reply.id, feedback=None)
+    again = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[1]
+    assert again.feedback is None
+    # Only the owner's answers: not someone else's, not a question, not an unknown id.
+    for user, message_id in ((bob, reply.id), (alice, question.id), (alice, "nope")):
+        with pytest.raises(NotFound):
+            repo.set_feedback(
+                user_id=user.id, conversation_id=conv.id, message_id=message_id, feedback="up"
+            )
+    with pytest.raises(ValueError):
+        repo.set_feedback(
+            user_id=alice.id,
+            conversation_id=conv.id,
+            message_id=reply.id,
+            feedback="meh",  # type: ignore[arg-type]
+        )
+
+
 def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> None:
     trip = new_conv(repo, alice, title="Trip to Lisbon")
     beer = new_conv(repo, alice)

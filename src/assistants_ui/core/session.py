@@ -43,19 +43,24 @@ log = logging.getLogger(__name__)
 class Recorder(Protocol):
     """Where a session commits what happens (storage plugs in here).
 
-    Both calls are upserts, made on the page's thread: a message is saved when
+    The calls are upserts, made on the page's thread: a message is saved when
     the user sends it, when its attachments reach the server, and when an
     answer ends (complete, failed or stopped); the remote state is saved as
-    soon as it changes.
+    soon as it changes; an answer's feedback when the reader gives it.
     """
 
     def save_message(self, session: ChatSession, message: Message) -> None: ...
+
+    def save_feedback(self, session: ChatSession, message: Message) -> None: ...
 
     def save_remote(self, session: ChatSession) -> None: ...
 
 
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def save_feedback(self, session: ChatSession, message: Message) -> None:
         pass
 
     def save_remote(self, session: ChatSession) -> None:

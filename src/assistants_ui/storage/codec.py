@@ -113,6 +113,8 @@ def decode_message(
     input_tokens: int,
     output_tokens: int,
     seconds: float,
+    feedback: str | None,
+    feedback_comment: str,
     parts: list[dict[str, Any]],
     attachments: list[dict[str, Any]],
     blobs: Mapping[tuple[str, int], bytes | None],
@@ -139,6 +141,8 @@ def decode_message(
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
             "seconds": seconds,
+            "feedback": feedback,
+            "feedback_comment": feedback_comment,
             "parts": fill("part", parts),
             "attachments": fill("attachment", attachments),
         }

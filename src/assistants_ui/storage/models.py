@@ -158,6 +158,9 @@ class StoredMessage(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     # The answer's generation time (tokens per second for the local model).
     seconds: Mapped[float] = mapped_column(Double, default=0.0, server_default=text("0"))
+    # The reader's thumbs ("up" / "down", None: not given) and optional comment.
+    feedback: Mapped[str | None] = mapped_column(String(8), default=None)
+    feedback_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[float] = mapped_column(Double)
 
 

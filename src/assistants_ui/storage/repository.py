@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
-from assistants_ui.core.transcript import ErrorPart, Message
+from assistants_ui.core.transcript import ErrorPart, Feedback, Message
 from assistants_ui.storage.codec import (
     FileBlob,
     decode_message,
@@ -52,6 +52,7 @@ __all__ = [
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16}")
 TITLE_MAX = 200
+FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
@@ -523,6 +524,38 @@ class Repository:
                     )
         return SaveResult(tuple(skipped))
 
+    @_guard
+    def set_feedback(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str,
+        message_id: str,
+        feedback: Feedback | None,
+        comment: str = "",
+    ) -> None:
+        """The reader's thumbs up or down (None: withdrawn) and comment on an answer.
+
+        Not activity: the conversation keeps its place in the history.
+        """
+        cid = _check_id(conversation_id)
+        if feedback not in (None, "up", "down"):
+            raise ValueError("feedback is 'up', 'down' or None")
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            done = s.execute(
+                update(StoredMessage)
+                .where(
+                    StoredMessage.conversation_id == cid,
+                    StoredMessage.id == message_id,
+                    StoredMessage.role == "assistant",
+                )
+                .values(feedback=feedback, feedback_comment=comment[:FEEDBACK_MAX])
+                .returning(StoredMessage.id)
+            ).one_or_none()
+            if done is None:
+                raise NotFound("message")
+
     def _save_files(
         self, s: Session, user_id: int, cid: str, mid: str, blobs: list[FileBlob]
     ) -> tuple[list[str], list[SkippedFile]]:
@@ -715,6 +748,8 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
         seconds=row.seconds,
+        feedback=row.feedback,
+        feedback_comment=row.feedback_comment,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,

@@ -19,6 +19,7 @@ from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.profiles import Profile
 from assistants_ui.web import state
+from assistants_ui.web.answer_actions import answer_actions, copy_button
 from assistants_ui.web.render import MessageView, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
@@ -63,6 +64,8 @@ def render_messages(messages: list[Message], *, icon: str | None = None) -> None
                 render_user_message(message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
+                _usage(message)
+                copy_button(message)
 
 
 def _starters(chat: ChatSession) -> None:
@@ -92,6 +95,8 @@ def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
                 _usage(message, prices_of(chat.profile), speed=speed)
+                # While an answer streams, a click on feedback would rerun and stop it.
+                answer_actions(chat, message, feedback=not busy)
                 _retry_button(chat, message, busy=busy)
 
 
@@ -115,6 +120,7 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
             view.key = stream.message.id
             view.update(stream.message, final=True)
             _usage(stream.message, prices_of(chat.profile), speed=speed)
+            answer_actions(chat, stream.message)
             _retry_button(chat, stream.message)
         finally:
             stream.close()
