@@ -62,3 +62,17 @@ def test_copy_puts_the_answers_markdown_on_the_clipboard(
     assert page.evaluate("navigator.clipboard.readText()") == markdown
     # The HTML in the answer stayed text: nothing of it became an element.
     assert page.locator("main b").count() == 0
+
+
+def test_latex_in_an_answer_is_typeset(page: Page, start_app: StartApp, fake: FakeOpenAI) -> None:
+    fake.expect(
+        "chat.completions",
+        chat_text(["Inline \\( x^2 \\) and display:\n\n", "\\[\n\\frac{a}{b}\n\\]\n\nDone."]),
+    )
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.goto(url)
+    send(page, "Math?")
+    answer = page.get_by_role("group", name="Chat message from assistant").last
+    expect(answer).to_contain_text("Done.", timeout=30_000)
+    expect(answer.locator(".katex")).to_have_count(2)
+    assert "\\(" not in answer.inner_text()

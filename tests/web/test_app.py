@@ -302,3 +302,20 @@ price_per_million_output = 8
     # Painted again from history (a new run), the same lines.
     at.run()
     assert usage_lines(3) == ["1,600 tokens in · 500 out · $0.0072"]
+
+
+def test_latex_delimiters_from_the_model_are_painted_as_dollar_math(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    fake.expect(
+        "chat.completions",
+        chat_text(["Energy: \\( E = ", "mc^2 \\).\n\n", "`\\(code\\)` stays.\n\n\\[ a^2 \\]"]),
+    )
+    at = app()
+    at.chat_input[0].set_value("Physics?").run()
+    assert not at.exception
+    painted = "\n".join(m.value for m in at.chat_message[-1].markdown)
+    assert "Energy: $E = mc^2$." in painted
+    assert "`\\(code\\)` stays." in painted
+    assert "$$ a^2 $$" in painted

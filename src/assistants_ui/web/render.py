@@ -19,6 +19,7 @@ import streamlit as st
 
 from assistants_ui.core.citations import annotate, escape_markdown, footnotes_markdown
 from assistants_ui.core.markdown import BlockSplitter
+from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
     ErrorPart,
@@ -79,6 +80,7 @@ class _TextSlot:
         self._paint(text, final)
 
     def _show(self, text: str) -> None:
+        text = dollar_math(text)  # \( \) and \[ \] as the $ $ and $$ $$ KaTeX reads
         if self.current is None:
             self.current = self.blocks.markdown(text)
         else:
