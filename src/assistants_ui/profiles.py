@@ -21,9 +21,17 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from assistants_ui.settings import Problem, Settings
 
@@ -44,6 +52,12 @@ ToolName = Literal["code_interpreter", "file_search", "web_search"]
 DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")
 # What the Chat Completions backend can take: text it inlines into the prompt.
 CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
+
+# A price per million tokens: a TOML number (a quoted "2.5" is refused), finite, >= 0.
+Price = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
+
+# A suggested first message: shown as a button on an empty chat, sent as typed.
+Starter = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class _Strict(BaseModel):
@@ -103,12 +117,15 @@ class Profile(_Strict):
     model: str | None = None
     instructions: str | None = None
     welcome: str | None = None
+    starters: tuple[Starter, ...] = Field(default=(), max_length=8)
     icon: str = "🤖"
     upload_types: tuple[str, ...] = ()
     upload_label: str = "Upload a file"
     max_upload_mb: float = Field(default=20, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_output_tokens: int | None = Field(default=None, ge=1)
+    price_per_million_input: Price | None = None
+    price_per_million_output: Price | None = None
     tools: tuple[ToolName, ...] = ()
     functions: tuple[str, ...] = ()
     max_tool_rounds: int = Field(default=8, ge=1, le=64)

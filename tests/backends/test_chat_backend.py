@@ -165,6 +165,14 @@ def test_500_after_retries(fake: FakeOpenAI) -> None:
     assert len(fake.calls("chat.completions")) == 3
 
 
+def test_an_answer_keeps_its_generation_time_for_tokens_per_second(fake: FakeOpenAI) -> None:
+    fake.expect("chat.completions", chat_text(["a", "b", "c"], delay=0.02, usage=(5, 3)))
+    answer = ask(session(fake), "Hi")
+    assert answer.seconds > 0  # first event to last: the fake waits between chunks
+    assert Message.from_dict(answer.to_dict()).seconds == answer.seconds
+    assert Message.user("Hi").seconds == 0.0  # a question has none
+
+
 def test_stream_cut_midway_keeps_the_partial_answer(fake: FakeOpenAI) -> None:
     fake.expect("chat.completions", Stream(chat_chunks(["par", "tial", " more"]), cut_after=3))
     answer = ask(session(fake, retries=0), "Hi")

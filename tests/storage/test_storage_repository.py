@@ -153,6 +153,110 @@ def test_list_newest_activity_first_with_paging(repo: Repository, alice: UserInf
         repo.list_conversations(user_id=alice.id, limit=0)
 
 
+def test_pinned_conversations_come_first_until_unpinned(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    convs = [new_conv(repo, alice, title=f"c{i}") for i in range(4)]
+    assert not convs[1].pinned
+    pinned = repo.set_pinned(user_id=alice.id, conversation_id=convs[1].id, pinned=True)
+    assert pinned.pinned
+    repo.set_pinned(user_id=alice.id, conversation_id=convs[0].id, pinned=True)
+
+    def titles(**kw: object) -> list[str]:
+        page = repo.list_conversations(user_id=alice.id, **kw)  # type: ignore[arg-type]
+        return [c.title for c in page.items]
+
+    assert titles() == ["c1", "c0", "c3", "c2"]  # pinned first, each group newest first
+    assert titles(limit=2, offset=2) == ["c3", "c2"]
+    # Activity reorders within the group, never above the pinned ones.
+    repo.save_message(user_id=alice.id, conversation_id=convs[2].id, message=Message.user("hi"))
+    assert titles() == ["c1", "c0", "c2", "c3"]
+    repo.save_message(user_id=alice.id, conversation_id=convs[0].id, message=Message.user("hi"))
+    assert titles() == ["c0", "c1", "c2", "c3"]
+    # Search results follow the same order.
+    found = repo.search_conversations(user_id=alice.id, query="c")
+    assert [c.title for c in found.items][:2] == ["c0", "c1"]
+    assert repo.get_conversation(user_id=alice.id, conversation_id=convs[0].id).pinned
+    repo.set_pinned(user_id=alice.id, conversation_id=convs[0].id, pinned=False)
+    assert titles() == ["c1", "c0", "c2", "c3"]
+    # Nobody else can pin someone's conversation.
+    with pytest.raises(NotFound):
+        repo.set_pinned(user_id=bob.id, conversation_id=convs[2].id, pinned=True)
+    assert not repo.get_conversation(user_id=alice.id, conversation_id=convs[2].id).pinned
+
+
+def test_usage_totals_and_generation_time_are_kept(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    conv = new_conv(repo, alice)
+    assert repo.usage_totals(user_id=alice.id, conversation_id=conv.id) == (0, 0)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("Hi"))
+    for tokens_in, tokens_out, seconds in ((1200, 300, 2.5), (1600, 500, 0.0)):
+        reply = fold([ev.TextDelta("ok"), ev.Done(usage=ev.Usage(tokens_in, tokens_out))])
+        reply.seconds = seconds
+        repo.save_message(user_id=alice.id, conversation_id=conv.id, message=reply)
+    assert repo.usage_totals(user_id=alice.id, conversation_id=conv.id) == (2800, 800)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [(m.input_tokens, m.output_tokens, m.seconds) for m in loaded] == [
+        (0, 0, 0.0),
+        (1200, 300, 2.5),
+        (1600, 500, 0.0),
+    ]
+    with pytest.raises(NotFound):
+        repo.usage_totals(user_id=bob.id, conversation_id=conv.id)
+
+
+def test_feedback_is_kept_per_answer_exported_and_not_activity(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    from assistants_ui.storage import to_json
+
+    conv = new_conv(repo, alice)
+    question = Message.user("Hi")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=question)
+    reply = answer("Hello")
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=reply)
+    other = new_conv(repo, alice, title="newer")  # the newest activity
+    repo.set_feedback(
+        user_id=alice.id,
+        conversation_id=conv.id,
+        message_id=reply.id,
+        feedback="down",
+        comment="Too short.",
+    )
+    # Feedback is not activity: the newer conversation stays on top.
+    assert repo.list_conversations(user_id=alice.id).items[0].id == other.id
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [(m.feedback, m.feedback_comment) for m in loaded] == [
+        (None, ""),
+        ("down", "Too short."),
+    ]
+    info = repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    exported = to_json(info, loaded)
+    assert '"feedback": "down"' in exported and '"feedback_comment": "Too short."' in exported
+    # Saving the answer again (e.g. a reload) keeps it; None withdraws it.
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=loaded[1])
+    repo.set_feedback(user_id=alice.id, conversation_id=conv.id, message_id=reply.id, feedback="up")
+    again = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[1]
+    assert (again.feedback, again.feedback_comment) == ("up", "")
+    repo.set_feedback(user_id=alice.id, conversation_id=conv.id, message_id=reply.id, feedback=None)
+    again = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[1]
+    assert again.feedback is None
+    # Only the owner's answers: not someone else's, not a question, not an unknown id.
+    for user, message_id in ((bob, reply.id), (alice, question.id), (alice, "nope")):
+        with pytest.raises(NotFound):
+            repo.set_feedback(
+                user_id=user.id, conversation_id=conv.id, message_id=message_id, feedback="up"
+            )
+    with pytest.raises(ValueError):
+        repo.set_feedback(
+            user_id=alice.id,
+            conversation_id=conv.id,
+            message_id=reply.id,
+            feedback="meh",  # type: ignore[arg-type]
+        )
+
+
 def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> None:
     trip = new_conv(repo, alice, title="Trip to Lisbon")
     beer = new_conv(repo, alice)

@@ -213,3 +213,71 @@ def test_example_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = config()
     assert cfg.problems == []
     assert len(cfg.profiles) >= 3
+
+
+def test_starters_are_kept_in_order_and_stripped(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[[assistants]]
+id = "s"
+backend = "chat"
+starters = ["  Summarise this file ", "Plot the second column"]
+""",
+    )
+    cfg = config()
+    assert cfg.problems == []
+    assert cfg.profiles[0].starters == ("Summarise this file", "Plot the second column")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"Hi"', "starters: Input should be a valid tuple"),
+        ('["Hi", ""]', "starters.1: String should have at least 1 character"),
+        ('["Hi", 3]', "starters.1: Input should be a valid string"),
+        ("[" + ", ".join(['"x"'] * 9) + "]", "starters: Tuple should have at most 8 items"),
+    ],
+)
+def test_a_bad_starter_is_one_problem_naming_it(tmp_path: Path, value: str, expected: str) -> None:
+    write(tmp_path, f'[[assistants]]\nid = "s"\nbackend = "chat"\nstarters = {value}\n')
+    cfg = config()
+    assert cfg.profiles == []
+    assert len(cfg.problems) == 1
+    assert expected in cfg.problems[0].message
+
+
+def test_prices_are_numbers_per_million_tokens(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[[assistants]]\nid = "p"\nbackend = "chat"\n'
+        "price_per_million_input = 2\nprice_per_million_output = 8.5\n",
+    )
+    cfg = config()
+    assert cfg.problems == []
+    assert cfg.profiles[0].price_per_million_input == 2.0
+    assert cfg.profiles[0].price_per_million_output == 8.5
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"2.5"', "price_per_million_output: Input should be a valid number"),
+        ('"$3"', "price_per_million_output: Input should be a valid number"),
+        ("-1", "price_per_million_output: Input should be greater than or equal to 0"),
+        ("nan", "price_per_million_output: Input should be a finite number"),
+        ("true", "price_per_million_output: Input should be a valid number"),
+    ],
+)
+def test_a_price_that_is_not_a_number_is_one_problem_naming_it(
+    tmp_path: Path, value: str, expected: str
+) -> None:
+    write(
+        tmp_path,
+        f'[[assistants]]\nid = "p"\nbackend = "chat"\nprice_per_million_output = {value}\n',
+    )
+    cfg = config()
+    assert cfg.profiles == []
+    assert len(cfg.problems) == 1
+    assert cfg.problems[0].setting.endswith("assistants[0] ('p')")
+    assert expected in cfg.problems[0].message

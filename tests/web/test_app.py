@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,9 @@ def test_local_model_answers_with_nothing_configured(monkeypatch: pytest.MonkeyP
     answer = at.chat_message[-1]
     assert answer.name == "assistant"
     assert any(m.value.strip() for m in answer.markdown)
+    # The local model's answer says its tokens and its speed.
+    [usage] = [c.value for c in answer.caption if "tokens in" in c.value]
+    assert re.fullmatch(r"[\d,]+ tokens in · [1-9][\d,]* out · [\d,.]+ tokens/s", usage), usage
 
 
 def test_unreachable_base_url_is_said_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,3 +220,102 @@ def test_long_lived_objects_are_frozen_once_per_new_import(
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def starters_toml(tmp_path: Path, fake: FakeOpenAI) -> None:
+    (tmp_path / "assistants.toml").write_text(f"""
+[connections.fake]
+type = "openai"
+base_url = "{fake.base_url}"
+
+[[assistants]]
+id = "helper"
+title = "Helper"
+backend = "chat"
+connection = "fake"
+model = "m"
+starters = ["Explain recursion", "Write a haiku"]
+""")
+
+
+def test_a_starter_click_sends_it_like_typed_text(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    starters_toml(tmp_path, fake)
+    fake.expect("chat.completions", chat_text(["Recursion is ", "self-reference."]))
+    at = app()
+    labels = [b.label for b in at.button if b.key and b.key.startswith("starter-")]
+    assert labels == ["Explain recursion", "Write a haiku"]
+    at.button(key="starter-0").click().run()
+    assert not at.exception
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert "Explain recursion" in texts(at)
+    assert "Recursion is self-reference." in texts(at)
+    assert fake.calls("chat.completions")[0].body["messages"][-1]["content"] == (
+        "Explain recursion"
+    )
+    # The chat is not empty any more: the suggestions are gone, now and after a rerun.
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]
+    at.run()
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]
+    # A new chat offers them again.
+    at.button(key="new_chat").click().run()
+    assert len([b for b in at.button if b.key and b.key.startswith("starter-")]) == 2
+
+
+def test_usage_under_each_answer_and_the_total_with_cost_in_the_menu(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    (tmp_path / "assistants.toml").write_text(f"""
+[connections.fake]
+type = "openai"
+base_url = "{fake.base_url}"
+
+[[assistants]]
+id = "priced"
+title = "Priced"
+backend = "chat"
+connection = "fake"
+model = "m"
+price_per_million_input = 2
+price_per_million_output = 8
+""")
+    fake.expect(
+        "chat.completions",
+        chat_text(["First."], usage=(1200, 300)),
+        chat_text(["Second."], usage=(1600, 500)),
+    )
+    at = app()
+    at.chat_input[0].set_value("One").run()
+    at.chat_input[0].set_value("Two").run()
+    assert not at.exception
+
+    def usage_lines(message_index: int) -> list[str]:
+        return [c.value for c in at.chat_message[message_index].caption]
+
+    assert usage_lines(1) == ["1,200 tokens in · 300 out · $0.0048"]
+    assert usage_lines(3) == ["1,600 tokens in · 500 out · $0.0072"]
+    # Not the local model: no tokens per second.
+    assert not [c for c in at.caption if "tokens/s" in c.value]
+    # The menu adds every answer up.
+    assert "This conversation: 2,800 tokens in · 800 out · $0.012" in [c.value for c in at.caption]
+    # Painted again from history (a new run), the same lines.
+    at.run()
+    assert usage_lines(3) == ["1,600 tokens in · 500 out · $0.0072"]
+
+
+def test_latex_delimiters_from_the_model_are_painted_as_dollar_math(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    fake.expect(
+        "chat.completions",
+        chat_text(["Energy: \\( E = ", "mc^2 \\).\n\n", "`\\(code\\)` stays.\n\n\\[ a^2 \\]"]),
+    )
+    at = app()
+    at.chat_input[0].set_value("Physics?").run()
+    assert not at.exception
+    painted = "\n".join(m.value for m in at.chat_message[-1].markdown)
+    assert "Energy: $E = mc^2$." in painted
+    assert "`\\(code\\)` stays." in painted
+    assert "$$ a^2 $$" in painted

@@ -110,6 +110,72 @@ def test_search_rename_export_and_delete() -> None:
     assert app(cid).error  # gone for good
 
 
+def open_bread(at: AppTest) -> None:
+    next(b for b in at.sidebar.button if b.label == "Recipe for bread").click().run()
+
+
+def test_a_pinned_conversation_stays_on_top_of_the_history_until_unpinned() -> None:
+    at = chat(app(), "Recipe for bread")
+    at = chat(at.button(key="new_chat").click().run(), "Fix my bicycle")
+    assert sidebar_titles(at) == ["Fix my bicycle", "Recipe for bread"]
+    open_bread(at)
+    assert "Recipe for bread" in texts(at)
+    assert at.button(key="pin").label == "Pin to the top"
+    at.button(key="pin").click().run()
+    assert not at.exception
+    assert sidebar_titles(at) == ["Recipe for bread", "Fix my bicycle"]
+    assert [b.icon for b in at.sidebar.button if b.key and b.key.startswith("conv-")] == [
+        ":material/keep:",
+        "",
+    ]
+    assert at.button(key="pin").label == "Unpin"
+    # Newer activity elsewhere does not move it down.
+    at = chat(at.button(key="new_chat").click().run(), "Plan a picnic")
+    assert sidebar_titles(at) == ["Recipe for bread", "Plan a picnic", "Fix my bicycle"]
+    # Kept in the database: another session of the same browser sees the same order.
+    assert sidebar_titles(app(same_browser_as=at)) == sidebar_titles(at)
+    open_bread(at)
+    at.button(key="pin").click().run()
+    assert at.button(key="pin").label == "Pin to the top"
+    # Unpinned, it goes back to its place by last activity.
+    assert sidebar_titles(at) == ["Plan a picnic", "Fix my bicycle", "Recipe for bread"]
+
+
+def test_thumbs_and_a_comment_are_saved_on_the_answer_and_exported() -> None:
+    from assistants_ui.web.conversation_menu import _export
+
+    at = chat(app(), "Recipe for bread")
+    assert not at.exception
+    [thumbs] = at.feedback
+    assert thumbs.value is None
+    assert not [t for t in at.text_input if t.key and t.key.startswith("feedback-comment-")]
+    thumbs.set_value(0).run()  # thumbs down
+    assert not at.exception
+    [comment] = [t for t in at.text_input if t.key and t.key.startswith("feedback-comment-")]
+    comment.input("It forgot the salt.").run()
+    assert not at.exception
+
+    store = repo()
+    user = at.session_state["user"][1]
+    cid = str(at.query_params["c"])
+    stored = store.load_messages(user_id=user.id, conversation_id=cid).messages
+    assert [(m.role, m.feedback, m.feedback_comment) for m in stored] == [
+        ("user", None, ""),
+        ("assistant", "down", "It forgot the salt."),
+    ]
+    exported = json.loads(_export(store, user, cid, "json").read())
+    assert exported["messages"][1]["feedback"] == "down"
+    assert exported["messages"][1]["feedback_comment"] == "It forgot the salt."
+    # Opened again in a new session, the answer shows what was given.
+    again = app(cid, same_browser_as=at)
+    assert again.feedback[0].value == 0
+    [comment] = [t for t in again.text_input if t.key and t.key.startswith("feedback-comment-")]
+    assert comment.value == "It forgot the salt."
+    again.feedback[0].set_value(1).run()
+    stored = store.load_messages(user_id=user.id, conversation_id=cid).messages
+    assert stored[1].feedback == "up"
+
+
 def test_a_long_conversation_opens_with_its_newest_messages_and_loads_older() -> None:
     at = chat(app(), "first question")
     user = at.session_state["user"][1]

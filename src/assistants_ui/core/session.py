@@ -43,19 +43,24 @@ log = logging.getLogger(__name__)
 class Recorder(Protocol):
     """Where a session commits what happens (storage plugs in here).
 
-    Both calls are upserts, made on the page's thread: a message is saved when
+    The calls are upserts, made on the page's thread: a message is saved when
     the user sends it, when its attachments reach the server, and when an
     answer ends (complete, failed or stopped); the remote state is saved as
-    soon as it changes.
+    soon as it changes; an answer's feedback when the reader gives it.
     """
 
     def save_message(self, session: ChatSession, message: Message) -> None: ...
+
+    def save_feedback(self, session: ChatSession, message: Message) -> None: ...
 
     def save_remote(self, session: ChatSession) -> None: ...
 
 
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def save_feedback(self, session: ChatSession, message: Message) -> None:
         pass
 
     def save_remote(self, session: ChatSession) -> None:
@@ -139,6 +144,9 @@ class ReplyStream:
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
         self.started_at = time.monotonic()
         self.first_event_at: float | None = None
+        # Seconds from the backend's first event to its last (set by the worker
+        # before it queues the end; read after): the answer's generation time.
+        self._generating: float = 0.0
 
     # -- worker thread -------------------------------------------------------------
 
@@ -172,11 +180,17 @@ class ReplyStream:
                 cancelled=self._cancelled,
             )
             events = backend.send(self.question, context)
+            first: float | None = None
             try:
                 for event in events:
+                    if first is None:
+                        first = time.monotonic()
                     self._queue.put(event)
                     if self._cancelled.is_set():
                         break
+                else:
+                    if first is not None:
+                        self._generating = time.monotonic() - first
             finally:
                 close = getattr(events, "close", None)
                 if close is not None:
@@ -223,6 +237,7 @@ class ReplyStream:
             except queue.Empty:
                 return False
             if item is _END:
+                self.message.seconds = round(self._generating, 3)
                 self._finish()
                 return True
             if isinstance(item, _Uploaded):

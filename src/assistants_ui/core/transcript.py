@@ -25,6 +25,7 @@ __all__ = [
     "TOOL_LABELS",
     "Attachment",
     "ErrorPart",
+    "Feedback",
     "FilePart",
     "ImagePart",
     "Message",
@@ -45,6 +46,7 @@ _T = TypeVar("_T")
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "complete", "incomplete", "stopped", "failed"]
+Feedback = Literal["up", "down"]
 
 
 # How tools are named wherever a message is shown (the page, exports).
@@ -198,6 +200,11 @@ class Message:
     created_at: float = field(default_factory=time.time)
     input_tokens: int = 0
     output_tokens: int = 0
+    # An answer's generation time: from the backend's first event to its last.
+    seconds: float = 0.0
+    # The reader's verdict on an answer ("up" or "down"), with an optional comment.
+    feedback: Feedback | None = None
+    feedback_comment: str = ""
 
     @classmethod
     def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
@@ -229,6 +236,9 @@ class Message:
             "created_at": self.created_at,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "seconds": self.seconds,
+            "feedback": self.feedback,
+            "feedback_comment": self.feedback_comment,
             "parts": [_part_to_dict(p) for p in self.parts],
             "attachments": [_attachment_to_dict(a) for a in self.attachments],
         }
@@ -242,6 +252,9 @@ class Message:
             created_at=float(data.get("created_at", time.time())),
             input_tokens=int(data.get("input_tokens", 0)),
             output_tokens=int(data.get("output_tokens", 0)),
+            seconds=float(data.get("seconds", 0.0)),
+            feedback=data.get("feedback") if data.get("feedback") in ("up", "down") else None,
+            feedback_comment=str(data.get("feedback_comment") or ""),
             parts=[_part_from_dict(p) for p in data.get("parts", [])],
             attachments=[_attachment_from_dict(a) for a in data.get("attachments", [])],
         )

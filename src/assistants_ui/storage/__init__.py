@@ -17,6 +17,7 @@ from assistants_ui.storage.export import (
 )
 from assistants_ui.storage.recorder import UNSAVED_USER, StorageRecorder
 from assistants_ui.storage.repository import (
+    FEEDBACK_MAX,
     ConversationInfo,
     ConversationPage,
     FileInfo,
@@ -30,6 +31,7 @@ from assistants_ui.storage.repository import (
 )
 
 __all__ = [
+    "FEEDBACK_MAX",
     "UNSAVED_USER",
     "ConversationInfo",
     "ConversationPage",

@@ -33,6 +33,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
@@ -127,6 +129,8 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     # Lower-cased copy of the title for portable case-insensitive search.
     title_folded: Mapped[str] = mapped_column(String(200), default="")
+    # Pinned by its owner: listed before the others in the history.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The last message position handed out (messages.seq), bumped under a row lock.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -152,6 +156,11 @@ class StoredMessage(Base):
     text_folded: Mapped[str] = mapped_column(Text, default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # The answer's generation time (tokens per second for the local model).
+    seconds: Mapped[float] = mapped_column(Double, default=0.0, server_default=text("0"))
+    # The reader's thumbs ("up" / "down", None: not given) and optional comment.
+    feedback: Mapped[str | None] = mapped_column(String(8), default=None)
+    feedback_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[float] = mapped_column(Double)
 
 

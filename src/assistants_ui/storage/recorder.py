@@ -57,6 +57,17 @@ class StorageRecorder:
         )
         self.warnings.extend(str(skipped) for skipped in result.skipped)
 
+    def save_feedback(self, session: ChatSession, message: Message) -> None:
+        if session.conversation_id is None:
+            return  # nothing saved yet, so nothing to judge
+        self.repository.set_feedback(
+            user_id=self.user_id,
+            conversation_id=session.conversation_id,
+            message_id=message.id,
+            feedback=message.feedback,
+            comment=message.feedback_comment,
+        )
+
     def save_remote(self, session: ChatSession) -> None:
         cid = self.conversation_id(session)
         self.repository.set_remote(user_id=self.user_id, conversation_id=cid, remote=session.remote)

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
-from assistants_ui.core.transcript import ErrorPart, Message
+from assistants_ui.core.transcript import ErrorPart, Feedback, Message
 from assistants_ui.storage.codec import (
     FileBlob,
     decode_message,
@@ -52,6 +52,7 @@ __all__ = [
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16}")
 TITLE_MAX = 200
+FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
@@ -90,6 +91,7 @@ class ConversationInfo:
     remote: dict[str, str]
     created_at: dt.datetime
     updated_at: dt.datetime
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,7 @@ def _conversation_info(c: Conversation) -> ConversationInfo:
         remote=dict(c.remote or {}),
         created_at=c.created_at,
         updated_at=c.updated_at,
+        pinned=bool(c.pinned),
     )
 
 
@@ -345,7 +348,7 @@ class Repository:
     def list_conversations(
         self, *, user_id: int, limit: int = 50, offset: int = 0
     ) -> ConversationPage:
-        """The user's conversations, most recently active first."""
+        """The user's conversations: pinned ones first, then most recently active first."""
         _page_args(limit, offset)
         return self._page(user_id, [], limit, offset)
 
@@ -377,7 +380,9 @@ class Repository:
         query = (
             select(Conversation)
             .where(Conversation.user_id == user_id, *conditions)
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .order_by(
+                Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
+            )
             .limit(limit + 1)
             .offset(offset)
         )
@@ -401,6 +406,30 @@ class Repository:
             conv = self._conversation(s, user_id, cid)
             conv.title = title
             conv.title_folded = fold_text(title)
+            s.flush()
+            return _conversation_info(conv)
+
+    @_guard
+    def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
+        """The conversation's tokens in and out, every answer summed."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            row = s.execute(
+                select(
+                    func.coalesce(func.sum(StoredMessage.input_tokens), 0),
+                    func.coalesce(func.sum(StoredMessage.output_tokens), 0),
+                ).where(StoredMessage.conversation_id == cid)
+            ).one()
+            return int(row[0]), int(row[1])
+
+    @_guard
+    def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
+        """Pin the conversation to the top of the history, or unpin it."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            conv.pinned = pinned
             s.flush()
             return _conversation_info(conv)
 
@@ -476,6 +505,7 @@ class Repository:
             row.created_at = message.created_at
             row.input_tokens = message.input_tokens
             row.output_tokens = message.output_tokens
+            row.seconds = message.seconds
             row.text_folded = encoded.text_folded
             s.flush()  # files reference the message row
             ids, skipped = self._save_files(s, user_id, cid, message.id, encoded.files)
@@ -493,6 +523,38 @@ class Repository:
                         .values(title=new_title, title_folded=fold_text(new_title))
                     )
         return SaveResult(tuple(skipped))
+
+    @_guard
+    def set_feedback(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str,
+        message_id: str,
+        feedback: Feedback | None,
+        comment: str = "",
+    ) -> None:
+        """The reader's thumbs up or down (None: withdrawn) and comment on an answer.
+
+        Not activity: the conversation keeps its place in the history.
+        """
+        cid = _check_id(conversation_id)
+        if feedback not in (None, "up", "down"):
+            raise ValueError("feedback is 'up', 'down' or None")
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            done = s.execute(
+                update(StoredMessage)
+                .where(
+                    StoredMessage.conversation_id == cid,
+                    StoredMessage.id == message_id,
+                    StoredMessage.role == "assistant",
+                )
+                .values(feedback=feedback, feedback_comment=comment[:FEEDBACK_MAX])
+                .returning(StoredMessage.id)
+            ).one_or_none()
+            if done is None:
+                raise NotFound("message")
 
     def _save_files(
         self, s: Session, user_id: int, cid: str, mid: str, blobs: list[FileBlob]
@@ -685,6 +747,9 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         created_at=row.created_at,
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
+        seconds=row.seconds,
+        feedback=row.feedback,
+        feedback_comment=row.feedback_comment,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,

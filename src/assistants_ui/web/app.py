@@ -18,8 +18,8 @@ from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
-from assistants_ui.web.chat_view import Limits, render_chat, render_messages
-from assistants_ui.web.conversation_menu import render_menu
+from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
+from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import current_identity, logout_control
 from assistants_ui.web.sidebar import render_history, render_sidebar
 
@@ -57,7 +57,8 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
             "any more: it is shown, but it cannot be continued.",
             icon="🗄️",
         )
-        render_menu(rt, repo, user, chat.info.id)
+        usage = render_menu(rt, repo, user, chat.info.id)
+        render_usage(usage, repo, user, chat.info.id)
         render_messages(chat.messages)
         return
     profile = state.selected_profile(rt)
@@ -75,19 +76,23 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
     menu = st.container()
     saved = chat.conversation_id
+    usage = None
     if saved:  # before the messages: nothing they hold can keep the menu off the page
         with menu:
-            render_menu(rt, repo, user, saved)
+            usage = render_menu(rt, repo, user, saved)
     settings = rt.config.settings
     render_chat(
         chat,
         older=state.older_cursor() is not None,
         on_older=lambda: state.load_older(repo, user),
         limits=Limits(settings.max_message_chars, settings.max_files_per_message),
+        speed=rt.config.connection_for(profile).type == "local",
     )
     if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:
-            render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
+            usage = render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
+    if chat.conversation_id:  # the total, once this run's answer has ended
+        render_usage(usage, repo, state.saved_user(user), chat.conversation_id, prices_of(profile))
 
 
 _frozen_modules = 0

@@ -17,10 +17,13 @@ from streamlit.delta_generator import DeltaGenerator
 from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
+from assistants_ui.core.usage import NO_PRICES, Prices, describe
+from assistants_ui.profiles import Profile
 from assistants_ui.web import state
+from assistants_ui.web.answer_actions import answer_actions, copy_button
 from assistants_ui.web.render import MessageView, render_user_message
 
-__all__ = ["FRAME_SECONDS", "Limits", "render_chat", "render_messages"]
+__all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
 
 # One repaint per frame at most: ~12 visible updates per second, whatever the
 # token rate, and the final text painted exactly once the stream ends.
@@ -38,6 +41,22 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
         )
 
 
+def prices_of(profile: Profile) -> Prices:
+    return Prices(profile.price_per_million_input, profile.price_per_million_output)
+
+
+def _usage(message: Message, prices: Prices = NO_PRICES, *, speed: bool = False) -> None:
+    """Tokens in and out under an answer; the cost with prices; tokens/s with `speed`."""
+    line = describe(
+        message.input_tokens,
+        message.output_tokens,
+        prices=prices,
+        seconds=message.seconds if speed else 0.0,
+    )
+    if line:
+        st.caption(line)
+
+
 def render_messages(messages: list[Message], *, icon: str | None = None) -> None:
     """Stored messages, painted by the same code that paints them live."""
     for message in messages:
@@ -46,9 +65,26 @@ def render_messages(messages: list[Message], *, icon: str | None = None) -> None
                 render_user_message(message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
+                _usage(message)
+                copy_button(message)
 
 
-def _render_history(chat: ChatSession, *, busy: bool) -> None:
+def _starters(chat: ChatSession) -> None:
+    """The profile's suggested first messages, as buttons; a click sends one."""
+    starters = chat.profile.starters
+    columns = st.columns(2) if len(starters) > 1 else [st.container()]
+    for index, text in enumerate(starters):
+        columns[index % len(columns)].button(
+            text,
+            key=f"starter-{index}",
+            icon=":material/chat_bubble:",
+            width="stretch",
+            on_click=state.request_action,
+            args=("starter", text),
+        )
+
+
+def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
     for message in chat.messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
         with st.chat_message(message.role, avatar=avatar):
@@ -59,10 +95,13 @@ def _render_history(chat: ChatSession, *, busy: bool) -> None:
                     _retry_button(chat, message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
+                _usage(message, prices_of(chat.profile), speed=speed)
+                # While an answer streams, a click on feedback would rerun and stop it.
+                answer_actions(chat, message, feedback=not busy)
                 _retry_button(chat, message, busy=busy)
 
 
-def _stream_answer(chat: ChatSession) -> None:
+def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
     """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
     with st.chat_message("assistant", avatar=chat.profile.icon):
         view = MessageView(st.container(), key="live")
@@ -81,6 +120,8 @@ def _stream_answer(chat: ChatSession) -> None:
                 waiting.empty()
             view.key = stream.message.id
             view.update(stream.message, final=True)
+            _usage(stream.message, prices_of(chat.profile), speed=speed)
+            answer_actions(chat, stream.message)
             _retry_button(chat, stream.message)
         finally:
             stream.close()
@@ -167,8 +208,10 @@ def render_chat(
     older: bool = False,
     on_older: Any = None,
     limits: Limits = Limits(),
+    speed: bool = False,
 ) -> None:
-    """The conversation and its input. `older`: a "load older" button goes on top."""
+    """The conversation and its input. `older`: a "load older" button goes on top;
+    `speed`: answers show tokens per second (the local model's)."""
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = f"Message {profile.title}"
@@ -186,6 +229,8 @@ def render_chat(
     value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
     action = state.pop_action()
     retry = action is not None and action[0] == "retry" and chat.can_retry
+    if value is None and action is not None and action[0] == "starter" and not chat.messages:
+        value = action[1]  # a starter is sent exactly as if it had been typed
     busy = value is not None or retry
 
     if older:
@@ -199,7 +244,9 @@ def render_chat(
     if profile.welcome and not chat.messages:
         with st.chat_message("assistant", avatar=profile.icon):
             st.markdown(profile.welcome)
-    _render_history(chat, busy=busy)
+    if profile.starters and not chat.messages and not busy:
+        _starters(chat)
+    _render_history(chat, busy=busy, speed=speed)
 
     if value is not None:
         text = value if isinstance(value, str) else value.text
@@ -213,7 +260,7 @@ def render_chat(
         message = chat.submit(text, attachments)
         with st.chat_message("user"):
             render_user_message(message)
-        _stream_answer(chat)
+        _stream_answer(chat, speed=speed)
     elif retry:
-        _stream_answer(chat)
+        _stream_answer(chat, speed=speed)
     _after_save(chat)

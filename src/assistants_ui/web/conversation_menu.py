@@ -1,4 +1,4 @@
-"""The current conversation's menu: rename, export (Markdown, JSON), delete."""
+"""The current conversation's menu: rename, its usage, pin, export (Markdown, JSON), delete."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import tempfile
 from typing import BinaryIO
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import (
     NotFound,
@@ -19,7 +21,7 @@ from assistants_ui.storage import (
 )
 from assistants_ui.web import state
 
-__all__ = ["render_menu"]
+__all__ = ["render_menu", "render_usage"]
 
 _CONFIRM_KEY = "confirm_delete"  # the conversation id whose deletion awaits confirmation
 
@@ -28,6 +30,10 @@ def _rename(repo: Repository, user: UserInfo, conversation_id: str) -> None:
     title = str(st.session_state.get(f"rename-{conversation_id}", "")).strip()
     if title:
         repo.rename_conversation(user_id=user.id, conversation_id=conversation_id, title=title)
+
+
+def _pin(repo: Repository, user: UserInfo, conversation_id: str, pinned: bool) -> None:
+    repo.set_pinned(user_id=user.id, conversation_id=conversation_id, pinned=pinned)
 
 
 def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
@@ -67,12 +73,38 @@ def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -
     return reader
 
 
-def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
-    """A popover with the conversation's actions (only for a saved conversation)."""
+def render_usage(
+    slot: DeltaGenerator | None,
+    repo: Repository,
+    user: UserInfo,
+    conversation_id: str,
+    prices: Prices = NO_PRICES,
+) -> None:
+    """The conversation's total usage (its cost with prices), into the menu's slot.
+
+    Called once the page's answer has ended, so that the total counts it.
+    """
+    if slot is None:
+        return
+    try:
+        tokens_in, tokens_out = repo.usage_totals(user_id=user.id, conversation_id=conversation_id)
+    except NotFound:
+        return
+    total = describe(tokens_in, tokens_out, prices=prices)
+    slot.caption(f"This conversation: {total}" if total else "No tokens counted yet.")
+
+
+def render_menu(
+    rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str
+) -> DeltaGenerator | None:
+    """A popover with the conversation's actions (only for a saved conversation).
+
+    Returns the slot in it where `render_usage` puts the conversation's total.
+    """
     try:
         info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
-        return
+        return None
     with st.popover("Conversation", icon=":material/more_horiz:"):
         st.text_input(
             "Title",
@@ -81,6 +113,14 @@ def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: 
             on_change=_rename,
             args=(repo, user, conversation_id),
             max_chars=200,
+        )
+        usage = st.empty()
+        st.button(
+            "Unpin" if info.pinned else "Pin to the top",
+            icon=":material/keep_off:" if info.pinned else ":material/keep:",
+            key="pin",
+            on_click=_pin,
+            args=(repo, user, conversation_id, not info.pinned),
         )
         left, right = st.columns(2)
         left.download_button(
@@ -127,3 +167,4 @@ def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: 
                 key="delete",
                 on_click=lambda: st.session_state.__setitem__(_CONFIRM_KEY, conversation_id),
             )
+    return usage

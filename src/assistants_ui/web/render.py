@@ -22,6 +22,7 @@ import streamlit as st
 
 from assistants_ui.core.citations import annotate, footnotes_markdown
 from assistants_ui.core.markdown import BlockSplitter
+from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
@@ -87,9 +88,9 @@ class _TextSlot:
         self._paint(text, final)
 
     def _show(self, text: str) -> None:
-        # Each painted string is made inert as a whole: a reference definition counts
-        # only within the element it is painted in, as in the browser.
-        text = inert(text)
+        # \( \) and \[ \] as the $ $ and $$ $$ KaTeX reads, then the whole painted string
+        # made inert: a reference definition counts only within its own element.
+        text = inert(dollar_math(text))
         if self.current is None:
             self.current = self.blocks.markdown(text)
             self.painted_elements.append(self.current)

@@ -1,7 +1,7 @@
 """The sidebar: which assistant, a new conversation, and the user's history.
 
-History lists the signed-in user's conversations, newest activity first, a
-page at a time; the search box filters by title and message text (both done
+History lists the signed-in user's conversations, pinned ones first, then
+newest activity first, a page at a time; the search box filters by title and message text (both done
 by the repository, scoped to the user).
 """
 
@@ -58,6 +58,7 @@ def _history_item(info: ConversationInfo, current: bool, assistant: str | None) 
         key=f"conv-{info.id}",
         type="secondary" if current else "tertiary",
         width="stretch",
+        icon=":material/keep:" if info.pinned else None,
         help=f"{assistant or info.profile_id} · {info.updated_at:%Y-%m-%d %H:%M} UTC",
     )
 

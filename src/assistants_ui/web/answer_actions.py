@@ -1,0 +1,120 @@
+"""Under a finished answer: copy its Markdown in one click, and the reader's feedback.
+
+Copy is a tiny `st.components.v2` component: its HTML and script are fixed
+here, and the answer reaches it only as data that the script hands to the
+clipboard (`navigator.clipboard.writeText`, or a hidden textarea where the
+page is not served over HTTPS or from localhost); no model text is ever
+turned into HTML. Feedback is `st.feedback("thumbs")` with an optional
+comment, saved on the message (`Recorder.save_feedback`) and exported with it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import Feedback, Message
+from assistants_ui.storage import FEEDBACK_MAX, NotFound
+
+__all__ = ["answer_actions", "copy_button"]
+
+_HTML = (
+    '<button type="button" class="copy" title="Copy the answer as Markdown">'
+    '<span class="label">Copy</span></button>'
+)
+_CSS = """
+.copy {
+  font: inherit; font-size: 0.85rem; cursor: pointer;
+  color: var(--st-text-color); background: transparent;
+  border: 1px solid var(--st-border-color, rgba(128, 128, 128, 0.4));
+  border-radius: 0.5rem; padding: 0.15rem 0.6rem;
+}
+.copy:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+"""
+_JS = """
+function fallback(text) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+  area.remove();
+  return ok;
+}
+
+export default function ({ parentElement, data }) {
+  const button = parentElement.querySelector("button.copy");
+  const label = button.querySelector(".label");
+  button.onclick = async () => {
+    const text = (data && data.text) || "";
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch (e) {
+      ok = fallback(text);
+    }
+    label.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => { label.textContent = "Copy"; }, 1500);
+  };
+}
+"""
+_copy = st.components.v2.component("assistants_ui.copy_markdown", html=_HTML, css=_CSS, js=_JS)
+
+_THUMBS: dict[int, Feedback] = {0: "down", 1: "up"}
+
+
+def copy_button(message: Message) -> None:
+    """One click puts the answer's Markdown on the clipboard."""
+    if message.text:
+        _copy(data={"text": message.text}, key=f"copy-{message.id}")
+
+
+def _save(chat: ChatSession, message: Message) -> None:
+    value = st.session_state.get(f"feedback-{message.id}")
+    message.feedback = _THUMBS.get(value) if isinstance(value, int) else None
+    comment = st.session_state.get(f"feedback-comment-{message.id}")
+    if isinstance(comment, str):
+        message.feedback_comment = comment.strip()[:FEEDBACK_MAX]
+    try:
+        chat.recorder.save_feedback(chat, message)
+    except NotFound:
+        st.toast("This answer is not saved any more: the feedback was not kept.", icon="🔎")
+        return
+    if message.feedback is not None:
+        st.toast("Thanks for the feedback.", icon=":material/thumbs_up_down:")
+
+
+def answer_actions(chat: ChatSession, message: Message, *, feedback: bool = True) -> None:
+    """Copy, thumbs up/down and (once thumbed) a comment, under a saved answer."""
+    if message.status == "streaming":
+        return
+    left, right = st.columns([1, 4], vertical_alignment="center")
+    with left:
+        copy_button(message)
+    if not feedback or chat.conversation_id is None or message.status == "failed":
+        return
+    with right:
+        default = {"down": 0, "up": 1}.get(message.feedback or "")
+        st.feedback(
+            "thumbs",
+            key=f"feedback-{message.id}",
+            default=default,
+            on_change=_save,
+            args=(chat, message),
+        )
+    if message.feedback is not None:
+        st.text_input(
+            "Comment on this answer (optional)",
+            value=message.feedback_comment,
+            key=f"feedback-comment-{message.id}",
+            on_change=_save,
+            args=(chat, message),
+            max_chars=FEEDBACK_MAX,
+            placeholder="What was good or wrong? Press Enter to save.",
+            label_visibility="collapsed",
+        )
