@@ -269,11 +269,18 @@ class Containers:
         self.volumes.append(name)
         return name
 
-    def run(self, label: str, image: str, *args: str, port: int | None = None) -> str:
+    def run(
+        self,
+        label: str,
+        image: str,
+        *args: str,
+        port: int | None = None,
+        command: tuple[str, ...] = (),
+    ) -> str:
         name = f"{self.prefix}-{label}"
         publish = ["--publish", f"127.0.0.1:{port}:8501"] if port else []
         self.names.append(name)
-        podman("run", "--detach", "--name", name, *publish, *args, image,
+        podman("run", "--detach", "--name", name, *publish, *args, image, *command,
                step=f"start container {name}", logs=lambda: log_tail(name))  # fmt: skip
         return name
 
@@ -282,9 +289,11 @@ class Containers:
 
     def wait_healthy(self, name: str, url: str, timeout: float = 180) -> None:
         def ready() -> bool:
-            state = podman("inspect", "--format", "{{.State.Status}}", name, step="inspect")
-            if state.stdout.strip() not in ("running", "created", "configured"):
-                raise StepFailed(f"{name} healthy", f"the container is {state.stdout.strip()}",
+            state = podman("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name,
+                           step="inspect").stdout.split()  # fmt: skip
+            if state[0] not in ("running", "created", "configured"):
+                raise StepFailed(f"{name} healthy",
+                                 f"the container is {state[0]} (exit code {state[1]})",
                                  log_tail(name))  # fmt: skip
             return healthy(url)
 

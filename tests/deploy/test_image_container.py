@@ -8,13 +8,23 @@ and their volumes, at the end.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from containers import FIGURES, BuiltImage, Containers, free_port, layer_files, podman, secret_like
+from containers import (
+    FIGURES,
+    BuiltImage,
+    Containers,
+    StepFailed,
+    free_port,
+    layer_files,
+    podman,
+    secret_like,
+)
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from browser_support import send
@@ -134,3 +144,38 @@ def test_no_secret_or_database_in_any_layer(app_image: BuiltImage, tmp_path: Pat
     everything = {p.lstrip("./") for paths in layers.values() for p in paths}
     assert "app/.streamlit/config.toml" in everything  # the search did read the app's layer
     FIGURES["image layers"] = str(len(layers))
+
+
+def test_a_container_that_dies_is_reported_with_its_log_and_removed(
+    app_image: BuiltImage,
+) -> None:
+    made = Containers()
+    port = free_port()
+    try:
+        name = made.run("dies", app_image.tag, "--entrypoint", "sh", port=port,
+                        command=("-c", "echo no model here >&2; exit 3"))  # fmt: skip
+        with pytest.raises(StepFailed) as failed:
+            made.wait_healthy(name, f"http://127.0.0.1:{port}")
+        assert failed.value.step == f"{name} healthy"
+        assert "(exit code 3)" in str(failed.value)
+        assert "no model here" in str(failed.value)  # the container's own log
+    finally:
+        made.cleanup()
+    gone = podman("container", "exists", name, step="exists", check=False)
+    assert gone.returncode == 1, f"{name} was left behind"
+
+
+def test_a_port_already_taken_is_named_and_nothing_is_left(app_image: BuiltImage) -> None:
+    made = Containers()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            with pytest.raises(StepFailed) as failed:
+                made.run("port", app_image.tag, port=port)
+        finally:
+            made.cleanup()
+    assert failed.value.step.startswith("start container")
+    assert "address already in use" in str(failed.value)
+    assert podman("container", "exists", made.names[0], step="exists", check=False).returncode == 1
