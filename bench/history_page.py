@@ -32,6 +32,8 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from assistants_ui.auth.cookies import sign_guest  # noqa: E402
+from assistants_ui.auth.sessions import GUEST_KEY, server_key  # noqa: E402
 from assistants_ui.core.transcript import ImagePart, Message, TextPart  # noqa: E402
 from assistants_ui.storage import Repository, open_url  # noqa: E402
 from browser_support import app_command, free_port, launch_chromium, serving  # noqa: E402
@@ -47,9 +49,11 @@ def chart() -> bytes:
     return out.getvalue()
 
 
-def seed(url: str) -> tuple[str, str]:
-    """Returns (long conversation id, a search word unique to one conversation)."""
+def seed(url: str) -> tuple[str, str, str]:
+    """Returns (long conversation id, a search word unique to one conversation,
+    the guest cookie's value: the token signed with the database's key)."""
     repo = Repository(open_url(url))
+    cookie = sign_guest(server_key(repo.db, GUEST_KEY), TOKEN)
     user = repo.ensure_user(auth_provider="anonymous", subject=TOKEN, display_name="Guest")
     png = chart()
     for i in range(5000):
@@ -89,7 +93,7 @@ def seed(url: str) -> tuple[str, str]:
             conversation_id=long.id,
             message=Message(role="assistant", parts=list(parts)),
         )
-    return long.id, "topic4321"
+    return long.id, "topic4321", cookie
 
 
 def painted(page: Page, count: int) -> None:
@@ -145,7 +149,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
         t0 = time.perf_counter()
-        long_id, word = seed(db)
+        long_id, word, cookie = seed(db)
         print(f"seeded in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         port = free_port()
         with (
@@ -155,7 +159,7 @@ def main() -> None:
             browser = launch_chromium(pw)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             context.add_cookies(
-                [{"name": COOKIE, "value": TOKEN, "domain": "127.0.0.1", "path": "/"}]
+                [{"name": COOKIE, "value": cookie, "domain": "127.0.0.1", "path": "/"}]
             )
             page = context.new_page()
             page.goto(base)  # warm-up: first run, caches

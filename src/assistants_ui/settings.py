@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     max_stored_file_mb: float = Field(default=50, ge=0, le=4096)
 
+    # Limits against memory and CPU exhaustion, checked before any network call -------
+    max_files_per_message: int = Field(default=10, ge=1, le=1000)
+    max_message_chars: int = Field(default=100_000, ge=1, le=10_000_000)
+    max_search_chars: int = Field(default=200, ge=1, le=10_000)
+
     # Login (assistants_ui.auth) --------------------------------------------------------
     # Password users managed by `assistants-ui users`. Unset: DATA_DIR/credentials.yaml.
     credentials_file: Path | None = None

@@ -10,4 +10,3 @@ from assistants_ui.auth import passwords
 @pytest.fixture(autouse=True)
 def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
-    monkeypatch.setattr(passwords, "_dummy", None)

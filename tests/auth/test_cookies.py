@@ -65,9 +65,10 @@ def test_the_original_sample_key_refuses_login() -> None:
 
 def test_token_round_trip_and_streamlit_authenticator_claims() -> None:
     config = CookieConfig(name="c", key=GOOD_KEY, expiry_days=30)
-    token = config.issue(username="jsmith", fingerprint="fp")
+    token = config.issue(username="jsmith", fingerprint="fp", session_id="s1")
     claims = config.read(token)
     assert claims is not None and claims.username == "jsmith" and claims.fingerprint == "fp"
+    assert claims.session_id == "s1"
     assert claims.expires_at > dt.datetime.now(dt.UTC) + dt.timedelta(days=29)
     # What streamlit-authenticator's CookieModel decodes and checks:
     raw = jwt.decode(token, GOOD_KEY, algorithms=["HS256"])
@@ -78,10 +79,11 @@ def test_token_round_trip_and_streamlit_authenticator_claims() -> None:
 def test_forged_expired_or_foreign_tokens_are_refused() -> None:
     config = CookieConfig(name="c", key=GOOD_KEY, expiry_days=30)
     other = CookieConfig(name="c", key="z" * 40, expiry_days=30)
-    assert config.read(other.issue(username="jsmith", fingerprint="fp")) is None
+    assert config.read(other.issue(username="jsmith", fingerprint="fp", session_id="s1")) is None
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
-    assert config.read(config.issue(username="jsmith", fingerprint="fp", now=long_ago)) is None
-    token = config.issue(username="jsmith", fingerprint="fp")
+    old = config.issue(username="jsmith", fingerprint="fp", session_id="s1", now=long_ago)
+    assert config.read(old) is None
+    token = config.issue(username="jsmith", fingerprint="fp", session_id="s1")
     head, body, sig = token.split(".")
     assert config.read(f"{head}.{body}x.{sig}") is None
     unsigned = jwt.encode({"username": "jsmith", "exp": 2**40, "pwd": "fp"}, "", algorithm="none")
@@ -89,6 +91,9 @@ def test_forged_expired_or_foreign_tokens_are_refused() -> None:
     # streamlit-authenticator's own cookies (no fingerprint) are not enough.
     legacy = jwt.encode({"username": "jsmith", "exp_date": 2e9}, GOOD_KEY, algorithm="HS256")
     assert config.read(legacy) is None
+    # Cookies from before server-side sessions (no session id) end too.
+    no_sid = jwt.encode({"username": "jsmith", "exp": 2**40, "pwd": "fp"}, GOOD_KEY, "HS256")
+    assert config.read(no_sid) is None
     assert config.read("") is None and config.read(None) is None and config.read("a" * 5000) is None
 
 

@@ -81,3 +81,73 @@ def test_labels_of_known_providers() -> None:
         "Auth0",
         "Microsoft Entra ID",
     ]
+
+
+# -- the allow-list -----------------------------------------------------------------------
+
+
+def allow(**rules: Any) -> Any:
+    config, problems = parse_auth_table(base(google=PROVIDER, **rules), "s")
+    assert problems == [] and config is not None
+    return config.allow
+
+
+def test_without_rules_everyone_the_provider_accepts_gets_in() -> None:
+    rules = allow()
+    assert rules.open and rules.refusal({"sub": "x", "email": "anyone@gmail.com"}) is None
+
+
+def test_emails_domains_and_groups() -> None:
+    """The attack: Google's "External" consent screen lets any Google account sign
+    in; without an allow-list every stranger got an account and the assistants."""
+    rules = allow(
+        allowed_emails=["Ana@Partner.org"],
+        allowed_domains=["example.com", "@corp.example"],
+        allowed_groups=["chat-users"],
+    )
+    assert not rules.open
+    ok = [
+        {"email": "ana@partner.org"},
+        {"email": "ANA@partner.org", "email_verified": True},
+        {"email": "bob@example.com"},
+        {"email": "carol@corp.example"},
+        {"email": "stranger@gmail.com", "groups": ["staff", "chat-users"]},
+        {"groups": "chat-users"},
+    ]
+    for claims in ok:
+        assert rules.refusal(claims) is None, claims
+    refused = [
+        {"email": "stranger@gmail.com"},
+        {"email": "ben@partner.org"},  # another address at an allowed person's domain
+        {"email": "bob@sub.example.com"},  # a subdomain is another domain
+        {"email": "bob@example.com.evil.io"},
+        {"email": "bob@example.com", "email_verified": False},  # an unverified claim
+        {"email": "stranger@gmail.com", "groups": ["staff"]},
+        {"sub": "no-email"},
+    ]
+    for claims in refused:
+        refusal = rules.refusal(claims)
+        assert refusal is not None, claims
+        assert "not allowed to use this app" in refusal.message
+    message = rules.refusal({"email": "stranger@gmail.com"}).message
+    assert message.startswith("You signed in as stranger@gmail.com")
+
+
+def test_a_custom_groups_claim() -> None:
+    rules = allow(allowed_groups=["admins"], groups_claim="roles")
+    assert rules.refusal({"roles": ["admins"]}) is None
+    assert rules.refusal({"groups": ["admins"]}) is not None
+
+
+@pytest.mark.parametrize(
+    ("rules", "setting"),
+    [
+        ({"allowed_emails": "not-an-address"}, "[auth] allowed_emails"),
+        ({"allowed_domains": [1, 2]}, "[auth] allowed_domains"),
+        ({"allowed_groups": {"a": 1}}, "[auth] allowed_groups"),
+        ({"groups_claim": ""}, "[auth] groups_claim"),
+    ],
+)
+def test_allow_list_mistakes_are_problems(rules: dict[str, Any], setting: str) -> None:
+    _, problems = parse_auth_table(base(google=PROVIDER, **rules), "s")
+    assert [p.setting for p in problems] == [setting]

@@ -13,6 +13,7 @@ from assistants_ui.auth.passwords import (
     CredentialsError,
     CredentialsFile,
     CredentialStore,
+    bcrypt_cost,
     hash_password,
     is_bcrypt_hash,
 )
@@ -74,6 +75,34 @@ def test_unknown_names_cost_a_bcrypt_check_too(monkeypatch: pytest.MonkeyPatch) 
     store.verify("a", "wrong-password")
     store.verify("nobody", "wrong-password")
     assert len(calls) == 2 and calls[0] != calls[1]
+
+
+@pytest.mark.parametrize("costs", [(5,), (6, 5, 6), (4, 7)])
+def test_the_dummy_hash_costs_what_the_stored_hashes_cost(
+    monkeypatch: pytest.MonkeyPatch, costs: tuple[int, ...]
+) -> None:
+    """The attack: time a login for a made-up name and for a real one. The dummy
+    hash was made at the app's default cost whatever the stored hashes used (cost
+    12 vs an operator's 10 is 4x the time), so unknown names answered at another
+    speed. Now it has the stored hashes' (most common) cost."""
+    hashes = {
+        f"user{i}": bcrypt.hashpw(b"pw-long-enough", bcrypt.gensalt(c)).decode()
+        for i, c in enumerate(costs)
+    }
+    store = CredentialStore.load(
+        secrets_credentials={"usernames": {n: {"password": h} for n, h in hashes.items()}},
+        secrets_source="s",
+        file=None,
+        key=GOOD_KEY,
+    )
+    calls: list[bytes] = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda p, h: calls.append(h) or real(p, h))
+    store.verify("nobody", "wrong-password")
+    [dummy] = calls
+    most_common = max(set(costs), key=lambda c: (costs.count(c), c))
+    assert bcrypt_cost(dummy.decode()) == most_common
+    assert bcrypt_cost(store.users["user0"].password_hash) == costs[0]
 
 
 @pytest.mark.parametrize("prefix", ["$2a$", "$2b$", "$2y$"])

@@ -89,3 +89,12 @@ def test_sso_only_and_both_at_once() -> None:
     setup = load_auth(settings())
     assert setup.problems == [] and setup.sso_login and setup.password_login
     assert setup.warnings == []  # a hash is not plain text
+
+
+def test_check_warns_when_single_sign_on_has_no_allow_list() -> None:
+    write_secrets(AUTH)
+    [warning] = [n for n in load_auth(settings()).notes if "allow-list" in n]
+    assert "anyone the provider accepts gets in" in warning and "External" in warning
+    write_secrets(AUTH.replace("[auth.google]", 'allowed_domains = ["example.com"]\n[auth.google]'))
+    setup = load_auth(settings())
+    assert setup.problems == [] and not any("allow-list" in n for n in setup.notes)

@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from browser_support import StartApp, free_port
+from fakes.server import FakeOpenAI
 
 pytestmark = pytest.mark.browser
 
@@ -88,7 +89,9 @@ def password_app(start_app: StartApp, tmp_path: Path) -> str:
     )
 
 
-def test_password_login_survives_a_reload_and_logout_ends_it(page: Page, password_app: str) -> None:
+def test_password_login_survives_a_reload_and_logout_ends_it(
+    page: Page, password_app: str, browser: Browser
+) -> None:
     page.goto(password_app)
     expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
     log_in(page, "alice", "alice-password-1")
@@ -103,12 +106,27 @@ def test_password_login_survives_a_reload_and_logout_ends_it(page: Page, passwor
     expect(side.get_by_text("Signed in as Alice Liddell")).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
 
+    # The attack: someone copied the login cookie (a shared machine, malware, a
+    # proxy log). Logging out must end the login for that copy too.
+    [copied] = [c for c in page.context.cookies() if c["name"] == "e2e_login"]
     side.get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You are logged out.")).to_be_visible(timeout=TIMEOUT)
     page.wait_for_function("() => !document.cookie.includes('e2e_login=')", timeout=TIMEOUT)
     page.reload()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Signed in as")).to_have_count(0)
+    thief = browser.new_context()
+    try:
+        thief.add_cookies([copied])
+        stolen = thief.new_page()
+        stolen.goto(password_app)
+        expect(stolen.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
+        expect(stolen.get_by_text("Signed in as")).to_have_count(0)
+        assert [c["value"] for c in thief.cookies() if c["name"] == "e2e_login"] == [
+            copied["value"]
+        ]  # the cookie was sent, still validly signed, and refused
+    finally:
+        thief.close()
 
     # The original secrets.toml user (plain text there, hashed in memory) logs in too.
     log_in(page, "jsmith", "abc-password-1")
@@ -151,35 +169,64 @@ def browser_token(page: Page) -> str:
     return cookie["value"]
 
 
-def test_anonymous_identity_is_per_browser_and_survives_a_reload(
-    browser: Browser, start_app: StartApp, tmp_path: Path
+def send(page: Page, text: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_anonymous_identity_is_signed_per_browser_and_saved_on_first_message(
+    browser: Browser, start_app: StartApp, tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    url = start_app({"HOME": str(tmp_path / "home")}, tmp_path)
+    url = start_app(
+        {"HOME": str(tmp_path / "home"), "OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"},
+        tmp_path,
+    )
     first = browser.new_context()
     try:
         page = first.new_page()
         page.goto(url)
         chat = page.get_by_test_id("stChatInputTextArea")
         expect(chat).to_be_visible(timeout=TIMEOUT)
-        token = browser_token(page)
-        assert len(token) == 32
-        assert anonymous_users(tmp_path) == [token]  # the page signed this browser in
+        value = browser_token(page)
+        token, _, signature = value.partition(".")
+        assert len(token) == 32 and len(signature) == 32
+        assert anonymous_users(tmp_path) == []  # a visit alone saves nothing
+        send(page, "my private plans")
+        expect(page.get_by_text("Fake answer to: my private plans")).to_be_visible(timeout=TIMEOUT)
+        assert anonymous_users(tmp_path) == [token]  # the first save made the row
         page.reload()
         expect(chat).to_be_visible(timeout=TIMEOUT)
-        assert browser_token(page) == token
+        assert browser_token(page) == value
+        side = page.get_by_test_id("stSidebar")
+        expect(side.get_by_text("my private plans").first).to_be_visible(timeout=TIMEOUT)
         assert anonymous_users(tmp_path) == [token]  # the same user again, not a new one
     finally:
         first.close()
-    second = browser.new_context()
-    try:
-        page = second.new_page()
-        page.goto(url)
-        expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=TIMEOUT)
-        other = browser_token(page)
-        assert other != token
-        assert anonymous_users(tmp_path) == sorted([token, other])
-    finally:
-        second.close()
+
+    # The attack: set the guest cookie to someone else's token (seen in a log, over a
+    # shoulder, guessed), bare or with a made-up signature. Before, the cookie was
+    # the bare token, so it opened that guest's history.
+    for forged in (token, f"{token}.{'0' * 32}", f"{token}.{signature[::-1]}"):
+        other = browser.new_context()
+        try:
+            other.add_cookies([{"name": "assistants_ui_browser", "value": forged, "url": url}])
+            page = other.new_page()
+            page.goto(url)
+            side = page.get_by_test_id("stSidebar")
+            expect(side.get_by_text("Your conversations appear here.")).to_be_visible(
+                timeout=TIMEOUT
+            )
+            expect(side.get_by_text("my private plans")).to_have_count(0)
+            page.wait_for_function(
+                f"() => !document.cookie.includes('assistants_ui_browser={forged}')",
+                timeout=TIMEOUT,
+            )
+            fresh = browser_token(page)
+            assert fresh.partition(".")[0] != token  # a new guest, never the old one
+        finally:
+            other.close()
+    assert anonymous_users(tmp_path) == [token]  # and visits saved no rows
 
 
 # -- single sign-on ---------------------------------------------------------------------
@@ -242,9 +289,7 @@ def oidc_provider(tmp_path: Path) -> Iterator[tuple[str, int]]:
         proc.wait(10)
 
 
-def test_single_sign_on_through_a_real_openid_provider(
-    page: Page, start_app: StartApp, tmp_path: Path, oidc_provider: tuple[str, int]
-) -> None:
+def sso_app(start_app: StartApp, tmp_path: Path, oidc_provider: tuple[str, int], allow: str) -> str:
     issuer, app_port = oidc_provider
     write_secrets(
         tmp_path,
@@ -252,6 +297,7 @@ def test_single_sign_on_through_a_real_openid_provider(
 [auth]
 redirect_uri = "http://localhost:{app_port}/oauth2callback"
 cookie_secret = "an-e2e-oidc-cookie-secret-long-enough-0123456789"
+{allow}
 
 [auth.local-idp]
 client_id = "assistants-ui"
@@ -263,16 +309,31 @@ client_kwargs = {{ prompt = "login" }}
     url = start_app(
         {"AUTHENTICATION_REQUIRED": "true", "HOME": str(tmp_path / "home")}, tmp_path, app_port
     )
-    app = url.replace("127.0.0.1", "localhost")  # the origin of redirect_uri
+    return url.replace("127.0.0.1", "localhost")  # the origin of redirect_uri
+
+
+def sso_log_in(page: Page, app: str, issuer: str, name: str) -> None:
     page.goto(app)
     page.get_by_role("button", name="Log in with Local Idp").click()
     # The provider's own pages: its development login form, then consent.
     page.wait_for_url(f"{issuer}/**", timeout=TIMEOUT)
-    page.locator("input[name=login]").fill("olivia")
+    page.locator("input[name=login]").fill(name)
     page.locator("input[name=password]").fill("any password")
     page.get_by_role("button", name="Sign-in").click()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{app}/**", timeout=TIMEOUT)
+
+
+def test_single_sign_on_through_a_real_openid_provider(
+    page: Page,
+    browser: Browser,
+    start_app: StartApp,
+    tmp_path: Path,
+    oidc_provider: tuple[str, int],
+) -> None:
+    issuer = oidc_provider[0]
+    app = sso_app(start_app, tmp_path, oidc_provider, 'allowed_domains = ["oidc.example"]')
+    sso_log_in(page, app, issuer, "olivia")
     side = page.get_by_test_id("stSidebar")
     expect(side.get_by_text("Signed in as OIDC olivia (olivia@oidc.example)")).to_be_visible(
         timeout=TIMEOUT
@@ -283,8 +344,43 @@ client_kwargs = {{ prompt = "login" }}
     page.reload()  # Streamlit's identity cookie keeps the session
     expect(side.get_by_text("Signed in as OIDC olivia")).to_be_visible(timeout=TIMEOUT)
 
+    # The attack: a copy of Streamlit's identity cookie, replayed after "Log out".
+    # The cookie is Streamlit's, signed and self-contained; the app now remembers
+    # that this login (its ID token) was logged out and refuses it.
+    copied = [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
+    assert copied
     side.get_by_role("button", name="Log out").click()
     # st.logout() ends the session at the provider too (RP-initiated logout).
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(f"{app}/**", timeout=TIMEOUT)
     expect(page.get_by_role("button", name="Log in with Local Idp")).to_be_visible(timeout=TIMEOUT)
+    thief = browser.new_context()
+    try:
+        thief.add_cookies(copied)
+        stolen = thief.new_page()
+        stolen.goto(app)
+        expect(stolen.get_by_role("button", name="Log in with Local Idp")).to_be_visible(
+            timeout=TIMEOUT
+        )
+        expect(stolen.get_by_text("Signed in as")).to_have_count(0)
+    finally:
+        thief.close()
+
+
+def test_single_sign_on_refuses_someone_not_on_the_allow_list(
+    page: Page, start_app: StartApp, tmp_path: Path, oidc_provider: tuple[str, int]
+) -> None:
+    """The attack: with Google's "External" consent screen any Google account can
+    sign in; before, every stranger got in. Now only the allow-list does."""
+    issuer = oidc_provider[0]
+    app = sso_app(start_app, tmp_path, oidc_provider, 'allowed_emails = ["ana@oidc.example"]')
+    sso_log_in(page, app, issuer, "mallory")
+    expect(
+        page.get_by_text(
+            "You signed in as mallory@oidc.example, which is not allowed to use this app."
+        )
+    ).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    expect(page.get_by_test_id("stChatInputTextArea")).to_have_count(0)
+    expect(page.get_by_role("button", name="Log in with another account")).to_be_visible()
+    assert query(tmp_path, "SELECT subject FROM users") == []

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pytest
 from samples import every_part_answer, png_bytes
 
 from assistants_ui.core.transcript import Attachment, Message
-from assistants_ui.storage import Repository, UserInfo, export_filename, to_json, to_markdown
+from assistants_ui.storage import (
+    NotFound,
+    Repository,
+    UserInfo,
+    export_filename,
+    to_json,
+    to_markdown,
+    write_json,
+    write_markdown,
+)
 
 
 def stored(repo: Repository, user: UserInfo) -> tuple[str, list[Message]]:
@@ -56,3 +67,35 @@ def test_export_filename_is_safe(repo: Repository, alice: UserInfo) -> None:
     assert export_filename(conv, "md") == f"Plot-Q3-sales-{cid}.md"
     renamed = repo.rename_conversation(user_id=alice.id, conversation_id=cid, title="../../ ??")
     assert export_filename(renamed, ".json") == f"conversation-{cid}.json"
+
+
+def test_a_streamed_export_holds_one_batch_at_a_time(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    """The attack: a long conversation full of files, exported again and again.
+    Before, the whole conversation was loaded, every file base64-encoded into one
+    document, dumped to a string and encoded: several copies of everything at
+    once. Now messages come from the database a batch at a time and are written
+    to a file one by one; the document reads back the same."""
+    conv = repo.create_conversation(user_id=alice.id, profile_id="helper", backend="chat")
+    for i in range(7):
+        files = [Attachment(f"f{i}.bin", "application/octet-stream", bytes([i]) * 1000)]
+        repo.save_message(
+            user_id=alice.id, conversation_id=conv.id, message=Message.user(f"q{i}", files)
+        )
+    batches = list(repo.iter_messages(user_id=alice.id, conversation_id=conv.id, batch=3))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert [m.text for b in batches for m in b] == [f"q{i}" for i in range(7)]
+    out = io.BytesIO()
+    info = repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
+    write_json(info, repo.iter_messages(user_id=alice.id, conversation_id=conv.id, batch=2), out)
+    doc = json.loads(out.getvalue())
+    every = repo.load_messages(user_id=alice.id, conversation_id=conv.id, limit=None).messages
+    assert doc == json.loads(to_json(info, every))
+    back = [Message.from_dict(m) for m in doc["messages"]]
+    assert [m.attachments[0].data for m in back] == [bytes([i]) * 1000 for i in range(7)]
+    md = io.BytesIO()
+    write_markdown(info, repo.iter_messages(user_id=alice.id, conversation_id=conv.id), md)
+    assert md.getvalue().decode().count("## You ·") == 7
+    with pytest.raises(NotFound):  # another user's conversation: nothing comes out
+        list(repo.iter_messages(user_id=bob.id, conversation_id=conv.id))

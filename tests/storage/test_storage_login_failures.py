@@ -1,15 +1,22 @@
 """Lockout after repeated wrong passwords, counted in the database: every process
-(here: two separate engines on one database) sees the same count and lock."""
+(here: two separate engines on one database) sees the same count and lock, and
+parallel attempts (threads, released at once) cannot check more passwords than
+the limit, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from typing import Any
 
+import bcrypt
 import pytest
 
+from assistants_ui.auth import passwords
 from assistants_ui.auth.lockout import LockState, LoginThrottle
+from assistants_ui.auth.login import password_login
+from assistants_ui.auth.passwords import CredentialStore, PasswordUser
 from assistants_ui.storage import Database, Repository, StorageError, open_url
 from assistants_ui.storage.models import LoginFailure
 
@@ -96,8 +103,8 @@ def test_two_processes_share_count_and_lock(
     assert second.record_failure("bob").failures == 2
     assert first.record_failure("bob").locked
     assert second.state("bob").locked  # the other process refuses too
-    second.record_success("bob")
-    assert not first.state("bob").locked
+    second.record_success("bob")  # a success elsewhere does not lift the lock
+    assert first.state("bob").locked
 
 
 def test_the_page_builds_it_from_the_repository(db: Database, clock: Clock) -> None:
@@ -156,3 +163,109 @@ def test_policy_arguments_are_checked(db: Database) -> None:
         LoginThrottle(db, max_failures=0)
     with pytest.raises(ValueError):
         LoginThrottle(db, lockout=dt.timedelta(0))
+
+
+# -- parallel attempts: counted before any hashing ---------------------------------------
+
+
+def _store(cost: int = 4) -> CredentialStore:
+    hashed = bcrypt.hashpw(b"right-password-1", bcrypt.gensalt(cost)).decode()
+    return CredentialStore(
+        users={
+            "alice": PasswordUser(
+                username="alice", name="Alice", email="", password_hash=hashed, fingerprint="fp"
+            )
+        }
+    )
+
+
+def _race(throttles: list[LoginThrottle], store: CredentialStore, guesses: list[str]) -> list[Any]:
+    """Every guess in its own thread, all released at once, across the throttles."""
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(guesses))
+    lock = threading.Lock()
+
+    def guess(index: int, password: str) -> None:
+        try:
+            start.wait()
+            result = password_login(store, throttles[index % len(throttles)], "alice", password)
+            with lock:
+                results.append(result)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(i, g)) for i, g in enumerate(guesses)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    return results
+
+
+def test_parallel_guesses_check_no_more_passwords_than_the_limit(
+    db: Database, second_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack: 48 guesses sent at once, from two app processes, with a limit of 5.
+
+    Before, the lock was only read before bcrypt ran and the failure counted
+    after, so all 48 passwords were checked. Now each attempt is counted, and
+    the lock checked, in one transaction before any hashing.
+    """
+    checked: list[str] = []
+    real_check = passwords._check
+    monkeypatch.setattr(
+        passwords, "_check", lambda pw, hashed: checked.append(pw) or real_check(pw, hashed)
+    )
+    throttles = [LoginThrottle(d, max_failures=5, lockout=LOCK) for d in (db, second_db)]
+    results = _race(throttles, _store(), [f"guess-{i}" for i in range(48)])
+    assert len(checked) == 5  # bcrypt ran five times, not 48
+    assert sum(r.checked for r in results) == 5
+    assert all(r.user is None for r in results)
+    assert sum(r.locked for r in results) == 44  # one of the five set the lock
+    assert throttles[0].state("alice").locked
+
+
+def test_the_right_password_in_a_parallel_burst_never_lifts_the_lock(
+    db: Database, clock: Clock
+) -> None:
+    """The attack: keep guessing while the owner (or a lucky guess) logs in.
+
+    Before, a right password deleted the name's row, lock included, and the
+    guessing went on unchecked. Now a success forgets counted attempts only
+    when no lock is active, unless it is the attempt that set that lock.
+    """
+    store = _store()
+    t = throttle(db, clock, max_failures=3)
+    for _ in range(3):
+        assert password_login(store, t, "alice", "wrong").user is None
+    assert t.state("alice").locked
+    refused = password_login(store, t, "alice", "right-password-1")
+    assert refused.user is None and not refused.checked and refused.locked
+    t.record_success("alice")  # a success from a check that began before the lock
+    assert t.state("alice").locked
+
+    # The attempt that reaches the limit may itself be the right password: that
+    # login works, and its own lock goes with it.
+    clock.advance(minutes=16)
+    for _ in range(2):
+        password_login(store, t, "alice", "wrong")
+    last = password_login(store, t, "alice", "right-password-1")
+    assert last.user is not None and last.checked
+    assert t.state("alice") == LockState(locked=False)
+
+
+def test_a_parallel_burst_with_the_right_password_checks_at_most_the_limit(
+    db: Database, second_db: Database
+) -> None:
+    """The owner logging in during an attack: each right password starts the count
+    again (the policy), so the wrong guesses checked are at most the limit for the
+    attack plus the limit after each success, never the whole burst."""
+    throttles = [LoginThrottle(d, max_failures=5, lockout=LOCK) for d in (db, second_db)]
+    guesses = [f"guess-{i}" for i in range(40)] + ["right-password-1"] * 2
+    results = _race(throttles, _store(), guesses)
+    successes = sum(r.user is not None for r in results)
+    wrong_checked = sum(r.checked and r.user is None for r in results)
+    assert wrong_checked <= 5 * (1 + successes) < 40
+    assert sum(not r.checked for r in results) >= 40 - 5 * (1 + successes)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistants_ui.core.transcript import Message, TextPart
+from assistants_ui.core.transcript import FilePart, ImagePart, Message, TextPart
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import Repository, open_database
 from assistants_ui.web import login_view
@@ -95,9 +95,9 @@ def test_search_rename_export_and_delete() -> None:
     assert info.title == "Bike repair"
     from assistants_ui.web.conversation_menu import _export
 
-    exported = json.loads(_export(store, user, cid, "json"))
+    exported = json.loads(_export(store, user, cid, "json").read())
     assert "Fix my bicycle" in json.dumps(exported)
-    assert "# Bike repair" in _export(store, user, cid, "md").decode()
+    assert "# Bike repair" in _export(store, user, cid, "md").read().decode()
 
     at.button(key="delete").click().run()
     assert "Delete this conversation" in at.warning[0].value
@@ -128,3 +128,108 @@ def test_a_long_conversation_opens_with_its_newest_messages_and_loads_older() ->
     at.button(key="load_older").click().run()
     assert len(at.chat_message) == 100
     assert "a70" in texts(at) and "a69" not in texts(at)
+
+
+def test_a_file_whose_bytes_were_not_kept_says_so_and_the_menu_still_renders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MAX_STORED_FILE_MB=0: an image and a file are stored without their bytes.
+    Before, painting the empty image crashed the page and the conversation's
+    menu (drawn after the messages) never appeared."""
+    monkeypatch.setenv("MAX_STORED_FILE_MB", "0")
+    at = chat(app(), "Draw me a chart")
+    user = at.session_state["user"][1]
+    cid = str(at.query_params["c"])
+    result = repo().save_message(
+        user_id=user.id,
+        conversation_id=cid,
+        message=Message(
+            role="assistant",
+            parts=[
+                TextPart("Here it is."),
+                ImagePart("chart.png", "image/png", b"\x89PNG not kept"),
+                FilePart("table.csv", "text/csv", b"a,b\n1,2\n"),
+            ],
+        ),
+    )
+    assert [s.name for s in result.skipped] == ["chart.png", "table.csv"]
+    again = app(cid, same_browser_as=at)
+    assert not again.exception and not again.error
+    captions = [c.value.replace("\\", "") for c in again.main.caption]  # Markdown escapes
+    assert any("chart.png" in c and "this file was not kept" in c for c in captions)
+    assert any("table.csv" in c and "this file was not kept" in c for c in captions)
+    assert "Here it is." in texts(again)
+    # The menu: rename, both exports, delete.
+    assert again.text_input(key=f"rename-{cid}").value == "Draw me a chart"
+    assert again.button(key="delete").label == "Delete…"
+    assert {b.label for b in again.get("download_button")} >= {"Markdown", "JSON"}
+
+
+def test_more_lists_past_the_repository_page_of_500() -> None:
+    """600 conversations: "More" asked for 510 and the repository refused over 500."""
+    at = chat(app(), "conversation zero")
+    user = at.session_state["user"][1]
+    store = repo()
+    for i in range(599):
+        store.create_conversation(user_id=user.id, profile_id="p", backend="chat", title=f"c{i}")
+    at = app(same_browser_as=at)
+    at.session_state["history_limit"] = 480
+    at.run()
+    assert len(sidebar_titles(at)) == 480
+    for expected in (510, 540, 570, 600):
+        at.sidebar.button(key="history_more").click().run()
+        assert not at.exception and not at.error
+        assert len(sidebar_titles(at)) == expected
+    assert "conversation zero" in sidebar_titles(at)
+    assert not at.sidebar.get("button") or all(b.key != "history_more" for b in at.sidebar.button)
+
+
+def test_a_too_long_message_or_search_is_refused_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """The attack: a megabyte message (or search) to fill memory, the database and
+    the model's bill, sent by a client that ignores the browser's max_chars."""
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", "1000")
+    monkeypatch.setenv("MAX_SEARCH_CHARS", "50")
+    at = app()
+    requests_before = len(fake.requests)
+    at = chat(at, "x" * 5000)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Not sent: it is 5,000 characters long, over the limit of 1,000 (MAX_MESSAGE_CHARS)."
+    ]
+    assert [b.label for b in at.get("download_button")] == ["Download what you typed"]
+    assert len(fake.requests) == requests_before  # nothing reached the server
+    assert (
+        "c" not in at.query_params
+        and repo().find_user(
+            auth_provider="anonymous", subject=at.session_state[login_view._IDENTITY_KEY].subject
+        )
+        is None
+    )  # nothing saved: not even the guest's users row
+    # A crafted client sends a 300-character search (`set_value` skips the browser's
+    # max_chars): the server cuts it to 50, so it finds the 50-character title.
+    at = chat(at, "y" * 50)
+    at.sidebar.text_input(key="history_query").set_value("y" * 300).run()
+    assert not at.exception
+    assert sidebar_titles(at) == ["y" * 50]
+
+
+def test_too_many_files_on_one_message_are_refused_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """The attack: one message carrying hundreds of files (each under the size
+    limit) to fill memory, the database and the provider's file store."""
+    monkeypatch.setenv("MAX_FILES_PER_MESSAGE", "3")
+    at = app()
+    requests_before = len(fake.requests)
+    box = at.chat_input[0].set_value("read these")
+    for i in range(5):
+        box.upload(f"notes{i}.txt", b"some notes", "text/plain")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Not sent: it has 5 files attached, over the limit of 3 per message "
+        "(MAX_FILES_PER_MESSAGE)."
+    ]
+    assert len(fake.requests) == requests_before and "c" not in at.query_params

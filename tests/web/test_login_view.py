@@ -11,6 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from assistants_ui.auth import passwords
 from assistants_ui.auth.passwords import CredentialsFile
+from assistants_ui.auth.sessions import LoginSessions
+from assistants_ui.settings import load_settings
+from assistants_ui.storage import open_database
+from assistants_ui.web import login_view
 from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 PAGE = str(Path(__file__).with_name("login_app.py"))
@@ -160,15 +164,57 @@ def test_a_changed_password_ends_the_open_session(required: None) -> None:
     assert "Your account changed: please log in again." in [i.value for i in at.info]
 
 
-def test_nothing_secret_is_logged(required: None, caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_secret_is_logged(
+    required: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
     caplog.set_level(logging.DEBUG)
     write_secrets(ORIGINAL_SECRETS)
     at = log_in(page(), "jsmith", "a-wrong-guess")
     at = log_in(at, "jsmith", "abc-password")
     assert "subject=jsmith" in signed_in(at)
+    # People type their password into the name box: a failed login never logs the
+    # name typed, neither for a wrong password nor when it locks the name.
+    at.sidebar.button[0].click().run()
+    at = log_in(at, "my-Secret-passw0rd", "x")
+    at = log_in(at, "my-Secret-passw0rd", "y")
+    assert "locked" in errors(at)[0]
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "login: wrong password for 'jsmith'" in logged
+    assert "login: wrong username or password" in logged
+    assert "login: a login name is locked for 15 minutes" in logged
     assert "jsmith signed in with a password" in logged
     assert "plain-text passwords for jsmith" in logged
-    for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$"):
-        assert secret not in logged
+    for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$", "my-secret-passw0rd"):
+        assert secret not in logged.lower()
+
+
+def test_a_login_ended_on_the_server_ends_the_open_session(required: None) -> None:
+    """Logging out in another tab (or a revoked session) is noticed on the next run
+    of this one: the session's id is checked against the database every run."""
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "jsmith", "abc-password")
+    assert "subject=jsmith" in signed_in(at)
+    sid = at.session_state[login_view._SID_KEY]
+    assert isinstance(sid, str) and len(sid) >= 40
+    db = open_database(load_settings()[0])
+    try:
+        sessions = LoginSessions(db)
+        assert sessions.active(sid, auth_provider="password", subject="jsmith")
+        sessions.revoke(sid, auth_provider="password", subject="jsmith")
+    finally:
+        db.dispose()
+    at.run()
+    assert signed_in(at) == ""
+    assert "This login was ended (logged out): please log in again." in [i.value for i in at.info]
+
+
+def test_logout_revokes_the_login_on_the_server(required: None) -> None:
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "jsmith", "abc-password")
+    sid = at.session_state[login_view._SID_KEY]
+    at.sidebar.button[0].click().run()
+    db = open_database(load_settings()[0])
+    try:
+        assert not LoginSessions(db).active(sid, auth_provider="password", subject="jsmith")
+    finally:
+        db.dispose()

@@ -7,8 +7,11 @@ package decides.
   configured and what stops them (`setup`);
 - `Identity`: who is signed in, the key of their stored user (`identity`);
 - passwords and the credentials file (`passwords`), the re-authentication
-  cookie and its key policy (`cookies`), lockout after wrong passwords
-  shared through the database (`lockout`), `[auth]` for `st.login` (`oidc`);
+  cookie, its key policy and the signed guest cookie (`cookies`), lockout
+  after wrong passwords shared through the database (`lockout`), one login
+  attempt counted before it is hashed (`login`), logins that logging out
+  ends server-side and the app's own keys (`sessions`), `[auth]` for
+  `st.login` and its allow-list (`oidc`);
 - `assistants-ui users ...` (`cli`).
 """
 

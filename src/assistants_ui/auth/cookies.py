@@ -3,9 +3,16 @@
 After a password login the browser keeps a signed cookie so that a reload
 does not ask again. The cookie is a JWT (HS256, signed with `[cookie] key`)
 carrying streamlit-authenticator's claims (`username`, `exp_date`) plus a
-standard `exp` and `pwd`, a keyed fingerprint of the account's stored
+standard `exp`, `pwd`, a keyed fingerprint of the account's stored
 password: changing or removing the password (`assistants-ui users passwd`)
-ends every session that password opened.
+ends every session that password opened, and `sid`, the login's id in
+`login_sessions`: logging out revokes it, so a copy of the cookie stops
+working too (`assistants_ui.auth.sessions`).
+
+Guests (no login required) get an identity cookie of their own: a random
+token and an HMAC of it under a key the server keeps (`sign_guest`,
+`read_guest`), so a forged or guessed value is refused and becomes a new
+guest, never someone else's history.
 
 The key policy: start-up refuses a missing key, the sample keys of the
 streamlit-authenticator README (`some_signature_key`, `some_key`, ...) and
@@ -33,8 +40,11 @@ __all__ = [
     "SAMPLE_KEYS",
     "CookieConfig",
     "TokenClaims",
+    "new_guest_token",
     "parse_cookie_table",
     "password_fingerprint",
+    "read_guest",
+    "sign_guest",
     "suggest_key",
 ]
 
@@ -82,6 +92,7 @@ class TokenClaims:
     username: str
     fingerprint: str
     expires_at: dt.datetime
+    session_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +107,10 @@ class CookieConfig:
     def enabled(self) -> bool:
         return self.expiry_days > 0
 
-    def issue(self, *, username: str, fingerprint: str, now: dt.datetime | None = None) -> str:
-        """A signed cookie value for this user."""
+    def issue(
+        self, *, username: str, fingerprint: str, session_id: str, now: dt.datetime | None = None
+    ) -> str:
+        """A signed cookie value for this user's login `session_id`."""
         now = now or dt.datetime.now(dt.UTC)
         expires = now + dt.timedelta(days=self.expiry_days)
         claims = {
@@ -106,6 +119,7 @@ class CookieConfig:
             "exp": int(expires.timestamp()),
             "iat": int(now.timestamp()),
             "pwd": fingerprint,
+            "sid": session_id,
         }
         return jwt.encode(claims, self.key, algorithm=_ALGORITHM)
 
@@ -118,21 +132,58 @@ class CookieConfig:
                 token,
                 self.key,
                 algorithms=[_ALGORITHM],
-                options={"require": ["exp", "username", "pwd"]},
+                options={"require": ["exp", "username", "pwd", "sid"]},
             )
         except jwt.PyJWTError:
             return None
         username, fingerprint = claims.get("username"), claims.get("pwd")
-        if not isinstance(username, str) or not isinstance(fingerprint, str):
+        session_id = claims.get("sid")
+        if (
+            not isinstance(username, str)
+            or not isinstance(fingerprint, str)
+            or not isinstance(session_id, str)
+        ):
             return None
         return TokenClaims(
             username=username,
             fingerprint=fingerprint,
             expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+            session_id=session_id,
         )
+
+    @property
+    def lifetime(self) -> dt.timedelta:
+        return dt.timedelta(days=self.expiry_days)
 
     def max_age_seconds(self) -> int:
         return int(self.expiry_days * 86400)
+
+
+_GUEST_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def new_guest_token() -> str:
+    """A fresh guest identity: 32 URL-safe characters (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def _guest_mac(key: str, token: str) -> str:
+    return hmac.new(key.encode(), f"guest\0{token}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def sign_guest(key: str, token: str) -> str:
+    """The guest cookie's value: `<token>.<HMAC of it>`."""
+    return f"{token}.{_guest_mac(key, token)}"
+
+
+def read_guest(key: str, value: str | None) -> str | None:
+    """The guest token of a cookie this server signed; None for anything else."""
+    if not value or len(value) > 128 or "." not in value:
+        return None
+    token, _, mac = value.partition(".")
+    if not _GUEST_TOKEN.fullmatch(token):
+        return None
+    return token if hmac.compare_digest(mac, _guest_mac(key, token)) else None
 
 
 def password_fingerprint(key: str, username: str, stored_password: str) -> str:

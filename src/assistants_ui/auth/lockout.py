@@ -4,15 +4,22 @@ The counts live in the database (`login_failures`), so every process and
 every replica of the app shares them: an attacker gains nothing by hitting
 another worker. Policy, from `LOGIN_MAX_FAILURES` and `LOGIN_LOCKOUT_MINUTES`:
 
-- a wrong password adds one failure; failures older than the cool-down are
-  forgotten (so a typo a week ago does not count);
-- the N-th failure in a row locks the name for the cool-down; while locked,
+- every attempt is counted *before* its password is checked, in the same
+  transaction that checks the lock (`attempt`): however many attempts
+  arrive at once, at most N passwords are checked per cool-down;
+- failures older than the cool-down are forgotten (so a typo a week ago
+  does not count);
+- the N-th attempt in a row locks the name for the cool-down; while locked,
   no password is checked at all, the right one included, and attempts do
   not extend the lock;
-- a successful login clears the name's failures.
+- the right password forgets the name's counted attempts, but never lifts a
+  lock that another attempt set (`record_success`): only the attempt whose
+  own count set the lock, and whose password was right, ends it.
 
 Names are counted whether or not such an account exists, so that the lock
-gives nothing away about which names are real.
+gives nothing away about which names are real. Logins go over Streamlit's
+websocket, not an HTTP path a proxy could rate-limit: this lock is the
+app's login throttle (docs/security.md).
 
 Each call is one short transaction that writes first (SQLite takes its write
 lock, PostgreSQL the row's lock), so two processes counting the same name
@@ -35,7 +42,7 @@ from assistants_ui.storage.engine import Database, describe
 from assistants_ui.storage.errors import StorageError
 from assistants_ui.storage.models import LoginFailure, utcnow
 
-__all__ = ["LockState", "LoginThrottle", "normalize_username"]
+__all__ = ["Attempt", "LockState", "LoginThrottle", "normalize_username"]
 
 Clock = Callable[[], dt.datetime]
 P = ParamSpec("P")
@@ -82,6 +89,19 @@ class LockState:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One counted login attempt: whether its password may be checked at all.
+
+    `state` is the name's state with this attempt counted; `lock` is the lock
+    this very attempt set (the N-th), which only its own success may lift.
+    """
+
+    allowed: bool
+    state: LockState
+    lock: dt.datetime | None = None
+
+
 class LoginThrottle:
     """Counts wrong passwords per login name in the database; thread- and process-safe."""
 
@@ -112,8 +132,12 @@ class LoginThrottle:
             return self._state(row, now)
 
     @_guard
-    def record_failure(self, username: str) -> LockState:
-        """Count one wrong password; the state afterwards (locked if this was the N-th)."""
+    def attempt(self, username: str) -> Attempt:
+        """Count one attempt and decide, in one transaction, whether it may be checked.
+
+        Call it before any hashing; a wrong password needs nothing more (it was
+        counted here), a right one calls `record_success(username, attempt)`.
+        """
         key = _key(username)
         now = self.clock()
         for attempt in (1, 2):
@@ -124,27 +148,43 @@ class LoginThrottle:
                         row = LoginFailure(subject=key, failures=0, last_failure_at=now)
                         s.add(row)
                     if row.locked_until is not None and row.locked_until > now:
-                        return self._state(row, now)  # locked: attempts do not count
+                        # Locked: refused unchecked, neither counted nor extending the lock.
+                        return Attempt(allowed=False, state=self._state(row, now))
                     if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
                         row.failures, row.locked_until = 0, None  # an old story: start again
                     row.failures += 1
                     row.last_failure_at = now
+                    lock = None
                     if row.failures >= self.max_failures:
-                        row.failures, row.locked_until = 0, now + self.lockout
+                        lock = now + self.lockout
+                        row.failures, row.locked_until = 0, lock
                     s.flush()
                     state = self._state(row, now)
                     self._forget_old(s, now, keep=key)
-                    return state
+                    return Attempt(allowed=True, state=state, lock=lock)
             except IntegrityError:
                 if attempt == 2:  # pragma: no cover - two insert races in a row
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def record_failure(self, username: str) -> LockState:
+        """Count one wrong password (an attempt whose check failed); the state after."""
+        return self.attempt(username).state
+
     @_guard
-    def record_success(self, username: str) -> None:
-        """The right password: forget the name's failures."""
+    def record_success(self, username: str, attempt: Attempt | None = None) -> None:
+        """The right password: forget the name's counted attempts.
+
+        A lock stays: unless `attempt` is the very attempt that set it, nothing
+        a success does lifts an active lock (another attempt, running at the
+        same time, may have set it).
+        """
+        now = self.clock()
+        unlocked = LoginFailure.locked_until.is_(None) | (LoginFailure.locked_until <= now)
+        if attempt is not None and attempt.lock is not None:
+            unlocked = unlocked | (LoginFailure.locked_until == attempt.lock)
         with self.db.session() as s:
-            s.execute(delete(LoginFailure).where(LoginFailure.subject == _key(username)))
+            s.execute(delete(LoginFailure).where(LoginFailure.subject == _key(username), unlocked))
 
     # -- internals ---------------------------------------------------------------------
 

@@ -17,6 +17,16 @@ clear `Problem` at start-up instead of an exception when someone clicks
 `client_id`, `client_secret` and `server_metadata_url` directly in `[auth]`
 make a single unnamed provider (`st.login()`). docs/authentication.md has
 Google, Microsoft Entra, Okta, Auth0 and Keycloak.
+
+Who may get in, whatever the provider accepts (`AllowList`), also in `[auth]`:
+
+    allowed_emails = ["ana@example.com"]      # exact addresses (verified e-mail)
+    allowed_domains = ["example.com"]         # anyone whose verified e-mail is @example.com
+    allowed_groups = ["chat-users"]           # any of these in the ID token's groups claim
+    groups_claim = "groups"                   # the claim's name (default "groups")
+
+Anyone matching one rule gets in. With none of them, everyone the provider
+signs in does, and `assistants-ui check` says so.
 """
 
 from __future__ import annotations
@@ -29,10 +39,13 @@ from urllib.parse import urlparse
 from assistants_ui.auth.cookies import MIN_KEY_LENGTH, SAMPLE_KEYS
 from assistants_ui.settings import Problem
 
-__all__ = ["OidcConfig", "OidcProvider", "parse_auth_table"]
+__all__ = ["AllowList", "OidcConfig", "OidcProvider", "Refusal", "parse_auth_table"]
 
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
-SHARED_KEYS = frozenset({"redirect_uri", "cookie_secret", "expose_tokens", "client_kwargs"})
+ALLOW_KEYS = ("allowed_emails", "allowed_domains", "allowed_groups")
+SHARED_KEYS = frozenset(
+    {"redirect_uri", "cookie_secret", "expose_tokens", "client_kwargs", "groups_claim", *ALLOW_KEYS}
+)
 _LABELS = {
     "google": "Google",
     "microsoft": "Microsoft",
@@ -59,8 +72,62 @@ class OidcProvider:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a signed-in person is not let in: `message` for them, `log` for the operator."""
+
+    message: str
+    log: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    """Who may get in after the provider signed them in. Empty: everyone."""
+
+    emails: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    groups_claim: str = "groups"
+
+    @property
+    def open(self) -> bool:
+        return not (self.emails or self.domains or self.groups)
+
+    def refusal(self, claims: Mapping[str, Any]) -> Refusal | None:
+        """None if the ID token's claims match a rule (or there are none)."""
+        if self.open:
+            return None
+        email = claims.get("email")
+        email = email.strip().lower() if isinstance(email, str) else ""
+        # An address the provider says it has not verified proves nothing.
+        verified = claims.get("email_verified", True) not in (False, "false")
+        if (
+            email
+            and verified
+            and (email in self.emails or email.rpartition("@")[2] in self.domains)
+        ):
+            return None
+        found = claims.get(self.groups_claim)
+        if isinstance(found, str):
+            found = [found]
+        if isinstance(found, list | tuple) and self.groups & {str(g) for g in found}:
+            return None
+        who = email or "this account"
+        return Refusal(
+            message=(
+                f"You signed in as {who}, which is not allowed to use this app. Ask its "
+                "administrator to add you, or log in with another account."
+            ),
+            log=(
+                f"{who} is not on the allow-list ([auth] allowed_emails, allowed_domains, "
+                f"allowed_groups){'' if verified else ' (e-mail not verified)'}"
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OidcConfig:
     providers: tuple[OidcProvider, ...]
+    allow: AllowList = AllowList()
 
 
 def _label(name: str | None, metadata_url: object) -> str:
@@ -160,6 +227,8 @@ def parse_auth_table(
             continue
         problems.extend(_provider_problems(where, section))
         providers.append(OidcProvider(name, _label(name, section.get("server_metadata_url"))))
+    allow, allow_problems = _allow_list(table)
+    problems.extend(allow_problems)
     if not providers:
         problems.append(
             Problem(
@@ -168,4 +237,36 @@ def parse_auth_table(
                 "client_secret and server_metadata_url (docs/authentication.md)",
             )
         )
-    return OidcConfig(providers=tuple(providers)), problems
+    return OidcConfig(providers=tuple(providers), allow=allow), problems
+
+
+def _allow_list(table: Mapping[str, Any]) -> tuple[AllowList, list[Problem]]:
+    problems: list[Problem] = []
+    values: dict[str, frozenset[str]] = {}
+    for key in ALLOW_KEYS:
+        raw = table.get(key, [])
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+            problems.append(
+                Problem(f"[auth] {key}", f"must be a list of non-empty strings (got {raw!r})")
+            )
+            raw = []
+        values[key] = frozenset(
+            v.strip().lower() if key != "allowed_groups" else v.strip() for v in raw
+        )
+    for email in values["allowed_emails"]:
+        if "@" not in email:
+            problems.append(Problem("[auth] allowed_emails", f"{email!r} is not an e-mail address"))
+    domains = frozenset(d.lstrip("@") for d in values["allowed_domains"])
+    claim = table.get("groups_claim", "groups")
+    if not isinstance(claim, str) or not claim.strip():
+        problems.append(Problem("[auth] groups_claim", f"must be a claim name (got {claim!r})"))
+        claim = "groups"
+    allow = AllowList(
+        emails=values["allowed_emails"],
+        domains=domains,
+        groups=values["allowed_groups"],
+        groups_claim=claim.strip(),
+    )
+    return allow, problems

@@ -15,8 +15,9 @@ as it is loaded and the text is dropped; the operator is told once (log and
 `assistants-ui check`) to replace it.
 
 `CredentialStore.verify` spends one bcrypt check whether or not the name
-exists (a dummy hash for unknown names), so timing does not reveal which
-names are real.
+exists: unknown names are checked against a dummy hash made with the same
+bcrypt cost as the stored hashes (the most common one), so timing does not
+reveal which names are real.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +46,9 @@ __all__ = [
     "CredentialsError",
     "CredentialsFile",
     "PasswordUser",
+    "bcrypt_cost",
     "credentials_path",
+    "dummy_hash",
     "hash_password",
     "is_bcrypt_hash",
     "password_problem",
@@ -109,14 +113,20 @@ def _check(password: str, hashed: str) -> bool:
         return False
 
 
-_dummy: str | None = None
+def bcrypt_cost(hashed: str) -> int | None:
+    """The cost factor of a bcrypt hash (`$2b$12$...` -> 12); None if not one."""
+    return int(hashed[4:6]) if is_bcrypt_hash(hashed) else None
 
 
-def _dummy_hash() -> str:
-    global _dummy
-    if _dummy is None:
-        _dummy = hash_password("not a password of anyone")
-    return _dummy
+_dummies: dict[int, str] = {}
+
+
+def dummy_hash(cost: int) -> str:
+    """A hash of no one's password at this cost, made once per process and cost."""
+    if cost not in _dummies:
+        salt = bcrypt.gensalt(cost)
+        _dummies[cost] = bcrypt.hashpw(b"not a password of anyone", salt).decode()
+    return _dummies[cost]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +283,19 @@ class CredentialStore:
     def user(self, username: str) -> PasswordUser | None:
         return self.users.get(normalize_username(username))
 
+    def dummy_cost(self) -> int:
+        """The bcrypt cost unknown names are checked at: the stored hashes' most common."""
+        costs = Counter(bcrypt_cost(u.password_hash) for u in self.users.values())
+        costs.pop(None, None)
+        if not costs:
+            return BCRYPT_ROUNDS
+        return max(costs, key=lambda cost: (costs[cost], cost or 0)) or BCRYPT_ROUNDS
+
     def verify(self, username: str, password: str) -> PasswordUser | None:
-        """The account if the password is right; one bcrypt check either way."""
+        """The account if the password is right; one bcrypt check of the same cost either way."""
         user = self.user(username)
         if user is None:
-            _check(password, _dummy_hash())
+            _check(password, dummy_hash(self.dummy_cost()))
             return None
         return user if _check(password, user.password_hash) else None
 

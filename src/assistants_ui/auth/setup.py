@@ -115,6 +115,13 @@ def load_auth(
         setup.notes.append(
             "single sign-on: " + ", ".join(p.name or "(default)" for p in oidc.providers)
         )
+        if oidc.allow.open:
+            setup.notes.append(
+                "warning: single sign-on has no allow-list, so anyone the provider accepts "
+                'gets in (with Google\'s "External" consent screen: any Google account). '
+                "Set allowed_emails, allowed_domains or allowed_groups under [auth] "
+                "(docs/authentication.md)."
+            )
     if not setup.password_login and not setup.sso_login and not setup.problems:
         setup.problems.append(
             Problem(

@@ -28,7 +28,14 @@ from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message, MessageBuilder
 from assistants_ui.profiles import Profile
 
-__all__ = ["ChatSession", "Recorder", "ReplyStream", "UploadCheck", "check_upload"]
+__all__ = [
+    "ChatSession",
+    "Recorder",
+    "ReplyStream",
+    "UploadCheck",
+    "check_message",
+    "check_upload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,28 @@ def check_upload(
     if not route.accepted:
         return UploadCheck(name, False, route.reason or "no tool of this assistant accepts it")
     return UploadCheck(name, True, route=route.route or "")
+
+
+def check_message(text: str, files: int, *, max_chars: int, max_files: int) -> str | None:
+    """Why a message is refused before anything is saved or sent (None: fine).
+
+    The limits (MAX_MESSAGE_CHARS, MAX_FILES_PER_MESSAGE) keep one message
+    from filling the memory, the database and the model's bill.
+    """
+    problems = []
+    if len(text) > max_chars:
+        problems.append(
+            f"it is {len(text):,} characters long, over the limit of {max_chars:,} "
+            "(MAX_MESSAGE_CHARS)"
+        )
+    if files > max_files:
+        problems.append(
+            f"it has {files} files attached, over the limit of {max_files} per message "
+            "(MAX_FILES_PER_MESSAGE)"
+        )
+    if not problems:
+        return None
+    return "Not sent: " + " and ".join(problems) + "."
 
 
 _END = object()

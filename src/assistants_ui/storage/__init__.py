@@ -8,8 +8,14 @@ a status, ordered parts and files.
 
 from assistants_ui.storage.engine import Database, database_url, open_database, open_url
 from assistants_ui.storage.errors import NotFound, StorageError
-from assistants_ui.storage.export import export_filename, to_json, to_markdown
-from assistants_ui.storage.recorder import StorageRecorder
+from assistants_ui.storage.export import (
+    export_filename,
+    to_json,
+    to_markdown,
+    write_json,
+    write_markdown,
+)
+from assistants_ui.storage.recorder import UNSAVED_USER, StorageRecorder
 from assistants_ui.storage.repository import (
     ConversationInfo,
     ConversationPage,
@@ -24,6 +30,7 @@ from assistants_ui.storage.repository import (
 )
 
 __all__ = [
+    "UNSAVED_USER",
     "ConversationInfo",
     "ConversationPage",
     "Database",
@@ -44,4 +51,6 @@ __all__ = [
     "open_url",
     "to_json",
     "to_markdown",
+    "write_json",
+    "write_markdown",
 ]

@@ -2,7 +2,7 @@
 
 assistants-ui db upgrade          apply pending migrations (start-up does this too)
 assistants-ui db status           the database, its revision and row counts
-assistants-ui db backup FILE      a consistent copy of a SQLite database, while it runs
+assistants-ui db backup FILE      a consistent copy of a SQLite database, while it runs (0600)
 
 Imports stay inside the handlers so that `assistants-ui run` does not pay for them.
 """
@@ -84,7 +84,7 @@ def _backup(args: argparse.Namespace) -> int:
     import sqlite3
 
     from assistants_ui.settings import load_settings
-    from assistants_ui.storage.engine import database_url
+    from assistants_ui.storage.engine import database_url, private_dir, private_file
     from assistants_ui.storage.errors import StorageError
 
     try:
@@ -99,6 +99,11 @@ def _backup(args: argparse.Namespace) -> int:
     dest: Path = args.dest
     if dest.exists():
         return _fail(f"{dest} already exists")
+    try:
+        private_dir(dest.parent)
+        private_file(dest)  # the copy holds everything the database does: owner only
+    except OSError as exc:
+        return _fail(f"{dest} cannot be created ({exc.strerror or exc})")
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     out = sqlite3.connect(dest)
     try:

@@ -4,6 +4,7 @@
 (the page caches it). It accepts
 
 - nothing: a SQLite file `DATA_DIR/assistants-ui.db` (the directory is created);
+  a folder or file the app creates is readable by its owner only (0700/0600);
 - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`;
 - `postgresql://user:password@host:5432/dbname` (also `postgres://` and
   `postgresql+psycopg://`), driven by psycopg 3.
@@ -17,6 +18,7 @@ with the password masked.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +35,15 @@ from sqlalchemy.pool import StaticPool
 from assistants_ui.settings import Settings
 from assistants_ui.storage.errors import StorageError
 
-__all__ = ["DEFAULT_FILE_NAME", "Database", "database_url", "open_database", "open_url"]
+__all__ = [
+    "DEFAULT_FILE_NAME",
+    "Database",
+    "database_url",
+    "open_database",
+    "open_url",
+    "private_dir",
+    "private_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +161,29 @@ def describe(exc: BaseException) -> str:
     return text[0].strip() if text else type(inner).__name__
 
 
+def private_dir(folder: Path) -> None:
+    """Create `folder` and any missing parents readable by their owner only (0700).
+
+    Folders that exist keep their mode (the operator's choice).
+    """
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty, readable by its owner only (0600), unless it exists.
+
+    SQLite creates its -wal and -shm files with the database file's mode, so
+    they are private too.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
@@ -169,7 +202,9 @@ def _sqlite_engine(url: URL) -> Engine:
     else:
         folder = Path(path).parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            # Owner only: the history holds everyone's conversations and files.
+            private_dir(folder)
+            private_file(Path(path))
         except OSError as exc:
             raise StorageError(
                 f"DATABASE_URL {url.render_as_string()!r}: cannot create the folder "

@@ -4,15 +4,21 @@ Markdown is for reading: text, code the interpreter ran and what it printed,
 citations as a list of sources, files by name. JSON is for keeping: every
 message as `Message.to_dict()` (files as base64 unless left out), which
 `Message.from_dict` reads back.
+
+`write_markdown` / `write_json` stream into a binary file a batch of
+messages at a time (`Repository.iter_messages`), so an export's memory is
+one batch plus what is written, not every file base64-encoded at once;
+`to_markdown` / `to_json` are the same in a string.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO
 
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
@@ -29,7 +35,14 @@ from assistants_ui.core.transcript import (
 )
 from assistants_ui.storage.repository import ConversationInfo
 
-__all__ = ["EXPORT_FORMAT", "export_filename", "to_json", "to_markdown"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "export_filename",
+    "to_json",
+    "to_markdown",
+    "write_json",
+    "write_markdown",
+]
 
 EXPORT_FORMAT = "assistants-ui.conversation"
 _ROLE = {"user": "You", "assistant": "Assistant"}
@@ -48,6 +61,10 @@ def _fence(body: str, lang: str = "") -> str:
 
 def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.strip().splitlines())
+
+
+def _size(data: bytes) -> str:
+    return human_size(len(data)) if data else "not kept"
 
 
 def _part_markdown(part: object) -> list[str]:
@@ -80,9 +97,9 @@ def _part_markdown(part: object) -> list[str]:
                 out.append(_quote("**Error:** " + tool.error))
             return out
         case ImagePart(name=name, mime=mime, data=data):
-            return [f"*Image:* `{name}` ({mime}, {human_size(len(data))})"]
+            return [f"*Image:* `{name}` ({mime}, {_size(data)})"]
         case FilePart(name=name, mime=mime, data=data):
-            return [f"*File:* `{name}` ({mime}, {human_size(len(data))})"]
+            return [f"*File:* `{name}` ({mime}, {_size(data)})"]
         case NoticePart(text=text):
             return [_quote(text)]
         case ErrorPart(reason=reason):
@@ -90,55 +107,93 @@ def _part_markdown(part: object) -> list[str]:
     return []
 
 
-def to_markdown(conversation: ConversationInfo, messages: Sequence[Message]) -> str:
-    """A readable Markdown transcript (files are named, not embedded)."""
-    lines = [
+Batches = Iterable[Sequence[Message]]
+
+
+def write_markdown(
+    conversation: ConversationInfo, batches: Batches, out: BinaryIO, *, count: int | None = None
+) -> None:
+    """The readable transcript into `out`, a batch of messages at a time."""
+    head = [
         f"# {conversation.title or 'Conversation'}",
         "",
         f"- Assistant: {conversation.profile_id} ({conversation.backend})",
         f"- Started: {_when(conversation.created_at.timestamp())}",
-        f"- Messages: {len(messages)}",
     ]
-    for message in messages:
-        status = "" if message.status == "complete" else f" ({message.status})"
-        blocks = [
-            f"## {_ROLE.get(message.role, message.role)} · {_when(message.created_at)}{status}"
-        ]
-        for part in message.parts:
-            blocks.extend(_part_markdown(part))
-        if message.attachments:
-            names = [f"`{a.name}` ({a.mime}, {human_size(a.size)})" for a in message.attachments]
-            blocks.append("*Attached:* " + ", ".join(names))
-        lines += ["", "\n\n".join(blocks)]
-    return "\n".join(lines).rstrip() + "\n"
+    if count is not None:
+        head.append(f"- Messages: {count}")
+    out.write("\n".join(head).encode("utf-8"))
+    for batch in batches:
+        for message in batch:
+            out.write(("\n\n" + _message_markdown(message).rstrip()).encode("utf-8"))
+    out.write(b"\n")
+
+
+def _message_markdown(message: Message) -> str:
+    status = "" if message.status == "complete" else f" ({message.status})"
+    blocks = [f"## {_ROLE.get(message.role, message.role)} · {_when(message.created_at)}{status}"]
+    for part in message.parts:
+        blocks.extend(_part_markdown(part))
+    if message.attachments:
+        names = [f"`{a.name}` ({a.mime}, {_size(a.data)})" for a in message.attachments]
+        blocks.append("*Attached:* " + ", ".join(names))
+    return "\n\n".join(blocks)
+
+
+def to_markdown(conversation: ConversationInfo, messages: Sequence[Message]) -> str:
+    """A readable Markdown transcript (files are named, not embedded)."""
+    out = io.BytesIO()
+    write_markdown(conversation, [messages], out, count=len(messages))
+    return out.getvalue().decode("utf-8")
+
+
+def write_json(
+    conversation: ConversationInfo,
+    batches: Batches,
+    out: BinaryIO,
+    *,
+    include_files: bool = True,
+) -> None:
+    """Everything, as JSON, into `out` a message at a time (files as base64 unless
+    `include_files` is False): only one message's files are encoded at once."""
+    head = json.dumps(
+        {
+            "format": EXPORT_FORMAT,
+            "version": 1,
+            "conversation": {
+                "id": conversation.id,
+                "title": conversation.title,
+                "profile_id": conversation.profile_id,
+                "backend": conversation.backend,
+                "created_at": conversation.created_at.isoformat(),
+                "updated_at": conversation.updated_at.isoformat(),
+            },
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+    assert head.endswith("\n}")
+    out.write((head[:-2] + ',\n  "messages": [').encode("utf-8"))
+    separator = "\n    "
+    for batch in batches:
+        for message in batch:
+            data = message.to_dict()
+            if not include_files:
+                for item in (*data["parts"], *data["attachments"]):
+                    if isinstance(item.get("data"), dict):
+                        item["data"] = None
+            out.write((separator + json.dumps(data, ensure_ascii=False)).encode("utf-8"))
+            separator = ",\n    "
+    out.write(b"\n  ]\n}\n")
 
 
 def to_json(
     conversation: ConversationInfo, messages: Sequence[Message], *, include_files: bool = True
 ) -> str:
     """Everything, as JSON; files as base64 unless `include_files` is False."""
-    dumped: list[dict[str, Any]] = []
-    for message in messages:
-        data = message.to_dict()
-        if not include_files:
-            for item in (*data["parts"], *data["attachments"]):
-                if isinstance(item.get("data"), dict):
-                    item["data"] = None
-        dumped.append(data)
-    doc = {
-        "format": EXPORT_FORMAT,
-        "version": 1,
-        "conversation": {
-            "id": conversation.id,
-            "title": conversation.title,
-            "profile_id": conversation.profile_id,
-            "backend": conversation.backend,
-            "created_at": conversation.created_at.isoformat(),
-            "updated_at": conversation.updated_at.isoformat(),
-        },
-        "messages": dumped,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    out = io.BytesIO()
+    write_json(conversation, [messages], out, include_files=include_files)
+    return out.getvalue().decode("utf-8")
 
 
 def export_filename(conversation: ConversationInfo, extension: str) -> str:

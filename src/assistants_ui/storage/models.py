@@ -37,7 +37,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
-__all__ = ["Base", "Conversation", "File", "LoginFailure", "StoredMessage", "User", "utcnow"]
+__all__ = [
+    "AppKey",
+    "Base",
+    "Conversation",
+    "File",
+    "LoginFailure",
+    "LoginSession",
+    "StoredMessage",
+    "User",
+    "utcnow",
+]
 
 # Named constraints, so that later migrations (and SQLite batch mode) can find them.
 NAMING = {
@@ -197,3 +207,37 @@ class LoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LoginSession(Base):
+    """One login, so that logging out ends it on the server (assistants_ui.auth.sessions).
+
+    Password logins: `id` is a random token carried in the signed login cookie;
+    the cookie is honoured only while its row exists, unexpired and unrevoked.
+    Single sign-on: `id` is a digest of the ID token Streamlit's own cookie
+    carries, and a revoked row refuses that cookie. Rows past `expires_at`
+    are pruned.
+    """
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    auth_provider: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AppKey(Base):
+    """Secrets the app makes for itself, shared by every process and replica.
+
+    `anonymous-cookie`: the key that signs each guest browser's identity cookie.
+    """
+
+    __tablename__ = "app_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,30 +1,45 @@
 """The `Recorder` a `ChatSession` commits through, backed by the repository.
 
 The conversation row is created on the first save (the user's first
-message), so an untouched "new chat" leaves nothing behind. Files over the
+message), so an untouched "new chat" leaves nothing behind; so is the user
+row of a guest browser (`user_id` 0 with `create_user`): visiting saves
+nothing. Files over the
 stored-file limit do not stop a save: their sentences collect in
 `warnings` for the page to show (and clear).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message
 from assistants_ui.storage.repository import Repository
 
-__all__ = ["StorageRecorder"]
+__all__ = ["UNSAVED_USER", "StorageRecorder"]
+
+UNSAVED_USER = 0  # a user id no row has (ids start at 1): made on the first save
 
 
 class StorageRecorder:
     """Saves one user's session: messages as they are sent and end, remote refs."""
 
-    def __init__(self, repository: Repository, *, user_id: int) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        *,
+        user_id: int,
+        create_user: Callable[[], int] | None = None,
+    ) -> None:
         self.repository = repository
         self.user_id = user_id
+        self.create_user = create_user
         self.warnings: list[str] = []
 
     def conversation_id(self, session: ChatSession) -> str:
         """The session's conversation id, creating the conversation if it has none."""
+        if self.user_id == UNSAVED_USER and self.create_user is not None:
+            self.user_id = self.create_user()
         if session.conversation_id is None:
             info = self.repository.create_conversation(
                 user_id=self.user_id,
@@ -36,16 +51,12 @@ class StorageRecorder:
         return session.conversation_id
 
     def save_message(self, session: ChatSession, message: Message) -> None:
+        cid = self.conversation_id(session)  # first: it may make the user's row
         result = self.repository.save_message(
-            user_id=self.user_id,
-            conversation_id=self.conversation_id(session),
-            message=message,
+            user_id=self.user_id, conversation_id=cid, message=message
         )
         self.warnings.extend(str(skipped) for skipped in result.skipped)
 
     def save_remote(self, session: ChatSession) -> None:
-        self.repository.set_remote(
-            user_id=self.user_id,
-            conversation_id=self.conversation_id(session),
-            remote=session.remote,
-        )
+        cid = self.conversation_id(session)
+        self.repository.set_remote(user_id=self.user_id, conversation_id=cid, remote=session.remote)

@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -283,6 +283,15 @@ class Repository:
                 if attempt == 2:  # pragma: no cover - a second race in a row
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @_guard
+    def find_user(self, *, auth_provider: str, subject: str) -> UserInfo | None:
+        """The user with this identity if it has a row (never creates one)."""
+        with self.db.session() as s:
+            user = s.scalars(
+                select(User).where(User.auth_provider == auth_provider, User.subject == subject)
+            ).one_or_none()
+            return _user_info(user) if user is not None else None
 
     @_guard
     def get_user(self, *, user_id: int) -> UserInfo:
@@ -568,19 +577,64 @@ class Repository:
             more = limit is not None and len(rows) > limit
             rows = rows[:limit] if limit is not None else rows
             rows.reverse()
-            blobs: dict[str, dict[tuple[str, int], bytes | None]] = {}
-            wanted = [r.id for r in rows if _has_files(r)]
-            if wanted:
-                for f in s.execute(
-                    select(File.message_id, File.slot, File.position, File.data).where(
-                        File.conversation_id == cid,
-                        File.user_id == user_id,
-                        File.message_id.in_(wanted),
-                    )
-                ):
-                    blobs.setdefault(f.message_id, {})[(f.slot, f.position)] = f.data
+            blobs = self._blobs(s, user_id, cid, rows)
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
         return MessagePage(messages=messages, before=rows[0].seq if more and rows else None)
+
+    def iter_messages(
+        self, *, user_id: int, conversation_id: str, batch: int = 50
+    ) -> Iterator[list[Message]]:
+        """Every message, oldest first, `batch` at a time (each batch its own read).
+
+        For exports: only one batch of messages and their files is in memory at once.
+        """
+        after = 0
+        while True:
+            messages, after_next = self._batch_after(user_id, conversation_id, after, batch)
+            if messages:
+                yield messages
+            if after_next is None:
+                return
+            after = after_next
+
+    @_guard
+    def _batch_after(
+        self, user_id: int, conversation_id: str, after: int, limit: int
+    ) -> tuple[list[Message], int | None]:
+        cid = _check_id(conversation_id)
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"batch must be 1..{MAX_PAGE}")
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            rows = list(
+                s.scalars(
+                    select(StoredMessage)
+                    .where(StoredMessage.conversation_id == cid, StoredMessage.seq > after)
+                    .order_by(StoredMessage.seq)
+                    .limit(limit + 1)
+                )
+            )
+            more = len(rows) > limit
+            rows = rows[:limit]
+            blobs = self._blobs(s, user_id, cid, rows)
+        messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
+        return messages, rows[-1].seq if more else None
+
+    def _blobs(
+        self, s: Session, user_id: int, cid: str, rows: list[StoredMessage]
+    ) -> dict[str, dict[tuple[str, int], bytes | None]]:
+        blobs: dict[str, dict[tuple[str, int], bytes | None]] = {}
+        wanted = [r.id for r in rows if _has_files(r)]
+        if wanted:
+            for f in s.execute(
+                select(File.message_id, File.slot, File.position, File.data).where(
+                    File.conversation_id == cid,
+                    File.user_id == user_id,
+                    File.message_id.in_(wanted),
+                )
+            ):
+                blobs.setdefault(f.message_id, {})[(f.slot, f.position)] = f.data
+        return blobs
 
     # -- files ------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from assistants_ui.backends.base import BackendError
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
-from assistants_ui.web.chat_view import render_chat, render_messages
+from assistants_ui.web.chat_view import Limits, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu
 from assistants_ui.web.login_view import current_identity, logout_control
 from assistants_ui.web.sidebar import render_history, render_sidebar
@@ -72,15 +72,21 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = getattr(chat.backend, "display_title", lambda: profile.title)()
     st.title(f"{profile.icon} {title}")
-    menu = st.container()  # filled after the answer: its first one creates the conversation
+    menu = st.container()
+    saved = chat.conversation_id
+    if saved:  # before the messages: nothing they hold can keep the menu off the page
+        with menu:
+            render_menu(rt, repo, user, saved)
+    settings = rt.config.settings
     render_chat(
         chat,
         older=state.older_cursor() is not None,
         on_older=lambda: state.load_older(repo, user),
+        limits=Limits(settings.max_message_chars, settings.max_files_per_message),
     )
-    if chat.conversation_id:
+    if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:
-            render_menu(rt, repo, user, chat.conversation_id)
+            render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
 
 
 _frozen_modules = 0
@@ -133,7 +139,7 @@ def _page() -> None:
         user = state.signed_in_user(repo, identity)
         history = render_sidebar(rt, account=logout_control)
         _conversation(rt, repo, user)
-        render_history(history, rt, repo, user)
+        render_history(history, rt, repo, state.saved_user(user))
     except StorageError as exc:
         log.error("storage: %s", exc)
         st.error(str(exc), icon="💾")

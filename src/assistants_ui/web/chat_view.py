@@ -8,17 +8,18 @@ and a failure shows one clear message with a Retry button.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistants_ui.core.session import ChatSession, ReplyStream
+from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.web import state
 from assistants_ui.web.render import MessageView, render_user_message
 
-__all__ = ["FRAME_SECONDS", "render_chat", "render_messages"]
+__all__ = ["FRAME_SECONDS", "Limits", "render_chat", "render_messages"]
 
 # One repaint per frame at most: ~12 visible updates per second, whatever the
 # token rate, and the final text painted exactly once the stream ends.
@@ -129,7 +130,42 @@ def _after_save(chat: ChatSession) -> None:
         st.query_params["c"] = chat.conversation_id
 
 
-def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None) -> None:
+def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) -> bool:
+    """Over a limit: one message, nothing saved or sent, the text offered back."""
+    problem = check_message(
+        text, len(attachments), max_chars=limits.max_chars, max_files=limits.max_files
+    )
+    if problem is None:
+        return False
+    st.error(problem, icon="✋")
+    if text:
+        st.download_button(
+            "Download what you typed",
+            data=text.encode("utf-8"),
+            file_name="message.txt",
+            mime="text/plain",
+            key="refused-text",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """MAX_MESSAGE_CHARS and MAX_FILES_PER_MESSAGE (see `Settings`)."""
+
+    max_chars: int = 100_000
+    max_files: int = 10
+
+
+def render_chat(
+    chat: ChatSession,
+    *,
+    older: bool = False,
+    on_older: Any = None,
+    limits: Limits = Limits(),
+) -> None:
     """The conversation and its input. `older`: a "load older" button goes on top."""
     profile = chat.profile
     uploads = profile.uploads_enabled
@@ -143,6 +179,8 @@ def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None)
             "max_upload_size": max(1, int(profile.max_upload_mb + 0.999)),
         }
     # Pinned to the bottom of the page wherever it is called.
+    # No `max_chars` here: Streamlit would cut a longer paste silently (in the browser
+    # and on the server); the check below refuses it with a message and gives it back.
     value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
     action = state.pop_action()
     retry = action is not None and action[0] == "retry" and chat.can_retry
@@ -165,6 +203,8 @@ def render_chat(chat: ChatSession, *, older: bool = False, on_older: Any = None)
         text = value if isinstance(value, str) else value.text
         attachments = _attachments(value)
         if not text.strip() and not attachments:
+            return
+        if _refuse_message(text, attachments, limits):
             return
         if attachments and _refuse_uploads(chat, text, attachments):
             st.rerun()

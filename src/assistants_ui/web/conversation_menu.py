@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from typing import BinaryIO
+
 import streamlit as st
 
 from assistants_ui.runtime import Runtime
@@ -10,8 +14,8 @@ from assistants_ui.storage import (
     Repository,
     UserInfo,
     export_filename,
-    to_json,
-    to_markdown,
+    write_json,
+    write_markdown,
 )
 from assistants_ui.web import state
 
@@ -41,12 +45,26 @@ def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str)
     st.toast("Conversation deleted.", icon=":material/delete:")
 
 
-def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -> bytes:
+def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -> BinaryIO:
+    """The export, written a batch of messages at a time to a temporary file.
+
+    Streamlit reads the file once into its media store; before, the whole
+    conversation was loaded, every file base64-encoded in one document, that
+    dumped to a string and the string encoded: several copies of everything.
+    """
     info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
-    page = repo.load_messages(user_id=user.id, conversation_id=conversation_id, limit=None)
-    if kind == "md":
-        return to_markdown(info, page.messages).encode("utf-8")
-    return to_json(info, page.messages).encode("utf-8")
+    batches = repo.iter_messages(user_id=user.id, conversation_id=conversation_id)
+    fd, path = tempfile.mkstemp(prefix="assistants-ui-export-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if kind == "md":
+                write_markdown(info, batches, out)
+            else:
+                write_json(info, batches, out)
+        reader = open(path, "rb")  # noqa: SIM115 - Streamlit reads it, then drops it
+    finally:
+        os.unlink(path)  # the open file stays readable; nothing is left on disk
+    return reader
 
 
 def render_menu(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:

@@ -6,13 +6,18 @@ needed instead (the login page, or the login configuration's problems) and
 returns None, after which the caller stops.
 
 - `AUTHENTICATION_REQUIRED` off: each browser gets an anonymous identity, a
-  random token kept in a long-lived cookie, so its history survives reloads
-  and is not shared with other browsers.
-- Passwords: a form; wrong passwords are counted in the database
-  (`LoginThrottle`) and lock the name for a cool-down; a right one sets a
-  signed cookie (`[cookie]`) so that a reload does not ask again.
+  random token kept in a long-lived cookie signed by the server (a forged
+  value is a new guest), so its history survives reloads and is not shared
+  with other browsers. Its users row is made when it first saves something.
+- Passwords: a form; every attempt is counted in the database and checked
+  against the lock before any hashing (`password_login`); a right password
+  starts a server-side login session (`LoginSessions`) and sets a signed
+  cookie (`[cookie]`) carrying its id, so that a reload does not ask again
+  and "Log out" ends it for every copy of the cookie.
 - Single sign-on: a "Log in with ..." button per `[auth]` provider, calling
   `st.login`; Streamlit keeps its own identity cookie, read through `st.user`.
+  Only people on the allow-list get in (`[auth] allowed_emails`, ...);
+  "Log out" records the login as revoked, so a copy of the cookie is refused.
 
 Cookies are read from `st.context.cookies` (sent when the session starts) and
 written by a tiny `st.components.v2` component that sets `document.cookie`
@@ -26,14 +31,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import secrets
 from typing import Any
 
 import streamlit as st
 
 from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oidc_subject
+from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
+from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
+from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
 
@@ -43,7 +50,6 @@ log = logging.getLogger(__name__)
 
 ANONYMOUS_COOKIE = "assistants_ui_browser"
 ANONYMOUS_DAYS = 400  # the longest lifetime browsers allow a cookie
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 _IDENTITY_KEY = "auth_identity"  # the signed-in Identity of this browser session
 _METHOD_KEY = "auth_method"  # "password" | "oidc" | "anonymous"
@@ -52,6 +58,10 @@ _LOGGED_OUT_KEY = "auth_logged_out"  # True after "Log out": ignore the cookie o
 _COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page keeps rendering (see _cookie_jar)
 _NOTICE_KEY = "auth_notice"  # a message for the next login page (e.g. "signed out")
 _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to delete at logout
+_SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
+_SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout callbacks)
+_REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
+NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
 
 _COOKIE_JS = """
 export default function (component) {
@@ -127,50 +137,59 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
     """The signed-in identity, or None after rendering the login page or the problems."""
     db = repo.db if isinstance(repo, Repository) else repo
     setup = _setup(settings)
+    sessions = LoginSessions(db)
+    st.session_state[_SESSIONS_KEY] = sessions
     try:
         if not setup.usable:
             _render_problems(setup)
             return None
         if not setup.required:
-            return _anonymous()
-        identity = _session_identity(setup)
+            return _anonymous(db)
+        identity = _session_identity(setup, sessions)
         if identity is None:
-            identity = _sso_identity(setup) or _cookie_identity(setup)
+            identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
         if identity is None:
-            identity = _login_page(settings, setup, db)
+            identity = _login_page(settings, setup, db, sessions)
         return identity
     finally:
         _render_cookie_jar()
 
 
 def _remember(
-    identity: Identity, method: str, fingerprint: str = "", cookie: str | None = None
+    identity: Identity,
+    method: str,
+    fingerprint: str = "",
+    cookie: str | None = None,
+    session_id: str | None = None,
 ) -> Identity:
     st.session_state[_IDENTITY_KEY] = identity
     st.session_state[_METHOD_KEY] = method
     st.session_state[_FINGERPRINT_KEY] = fingerprint
     st.session_state[_COOKIE_NAME_KEY] = cookie
+    st.session_state[_SID_KEY] = session_id
     st.session_state.pop(_LOGGED_OUT_KEY, None)
     return identity
 
 
-def _anonymous() -> Identity:
+def _anonymous(db: Database) -> Identity:
     identity = st.session_state.get(_IDENTITY_KEY)
     if isinstance(identity, Identity) and identity.auth_provider == "anonymous":
         return identity
-    token = _cookie(ANONYMOUS_COOKIE)
-    if token is None or not _TOKEN.fullmatch(token):
-        token = secrets.token_urlsafe(24)  # 32 characters
+    key = server_key(db, GUEST_KEY)
+    # Only a value this server signed names a guest; anything else (forged, guessed,
+    # from before signing) starts a new, empty identity.
+    token = read_guest(key, _cookie(ANONYMOUS_COOKIE)) or new_guest_token()
     # (Re)write it every session: the cookie's lifetime starts again at each visit.
-    _write_cookie(ANONYMOUS_COOKIE, token, ANONYMOUS_DAYS * 86400)
+    _write_cookie(ANONYMOUS_COOKIE, sign_guest(key, token), ANONYMOUS_DAYS * 86400)
     return _remember(Identity("anonymous", token, display_name="Guest"), "anonymous")
 
 
-def _session_identity(setup: AuthSetup) -> Identity | None:
+def _session_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | None:
     identity = st.session_state.get(_IDENTITY_KEY)
     method = st.session_state.get(_METHOD_KEY)
     if not isinstance(identity, Identity):
         return None
+    sid = st.session_state.get(_SID_KEY)
     if method == "password":
         user = setup.passwords.user(identity.subject) if setup.passwords else None
         if user is None or user.fingerprint != st.session_state.get(_FINGERPRINT_KEY):
@@ -179,8 +198,22 @@ def _session_identity(setup: AuthSetup) -> Identity | None:
             )
             _sign_out("Your account changed: please log in again.")
             return None
+        if not isinstance(sid, str) or not sessions.active(
+            sid, auth_provider="password", subject=user.username
+        ):
+            log.info("login: session of %s ended (logged out elsewhere)", identity.subject)
+            _sign_out("This login was ended (logged out): please log in again.")
+            return None
         return identity
-    if method == "oidc" and setup.sso_login and _oidc_user_matches(identity):
+    if (
+        method == "oidc"
+        and setup.sso_login
+        and setup.oidc is not None
+        and _oidc_user_matches(identity)
+        and setup.oidc.allow.refusal(st.user.to_dict()) is None  # the list may have changed
+        and isinstance(sid, str)
+        and not sessions.revoked(sid)
+    ):
         return identity
     _forget_identity()
     return None
@@ -191,7 +224,7 @@ def _oidc_user_matches(identity: Identity) -> bool:
     return found is not None and found.subject == identity.subject
 
 
-def _sso_identity(setup: AuthSetup) -> Identity | None:
+def _sso_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | None:
     if not setup.sso_login or st.session_state.get(_LOGGED_OUT_KEY):
         return None
     identity = _sso_identity_from_user()
@@ -201,8 +234,20 @@ def _sso_identity(setup: AuthSetup) -> Identity | None:
     names = {p.name or "default" for p in setup.oidc.providers} if setup.oidc else set()
     if provider not in names:
         return None  # signed in through a provider that is no longer configured
+    claims = st.user.to_dict()
+    sid = oidc_session_id(claims)
+    if sessions.revoked(sid):
+        return None  # this login was logged out: a copy of its cookie is refused
+    assert setup.oidc is not None
+    refusal = setup.oidc.allow.refusal(claims)
+    if refusal is not None:
+        log.warning("login: single sign-on (%s) refused: %s", provider, refusal.log)
+        st.session_state[_NOTICE_KEY] = refusal.message
+        st.session_state[_SID_KEY] = sid
+        st.session_state[_REFUSED_KEY] = True
+        return None
     log.info("login: %s signed in with single sign-on (%s)", identity.label, provider)
-    return _remember(identity, "oidc")
+    return _remember(identity, "oidc", session_id=sid)
 
 
 def _sso_identity_from_user() -> Identity | None:
@@ -226,7 +271,7 @@ def _sso_identity_from_user() -> Identity | None:
     )
 
 
-def _cookie_identity(setup: AuthSetup) -> Identity | None:
+def _cookie_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | None:
     if not setup.password_login or setup.cookie is None or not setup.cookie.enabled:
         return None
     if st.session_state.get(_LOGGED_OUT_KEY):
@@ -238,9 +283,11 @@ def _cookie_identity(setup: AuthSetup) -> Identity | None:
     user = setup.passwords.user(claims.username)
     if user is None or not secrets.compare_digest(user.fingerprint, claims.fingerprint):
         return None
+    if not sessions.active(claims.session_id, auth_provider="password", subject=user.username):
+        return None  # logged out (or expired) on the server: the cookie is dead
     log.info("login: %s signed in again with the login cookie", user.username)
     identity = Identity("password", user.username, user.name, user.email or None)
-    return _remember(identity, "password", user.fingerprint, setup.cookie.name)
+    return _remember(identity, "password", user.fingerprint, setup.cookie.name, claims.session_id)
 
 
 # -- the login page ----------------------------------------------------------------------
@@ -255,11 +302,18 @@ def _render_problems(setup: AuthSetup) -> None:
     )
 
 
-def _login_page(settings: Settings, setup: AuthSetup, db: Database) -> Identity | None:
+def _login_page(
+    settings: Settings, setup: AuthSetup, db: Database, sessions: LoginSessions
+) -> Identity | None:
     page = st.empty()
     with page.container():
         st.header("Log in")
         notice = st.session_state.pop(_NOTICE_KEY, None)
+        if st.session_state.pop(_REFUSED_KEY, False):
+            # Signed in at the provider, but not on this deployment's allow-list.
+            st.error(str(notice), icon="🚫")
+            st.button("Log in with another account", key="auth-refused", on_click=_logout_sso)
+            return None
         if notice:
             st.info(notice)
         if setup.sso_login and setup.oidc is not None:
@@ -275,7 +329,7 @@ def _login_page(settings: Settings, setup: AuthSetup, db: Database) -> Identity 
         if setup.password_login:
             if setup.sso_login:
                 st.caption("or with a password")
-            identity = _password_form(settings, setup, db)
+            identity = _password_form(settings, setup, db, sessions)
     if identity is not None:
         page.empty()
     return identity
@@ -286,7 +340,9 @@ def _start_sso(provider: str | None) -> None:
     st.login(provider) if provider else st.login()
 
 
-def _password_form(settings: Settings, setup: AuthSetup, db: Database) -> Identity | None:
+def _password_form(
+    settings: Settings, setup: AuthSetup, db: Database, sessions: LoginSessions
+) -> Identity | None:
     with st.form("auth-login", clear_on_submit=False, enter_to_submit=True):
         username = st.text_input("Username", max_chars=64, autocomplete="username")
         password = st.text_input(
@@ -303,37 +359,39 @@ def _password_form(settings: Settings, setup: AuthSetup, db: Database) -> Identi
         max_failures=settings.login_max_failures,
         lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
     )
-    state = throttle.state(username)
-    if state.locked:
-        _locked_message(state.describe_remaining())
-        return None
     assert setup.passwords is not None
-    user = setup.passwords.verify(username, password)
+    result = password_login(setup.passwords, throttle, username, password)
+    user = result.user
     if user is None:
-        state = throttle.record_failure(username)
-        if state.locked:
-            log.warning(
-                "login: %r locked for %s after repeated wrong passwords",
-                username.strip().lower()[:64],
-                state.describe_remaining(),
-            )
-            _locked_message(state.describe_remaining())
+        # Never the typed name: people type their password into the name box.
+        if result.locked:
+            if result.checked:
+                log.warning(
+                    "login: a login name is locked for %s after repeated wrong passwords",
+                    result.state.describe_remaining(),
+                )
+            _locked_message(result.state.describe_remaining())
         else:
-            log.info("login: wrong password for %r", username.strip().lower()[:64])
-            left = throttle.max_failures - state.failures
+            log.info("login: wrong username or password")
+            left = throttle.max_failures - result.state.failures
             st.error(
                 f"Wrong username or password ({left} more attempt{'s' if left != 1 else ''} "
                 f"before a {_lock_length(settings)} lock)."
             )
         return None
-    throttle.record_success(username)
     log.info("login: %s signed in with a password", user.username)
-    if setup.cookie is not None and setup.cookie.enabled:
-        token = setup.cookie.issue(username=user.username, fingerprint=user.fingerprint)
-        _write_cookie(setup.cookie.name, token, setup.cookie.max_age_seconds())
+    cookie = setup.cookie if setup.cookie is not None and setup.cookie.enabled else None
+    sid = sessions.start(
+        auth_provider="password",
+        subject=user.username,
+        lifetime=cookie.lifetime if cookie else NO_COOKIE_SESSION,
+    )
+    if cookie is not None:
+        token = cookie.issue(username=user.username, fingerprint=user.fingerprint, session_id=sid)
+        _write_cookie(cookie.name, token, cookie.max_age_seconds())
     identity = Identity("password", user.username, user.name, user.email or None)
-    cookie = setup.cookie.name if setup.cookie else None
-    return _remember(identity, "password", user.fingerprint, cookie)
+    name = setup.cookie.name if setup.cookie else None
+    return _remember(identity, "password", user.fingerprint, name, sid)
 
 
 def _lock_length(settings: Settings) -> str:
@@ -366,13 +424,26 @@ def logout_control() -> None:
 
 
 def _forget_identity() -> None:
-    for key in (_IDENTITY_KEY, _METHOD_KEY, _FINGERPRINT_KEY, _COOKIE_NAME_KEY):
+    for key in (_IDENTITY_KEY, _METHOD_KEY, _FINGERPRINT_KEY, _COOKIE_NAME_KEY, _SID_KEY):
         st.session_state.pop(key, None)
 
 
+def _revoke_login() -> None:
+    """End this login on the server: every copy of its cookie stops working."""
+    sessions = st.session_state.get(_SESSIONS_KEY)
+    sid = st.session_state.get(_SID_KEY)
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not isinstance(sessions, LoginSessions) or not isinstance(sid, str):
+        return
+    provider = identity.auth_provider if isinstance(identity, Identity) else "oidc"
+    subject = identity.subject if isinstance(identity, Identity) else "-"
+    sessions.revoke(sid, auth_provider=provider, subject=subject)
+
+
 def _sign_out(notice: str) -> None:
-    """End the password session: forget everything of this session, delete the cookie."""
+    """End the password session: revoke it, forget this session's state, delete the cookie."""
     name = st.session_state.get(_COOKIE_NAME_KEY)
+    _revoke_login()
     st.session_state.clear()
     st.session_state[_LOGGED_OUT_KEY] = True
     st.session_state[_NOTICE_KEY] = notice
@@ -381,5 +452,6 @@ def _sign_out(notice: str) -> None:
 
 
 def _logout_sso() -> None:
+    _revoke_login()
     st.session_state.clear()
     st.logout()

@@ -34,7 +34,9 @@ from assistants_ui.core.transcript import (
     human_size,
 )
 
-__all__ = ["MessageView", "render_user_message"]
+__all__ = ["NOT_KEPT", "MessageView", "render_user_message"]
+
+NOT_KEPT = "this file was not kept (it was over the size limit for stored files)."
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
@@ -150,6 +152,9 @@ class _SimpleSlot:
                 st.markdown(part.text)
         elif isinstance(part, RefusalPart):
             self.box.warning(f"The assistant declined to answer: {part.text}", icon="🚫")
+        elif isinstance(part, ImagePart | FilePart) and not part.data:
+            # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
+            self.box.caption(f"📎 {escape_markdown(part.name)}: {NOT_KEPT}")
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=part.name)

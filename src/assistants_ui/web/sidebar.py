@@ -25,21 +25,20 @@ def _open(conversation_id: str) -> None:
 
 
 @st.fragment
-def _history(titles: dict[str, str], repo: Repository, user: UserInfo) -> None:
+def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars: int) -> None:
     """The list and its search box: a fragment, so that searching or paging reruns
     only the sidebar, not the conversation on the page."""
+    # MAX_SEARCH_CHARS: the browser stops typing there, and Streamlit cuts whatever a
+    # crafted client sends to it on the server, before this code sees it.
     query = st.text_input(
         "Search conversations",
         key=state.SEARCH_KEY,
         placeholder="Search titles and messages",
         label_visibility="collapsed",
         icon=":material/search:",
+        max_chars=max_chars,
     ).strip()
-    limit = state.history_limit()
-    if query:
-        page = repo.search_conversations(user_id=user.id, query=query, limit=limit)
-    else:
-        page = repo.list_conversations(user_id=user.id, limit=limit)
+    page = state.history_page(repo, user, query)
     current = state.current_chat()
     current_id = current.conversation_id if current is not None else None
     if not page.items:
@@ -107,4 +106,5 @@ def render_sidebar(
 def render_history(slot: DeltaGenerator, rt: Runtime, repo: Repository, user: UserInfo) -> None:
     """The user's conversations, into the slot `render_sidebar` made."""
     with slot:
-        _history({p.id: p.title for p in rt.profiles}, repo, user)
+        titles = {p.id: p.title for p in rt.profiles}
+        _history(titles, repo, user, rt.config.settings.max_search_chars)

@@ -21,7 +21,9 @@ from assistants_ui.core.session import ChatSession
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import (
+    UNSAVED_USER,
     ConversationInfo,
+    ConversationPage,
     Database,
     NotFound,
     Repository,
@@ -30,6 +32,8 @@ from assistants_ui.storage import (
     database_url,
     open_database,
 )
+from assistants_ui.storage.models import utcnow
+from assistants_ui.storage.repository import MAX_PAGE
 
 __all__ = [
     "PROFILE_KEY",
@@ -40,6 +44,7 @@ __all__ = [
     "current_chat",
     "delete_remote_later",
     "history_limit",
+    "history_page",
     "load_older",
     "new_chat",
     "older_cursor",
@@ -49,6 +54,7 @@ __all__ = [
     "repository",
     "request_action",
     "runtime",
+    "saved_user",
     "show_more_history",
     "signed_in_user",
 ]
@@ -103,21 +109,63 @@ def repository(rt: Runtime) -> Repository:
 
 
 def signed_in_user(repo: Repository, identity: Identity) -> UserInfo:
-    """The storage user for an identity (looked up once per browser session)."""
+    """The storage user for an identity (looked up once per browser session).
+
+    A guest browser's row is made only when it first saves something: until
+    then it is an unsaved user (`UNSAVED_USER`, no history), looked up again
+    each run.
+    """
     cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
-    if cached is not None and cached[0] == identity:
+    if cached is not None and cached[0] == identity and cached[1].id != UNSAVED_USER:
         return cached[1]
-    user = repo.ensure_user(
+    user: UserInfo | None
+    if identity.auth_provider == "anonymous":
+        user = repo.find_user(auth_provider=identity.auth_provider, subject=identity.subject)
+        if user is None:
+            now = utcnow()
+            user = UserInfo(
+                UNSAVED_USER, identity.auth_provider, identity.subject, "", "", now, now
+            )
+        else:
+            user = _ensure(repo, identity)
+    else:
+        user = _ensure(repo, identity)
+    if cached is not None and cached[0] != identity:  # another user in this browser: forget all
+        st.session_state.pop(_CHAT_KEY, None)
+        st.session_state.pop(_OLDER_KEY, None)
+    st.session_state[_USER_KEY] = (identity, user)
+    return user
+
+
+def saved_user(user: UserInfo) -> UserInfo:
+    """`user`, or the row made for it since (a guest's first save, during this run)."""
+    cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
+    if user.id == UNSAVED_USER and cached is not None and cached[1].subject == user.subject:
+        return cached[1]
+    return user
+
+
+def _ensure(repo: Repository, identity: Identity) -> UserInfo:
+    return repo.ensure_user(
         auth_provider=identity.auth_provider,
         subject=identity.subject,
         display_name=identity.display_name,
         email=identity.email,
     )
-    if cached is not None:  # another user signed in in this browser: forget everything
-        st.session_state.pop(_CHAT_KEY, None)
-        st.session_state.pop(_OLDER_KEY, None)
-    st.session_state[_USER_KEY] = (identity, user)
-    return user
+
+
+def _recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
+    """The chat's recorder; for an unsaved guest it makes the users row on the first save."""
+    cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
+
+    def create() -> int:
+        if cached is None:
+            raise NotFound("user")
+        saved = _ensure(repo, cached[0])
+        st.session_state[_USER_KEY] = (cached[0], saved)
+        return saved.id
+
+    return StorageRecorder(repo, user_id=user.id, create_user=create)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=32)
@@ -172,7 +220,7 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
-    chat = ChatSession(profile, backend, recorder=StorageRecorder(repo, user_id=user.id))
+    chat = ChatSession(profile, backend, recorder=_recorder(repo, user))
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
     return chat
@@ -203,7 +251,7 @@ def open_conversation(
             backend,
             messages=page.messages,
             remote=info.remote,
-            recorder=StorageRecorder(repo, user_id=user.id),
+            recorder=_recorder(repo, user),
             conversation_id=info.id,
         )
         st.session_state[PROFILE_KEY] = profile.id
@@ -260,6 +308,28 @@ def history_limit() -> int:
 
 def show_more_history() -> None:
     st.session_state[_LIST_KEY] = history_limit() + 30
+
+
+def history_page(repo: Repository, user: UserInfo, query: str) -> ConversationPage:
+    """The sidebar's first `history_limit()` conversations (matching `query`).
+
+    Fetched a repository page (at most `MAX_PAGE`) at a time, so "More" keeps
+    working past the repository's page size.
+    """
+    limit = history_limit()
+    items: list[ConversationInfo] = []
+    offset: int | None = 0
+    while offset is not None and len(items) < limit:
+        size = min(MAX_PAGE, limit - len(items))
+        if query:
+            page = repo.search_conversations(
+                user_id=user.id, query=query, limit=size, offset=offset
+            )
+        else:
+            page = repo.list_conversations(user_id=user.id, limit=size, offset=offset)
+        items += page.items
+        offset = page.next_offset
+    return ConversationPage(items=items, next_offset=offset)
 
 
 def delete_remote_later(rt: Runtime, profile_id: str, remote: dict[str, str]) -> None:
