@@ -44,8 +44,10 @@ def started() -> Iterator[Containers]:
         made.cleanup()
 
 
-def start_app(made: Containers, image: str, volume: str, label: str) -> tuple[str, str]:
-    port = free_port()
+def start_app(
+    made: Containers, image: str, volume: str, label: str, port: int | None = None
+) -> tuple[str, str]:
+    port = port or free_port()
     name = made.run(label, image, "--volume", f"{volume}:/app/data",
                     "--env", "LOCAL_MAX_TOKENS=24", port=port)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -119,8 +121,10 @@ def test_a_chat_by_the_bundled_model_survives_a_sigterm_stop_and_a_new_container
             f"SIGTERM was not handled\n{started.logs()}"
         )
 
-        # A new container on the same volume: the history is there for the same browser.
-        _, url2 = start_app(started, app_image.tag, volume, "second")
+        # A new container on the same volume and host port (`docker run` again): the
+        # history is there for the same browser.
+        port = int(url.rsplit(":", 1)[1])
+        _, url2 = start_app(started, app_image.tag, volume, "second", port=port)
         page.goto(url2)
         listed = page.get_by_test_id("stSidebar").get_by_role("button", name=QUESTION)
         expect(listed).to_be_visible(timeout=WAIT_MS)
