@@ -301,7 +301,9 @@ class Containers:
 
     def cleanup(self) -> None:
         for name in reversed(self.names):
-            podman("rm", "--force", "--time=5", name, step=f"remove {name}", check=False)
+            # --volumes: the anonymous volume of the image's VOLUME too, when it had one
+            podman("rm", "--force", "--volumes", "--time=5", name,
+                   step=f"remove {name}", check=False)  # fmt: skip
         for volume in self.volumes:
             podman("volume", "rm", "--force", volume, step=f"remove {volume}", check=False)
 

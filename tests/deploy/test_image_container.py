@@ -163,10 +163,16 @@ def test_a_container_that_dies_is_reported_with_its_log_and_removed(
         assert failed.value.step == f"{name} healthy"
         assert "(exit code 3)" in str(failed.value)
         assert "no model here" in str(failed.value)  # the container's own log
+        mounts = podman("inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", name,
+                        step="its volumes").stdout.split()  # fmt: skip
+        assert mounts, "the image's VOLUME gave the container no volume"
     finally:
         made.cleanup()
     gone = podman("container", "exists", name, step="exists", check=False)
     assert gone.returncode == 1, f"{name} was left behind"
+    for volume in mounts:
+        left = podman("volume", "exists", volume, step="volume exists", check=False)
+        assert left.returncode == 1, f"its anonymous volume {volume} was left behind"
 
 
 def test_a_port_already_taken_is_named_and_nothing_is_left(app_image: BuiltImage) -> None:
