@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 	$(BIN)/assistants-ui run --port $(PORT)
 
 ## make test: install what tests need, then lint, type-check and run every test
-test: $(VENV)/.installed-test system-test-deps
+test: $(VENV)/.installed-test system-test-deps interop-test-deps
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
@@ -56,6 +56,7 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.history_page
+	$(BIN)/python -m bench.hostile_text
 
 ## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
 bench-build: $(VENV)/.installed-test
@@ -77,6 +78,12 @@ system-test-deps:
 test: container-engine
 container-engine:
 	@scripts/ensure-container-engine
+
+# OGX for tests/interop, in its own Python 3.12 venv under ~/.cache/assistants-ui
+# (made once per machine; llama.cpp's server comes with the test extra).
+.PHONY: interop-test-deps
+interop-test-deps:
+	@scripts/ensure-interop-servers >/dev/null
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,15 +8,17 @@ database without changing it (no migration, no file created).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistants_ui.backends import registry
 from assistants_ui.backends.base import BackendError
 from assistants_ui.profiles import Config, Connection
 from assistants_ui.settings import Settings
 
-__all__ = ["Check", "check_connection", "database_checks", "run_checks"]
+__all__ = ["Check", "capability_checks", "check_connection", "database_checks", "run_checks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,92 @@ def check_connection(connection: Connection, *, timeout: float = 5.0) -> Check:
     return Check("connection", name, True, f"{endpoint_of(connection)} answers ({count} models)")
 
 
+def _connection_id(backend: Any) -> str:
+    connection = getattr(backend, "connection", None)
+    return connection.id if isinstance(connection, Connection) else ""
+
+
+def _probe(backend: Any) -> None:
+    """One small request per assistant, through the backend's own code, so that its
+    connection learns what the server refuses (see backends.capabilities)."""
+    import openai
+
+    from assistants_ui.backends.chat import ChatBackend
+    from assistants_ui.backends.responses import ResponsesBackend
+
+    if isinstance(backend, ResponsesBackend):
+        if backend.connection.state == "conversation":
+            try:
+                remote = backend.open()
+                if remote.get("conversation"):
+                    backend.delete(remote)
+            except BackendError:
+                pass
+        try:
+            backend.client.vector_stores.list(limit=1)
+            backend.capabilities.learn("vector_stores", True)
+        except openai.APIStatusError as exc:
+            from assistants_ui.backends.clients import server_reason
+
+            backend.capabilities.learn("vector_stores", False, server_reason(exc))
+        except openai.OpenAIError:
+            pass
+        request = dict(backend.request_base({}), input="ping", max_output_tokens=16)
+        try:
+            stream, _ = backend.open_stream(request, background=True)
+        except openai.OpenAIError:
+            return
+        response_id = ""
+        try:
+            for event in stream:
+                response = getattr(event, "response", None)
+                response_id = getattr(response, "id", "") or ""
+                break
+        finally:
+            stream.close()
+        if response_id and backend.uses_background():
+            backend.cancel({"response": response_id})
+    elif isinstance(backend, ChatBackend) and backend.connection.type != "local":
+        import threading
+
+        from assistants_ui.backends.base import SendContext
+
+        turns = [{"role": "user", "content": "ping"}]
+        for _ in backend.source.stream(turns, SendContext([], {}, threading.Event())):
+            pass
+
+
+def capability_checks(backends: Sequence[Any]) -> list[Check]:
+    """What each connection's server supports, learned by a small request per assistant
+    ("background: no, Stop only closes the stream"). Never a failure: a missing
+    feature is dropped by the app, not fatal."""
+    from assistants_ui.backends.capabilities import capabilities_for, effect_of
+
+    seen: dict[str, Connection] = {}
+    for backend in backends:
+        try:
+            _probe(backend)
+        except Exception as exc:  # a probe never breaks the check
+            logging.getLogger(__name__).info("capability probe failed: %s", exc)
+        connection = getattr(backend, "connection", None)
+        if isinstance(connection, Connection) and connection.type != "local":
+            seen[connection.id] = connection
+    rows = []
+    for connection in seen.values():
+        known = capabilities_for(connection).known()
+        if not known:
+            continue
+        parts = [
+            f"{feature}: yes"
+            if learned.supported
+            else f"{feature}: no, {effect_of(feature)}"
+            + (f" (the server said: {learned.reason})" if learned.reason else "")
+            for feature, learned in known.items()
+        ]
+        rows.append(Check("supports", connection.id, True, "; ".join(parts)))
+    return rows
+
+
 def run_checks(
     config: Config,
     *,
@@ -81,11 +169,12 @@ def run_checks(
         )
     )
     used: dict[str, Connection] = {}
+    backends: list[Any] = []
     for profile in config.profiles:
         connection = config.connection_for(profile)
         used[connection.id] = connection
         try:
-            registry.create(profile, connection, config.settings)
+            backends.append(registry.create(profile, connection, config.settings))
             checks.append(
                 Check(
                     "assistant",
@@ -97,7 +186,10 @@ def run_checks(
         except BackendError as exc:
             checks.append(Check("assistant", profile.id, False, exc.reason))
     if connect:
-        checks.extend(check_connection(c) for c in used.values())
+        reachable = [check_connection(c) for c in used.values()]
+        checks.extend(reachable)
+        up = {c.name for c in reachable if c.ok}
+        checks.extend(capability_checks([b for b in backends if _connection_id(b) in up]))
     for more in extra or ():
         checks.extend(more())
     return checks

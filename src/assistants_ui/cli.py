@@ -19,7 +19,8 @@ __all__ = ["main"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    entry = Path(__file__).parent / "web" / "entry.py"
+    # An st.App around web/entry.py: the same server, with security headers.
+    entry = Path(__file__).parent / "web" / "server.py"
     port = str(args.port or os.environ.get("PORT") or 8501)
     cmd = [
         sys.executable,

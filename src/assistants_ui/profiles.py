@@ -112,6 +112,10 @@ class Profile(_Strict):
     tools: tuple[ToolName, ...] = ()
     functions: tuple[str, ...] = ()
     max_tool_rounds: int = Field(default=8, ge=1, le=64)
+    # Force a tool call in the first request of an answer: "required", a hosted tool
+    # ("file_search") or a function's name. Small models behind some servers (SmolLM2
+    # on llama.cpp's) call tools only when one is named here. "auto"/"none" as usual.
+    tool_choice: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     vector_store_ids: tuple[str, ...] = ()
     code_interpreter: CodeInterpreterSettings = CodeInterpreterSettings()
     reasoning: ReasoningSettings = ReasoningSettings()

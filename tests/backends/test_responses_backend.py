@@ -372,7 +372,7 @@ def test_web_search_with_url_citations(fake: FakeOpenAI) -> None:
     assert first.text[cite.start : cite.end] == "Python 3.14"
     shown, notes = annotate(second.text, second.citations)
     assert shown == "See the notes [1]."
-    assert footnotes_markdown(notes) == "1. [Docs](https://docs.python.org)"
+    assert footnotes_markdown(notes) == "1. [Docs](<https://docs.python.org>)"
     [tool] = parts(answer, ToolPart)
     assert tool.tool == "web_search"
     assert json.loads(tool.arguments)["query"] == "python release"

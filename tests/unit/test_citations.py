@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from assistants_ui.core.citations import annotate, footnotes_markdown
+from markdown_it import MarkdownIt
+
+from assistants_ui.core.citations import _SANDBOX_LINK, annotate, footnotes_markdown
 from assistants_ui.core.events import Citation
 
 
@@ -40,7 +42,7 @@ def test_url_citations_are_linked_footnotes() -> None:
         text, [Citation("url", "Docs [v2]", url="https://example.com/d", start=8, end=12)]
     )
     assert out == "See the docs [1] for details."
-    assert footnotes_markdown(notes) == "1. [Docs \\[v2\\]](https://example.com/d)"
+    assert footnotes_markdown(notes) == "1. [Docs \\[v2\\]](<https://example.com/d>)"
 
 
 def test_non_http_urls_are_not_linked() -> None:
@@ -65,3 +67,31 @@ def test_a_file_path_citation_over_the_link_target_keeps_the_label() -> None:
     )
     assert out == "Get **the data** now."
     assert notes == []
+
+
+def test_a_citation_cannot_carry_an_image_or_break_out_of_its_footnote() -> None:
+    # Attack: a web page's title and address chosen to plant an image (and a link)
+    # in the footnotes; before, the address was pasted into the Markdown as it came.
+    title = "Docs](https://x.example) ![t](https://collector.example/t.png) <img src=x>"
+    url = "https://ok.example/a) ![u](https://collector.example/u.png"
+    _, notes = annotate("x", [Citation("url", title, url=url, start=1)])
+    md = footnotes_markdown(notes)
+    tokens = MarkdownIt("commonmark").parseInline(md)[0].children or []
+    assert [t.type for t in tokens if t.type != "text"] == ["link_open", "link_close"]
+    link = next(t for t in tokens if t.type == "link_open")
+    assert (
+        link.attrGet("href") == "https://ok.example/a)%20!%5Bu%5D(https://collector.example/u.png"
+    )
+    assert "".join(t.content for t in tokens if t.type == "text") == "1. " + title
+
+
+def test_sandbox_links_are_found_in_linear_time_on_brackets() -> None:
+    # Attack: 40,000 `[` (no `]`): the old pattern `\[([^\]\n]*)\]` rescanned to the
+    # end of the line from every bracket, ~10 s. The pattern now cannot cross a
+    # bracket, so every attempt stops at the next one.
+    # The same for a link target that never closes, repeated.
+    text = "[" * 40_000 + "\n" + "[a](sandbox:x" * 10_000 + "\n[a](sandbox:/mnt/data/a.csv) done"
+    out, _ = annotate(text, [Citation("url", "t", url="https://a.example", start=0)])
+    assert out == " [1]" + "[" * 40_000 + "\n" + "[a](sandbox:x" * 10_000 + "\n**a** done"
+    assert _SANDBOX_LINK.pattern.count("[^") == 2
+    assert all("\\[\\]" in part for part in _SANDBOX_LINK.pattern.split("[^")[1:])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
 from assistants_ui.core import events as ev
@@ -19,6 +19,7 @@ from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
 
 if TYPE_CHECKING:
+    import openai
     from openai.types.chat import ChatCompletionMessageParam
 
 __all__ = ["ChatBackend", "create", "to_chat_messages"]
@@ -93,9 +94,35 @@ class _RemoteSource:
             self._model = models[0]
             return self._model
 
+    def _open(self, client: openai.OpenAI, request: dict[str, Any]) -> Any:
+        """Start the stream; `stream_options` is dropped (and the request sent again,
+        once) where the server refuses it."""
+        import openai
+
+        from assistants_ui.backends.capabilities import (
+            capabilities_for,
+            refused_feature,
+            sent_features,
+            strip_unsupported,
+        )
+        from assistants_ui.backends.clients import server_reason
+
+        caps = capabilities_for(self.connection)
+        strip_unsupported(request, caps)
+        try:
+            return client.chat.completions.create(**request)
+        except openai.APIStatusError as exc:
+            reason = server_reason(exc, self.connection)
+            if refused_feature(exc.status_code, reason, sent_features(request)) is None:
+                raise
+            caps.learn("stream_usage", False, reason)
+            strip_unsupported(request, caps)
+            return client.chat.completions.create(**request)
+
     def stream(self, turns: list[dict[str, str]], context: SendContext) -> Iterator[ev.StreamEvent]:
         import openai
 
+        from assistants_ui.backends.capabilities import capabilities_for
         from assistants_ui.backends.clients import client_for, describe_error
 
         finish: str | None = None
@@ -104,15 +131,20 @@ class _RemoteSource:
             model = self._resolve_model()
             client = client_for(self.connection)
             profile = self.profile
-            stream = client.chat.completions.create(
-                model=model,
-                messages=cast("list[ChatCompletionMessageParam]", turns),
-                stream=True,
-                stream_options={"include_usage": True},
-                temperature=openai.omit if profile.temperature is None else profile.temperature,
-                max_tokens=openai.omit
-                if profile.max_output_tokens is None
-                else profile.max_output_tokens,
+            stream = self._open(
+                client,
+                {
+                    "model": model,
+                    "messages": cast("list[ChatCompletionMessageParam]", turns),
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                    "temperature": openai.omit
+                    if profile.temperature is None
+                    else profile.temperature,
+                    "max_tokens": openai.omit
+                    if profile.max_output_tokens is None
+                    else profile.max_output_tokens,
+                },
             )
             try:
                 for chunk in stream:
@@ -142,6 +174,13 @@ class _RemoteSource:
                 code="stream_cut",
             )
             return
+        caps = capabilities_for(self.connection)
+        if caps.supports("stream_usage"):  # a server may accept the option and ignore it
+            caps.learn(
+                "stream_usage",
+                usage is not None,
+                "" if usage is not None else "the stream ended without a usage chunk",
+            )
         yield _done(finish, usage, "max_output_tokens")
 
 

@@ -18,7 +18,7 @@ import openai
 from assistants_ui.core import events as ev
 from assistants_ui.profiles import Connection
 
-__all__ = ["client_for", "describe_error", "endpoint_of"]
+__all__ = ["client_for", "describe_error", "endpoint_of", "server_reason"]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], openai.OpenAI] = {}
@@ -81,24 +81,55 @@ def client_for(connection: Connection) -> openai.OpenAI:
         return client
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return str(err["message"])
-        if isinstance(body.get("message"), str):
-            return str(body["message"])
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:300]
+REASON_LIMIT = 300  # characters of a server's reason shown and logged
+
+
+def _parsed(text: str) -> object:
     try:
-        text = exc.response.text
-    except Exception:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _reason_in(body: object, depth: int = 0) -> str:
+    """The human sentence inside an error body, whatever its shape: OpenAI's
+    `{"error": {"message"}}`, FastAPI's `{"detail": "..."}` or its validation list
+    `{"detail": [{"loc": [...], "msg": "..."}]}`, `{"message"}`, `{"error": "..."}`,
+    or plain text."""
+    if depth > 4:
         return ""
-    try:
-        return str(json.loads(text).get("error", {}).get("message", ""))[:300]
-    except (ValueError, AttributeError):
-        return text.strip()[:300]
+    if isinstance(body, str):
+        parsed = _parsed(body) if body.lstrip()[:1] in ("{", "[") else body
+        return body.strip() if isinstance(parsed, str) else _reason_in(parsed, depth + 1)
+    if isinstance(body, list):
+        return "; ".join(r for r in (_reason_in(item, depth + 1) for item in body[:3]) if r)
+    if isinstance(body, dict):
+        for key in ("error", "detail", "message", "msg", "error_message", "title"):
+            reason = _reason_in(body.get(key), depth + 1)
+            if reason:
+                loc = body.get("loc")
+                if key == "msg" and isinstance(loc, list) and loc:
+                    return ".".join(str(part) for part in loc) + f": {reason}"
+                return reason
+    return ""
+
+
+def server_reason(exc: openai.APIStatusError, connection: Connection | None = None) -> str:
+    """The server's own words for a refused request: one line, at most REASON_LIMIT
+    characters, with the connection's key and anything key- or token-shaped masked."""
+    from assistants_ui.logs import mask
+
+    reason = _reason_in(exc.body)
+    if not reason:
+        try:
+            reason = _reason_in(exc.response.text)
+        except Exception:  # a streamed body that was never read
+            reason = ""
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_LIMIT:
+        reason = reason[: REASON_LIMIT - 1].rstrip() + "…"
+    key = connection.resolved_key() if connection is not None else None
+    return mask(reason, [key] if key else [])
 
 
 def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
@@ -130,12 +161,14 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
         )
     if isinstance(exc, openai.AuthenticationError):
         return ev.Failed(
-            f"The server at {where} refused the API key (401). Check {setting}.",
+            f"The server at {where} refused the API key (401)"
+            + (f": {msg.rstrip('.')}" if (msg := server_reason(exc, connection)) else "")
+            + f". Check {setting}.",
             retryable=False,
             code="401",
         )
     if isinstance(exc, openai.PermissionDeniedError):
-        msg = _server_message(exc)
+        msg = server_reason(exc, connection)
         return ev.Failed(
             f"The key in {setting} is not allowed to use {subject} at {where} (403)"
             + (f": {msg}" if msg else "."),
@@ -143,7 +176,7 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
             code="403",
         )
     if isinstance(exc, openai.NotFoundError):
-        msg = _server_message(exc)
+        msg = server_reason(exc, connection)
         lowered = msg.lower()
         if "vector store" in lowered or "vector_store" in lowered:
             hint = "Check the assistant's vector_store_ids (the store may be deleted or expired)."
@@ -159,7 +192,7 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
             code="404",
         )
     if isinstance(exc, openai.RateLimitError):
-        msg = _server_message(exc)
+        msg = server_reason(exc, connection)
         return ev.Failed(
             f"The server at {where} is rate limiting requests (429) and still was after "
             f"{connection.max_retries} automatic retries"
@@ -169,14 +202,17 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
             code="429",
         )
     if isinstance(exc, openai.InternalServerError):
+        msg = server_reason(exc, connection)
         return ev.Failed(
             f"The server at {where} failed ({exc.status_code}) after "
-            f"{connection.max_retries} automatic retries. Retry in a moment.",
+            f"{connection.max_retries} automatic retries"
+            + (f": {msg.rstrip('.')}" if msg else "")
+            + ". Retry in a moment.",
             retryable=True,
             code=str(exc.status_code),
         )
     if isinstance(exc, openai.APIStatusError):
-        msg = _server_message(exc)
+        msg = server_reason(exc, connection)
         return ev.Failed(
             f"The server at {where} rejected the request ({exc.status_code})"
             + (f": {msg}" if msg else "."),

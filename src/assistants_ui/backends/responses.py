@@ -20,7 +20,9 @@ which needs `store=True`) so that `cancel()` can call `responses.cancel` on
 the id announced as `remote["response"]`; everywhere, closing the stream (the
 session does it) ends the answer too. Azure documents slow streaming in
 background mode, and stateless servers rarely have it, so there it is off; a
-server that rejects `background` makes this backend stop asking for it.
+server that refuses `background` (OGX: "OGX does not yet support 'stream' and
+'background' together.") makes this backend stop asking for it on that
+connection. The same holds for every optional feature (`capabilities`).
 
 The rounds of one answer live in `responses_answer`, the stream translation in
 `responses_stream`, files (routing, uploads, vector stores, fetches) in
@@ -35,6 +37,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.capabilities import (
+    Capabilities,
+    capabilities_for,
+    refused_feature,
+    sent_features,
+    strip_unsupported,
+)
 from assistants_ui.backends.responses_answer import Answer, history_input
 from assistants_ui.backends.responses_files import (
     delete_remote_files,
@@ -62,10 +71,6 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search"})
 
-# Connections whose server answered 404 to the Conversations API (per process).
-_no_conversations: set[str] = set()
-_no_conversations_lock = threading.Lock()
-
 
 class ResponsesBackend:
     """The Responses API for one profile on one connection."""
@@ -90,12 +95,6 @@ class ResponsesBackend:
 
         return client_for(self.connection)
 
-    @property
-    def _connection_key(self) -> str:
-        from assistants_ui.backends.clients import endpoint_of
-
-        return f"{self.connection.id}|{endpoint_of(self.connection)}"
-
     def failure(self, exc: BaseException, what: str = "") -> ev.Failed:
         from assistants_ui.backends.clients import describe_error
 
@@ -112,17 +111,16 @@ class ResponsesBackend:
         state = self.connection.state
         if state != "conversation":
             return {"state": state}
-        with _no_conversations_lock:
-            missing = self._connection_key in _no_conversations
-        if missing:
+        if not self.capabilities.supports("conversations"):
             return {"state": "stateless", "fallback": "no_conversations"}
         import openai
 
         try:
             conversation = self.client.conversations.create(metadata={"app": "assistants-ui"})
-        except openai.NotFoundError:
-            with _no_conversations_lock:
-                _no_conversations.add(self._connection_key)
+        except openai.NotFoundError as exc:
+            from assistants_ui.backends.clients import server_reason
+
+            self.capabilities.learn("conversations", False, server_reason(exc, self.connection))
             log.warning(
                 "connection %r: the server has no Conversations API (404); falling back to "
                 "state = 'stateless' (history re-sent each turn). Set state = \"stateless\" "
@@ -133,6 +131,7 @@ class ResponsesBackend:
         except openai.OpenAIError as exc:
             failed = self.failure(exc, "the Conversations API")
             raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+        self.capabilities.learn("conversations", True)
         return {"state": "conversation", "conversation": conversation.id}
 
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
@@ -191,23 +190,58 @@ class ResponsesBackend:
             "reasoning": reasoning if reasoning else openai.omit,
         }
 
-    def open_stream(self, kwargs: dict[str, Any], *, background: bool) -> Any:
+    @property
+    def capabilities(self) -> Capabilities:
+        return capabilities_for(self.connection)
+
+    def uses_background(self) -> bool:
+        return self.background and self.capabilities.supports("background")
+
+    def open_stream(
+        self, kwargs: dict[str, Any], *, background: bool
+    ) -> tuple[Any, list[ev.Notice]]:
+        """Start a streamed response; returns it and what the page should be told.
+
+        Optional features the connection's server refuses (background mode, an
+        `include` value, a hosted tool type) are dropped and the request sent again,
+        once per feature; see `capabilities`."""
         import openai
 
-        background = background and self.background
+        from assistants_ui.backends.clients import server_reason
+
+        caps = self.capabilities
+        request = dict(kwargs)
+        if background and self.background:
+            request.update(background=True, store=True)
+        notices: list[ev.Notice] = []
+        tried: set[str] = set()
         while True:
-            extra: dict[str, Any] = {"background": True, "store": True} if background else {}
+            dropped = strip_unsupported(request, caps)
+            notices += [self._dropped_notice(f, caps) for f in dropped if f.startswith("tool:")]
             try:
-                return self.client.responses.create(stream=True, **kwargs, **extra)
-            except openai.BadRequestError as exc:
-                if background and "background" in str(exc).lower():
-                    log.warning(
-                        "connection %r rejects background mode; Stop will only close the stream",
-                        self.connection.id,
-                    )
-                    self.background = background = False
-                    continue
-                raise
+                stream = self.client.responses.create(stream=True, **request)
+            except openai.APIStatusError as exc:
+                reason = server_reason(exc, self.connection)
+                feature = refused_feature(exc.status_code, reason, sent_features(request))
+                if feature is None or feature in tried:
+                    raise
+                tried.add(feature)
+                caps.learn(feature, False, reason)
+                continue
+            for feature in sent_features(request):
+                if feature not in tried:
+                    caps.learn(feature, True)
+            return stream, notices
+
+    def _dropped_notice(self, feature: str, caps: Capabilities) -> ev.Notice:
+        tool = feature.split(":", 1)[1]
+        learned = caps.known().get(feature)
+        why = f" (it said: {learned.reason})" if learned and learned.reason else ""
+        return ev.Notice(
+            f"The server of connection {self.connection.id!r} does not support the {tool} "
+            f"tool{why}, so this answer was made without it.",
+            "warning",
+        )
 
     # -- the answer --------------------------------------------------------------------
 
@@ -215,7 +249,7 @@ class ResponsesBackend:
         remote = context.remote
         tr = Translator(self._fetch_file, self._fetch_image, self._remember_container)
         state = remote.get("state") or self.connection.state
-        if state == "conversation" and self._connection_key in _no_conversations:
+        if state == "conversation" and not self.capabilities.supports("conversations"):
             state = "stateless"
         if remote.get("fallback") == "no_conversations" and not remote.get("fallback_noticed"):
             yield tr.track(

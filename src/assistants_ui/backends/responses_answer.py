@@ -57,6 +57,18 @@ def history_input(history: Sequence[Message], message: Message) -> list[dict[str
     return items
 
 
+HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search"})
+
+
+def tool_choice(setting: str) -> str | dict[str, str]:
+    """The profile's `tool_choice` as the Responses API takes it."""
+    if setting in ("auto", "required", "none"):
+        return setting
+    if setting in HOSTED_TOOLS:
+        return {"type": setting}
+    return {"type": "function", "name": setting}
+
+
 class Answer:
     """One answer: the tool rounds of responses, until text or a limit."""
 
@@ -102,6 +114,9 @@ class Answer:
                 kwargs["previous_response_id"] = self.previous
             if rounds >= b.profile.max_tool_rounds:
                 kwargs["tool_choice"] = "none"
+            elif rounds == 0 and b.profile.tool_choice and isinstance(kwargs.get("tools"), list):
+                # Only the first round: forced again after the outputs, it would loop.
+                kwargs["tool_choice"] = tool_choice(b.profile.tool_choice)
             yield from self._stream(kwargs)
             if cancelled.is_set():
                 return
@@ -179,10 +194,12 @@ class Answer:
         tr, cancelled = self.tr, self.context.cancelled
         tr.begin()
         try:
-            stream = self.b.open_stream(kwargs, background=self.background)
+            stream, notices = self.b.open_stream(kwargs, background=self.background)
         except openai.OpenAIError as exc:
             tr.failed = self.b.failure(exc)
             return
+        for notice in notices:
+            yield tr.track(notice)
         received = False
         try:
             for event in stream:
@@ -190,7 +207,11 @@ class Answer:
                 yield from tr.feed(event)
                 if tr.response_id:
                     self.unanswered = {}  # the outputs went in with this request
-                    if self.background and self.b.background and self.announced != tr.response_id:
+                    if (
+                        self.background
+                        and self.b.uses_background()
+                        and self.announced != tr.response_id
+                    ):
                         self.announced = tr.response_id
                         yield tr.track(ev.RemoteUpdate("response", tr.response_id))
                 if cancelled.is_set():

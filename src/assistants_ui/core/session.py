@@ -25,7 +25,7 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
-from assistants_ui.core.transcript import Attachment, Message, MessageBuilder
+from assistants_ui.core.transcript import Attachment, ErrorPart, Message, MessageBuilder
 from assistants_ui.profiles import Profile
 
 __all__ = [
@@ -370,6 +370,15 @@ class ChatSession:
             answer.input_tokens,
             answer.output_tokens,
         )
+        for part in answer.parts:
+            if isinstance(part, ErrorPart):  # the reason, as the page shows it
+                log.warning(
+                    "answer failed: assistant=%s conversation=%s code=%s reason=%s",
+                    self.profile.id,
+                    self.conversation_id or "new",
+                    part.code,
+                    part.reason,
+                )
         log.debug("answer: %s", answer.text)  # content: only when LOG_LEVEL=DEBUG
         if self.active is stream:
             self.active = None

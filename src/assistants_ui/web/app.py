@@ -14,6 +14,7 @@ import sys
 import streamlit as st
 
 from assistants_ui.backends.base import BackendError
+from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
@@ -50,7 +51,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
             _not_found()
             return
     if isinstance(chat, state.ReadOnlyChat):
-        st.title(chat.info.title or "Conversation")
+        st.title(literal(chat.info.title) or "Conversation")
         st.warning(
             f"The assistant of this conversation ({chat.info.profile_id!r}) is not configured "
             "any more: it is shown, but it cannot be continued.",
@@ -64,14 +65,14 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         chat = state.chat_session(rt, profile, repo, user)
     except BackendError as exc:
         st.title(f"{profile.icon} {profile.title}")
-        st.error(exc.reason, icon="🚨")
+        st.error(inert(exc.reason), icon="🚨")
         return
     unreachable = state.reachability_problem(rt, profile)
     if unreachable:
-        st.warning(unreachable, icon="🔌")
+        st.warning(inert(unreachable), icon="🔌")
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = getattr(chat.backend, "display_title", lambda: profile.title)()
-    st.title(f"{profile.icon} {title}")
+    st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
     menu = st.container()
     saved = chat.conversation_id
     if saved:  # before the messages: nothing they hold can keep the menu off the page

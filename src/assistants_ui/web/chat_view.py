@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.web import state
@@ -101,6 +102,7 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
         return False
     kept = [a for a, c in zip(attachments, checks, strict=True) if c.ok]
     chat.submit(text, kept)
+    # Kept as typed (this text is stored and exported); painted through `inert`.
     reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
     answer = Message(
         role="assistant",
@@ -124,7 +126,7 @@ def _after_save(chat: ChatSession) -> None:
     warnings = getattr(chat.recorder, "warnings", None)
     if warnings:
         for text in warnings:
-            st.warning(text, icon="💾")
+            st.warning(inert(text), icon="💾")  # names the file: user or model text
         warnings.clear()
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id

@@ -7,8 +7,11 @@ repaints only when its part changed. Text is split into finished Markdown
 blocks (painted once) and the growing last block (repainted), so the bytes
 sent stay proportional to the answer rather than to its square.
 
-Model and user text only ever reach `st.markdown` without `unsafe_allow_html`,
-`st.code` or `st.text`; files leave through `st.download_button`.
+Every text that arrives from a model, a server, a file or a user is painted as
+Markdown only after `core.safe_markdown.inert` (images become links showing
+their host, links keep http/https/mailto, raw HTML shows as text), and names
+in labels (buttons, statuses, captions) only through `literal` or `code_span`;
+never with `unsafe_allow_html`. Files leave through `st.download_button`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 
 import streamlit as st
 
-from assistants_ui.core.citations import annotate, escape_markdown, footnotes_markdown
+from assistants_ui.core.citations import annotate, footnotes_markdown
 from assistants_ui.core.markdown import BlockSplitter
+from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
     ErrorPart,
@@ -52,6 +56,7 @@ class _TextSlot:
     def __init__(self, container: DeltaGenerator) -> None:
         self.container = container
         self.blocks = container.container()
+        self.painted_elements: list[DeltaGenerator] = []
         self.current: DeltaGenerator | None = None
         self.splitter = BlockSplitter()
         self.painted = ""
@@ -65,13 +70,16 @@ class _TextSlot:
             if len(part.citations) != self.citations:
                 # Citation markers land inside finished blocks: repaint the text once.
                 self.citations = len(part.citations)
-                self.blocks.empty()
-                self.blocks = self.container.container()
+                # Each element is emptied through its own handle: emptying or replacing
+                # the container would leave the browser showing the old elements.
+                for element in self.painted_elements:
+                    element.empty()
+                self.painted_elements = []
                 self.current = None
                 self.splitter = BlockSplitter()
                 self.painted = ""
                 if notes:
-                    body = "Sources\n\n" + footnotes_markdown(notes)
+                    body = inert("Sources\n\n" + footnotes_markdown(notes))
                     if self.footer is None:
                         self.footer = self.container.caption(body)
                     else:
@@ -79,8 +87,12 @@ class _TextSlot:
         self._paint(text, final)
 
     def _show(self, text: str) -> None:
+        # Each painted string is made inert as a whole: a reference definition counts
+        # only within the element it is painted in, as in the browser.
+        text = inert(text)
         if self.current is None:
             self.current = self.blocks.markdown(text)
+            self.painted_elements.append(self.current)
         else:
             self.current.markdown(text)
 
@@ -106,9 +118,9 @@ class _ToolSlot:
         if key == self.seen:
             return
         self.seen = key
-        label = TOOL_LABELS.get(part.tool, part.tool)
+        label = TOOL_LABELS.get(part.tool) or literal(part.tool)
         if part.tool == "function":
-            label = f"{label} `{part.name or '?'}`"
+            label = f"{label} {code_span(part.name or '?')}"
         state = {
             "running": "running",
             "completed": "complete",
@@ -128,9 +140,9 @@ class _ToolSlot:
                 if part.output:
                     st.code(part.output, language="text")
             elif part.arguments:
-                st.caption(escape_markdown(part.arguments))
+                st.caption(literal(part.arguments))
             if part.error:
-                st.error(part.error)
+                st.error(inert(part.error))
 
 
 class _SimpleSlot:
@@ -149,17 +161,17 @@ class _SimpleSlot:
         self.seen = fingerprint
         if isinstance(part, ReasoningPart):
             with self.box.container().expander("Reasoning", expanded=False):
-                st.markdown(part.text)
+                st.markdown(inert(part.text))
         elif isinstance(part, RefusalPart):
-            self.box.warning(f"The assistant declined to answer: {part.text}", icon="🚫")
+            self.box.warning(inert(f"The assistant declined to answer: {part.text}"), icon="🚫")
         elif isinstance(part, ImagePart | FilePart) and not part.data:
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
-            self.box.caption(f"📎 {escape_markdown(part.name)}: {NOT_KEPT}")
+            self.box.caption(f"📎 {literal(part.name)}: {NOT_KEPT}")
         elif isinstance(part, ImagePart):
             box = self.box.container()
-            box.image(part.data, caption=part.name)
+            box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
             box.download_button(
-                f"Download {part.name}",
+                f"Download {literal(part.name)}",
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -169,7 +181,7 @@ class _SimpleSlot:
             )
         elif isinstance(part, FilePart):
             self.box.download_button(
-                f"Download {part.name} ({human_size(part.size)})",
+                f"Download {literal(part.name)} ({human_size(part.size)})",
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -179,11 +191,11 @@ class _SimpleSlot:
             )
         elif isinstance(part, NoticePart):
             if part.level == "warning":
-                self.box.warning(part.text, icon="⚠️")
+                self.box.warning(inert(part.text), icon="⚠️")
             else:
-                self.box.info(part.text, icon="ℹ️")
+                self.box.info(inert(part.text), icon="ℹ️")
         elif isinstance(part, ErrorPart):
-            self.box.error(part.reason, icon="🚨")
+            self.box.error(inert(part.reason), icon="🚨")
 
 
 _STATUS_NOTES = {
@@ -234,7 +246,7 @@ class MessageView:
 def render_user_message(message: Message) -> None:
     """The user's text (as Markdown, inert) and the files they attached."""
     if message.text:
-        st.markdown(message.text)
+        st.markdown(inert(message.text))
     for att in message.attachments:
         where = f" → {att.route.replace('_', ' ')}" if att.route else ""
-        st.caption(f"📎 {escape_markdown(att.name)} ({human_size(att.size)}){where}")
+        st.caption(f"📎 {literal(att.name)} ({human_size(att.size)}){where}")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from assistants_ui.core.safe_markdown import literal
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, Repository, UserInfo
 from assistants_ui.web import state
@@ -53,7 +54,7 @@ def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars
 
 def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> bool:
     return st.button(
-        info.title or "Untitled",
+        literal(info.title) or "Untitled",  # a title is user text: a button label renders Markdown
         key=f"conv-{info.id}",
         type="secondary" if current else "tertiary",
         width="stretch",
