@@ -23,7 +23,9 @@ COPY scripts/llama-cpp-minimal.cmake scripts/
 ARG TARGETARCH
 ARG LLAMA_CPU_ARGS=""
 ARG LLAMA_CPP_PYTHON_VERSION=0.3.36
-RUN deploy/image-build wheel /wheels
+# pip behind a TLS-intercepting proxy: its CA bundle as the build secret `pip_ca`, mounted
+# for this step only, never in a layer (`--secret id=pip_ca,src=/etc/ssl/certs/ca-certificates.crt`).
+RUN --mount=type=secret,id=pip_ca deploy/image-build wheel /wheels
 
 # --- 2. the app's virtualenv (no compiler here: only wheels are installed) ----------------
 FROM ${PYTHON_IMAGE} AS venv
@@ -33,7 +35,7 @@ COPY deploy/image-build deploy/
 COPY pyproject.toml README.md ./
 COPY src src
 ARG LLAMA_CPP_PYTHON_VERSION=0.3.36
-RUN deploy/image-build venv /opt/venv /wheels /build
+RUN --mount=type=secret,id=pip_ca deploy/image-build venv /opt/venv /wheels /build
 
 # --- 3. the image ----------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

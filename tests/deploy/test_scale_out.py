@@ -1,4 +1,4 @@
-"""The scaled-out deployment, proven without Docker (what compose.scale.yaml runs).
+"""The scaled-out deployment as processes: stickiness and a crash mid-answer, measured closely.
 
 PostgreSQL (a real server, tests/storage/pgcluster.py), two app processes started
 as the image starts them (`assistants-ui run`) with DATABASE_URL pointing at it,
