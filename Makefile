@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 	$(BIN)/assistants-ui run --port $(PORT)
 
 ## make test: install what tests need, then lint, type-check and run every test
-test: $(VENV)/.installed-test system-test-deps interop-test-deps
+test: $(VENV)/.installed-test system-test-deps interop-test-deps container-engine
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
@@ -75,7 +75,6 @@ system-test-deps:
 # Podman (with runc), its configuration where the machine needs one, and the local
 # Debian base image the deploy tests build the Dockerfile from (tests/deploy,
 # docs/deployment.md "Podman"). Once per machine; later runs only check.
-test: container-engine
 container-engine:
 	@scripts/ensure-container-engine
 
