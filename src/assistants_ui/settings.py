@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # A secret: a PostgreSQL URL carries a password. Unset: DATA_DIR/assistants-ui.db.
     database_url: SecretStr | None = None
     max_stored_file_mb: float = Field(default=50, ge=0, le=4096)
+    # A conversation's share link opens without signing in (false: signed-in users only).
+    share_links_public: bool = False
 
     # Limits against memory and CPU exhaustion, checked before any network call -------
     max_files_per_message: int = Field(default=10, ge=1, le=1000)

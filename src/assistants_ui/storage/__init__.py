@@ -7,7 +7,7 @@ a status, ordered parts and files.
 """
 
 from assistants_ui.storage.engine import Database, database_url, open_database, open_url
-from assistants_ui.storage.errors import NotFound, StorageError
+from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
 from assistants_ui.storage.export import (
     export_filename,
     to_json,
@@ -24,10 +24,13 @@ from assistants_ui.storage.repository import (
     MessagePage,
     Repository,
     SaveResult,
+    ShareInfo,
     SkippedFile,
+    Snapshot,
     StoredFile,
     UserInfo,
     is_valid_id,
+    is_valid_share_token,
 )
 
 __all__ = [
@@ -41,7 +44,10 @@ __all__ = [
     "NotFound",
     "Repository",
     "SaveResult",
+    "ShareInfo",
+    "ShareRevoked",
     "SkippedFile",
+    "Snapshot",
     "StorageError",
     "StorageRecorder",
     "StoredFile",
@@ -49,6 +55,7 @@ __all__ = [
     "database_url",
     "export_filename",
     "is_valid_id",
+    "is_valid_share_token",
     "open_database",
     "open_url",
     "to_json",

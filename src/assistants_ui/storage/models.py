@@ -46,6 +46,7 @@ __all__ = [
     "File",
     "LoginFailure",
     "LoginSession",
+    "Share",
     "StoredMessage",
     "User",
     "utcnow",
@@ -198,6 +199,30 @@ class File(Base):
     data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     provider_file_id: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Share(Base):
+    """A read-only snapshot of a conversation, opened by its random `token`.
+
+    `messages` is the conversation as it was when shared: every message as
+    `Message.to_dict()` (files' bytes inline, base64), so that later messages,
+    edits or file changes never show through the link. Revoking sets
+    `revoked_at`; deleting the conversation deletes its shares.
+    """
+
+    __tablename__ = "shares"
+    __table_args__ = (Index(None, "user_id", "conversation_id"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[list[dict[str, Any]]] = deferred(
+        mapped_column(JSONDoc, default=list, nullable=False)
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class LoginFailure(Base):

@@ -33,8 +33,8 @@ from assistants_ui.storage.codec import (
     title_for,
 )
 from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import NotFound, StorageError
-from assistants_ui.storage.models import Conversation, File, StoredMessage, User, utcnow
+from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
+from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
 
 __all__ = [
     "ConversationInfo",
@@ -43,14 +43,18 @@ __all__ = [
     "MessagePage",
     "Repository",
     "SaveResult",
+    "ShareInfo",
     "SkippedFile",
+    "Snapshot",
     "StoredFile",
     "UserInfo",
     "is_valid_id",
+    "is_valid_share_token",
     "new_id",
 ]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16}")
+_SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 TITLE_MAX = 200
 FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
@@ -69,6 +73,31 @@ def new_id() -> str:
 def is_valid_id(value: object) -> bool:
     """Whether `value` has the shape of an id this app hands out (e.g. from `?c=`)."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def is_valid_share_token(value: object) -> bool:
+    """Whether `value` has the shape of a share link's token (from `?share=`)."""
+    return isinstance(value, str) and _SHARE_TOKEN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ShareInfo:
+    """One share link of a conversation, as its owner's menu lists it."""
+
+    token: str
+    conversation_id: str
+    title: str
+    message_count: int
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a share link shows: the conversation's title and messages when it was shared."""
+
+    info: ShareInfo
+    messages: list[Message]
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +257,17 @@ def _file_info(f: File) -> FileInfo:
         stored=f.stored,
         provider_file_id=f.provider_file_id,
         created_at=f.created_at,
+    )
+
+
+def _share_info(row: Share) -> ShareInfo:
+    return ShareInfo(
+        token=row.token,
+        conversation_id=row.conversation_id,
+        title=row.title,
+        message_count=row.message_count,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -733,6 +773,99 @@ class Repository:
                 .order_by(StoredMessage.seq, File.slot.desc(), File.position)
             )
             return [_file_info(f) for f in rows]
+
+    # -- share links ------------------------------------------------------------------
+
+    @_guard
+    def create_share(self, *, user_id: int, conversation_id: str) -> ShareInfo:
+        """A new share link: a copy of every message and file as they are now.
+
+        The copy is what the link shows for ever (until revoked): later
+        messages, edits and file changes stay out of it. The owner's feedback
+        on answers is left out.
+        """
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            rows = list(
+                s.scalars(
+                    select(StoredMessage)
+                    .where(StoredMessage.conversation_id == cid)
+                    .order_by(StoredMessage.seq)
+                )
+            )
+            blobs = self._blobs(s, user_id, cid, rows)
+            frozen = []
+            for row in rows:
+                message = _decode(row, blobs.get(row.id, {}))
+                message.feedback = None
+                message.feedback_comment = ""
+                frozen.append(message.to_dict())
+            share = Share(
+                token=secrets.token_urlsafe(24),
+                user_id=user_id,
+                conversation_id=cid,
+                title=conv.title,
+                message_count=len(frozen),
+                messages=frozen,
+                created_at=utcnow(),
+                revoked_at=None,
+            )
+            s.add(share)
+            s.flush()
+            return _share_info(share)
+
+    @_guard
+    def list_shares(self, *, user_id: int, conversation_id: str) -> list[ShareInfo]:
+        """The conversation's share links that still work, newest first (owner only)."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            self._conversation(s, user_id, cid)
+            rows = s.scalars(
+                select(Share)
+                .where(
+                    Share.user_id == user_id,
+                    Share.conversation_id == cid,
+                    Share.revoked_at.is_(None),
+                )
+                .order_by(Share.created_at.desc(), Share.token)
+            )
+            return [_share_info(r) for r in rows]
+
+    @_guard
+    def revoke_share(self, *, user_id: int, token: str) -> None:
+        """Withdraw a share link; only its owner can (anyone else gets NotFound)."""
+        if not is_valid_share_token(token):
+            raise NotFound("share")
+        with self.db.session() as s:
+            row = s.scalars(
+                select(Share).where(Share.token == token, Share.user_id == user_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound("share")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+
+    @_guard
+    def open_share(self, *, token: str) -> Snapshot:
+        """The snapshot behind a share link, for whoever holds the link.
+
+        NotFound: no such link (mistyped, or its conversation was deleted);
+        ShareRevoked: its owner withdrew it.
+        """
+        if not is_valid_share_token(token):
+            raise NotFound("share")
+        with self.db.session() as s:
+            row = s.scalars(
+                select(Share).options(undefer(Share.messages)).where(Share.token == token)
+            ).one_or_none()
+            if row is None:
+                raise NotFound("share")
+            if row.revoked_at is not None:
+                raise ShareRevoked()
+            info = _share_info(row)
+            docs = list(row.messages)
+        return Snapshot(info=info, messages=[Message.from_dict(d) for d in docs])
 
 
 def _has_files(row: StoredMessage) -> bool:
