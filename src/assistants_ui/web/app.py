@@ -21,6 +21,7 @@ from assistants_ui.web import state
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import current_identity, logout_control
+from assistants_ui.web.share_view import QUERY_KEY, render_shared
 from assistants_ui.web.sidebar import render_history, render_sidebar
 
 __all__ = ["main"]
@@ -139,12 +140,19 @@ def _page() -> None:
         return
     try:
         repo = state.repository(rt)
+        shared = st.query_params.get(QUERY_KEY)
+        if shared is not None and rt.config.settings.share_links_public:
+            render_shared(repo, shared)  # SHARE_LINKS_PUBLIC: the link alone, no sign-in
+            return
         identity = current_identity(rt.config.settings, repo)
         if identity is None:
             return  # the login form is on the page
         user = state.signed_in_user(repo, identity)
         history = render_sidebar(rt, account=logout_control)
-        _conversation(rt, repo, user)
+        if shared is not None:
+            render_shared(repo, shared)
+        else:
+            _conversation(rt, repo, user)
         render_history(history, rt, repo, state.saved_user(user))
     except StorageError as exc:
         log.error("storage: %s", exc)

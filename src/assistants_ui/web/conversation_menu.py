@@ -1,4 +1,5 @@
-"""The current conversation's menu: rename, its usage, pin, export (Markdown, JSON), delete."""
+"""The current conversation's menu: rename, its usage, pin, share, export (Markdown, JSON),
+delete."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from assistants_ui.storage import (
     write_markdown,
 )
 from assistants_ui.web import state
+from assistants_ui.web.share_view import render_share_menu
 
 __all__ = ["render_menu", "render_usage"]
 
@@ -122,6 +124,7 @@ def render_menu(
             on_click=_pin,
             args=(repo, user, conversation_id, not info.pinned),
         )
+        render_share_menu(repo, user, conversation_id)
         left, right = st.columns(2)
         left.download_button(
             "Markdown",

@@ -22,6 +22,7 @@ __all__ = ["render_history", "render_sidebar"]
 
 def _open(conversation_id: str) -> None:
     st.query_params["c"] = conversation_id
+    st.query_params.pop("share", None)  # leaving a shared snapshot's page
     st.session_state.pop("chat", None)  # the run loads it from the deep link
 
 

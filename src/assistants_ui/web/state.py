@@ -290,6 +290,7 @@ def new_chat() -> None:
     st.session_state.pop(_OLDER_KEY, None)
     st.session_state.pop(_ACTION_KEY, None)
     st.query_params.pop("c", None)
+    st.query_params.pop("share", None)  # leaving a shared snapshot's page
 
 
 def request_action(name: str, *args: Any) -> None:

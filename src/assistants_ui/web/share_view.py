@@ -1,0 +1,90 @@
+"""Share links: the owner's part of the conversation menu, and the page a link opens.
+
+A link (`?share=<token>`) shows a frozen copy of the conversation, painted by
+the same read-only path as stored messages (`render_messages`), so that its
+text is as inert as everywhere else. Who may open it is `SHARE_LINKS_PUBLIC`'s
+business in `app.py`; what it shows is storage's (`Repository.open_share`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistants_ui.core.safe_markdown import literal
+from assistants_ui.storage import NotFound, Repository, ShareInfo, ShareRevoked, UserInfo
+from assistants_ui.web.chat_view import render_messages
+
+__all__ = ["QUERY_KEY", "REVOKED", "UNKNOWN", "render_share_menu", "render_shared"]
+
+QUERY_KEY = "share"
+UNKNOWN = "This share link does not exist: it may be mistyped, or its conversation was deleted."
+REVOKED = "This share link was revoked by its owner."
+
+
+def share_url(token: str) -> str:
+    """The link as the browser will need it: this page's address with `?share=`."""
+    base = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    return f"{base}?{QUERY_KEY}={token}"
+
+
+def render_shared(repo: Repository, token: str) -> None:
+    """The snapshot behind `token`, read-only, or one sentence saying why not."""
+    try:
+        snapshot = repo.open_share(token=token)
+    except NotFound:
+        st.error(UNKNOWN, icon="🔗")
+        return
+    except ShareRevoked:
+        st.error(REVOKED, icon="🔗")
+        return
+    st.title(literal(snapshot.info.title) or "Shared conversation")
+    st.info(
+        f"A read-only snapshot shared on {snapshot.info.created_at:%Y-%m-%d %H:%M} UTC: "
+        "what was said after it is not shown.",
+        icon=":material/share:",
+    )
+    render_messages(snapshot.messages)
+
+
+def _create(repo: Repository, user: UserInfo, conversation_id: str) -> None:
+    try:
+        repo.create_share(user_id=user.id, conversation_id=conversation_id)
+    except NotFound:
+        st.toast("This conversation is not saved any more: nothing was shared.", icon="🔎")
+        return
+    st.toast("Share link made: copy it from the menu.", icon=":material/share:")
+
+
+def _revoke(repo: Repository, user: UserInfo, token: str) -> None:
+    try:
+        repo.revoke_share(user_id=user.id, token=token)
+    except NotFound:
+        return
+    st.toast("Share link revoked: it no longer opens.", icon=":material/link_off:")
+
+
+def _listed(share: ShareInfo) -> str:
+    count = f"{share.message_count} message{'s' if share.message_count != 1 else ''}"
+    return f"Snapshot of {share.created_at:%Y-%m-%d %H:%M} UTC, {count}:"
+
+
+def render_share_menu(repo: Repository, user: UserInfo, conversation_id: str) -> None:
+    """In the conversation menu: make a snapshot link; the working ones, each revocable."""
+    st.button(
+        "Share a read-only snapshot",
+        icon=":material/share:",
+        key="share",
+        on_click=_create,
+        args=(repo, user, conversation_id),
+        help="Later messages will not show through the link.",
+    )
+    for share in repo.list_shares(user_id=user.id, conversation_id=conversation_id):
+        st.caption(_listed(share))
+        st.code(share_url(share.token), language=None, wrap_lines=True)
+        st.button(
+            "Revoke",
+            icon=":material/link_off:",
+            key=f"revoke-{share.token}",
+            on_click=_revoke,
+            args=(repo, user, share.token),
+        )

@@ -1,0 +1,120 @@
+"""Share links in the page (AppTest): the menu makes, lists and revokes them; another
+browser sees the frozen snapshot read-only, then the one sentence once it is revoked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistants_ui.core.transcript import Message
+from assistants_ui.runtime import Runtime
+from assistants_ui.storage import Repository, open_database
+from assistants_ui.web.share_view import REVOKED, UNKNOWN
+from fakes.server import FakeOpenAI
+from login_support import ORIGINAL_SECRETS, write_secrets
+
+APP = str(Path(__file__).parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def fake_chat(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_MODEL", "m")
+
+
+def app(share: str | None = None) -> AppTest:
+    """A new browser (a new anonymous user), opening a share link if given."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    if share is not None:
+        at.query_params["share"] = share
+    return at.run()
+
+
+def texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.main.markdown]
+
+
+def links(at: AppTest) -> list[str]:
+    return [c.value for c in at.main.code if "?share=" in c.value]
+
+
+def token_of(link: str) -> str:
+    return link.rsplit("?share=", 1)[1]
+
+
+def test_share_open_later_messages_hidden_revoke() -> None:
+    owner = app().chat_input[0].set_value("Plan the offsite").run()
+    assert links(owner) == []
+    owner.button(key="share").click().run()
+    assert not owner.exception
+    [link] = links(owner)
+    token = token_of(link)
+    # Listed in the menu with what it holds: the question and the answer.
+    [listed] = [c.value for c in owner.main.caption if "Snapshot of" in c.value]
+    assert listed.endswith("UTC, 2 messages:")
+
+    viewer = app(token)
+    assert not viewer.exception
+    assert not viewer.error
+    assert viewer.title[0].value == "Plan the offsite"
+    assert "Fake answer to: Plan the offsite" in texts(viewer)
+    assert not viewer.chat_input  # read-only: nothing to send
+    assert "read-only snapshot" in viewer.info[0].value
+
+    owner.chat_input[0].set_value("Second secret thought").run()
+    assert "Fake answer to: Second secret thought" in texts(owner)
+    viewer.run()  # the viewer reloads
+    assert "Fake answer to: Plan the offsite" in texts(viewer)
+    assert not [t for t in texts(viewer) if "Second secret thought" in t]
+
+    # The viewer's own menu and history know nothing of the owner's conversation.
+    assert not [b for b in viewer.sidebar.button if b.key and b.key.startswith("conv-")]
+    assert not [b for b in viewer.button if b.key == f"revoke-{token}"]
+
+    owner.button(key=f"revoke-{token}").click().run()
+    assert links(owner) == []
+    viewer.run()
+    assert [e.value for e in viewer.error] == [REVOKED]
+    assert not [t for t in texts(viewer) if "Plan the offsite" in t]
+
+
+@pytest.mark.parametrize("token", ["A" * 32, "nonsense", ""])
+def test_an_unknown_link_says_so(token: str) -> None:
+    viewer = app(token)
+    assert not viewer.exception
+    assert [e.value for e in viewer.error] == [UNKNOWN]
+
+
+def test_new_chat_leaves_the_shared_page() -> None:
+    viewer = app("A" * 32)
+    viewer.button(key="new_chat").click().run()
+    assert not viewer.error
+    assert "share" not in viewer.query_params
+    assert viewer.chat_input
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_with_logins_a_link_needs_one_unless_the_operator_made_links_public(
+    monkeypatch: pytest.MonkeyPatch, public: bool
+) -> None:
+    monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+    monkeypatch.setenv("SHARE_LINKS_PUBLIC", str(public).lower())
+    write_secrets(ORIGINAL_SECRETS)
+    store = Repository(open_database(Runtime.load().config.settings))
+    owner = store.ensure_user(auth_provider="password", subject="jsmith")
+    conv = store.create_conversation(user_id=owner.id, profile_id="x", backend="chat")
+    store.save_message(user_id=owner.id, conversation_id=conv.id, message=Message.user("Hello"))
+    token = store.create_share(user_id=owner.id, conversation_id=conv.id).token
+
+    stranger = app(token)  # not signed in
+    assert not stranger.exception
+    if public:
+        assert stranger.title[0].value == "Hello"
+        assert "Hello" in texts(stranger)
+        assert not [h for h in stranger.header if h.value == "Log in"]
+    else:
+        assert [h.value for h in stranger.header] == ["Log in"]
+        assert "Hello" not in texts(stranger)
+        assert not stranger.title
