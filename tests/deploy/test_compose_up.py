@@ -116,6 +116,9 @@ def answer_after(page: Page, question: str) -> Locator:
 
 def ask(page: Page, question: str) -> str:
     """Send `question`; wait for the bundled model's complete answer; the conversation id."""
+    # A replica's first page run in a new container (imports, migrations check) can take
+    # longer than `send`'s 30 s on a loaded 2-core machine: it failed there twice in a row.
+    page.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=WAIT_MS)
     send(page, question)
     expect(user_message(page, question)).to_have_count(1, timeout=WAIT_MS)
     expect(answer_after(page, question)).not_to_be_empty(timeout=WAIT_MS)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
+from test_login_browser import SECRETS, add_user, write_secrets
 
 from browser_support import StartApp, app_command, free_port, serving
+from fakes.server import FakeOpenAI
 
 
 @pytest.fixture
@@ -36,3 +38,20 @@ def start_app(tmp_path: Path) -> Iterator[StartApp]:
             return url
 
         yield start
+
+
+@pytest.fixture
+def two_users_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
+    """The app with password login and two users, anna and bert, answering from the fake."""
+    write_secrets(tmp_path, SECRETS)
+    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
+    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    return start_app(
+        {
+            "AUTHENTICATION_REQUIRED": "true",
+            "HOME": str(tmp_path / "home"),
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_MODEL": "m",
+        },
+        tmp_path,
+    )

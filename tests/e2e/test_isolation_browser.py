@@ -3,32 +3,13 @@ A chats, reloads and finds the conversation; B neither lists it nor opens it by 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
+from test_login_browser import TIMEOUT, log_in
 
-from browser_support import StartApp, send
-from fakes.server import FakeOpenAI
+from browser_support import send
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
-    write_secrets(tmp_path, SECRETS)
-    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
-    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
-    return start_app(
-        {
-            "AUTHENTICATION_REQUIRED": "true",
-            "HOME": str(tmp_path / "home"),
-            "OPENAI_BASE_URL": fake.base_url,
-            "OPENAI_MODEL": "m",
-        },
-        tmp_path,
-    )
 
 
 def signed_in(page: Page, url: str, user: str, password: str, name: str) -> None:
@@ -40,9 +21,9 @@ def signed_in(page: Page, url: str, user: str, password: str, name: str) -> None
     )
 
 
-def test_users_see_only_their_own_conversations(browser: Browser, app: str) -> None:
+def test_users_see_only_their_own_conversations(browser: Browser, two_users_app: str) -> None:
     anna = browser.new_context().new_page()
-    signed_in(anna, app, "anna", "anna-password-1", "Anna A")
+    signed_in(anna, two_users_app, "anna", "anna-password-1", "Anna A")
     send(anna, "Anna's secret plan")
     expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
     side = anna.get_by_test_id("stSidebar")
@@ -55,7 +36,7 @@ def test_users_see_only_their_own_conversations(browser: Browser, app: str) -> N
     expect(side.get_by_role("button", name="Anna's secret plan")).to_be_visible()
 
     bert = browser.new_context().new_page()
-    signed_in(bert, app, "bert", "bert-password-1", "Bert B")
+    signed_in(bert, two_users_app, "bert", "bert-password-1", "Bert B")
     bert_side = bert.get_by_test_id("stSidebar")
     expect(bert_side.get_by_text("Your conversations appear here.")).to_be_visible()
     expect(bert.get_by_text("Anna's secret plan")).to_have_count(0)

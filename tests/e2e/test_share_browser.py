@@ -4,34 +4,15 @@ after; a browser that is not signed in gets the login; Anna revokes and Bert is 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from test_isolation_browser import signed_in
-from test_login_browser import SECRETS, TIMEOUT, add_user, write_secrets
+from test_login_browser import TIMEOUT
 
 from assistants_ui.web.share_view import REVOKED
-from browser_support import StartApp, send
-from fakes.server import FakeOpenAI
+from browser_support import send
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
-    write_secrets(tmp_path, SECRETS)
-    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
-    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
-    return start_app(
-        {
-            "AUTHENTICATION_REQUIRED": "true",
-            "HOME": str(tmp_path / "home"),
-            "OPENAI_BASE_URL": fake.base_url,
-            "OPENAI_MODEL": "m",
-        },
-        tmp_path,
-    )
 
 
 def menu(page: Page) -> Locator:
@@ -48,20 +29,20 @@ def close_menu(page: Page) -> None:
     expect(page.get_by_test_id("stPopoverBody")).to_have_count(0, timeout=TIMEOUT)
 
 
-def test_a_shared_snapshot_across_two_users(browser: Browser, app: str) -> None:
+def test_a_shared_snapshot_across_two_users(browser: Browser, two_users_app: str) -> None:
     anna = browser.new_context().new_page()
-    signed_in(anna, app, "anna", "anna-password-1", "Anna A")
+    signed_in(anna, two_users_app, "anna", "anna-password-1", "Anna A")
     send(anna, "Anna's shared plan")
     expect(anna.get_by_text("Fake answer to: Anna's shared plan")).to_be_visible(timeout=TIMEOUT)
     menu(anna).get_by_role("button", name="Share a read-only snapshot").click()
     code = menu(anna).locator("code", has_text="?share=")
     expect(code).to_have_count(1, timeout=TIMEOUT)
     link = code.inner_text().strip()
-    assert link.startswith(app.rstrip("/")), link
+    assert link.startswith(two_users_app.rstrip("/")), link
     close_menu(anna)
 
     bert = browser.new_context().new_page()
-    signed_in(bert, app, "bert", "bert-password-1", "Bert B")
+    signed_in(bert, two_users_app, "bert", "bert-password-1", "Bert B")
     bert.goto(link)
     expect(bert.get_by_text("Fake answer to: Anna's shared plan")).to_be_visible(timeout=TIMEOUT)
     expect(bert.get_by_text("read-only snapshot")).to_be_visible()
