@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_login_browser import TIMEOUT, log_in
+from test_login_browser import COOKIE_NAME, TIMEOUT, log_in
 
 from browser_support import send
 
@@ -18,6 +18,13 @@ def signed_in(page: Page, url: str, user: str, password: str, name: str) -> None
     log_in(page, user, password)
     expect(page.get_by_test_id("stSidebar").get_by_text(f"Signed in as {name}")).to_be_visible(
         timeout=TIMEOUT
+    )
+    # The login cookie is written by a component after the page shows the login; a
+    # navigation before it is stored would start a new session without it.
+    page.wait_for_function(
+        "name => document.cookie.split('; ').some(c => c.startsWith(name + '='))",
+        arg=COOKIE_NAME,
+        timeout=TIMEOUT,
     )
 
 

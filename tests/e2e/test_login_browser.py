@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 APP_CLI = Path(sys.executable).with_name("assistants-ui")
 OIDC_DIR = Path(__file__).with_name("oidc")
 COOKIE_KEY = "an-e2e-cookie-key-that-is-long-enough-0123456789"
+COOKIE_NAME = "e2e_login"
 SECRETS = f"""
 [credentials.usernames.jsmith]
 name = "John Smith"
@@ -38,7 +39,7 @@ email = "jsmith@example.com"
 password = "abc-password-1"
 
 [cookie]
-name = "e2e_login"
+name = "{COOKIE_NAME}"
 key = "{COOKIE_KEY}"
 expiry_days = 30
 """
