@@ -44,11 +44,12 @@ test: $(VENV)/.installed-test system-test-deps interop-test-deps container-engin
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
-## make lint: ruff and mypy
+## make lint: ruff, mypy and the import contracts (the layer table of docs/architecture.md)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## make bench: the benchmarks in bench/, each printing its table
 bench: $(VENV)/.installed-test system-test-deps

@@ -18,7 +18,14 @@ from assistants_ui.backends.base import BackendError
 from assistants_ui.profiles import Config, Connection
 from assistants_ui.settings import Settings
 
-__all__ = ["Check", "capability_checks", "check_connection", "database_checks", "run_checks"]
+__all__ = [
+    "Check",
+    "auth_checks",
+    "capability_checks",
+    "check_connection",
+    "database_checks",
+    "run_checks",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +200,18 @@ def run_checks(
     for more in extra or ():
         checks.extend(more())
     return checks
+
+
+def auth_checks(settings: Settings) -> list[Check]:
+    """The login's rows: blocking problems and warnings fail, notes (what is configured)
+    pass. Logs nothing: `check` prints, the page logs."""
+    from assistants_ui.auth.setup import load_auth
+
+    setup = load_auth(settings)
+    rows = [Check("login", p.setting, False, p.message) for p in setup.problems]
+    rows += [Check("login", p.setting, False, p.message) for p in setup.warnings]
+    rows += [Check("login", "methods", True, note) for note in setup.notes]
+    return rows
 
 
 def database_checks(settings: Settings) -> list[Check]:

@@ -52,8 +52,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from assistants_ui.auth.checks import auth_checks
-    from assistants_ui.checks import database_checks, run_checks
+    from assistants_ui.checks import auth_checks, database_checks, run_checks
     from assistants_ui.runtime import Runtime
 
     rt = Runtime.load()
