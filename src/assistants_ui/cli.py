@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_ui.storage.cli import add_parser as add_db_parser
 
     add_db_parser(sub)
-    from assistants_ui.migrate import add_parser as add_import_parser
+    from assistants_ui.import_assistant import add_parser as add_import_parser
 
     add_import_parser(sub)
     from assistants_ui.auth.cli import add_parser as add_users_parser
