@@ -199,9 +199,24 @@ def _unknown(what: str, kind: str) -> ev.Notice:
     return ev.Notice(f"The server sent {what} {code_span(kind)}, which this app does not show.")
 
 
-def _image_mime(output_format: str | None) -> str:
-    guessed = mimetypes.guess_type(f"image.{output_format or 'png'}")[0]
-    return guessed if guessed and guessed.startswith("image/") else "image/png"
+# The raster formats image generation makes, by their first bytes. Anything else (an
+# SVG is markup that may carry script) is offered as a download, never painted.
+_RASTER = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _file_mime(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _raster_mime(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in _RASTER if data.startswith(magic)), None)
 
 
 def _b64(data: str | None) -> bytes | None:
@@ -371,8 +386,8 @@ class Translator:
                 self._out(out, ev.ToolArgumentsDelta(call_id, event.delta))
         elif isinstance(event, ResponseImageGenCallPartialImageEvent):
             data = _b64(event.partial_image_b64)
-            if data is not None:
-                mime = _image_mime(event.output_format)
+            mime = _raster_mime(data) if data else None
+            if data and mime:
                 self._out(
                     out, ev.ImagePartial(event.item_id, data, mime, event.partial_image_index)
                 )
@@ -544,12 +559,15 @@ class Translator:
         data = _b64(item.result)
         if data is not None:
             self._generated += 1
-            fmt = item.output_format or "png"
-            name = f"image-{self._generated}.{fmt}"
-            if fmt == "svg":  # markup, not pixels: offered as a download, never painted
-                self._out(out, ev.FileOutput(name, data, "image/svg+xml"))
+            mime = _raster_mime(data)
+            ext = (mimetypes.guess_extension(mime) if mime else None) or (
+                f".{item.output_format}" if item.output_format else ".bin"
+            )
+            name = f"image-{self._generated}{ext}"
+            if mime:
+                self._out(out, ev.ImageOutput(name, data, mime, call_id=item.id))
             else:
-                self._out(out, ev.ImageOutput(name, data, _image_mime(fmt), call_id=item.id))
+                self._out(out, ev.FileOutput(name, data, _file_mime(name)))
         elif item.result:
             self._out(out, ev.Notice("The generated image could not be decoded.", "warning"))
         error = item.error.message if item.error else ""
