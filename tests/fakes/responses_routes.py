@@ -556,12 +556,22 @@ class ResponseScript:
         *,
         delay: float = 0.0,
         cut_after: int | None = None,
+        pause_after: int | None = None,
         **kwargs: Any,
     ) -> Stream:
         # The Responses API ends its stream with the terminal event, no [DONE].
         return Stream(
-            self.sse(status, **kwargs), delay=delay, done_marker=False, cut_after=cut_after
+            self.sse(status, **kwargs),
+            delay=delay,
+            done_marker=False,
+            cut_after=cut_after,
+            pause_after=pause_after,
         )
+
+    def index_of(self, type_: str, nth: int = 0) -> int:
+        """Where the `nth` event of a type is in `sse()` (for `stream(pause_after=...)`)."""
+        positions = [n for n, e in enumerate(self.events) if e["type"] == type_]
+        return positions[nth] + 2  # after response.created and response.in_progress
 
 
 def _pieces(text: str, pieces: int) -> list[str]:
