@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_responses_backend import ask, body, parts
 
 from assistants_ui.backends.base import BackendError, SendContext
 from assistants_ui.backends.responses import ResponsesBackend, create
@@ -32,7 +33,7 @@ from assistants_ui.core.transcript import (
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import load_settings
 from assistants_ui.storage import Repository, StorageRecorder, open_url
-from fakes.responses_routes import ResponseScript, request_problems
+from fakes.responses_routes import ResponseScript, computer_call, request_problems
 from fakes.server import FakeOpenAI
 
 PARTIAL_1 = b"\x89PNG\r\n\x1a\n" + b"partial one"
@@ -107,20 +108,6 @@ def kept(chat: ChatSession, repo: Repository) -> list[Message]:
 def events_of(backend: ResponsesBackend, text: str = "Go") -> list[ev.StreamEvent]:
     context = SendContext(history=[], remote={}, cancelled=threading.Event())
     return list(backend.send(Message.user(text), context))
-
-
-def ask(chat: ChatSession, text: str) -> Message:
-    chat.submit(text)
-    return chat.reply().run_to_end()
-
-
-def parts(message: Message, cls: type[Any]) -> list[Any]:
-    return [p for p in message.parts if isinstance(p, cls)]
-
-
-def body(fake: FakeOpenAI, n: int = -1) -> dict[str, Any]:
-    value: dict[str, Any] = fake.calls("responses.create")[n].body
-    return value
 
 
 # -- image generation ---------------------------------------------------------------------
@@ -243,18 +230,10 @@ def test_file_search_passages_are_kept_with_the_call(fake: FakeOpenAI, repo: Rep
 
 
 def test_an_unknown_item_or_event_is_one_line_naming_it(fake: FakeOpenAI) -> None:
-    computer = {
-        "type": "computer_call",
-        "id": "cu_1",
-        "call_id": "call_cu",
-        "pending_safety_checks": [],
-        "status": "completed",
-        "action": {"type": "screenshot"},
-    }
     script = (
         ResponseScript()
         .text(["Before."])
-        .item(computer)
+        .item(computer_call())
         .undocumented_event("response.hologram.delta", item_id="x", delta="~")
         .undocumented_event("response.hologram.delta", item_id="x", delta="~")
         .text(["After."])

@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from browser_support import StartApp, send
-from fakes.responses_routes import ResponseScript
+from fakes.responses_routes import ResponseScript, computer_call
 from fakes.server import FakeOpenAI
 
 pytestmark = pytest.mark.browser
@@ -59,14 +59,6 @@ def test_partial_then_final_image_passages_mcp_unknown_item_and_approve(
     page: Page, start_app: StartApp, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     final = png("navy")
-    computer = {
-        "type": "computer_call",
-        "id": "cu_1",
-        "call_id": "call_cu",
-        "pending_safety_checks": [],
-        "status": "completed",
-        "action": {"type": "screenshot"},
-    }
     first = (
         ResponseScript()
         .file_search(
@@ -75,7 +67,7 @@ def test_partial_then_final_image_passages_mcp_unknown_item_and_approve(
         )
         .mcp_list_tools("docs", [("search_docs", "Search the docs")])
         .mcp_call("docs", "search_docs", '{"query": "lighthouse"}', output="2 pages")
-        .item(computer)
+        .item(computer_call())
         .image_generation([png("gray"), png("silver")], final)
         .text(["Here is your lighthouse."])
     )

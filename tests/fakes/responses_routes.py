@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ResponseScript",
     "add_container_file",
+    "computer_call",
     "container_file_citation",
     "error_stream",
     "file_citation",
@@ -165,6 +166,18 @@ def container_file_citation(
 
 def file_path(file_id: str, index: int) -> dict[str, Any]:
     return {"type": "file_path", "file_id": file_id, "index": index}
+
+
+def computer_call() -> dict[str, Any]:
+    """A documented output item the app does not show (computer use): for `item()`."""
+    return {
+        "type": "computer_call",
+        "id": _id("cu"),
+        "call_id": _id("call"),
+        "pending_safety_checks": [],
+        "status": "completed",
+        "action": {"type": "screenshot"},
+    }
 
 
 # -- event sequences -------------------------------------------------------------------

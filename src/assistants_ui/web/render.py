@@ -187,7 +187,7 @@ class _SimpleSlot:
         growing = isinstance(part, ReasoningPart | RefusalPart)
         fingerprint: object = len(part.text) if growing else id(part)  # type: ignore[union-attr]
         if isinstance(part, ImagePart):  # a partial image is replaced in place
-            fingerprint = (id(part), id(part.data))
+            fingerprint = (id(part), id(part.data), final and part.partial)
         elif isinstance(part, ApprovalPart):
             fingerprint = (id(part), part.decision)
         if fingerprint == self.seen:
@@ -202,7 +202,8 @@ class _SimpleSlot:
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
             self.box.caption(f"📎 {literal(part.name)}: {NOT_KEPT}")
         elif isinstance(part, ImagePart) and part.partial:
-            self.box.image(part.data, caption="Generating… (a partial image)")
+            caption = "A partial image: the final one did not arrive." if final else None
+            self.box.image(part.data, caption=caption or "Generating… (a partial image)")
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
