@@ -286,6 +286,19 @@ def test_a_hosted_mcp_server_is_offered_and_its_list_and_call_are_shown(
     assert answer.text == "Three pages mention it."
 
 
+def test_mcp_call_arguments_stream_into_the_call(fake: FakeOpenAI) -> None:
+    args = '{"query": "partial images"}'
+    script = ResponseScript().mcp_call("docs", "search_docs", args, output="ok", pieces=3)
+    fake.expect("responses.create", script.stream())
+    _, backend = make(fake, hosted_mcp=(DOCS,))
+    events = events_of(backend)
+    [started] = [e for e in events if isinstance(e, ev.ToolCallStarted)]
+    deltas = [e for e in events if isinstance(e, ev.ToolArgumentsDelta)]
+    assert len(deltas) >= 3 and {d.call_id for d in deltas} == {started.call_id}
+    assert "".join(d.delta for d in deltas) == args
+    assert (started.kind, started.name, started.server) == ("mcp", "search_docs", "docs")
+
+
 def test_a_failed_mcp_call_says_why(fake: FakeOpenAI) -> None:
     error = {"type": "http_error", "code": 502, "message": "Bad gateway from the MCP server"}
     script = ResponseScript().mcp_call("docs", "search_docs", "{}", error=error).text(["Sorry."])

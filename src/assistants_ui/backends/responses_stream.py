@@ -233,7 +233,7 @@ def _mcp_error(error: Any) -> str:
     if message:
         return str(message)
     content = getattr(error, "content", None)
-    return json.dumps(content) if content is not None else str(error)
+    return json.dumps(content, default=str) if content is not None else str(error)
 
 
 def _status(value: str | None) -> ToolStatus:
@@ -381,8 +381,9 @@ class Translator:
             | ResponseCustomToolCallInputDeltaEvent
             | ResponseMcpCallArgumentsDeltaEvent,
         ):
-            if event.delta:
-                call_id = self._call_ids.get(event.item_id, event.item_id)
+            # Only for a call announced by its item (the whole arguments come at its end).
+            call_id = self._call_ids.get(event.item_id)
+            if event.delta and call_id:
                 self._out(out, ev.ToolArgumentsDelta(call_id, event.delta))
         elif isinstance(event, ResponseImageGenCallPartialImageEvent):
             data = _b64(event.partial_image_b64)
@@ -462,6 +463,7 @@ class Translator:
             label = item.server_label
             self._out(out, ev.ToolCallStarted(item.id, "mcp_list_tools", label, server=label))
         elif isinstance(item, McpCall):
+            self._call_ids[item.id] = item.id
             self._out(out, ev.ToolCallStarted(item.id, "mcp", item.name, server=item.server_label))
 
     def _item_done(self, out: list[ev.StreamEvent], item: Any) -> None:
@@ -560,8 +562,9 @@ class Translator:
         if data is not None:
             self._generated += 1
             mime = _raster_mime(data)
+            fmt = str(item.output_format or "")
             ext = (mimetypes.guess_extension(mime) if mime else None) or (
-                f".{item.output_format}" if item.output_format else ".bin"
+                f".{fmt}" if fmt.isalnum() else ".bin"
             )
             name = f"image-{self._generated}{ext}"
             if mime:
