@@ -380,6 +380,21 @@ def test_deny_in_a_stateless_chat_resends_the_request_with_the_refusal(fake: Fak
     ]
 
 
+def test_approve_chains_on_the_response_that_asked(fake: FakeOpenAI) -> None:
+    asking = ResponseScript().mcp_approval_request("docs", "search_docs", "{}", request_id="r2")
+    fake.expect("responses.create", asking.stream(), ResponseScript().text(["Done."]).stream())
+    chat, _ = make(fake, state="previous_response_id", hosted_mcp=(DOCS,))
+    ask(chat, "Find")
+    assert chat.remote["previous_response_id"] == asking.response_id
+    chat.decide("r2", True)
+    assert chat.reply().run_to_end().text == "Done."
+    sent = body(fake)
+    assert sent["previous_response_id"] == asking.response_id
+    assert sent["input"] == [
+        {"type": "mcp_approval_response", "approval_request_id": "r2", "approve": True}
+    ]
+
+
 def test_an_approval_never_answered_does_not_block_the_conversation(fake: FakeOpenAI) -> None:
     fake.expect(
         "responses.create",
