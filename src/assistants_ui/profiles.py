@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 KNOWN_BACKENDS = ("chat", "responses", "assistants")
-ToolName = Literal["code_interpreter", "file_search", "web_search"]
+ToolName = Literal["code_interpreter", "file_search", "web_search", "image_generation"]
 
 # The original project's accepted upload types.
 DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")

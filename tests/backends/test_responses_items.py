@@ -124,7 +124,7 @@ def test_image_generation_shows_partial_images_then_keeps_the_final_one(
         )
 
     fake.expect("responses.create", script().stream(), script().stream())
-    chat, backend = make(fake, repo=repo)
+    chat, backend = make(fake, repo=repo, tools=("image_generation",))
     events = events_of(backend, "Draw a lighthouse")
     partials = [e for e in events if isinstance(e, ev.ImagePartial)]
     assert [(p.data, p.mime, p.index) for p in partials] == [
@@ -154,6 +154,7 @@ def test_image_generation_shows_partial_images_then_keeps_the_final_one(
     [image] = parts(kept(chat, repo)[-1], ImagePart)
     assert (image.data, image.partial, image.name) == (FINAL, False, "image-1.png")
     assert [p.kind for p in answer.parts] == ["tool", "image", "text"]
+    assert body(fake)["tools"] == [{"type": "image_generation", "partial_images": 2}]
 
 
 def test_a_failed_image_generation_keeps_its_last_partial_and_says_so(fake: FakeOpenAI) -> None:

@@ -44,7 +44,7 @@ title = "Maker"
 backend = "responses"
 connection = "fake"
 model = "gpt-test"
-tools = ["file_search"]
+tools = ["file_search", "image_generation"]
 vector_store_ids = ["vs_docs"]
 
 [[assistants.hosted_mcp]]
@@ -104,8 +104,9 @@ def test_partial_then_final_image_passages_mcp_unknown_item_and_approve(
     expect(answer.get_by_text("Keep it red.")).not_to_be_visible()
     answer.get_by_text("Passages found (1)").click()
     expect(answer.get_by_text("Keep it red.")).to_be_visible()
-    [tool] = [t for t in fake.calls("responses.create")[0].body["tools"] if t["type"] == "mcp"]
-    assert tool["headers"] == {"Authorization": "Bearer docs-token"}
+    tools = {t["type"]: t for t in fake.calls("responses.create")[0].body["tools"]}
+    assert tools["mcp"]["headers"] == {"Authorization": "Bearer docs-token"}
+    assert tools["image_generation"] == {"type": "image_generation", "partial_images": 2}
 
     # A call that needs approval: Approve sends it, and the answer goes on.
     fake.expect(
@@ -136,6 +137,7 @@ def test_partial_then_final_image_passages_mcp_unknown_item_and_approve(
 
     # From storage after a reload: the decision and the image are still there.
     page.reload()
+    # (The page may rerun after it opens: every check waits for its state.)
     expect(page.get_by_text("Page 7 is gone.")).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_text("✅ Approved.")).to_be_visible()
-    expect(page.get_by_role("button", name="Download image-1.png")).to_be_visible()
+    expect(page.get_by_text("✅ Approved.")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Download image-1.png")).to_be_visible(timeout=TIMEOUT)

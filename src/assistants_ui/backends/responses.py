@@ -72,7 +72,9 @@ __all__ = ["SUPPORTED_TOOLS", "ResponsesBackend", "create", "history_input"]
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search"})
+SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search", "image_generation"})
+# Partial images streamed while an image is made (0-3): shown, then replaced by the image.
+PARTIAL_IMAGES = 2
 
 
 class ResponsesBackend:
@@ -163,6 +165,8 @@ class ResponsesBackend:
         if "web_search" in enabled:
             azure = self.connection.type == "azure"
             tools.append({"type": "web_search_preview" if azure else "web_search"})
+        if "image_generation" in enabled:
+            tools.append({"type": "image_generation", "partial_images": PARTIAL_IMAGES})
         tools += [server.tool() for server in self.profile.hosted_mcp]
         for f in self.functions.values():
             tools.append(

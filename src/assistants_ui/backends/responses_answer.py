@@ -88,7 +88,7 @@ def history_input(history: Sequence[Message], message: Message) -> list[dict[str
     return items
 
 
-HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search"})
+HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search", "image_generation"})
 
 
 def tool_choice(setting: str) -> str | dict[str, str]:
