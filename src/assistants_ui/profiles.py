@@ -40,13 +40,14 @@ __all__ = [
     "KNOWN_BACKENDS",
     "Config",
     "Connection",
+    "HostedMcpServer",
     "Profile",
     "ReasoningSettings",
     "load_config",
 ]
 
 KNOWN_BACKENDS = ("chat", "responses", "assistants")
-ToolName = Literal["code_interpreter", "file_search", "web_search"]
+ToolName = Literal["code_interpreter", "file_search", "web_search", "image_generation"]
 
 # The original project's accepted upload types.
 DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")
@@ -107,6 +108,41 @@ class CodeInterpreterSettings(_Strict):
     file_ids: tuple[str, ...] = ()
 
 
+class HostedMcpServer(_Strict):
+    """A remote MCP server that the Responses API itself calls (the hosted `mcp` tool).
+
+    `headers_env` maps a header name to the environment variable holding its
+    whole value (`Authorization = "GITHUB_MCP_AUTH"`, the variable holding
+    "Bearer ..."), so no secret sits in the file. `require_approval`: "always"
+    (the default: every call waits for Approve / Deny on the page) or "never"."""
+
+    server_label: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    server_url: str = Field(pattern=r"^https?://")
+    server_description: str | None = None
+    headers_env: dict[str, str] = {}
+    require_approval: Literal["always", "never"] = "always"
+    allowed_tools: tuple[str, ...] = ()
+
+    def tool(self, environ: Any = os.environ) -> dict[str, Any]:
+        """The `mcp` tool as the Responses API takes it (headers read from `environ`)."""
+        tool: dict[str, Any] = {
+            "type": "mcp",
+            "server_label": self.server_label,
+            "server_url": self.server_url,
+            "require_approval": self.require_approval,
+        }
+        if self.server_description:
+            tool["server_description"] = self.server_description
+        if self.headers_env:
+            tool["headers"] = {h: environ.get(v, "") for h, v in self.headers_env.items()}
+        if self.allowed_tools:
+            tool["allowed_tools"] = list(self.allowed_tools)
+        return tool
+
+    def missing_env(self, environ: Any = os.environ) -> list[str]:
+        return [v for v in self.headers_env.values() if not environ.get(v)]
+
+
 class Profile(_Strict):
     """One assistant as people see it in the picker."""
 
@@ -128,6 +164,8 @@ class Profile(_Strict):
     price_per_million_output: Price | None = None
     tools: tuple[ToolName, ...] = ()
     functions: tuple[str, ...] = ()
+    # Remote MCP servers the Responses API calls itself (backend "responses" only).
+    hosted_mcp: tuple[HostedMcpServer, ...] = ()
     max_tool_rounds: int = Field(default=8, ge=1, le=64)
     # Force a tool call in the first request of an answer: "required", a hosted tool
     # ("file_search") or a function's name. Small models behind some servers (SmolLM2
@@ -148,6 +186,11 @@ class Profile(_Strict):
             raise ValueError("backend 'assistants' needs assistant_id")
         if self.backend in ("responses",) and not self.model:
             raise ValueError("missing model (the model or Azure deployment name to use)")
+        if self.hosted_mcp and self.backend != "responses":
+            raise ValueError("hosted_mcp needs backend 'responses' (the Responses API calls it)")
+        labels = [s.server_label for s in self.hosted_mcp]
+        if len(set(labels)) != len(labels):
+            raise ValueError("hosted_mcp: each server_label must be unique")
         return self
 
     @property

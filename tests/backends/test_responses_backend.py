@@ -890,10 +890,10 @@ def test_a_tool_the_backend_lacks_or_a_local_connection_is_refused(fake: FakeOpe
     prof = Profile.model_construct(
         **{
             **Profile(id="p", title="P", backend="responses", model="m").__dict__,
-            "tools": ("image_generation",),
+            "tools": ("computer_use_preview",),
         }
     )
-    with pytest.raises(BackendError, match="no tool 'image_generation'"):
+    with pytest.raises(BackendError, match="no tool 'computer_use_preview'"):
         create(prof, conn, load_settings()[0])
     local = Connection(id="local", type="local")
     with pytest.raises(BackendError, match="Chat Completions only"):

@@ -9,6 +9,13 @@ Reply builders make protocol-exact SSE sequences (every event with its
     script.text(["Here ", "it is."], annotations=[container_file_citation(...)])
     fake.expect("responses.create", script.stream())
 
+Besides text, reasoning, refusals and the code interpreter, a script makes file
+and web searches, function calls (arguments streamed in pieces), image
+generation (partial images, then the final one), a hosted MCP server's tool
+list, calls and approval requests, custom tool calls, any documented output item
+as it is (`item`), and an event OpenAI has not documented (`undocumented_event`,
+the only thing sent unvalidated, on purpose).
+
 Every event is validated against its schema in OpenAI's OpenAPI document (the
 member of `ResponseStreamEvent` that its `type` names); every JSON object the
 routes answer with is validated too (`Response`, `ConversationResource`,
@@ -22,6 +29,7 @@ under the same route name.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -41,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ResponseScript",
     "add_container_file",
+    "computer_call",
     "container_file_citation",
     "error_stream",
     "file_citation",
@@ -159,6 +168,18 @@ def file_path(file_id: str, index: int) -> dict[str, Any]:
     return {"type": "file_path", "file_id": file_id, "index": index}
 
 
+def computer_call() -> dict[str, Any]:
+    """A documented output item the app does not show (computer use): for `item()`."""
+    return {
+        "type": "computer_call",
+        "id": _id("cu"),
+        "call_id": _id("call"),
+        "pending_safety_checks": [],
+        "status": "completed",
+        "action": {"type": "screenshot"},
+    }
+
+
 # -- event sequences -------------------------------------------------------------------
 
 
@@ -171,6 +192,7 @@ class ResponseScript:
     background: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
     output: list[dict[str, Any]] = field(default_factory=list)
+    undocumented: set[str] = field(default_factory=set)
 
     def _ev(self, type_: str, **fields: Any) -> None:
         self.events.append({"type": type_, **fields})
@@ -378,15 +400,124 @@ class ResponseScript:
         base = {"id": item_id, "type": "function_call", "call_id": call_id, "name": name}
         index = self._add({}, {**base, "arguments": "", "status": "in_progress"})
         where = {"item_id": item_id, "output_index": index}
-        step = max(1, len(arguments) // pieces)
-        for start in range(0, len(arguments), step):
-            self._ev(
-                "response.function_call_arguments.delta",
-                **where,
-                delta=arguments[start : start + step],
-            )
+        for piece in _pieces(arguments, pieces):
+            self._ev("response.function_call_arguments.delta", **where, delta=piece)
         self._ev("response.function_call_arguments.done", **where, name=name, arguments=arguments)
         self._done(index, {**base, "arguments": arguments, "status": "completed"})
+        return self
+
+    def image_generation(
+        self,
+        partials: list[bytes],
+        final: bytes | None,
+        *,
+        output_format: str = "png",
+        status: str = "completed",
+    ) -> ResponseScript:
+        """An image generation call: its partial images streamed, then the final image."""
+        item_id = _id("ig")
+        base = {"id": item_id, "type": "image_generation_call"}
+        index = self._add({}, {**base, "status": "in_progress", "result": None})
+        where = {"item_id": item_id, "output_index": index}
+        self._ev("response.image_generation_call.in_progress", **where)
+        self._ev("response.image_generation_call.generating", **where)
+        for n, data in enumerate(partials):
+            self._ev(
+                "response.image_generation_call.partial_image",
+                **where,
+                partial_image_index=n,
+                partial_image_b64=base64.b64encode(data).decode("ascii"),
+                output_format=output_format,
+            )
+        self._ev("response.image_generation_call.completed", **where)
+        result = base64.b64encode(final).decode("ascii") if final is not None else None
+        self._done(index, {**base, "status": status, "result": result})
+        return self
+
+    def mcp_list_tools(
+        self, server_label: str, tools: list[tuple[str, str]], *, error: str | None = None
+    ) -> ResponseScript:
+        """The hosted MCP server's tools, listed at the start of a response."""
+        item_id = _id("mcpl")
+        base = {"id": item_id, "type": "mcp_list_tools", "server_label": server_label}
+        index = self._add({}, {**base, "tools": []})
+        where = {"item_id": item_id, "output_index": index}
+        self._ev("response.mcp_list_tools.in_progress", **where)
+        self._ev(f"response.mcp_list_tools.{'failed' if error else 'completed'}", **where)
+        listed = [
+            {"name": name, "description": text, "input_schema": {"type": "object"}}
+            for name, text in tools
+        ]
+        self._done(index, {**base, "tools": listed, "error": error})
+        return self
+
+    def mcp_call(
+        self,
+        server_label: str,
+        name: str,
+        arguments: str,
+        *,
+        output: str | None = None,
+        error: dict[str, Any] | None = None,
+        approval_request_id: str | None = None,
+        pieces: int = 2,
+    ) -> ResponseScript:
+        """A call the API made to a hosted MCP server's tool, arguments streamed."""
+        item_id = _id("mcp")
+        base = {"id": item_id, "type": "mcp_call", "server_label": server_label, "name": name}
+        index = self._add({}, {**base, "arguments": "", "status": "in_progress"})
+        where = {"item_id": item_id, "output_index": index}
+        self._ev("response.mcp_call.in_progress", **where)
+        for piece in _pieces(arguments, pieces):
+            self._ev("response.mcp_call_arguments.delta", **where, delta=piece)
+        self._ev("response.mcp_call_arguments.done", **where, arguments=arguments)
+        self._ev(f"response.mcp_call.{'failed' if error else 'completed'}", **where)
+        item = {
+            **base,
+            "arguments": arguments,
+            "output": output,
+            "error": error,
+            "status": "failed" if error else "completed",
+            "approval_request_id": approval_request_id,
+        }
+        self._done(index, item)
+        return self
+
+    def mcp_approval_request(
+        self, server_label: str, name: str, arguments: str, *, request_id: str | None = None
+    ) -> ResponseScript:
+        """A hosted MCP tool call waiting for the user's approval (ends the response)."""
+        item = {
+            "id": request_id or _id("mcpr"),
+            "type": "mcp_approval_request",
+            "server_label": server_label,
+            "name": name,
+            "arguments": arguments,
+        }
+        return self.item(item)
+
+    def custom_tool_call(self, name: str, text: str, *, pieces: int = 2) -> ResponseScript:
+        """A call to a custom (free-form input) tool, its input streamed in pieces."""
+        item_id = _id("ctc")
+        base = {"id": item_id, "type": "custom_tool_call", "call_id": _id("call"), "name": name}
+        index = self._add({}, {**base, "input": ""})
+        where = {"item_id": item_id, "output_index": index}
+        for piece in _pieces(text, pieces):
+            self._ev("response.custom_tool_call_input.delta", **where, delta=piece)
+        self._ev("response.custom_tool_call_input.done", **where, input=text)
+        self._done(index, {**base, "input": text})
+        return self
+
+    def item(self, item: dict[str, Any]) -> ResponseScript:
+        """Any documented output item, added and done as it is (validated as usual)."""
+        index = self._add({}, item)
+        self._done(index, item)
+        return self
+
+    def undocumented_event(self, type_: str, **fields: Any) -> ResponseScript:
+        """An event type OpenAI's document does not have (a newer server's): unvalidated."""
+        self.undocumented.add(type_)
+        self._ev(type_, **fields)
         return self
 
     def sse(
@@ -427,7 +558,9 @@ class ResponseScript:
         out = []
         for n, data in enumerate(events):
             data = {**data, "sequence_number": n}
-            out.append(SSE(data, _event_schemas()[data["type"]], event=data["type"]))
+            kind = data["type"]
+            schema = None if kind in self.undocumented else _event_schemas()[kind]
+            out.append(SSE(data, schema, event=kind))
         return out
 
     def stream(
@@ -436,12 +569,27 @@ class ResponseScript:
         *,
         delay: float = 0.0,
         cut_after: int | None = None,
+        pause_after: int | None = None,
         **kwargs: Any,
     ) -> Stream:
         # The Responses API ends its stream with the terminal event, no [DONE].
         return Stream(
-            self.sse(status, **kwargs), delay=delay, done_marker=False, cut_after=cut_after
+            self.sse(status, **kwargs),
+            delay=delay,
+            done_marker=False,
+            cut_after=cut_after,
+            pause_after=pause_after,
         )
+
+    def index_of(self, type_: str, nth: int = 0) -> int:
+        """Where the `nth` event of a type is in `sse()` (for `stream(pause_after=...)`)."""
+        positions = [n for n, e in enumerate(self.events) if e["type"] == type_]
+        return positions[nth] + 2  # after response.created and response.in_progress
+
+
+def _pieces(text: str, pieces: int) -> list[str]:
+    step = max(1, len(text) // pieces)
+    return [text[start : start + step] for start in range(0, len(text), step)]
 
 
 def text_reply(pieces: list[str], **kwargs: Any) -> Stream:
@@ -742,10 +890,22 @@ def _one_of_as_any_of(validator: Any, one_of: Any, instance: Any, schema: Any) -
     yield from Draft202012Validator.VALIDATORS["anyOf"](validator, one_of, instance, schema)
 
 
+def _required_if_defined(validator: Any, required: Any, instance: Any, schema: Any) -> Any:
+    defined = schema.get("properties")
+    names = [n for n in required if defined is None or n in defined]
+    yield from Draft202012Validator.VALIDATORS["required"](validator, names, instance, schema)
+
+
 # The document's request unions overlap (a user message with a content list is
 # both an `EasyInputMessage` and an `InputMessage`), so for what the client
 # sends `oneOf` is read as `anyOf`: "matches a member" is the real contract.
-_RequestValidator = validators.extend(Draft202012Validator, {"oneOf": _one_of_as_any_of})
+# A few schemas require a property they do not define (`MCPApprovalResponse`
+# requires `request_id` next to its `approval_request_id`; the SDK, generated
+# from the same spec, and OpenAI's MCP guide send only the latter): for requests,
+# a required name counts only if the schema defines it.
+_RequestValidator = validators.extend(
+    Draft202012Validator, {"oneOf": _one_of_as_any_of, "required": _required_if_defined}
+)
 
 
 @cache

@@ -58,7 +58,9 @@ class SSE:
 @dataclass(frozen=True)
 class Stream:
     """An SSE response. `cut_after=n` drops the connection after n events;
-    `hang_after=n` stops sending (without closing) after n events."""
+    `hang_after=n` stops sending (without closing) after n events; `pause_after=n`
+    waits after n events until the test sets `resume` (to look at a state that
+    would otherwise pass by)."""
 
     events: list[SSE]
     delay: float = 0.0
@@ -66,6 +68,8 @@ class Stream:
     cut_after: int | None = None
     hang_after: int | None = None
     status: int = 200
+    pause_after: int | None = None
+    resume: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,9 @@ class FakeOpenAI:
             if reply.hang_after is not None and index >= reply.hang_after:
                 await self._stopping.wait()
                 return
+            if index == reply.pause_after:
+                while not reply.resume.is_set() and not self._stopping.is_set():
+                    await asyncio.sleep(0.02)
             if sse.schema:
                 self.check(sse.schema, sse.data)
             head = f"event: {sse.event}\n" if sse.event else ""

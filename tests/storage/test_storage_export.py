@@ -99,3 +99,30 @@ def test_a_streamed_export_holds_one_batch_at_a_time(
     assert md.getvalue().decode().count("## You ·") == 7
     with pytest.raises(NotFound):  # another user's conversation: nothing comes out
         list(repo.iter_messages(user_id=bob.id, conversation_id=conv.id))
+
+
+def test_approvals_passages_and_mcp_calls_are_exported(repo: Repository, alice: UserInfo) -> None:
+    from assistants_ui.core import events as ev
+    from assistants_ui.core.transcript import fold
+
+    answer = fold(
+        [
+            ev.ToolCallStarted("fs", "file_search", "file_search"),
+            ev.ToolCallDone("fs", passages=(ev.Passage("q3.pdf", "Revenue grew 12%.", 0.9),)),
+            ev.ToolCallStarted("m1", "mcp", "search_docs", '{"q": "x"}', server="docs"),
+            ev.ToolCallDone("m1", output="2 pages"),
+            ev.ApprovalRequested("r1", "docs", "delete_page", '{"page": 7}'),
+            ev.Done(),
+        ]
+    )
+    decision = Message.decision(answer.approvals[0], approve=True)
+    answer.approvals[0].decision = "approved"
+    conv = repo.create_conversation(user_id=alice.id, profile_id="helper", backend="responses")
+    for m in (Message.user("Find it"), answer, decision):
+        repo.save_message(user_id=alice.id, conversation_id=conv.id, message=m)
+    messages = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+    assert [m.to_dict() for m in messages] == [m.to_dict() for m in (messages[0], answer, decision)]
+    md = to_markdown(repo.get_conversation(user_id=alice.id, conversation_id=conv.id), messages)
+    assert "> *q3.pdf:* Revenue grew 12%." in md
+    assert "**MCP tool** `search_docs`" in md and "2 pages" in md
+    assert md.count("**Approval of** `delete_page` on the MCP server `docs`: approved") == 2

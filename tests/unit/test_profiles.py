@@ -281,3 +281,56 @@ def test_a_price_that_is_not_a_number_is_one_problem_naming_it(
     assert len(cfg.problems) == 1
     assert cfg.problems[0].setting.endswith("assistants[0] ('p')")
     assert expected in cfg.problems[0].message
+
+
+def test_hosted_mcp_servers_of_a_responses_assistant(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[[assistants]]
+id = "docs"
+title = "Docs"
+backend = "responses"
+connection = "openai"
+model = "gpt-test"
+[[assistants.hosted_mcp]]
+server_label = "docs"
+server_url = "https://mcp.example.com/mcp"
+headers_env = { Authorization = "DOCS_MCP_AUTH" }
+allowed_tools = ["search"]
+
+[[assistants]]
+id = "chatty"
+title = "Chatty"
+backend = "chat"
+[[assistants.hosted_mcp]]
+server_label = "docs"
+server_url = "https://mcp.example.com/mcp"
+
+[[assistants]]
+id = "bad-label"
+title = "Bad"
+backend = "responses"
+model = "m"
+[[assistants.hosted_mcp]]
+server_label = "has space"
+server_url = "file:///etc/passwd"
+""",
+    )
+    cfg = config()
+    [docs] = cfg.profiles
+    [server] = docs.hosted_mcp
+    assert server.tool({"DOCS_MCP_AUTH": "Bearer t"}) == {
+        "type": "mcp",
+        "server_label": "docs",
+        "server_url": "https://mcp.example.com/mcp",
+        "require_approval": "always",
+        "headers": {"Authorization": "Bearer t"},
+        "allowed_tools": ["search"],
+    }
+    assert server.missing_env({}) == ["DOCS_MCP_AUTH"]
+    problems = {p.setting: p.message for p in cfg.problems}
+    assert len(problems) == 2, problems
+    assert any("hosted_mcp needs backend 'responses'" in m for m in problems.values())
+    bad = next(m for m in problems.values() if "server_label" in m)
+    assert "server_url" in bad

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import (
+    ApprovalPart,
     Attachment,
     ErrorPart,
     FilePart,
@@ -160,3 +161,89 @@ def test_json_round_trip_keeps_bytes_exactly() -> None:
     copied = next(p for p in Message.from_dict(msg.to_dict()).parts if isinstance(p, ImagePart))
     assert copied.data == image.data == PNG
     assert isinstance(msg.parts[0], ReasoningPart)
+
+
+# -- the items of issue 13: image generation, streamed arguments, MCP, passages ---------
+
+
+def test_partial_images_are_replaced_in_place_by_the_final_image() -> None:
+    builder = MessageBuilder()
+    builder.apply(ev.ToolCallStarted("ig1", "image_generation", "image_generation"))
+    builder.apply(ev.ImagePartial("ig1", b"first", "image/png", 0))
+    [image] = [p for p in builder.message.parts if isinstance(p, ImagePart)]
+    assert (image.data, image.partial, image.call_id) == (b"first", True, "ig1")
+    builder.apply(ev.ImagePartial("ig1", b"second", "image/png", 1))
+    builder.apply(ev.ImageOutput("image-1.png", PNG, "image/png", call_id="ig1"))
+    builder.apply(ev.ToolCallDone("ig1"))
+    builder.apply(ev.Done())
+    assert [p.kind for p in builder.message.parts] == ["tool", "image"]
+    assert builder.message.parts[1] is image
+    assert (image.name, image.data, image.partial) == ("image-1.png", PNG, False)
+    # A late partial never replaces the final image.
+    builder.apply(ev.ImagePartial("ig1", b"late", "image/png", 2))
+    assert image.data == PNG
+
+
+def test_two_image_calls_keep_two_images() -> None:
+    msg = fold(
+        [
+            ev.ImagePartial("a", b"a0"),
+            ev.ImagePartial("b", b"b0"),
+            ev.ImageOutput("a.png", b"A", call_id="a"),
+            ev.ImageOutput("b.png", b"B", call_id="b"),
+            ev.Done(),
+        ]
+    )
+    assert [(p.name, p.data) for p in msg.parts if isinstance(p, ImagePart)] == [
+        ("a.png", b"A"),
+        ("b.png", b"B"),
+    ]
+
+
+def test_argument_pieces_grow_the_call_and_the_whole_arguments_replace_them() -> None:
+    builder = MessageBuilder()
+    builder.apply(ev.ToolCallStarted("c1", "function", "get_weather"))
+    builder.apply(ev.ToolArgumentsDelta("c1", '{"city": '))
+    [tool] = builder.message.parts
+    assert isinstance(tool, ToolPart) and tool.arguments == '{"city": '
+    builder.apply(ev.ToolArgumentsDelta("c1", '"Oslo"}'))
+    assert tool.arguments == '{"city": "Oslo"}'
+    builder.apply(ev.ToolCallStarted("c1", "function", "get_weather", '{"city":"Oslo"}'))
+    assert tool.arguments == '{"city":"Oslo"}'
+
+
+def test_an_mcp_call_names_its_server_and_an_approval_is_a_part() -> None:
+    msg = fold(
+        [
+            ev.ToolCallStarted("m1", "mcp", "search", server="docs"),
+            ev.ToolCallDone("m1", output="3 hits", arguments="{}"),
+            ev.ApprovalRequested("r1", "docs", "delete", '{"id": 7}'),
+            ev.Done(),
+        ]
+    )
+    tool, approval = msg.parts
+    assert isinstance(tool, ToolPart) and (tool.server, tool.output) == ("docs", "3 hits")
+    assert approval == ApprovalPart("r1", "docs", "delete", '{"id": 7}', "pending")
+    assert msg.approvals == [approval]
+    decision = Message.decision(approval, approve=False)
+    assert (decision.role, decision.text) == ("user", "")
+    assert decision.approvals == [ApprovalPart("r1", "docs", "delete", '{"id": 7}', "denied")]
+
+
+def test_new_parts_survive_the_json_round_trip() -> None:
+    passage = ev.Passage("q3.pdf", "Revenue grew.", 0.9, "file-a")
+    msg = fold(
+        [
+            ev.ToolCallStarted("fs", "file_search", "file_search"),
+            ev.ToolCallDone("fs", passages=(passage,)),
+            ev.ToolCallStarted("m1", "mcp", "search", server="docs"),
+            ev.ImagePartial("ig", PNG),
+            ev.ApprovalRequested("r1", "docs", "delete", "{}"),
+            ev.Done(),
+        ]
+    )
+    again = Message.from_dict(msg.to_dict())
+    assert again == msg
+    search = again.parts[0]
+    assert isinstance(search, ToolPart) and search.passages == [passage]
+    assert isinstance(again.parts[2], ImagePart) and again.parts[2].partial

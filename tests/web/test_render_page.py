@@ -98,3 +98,51 @@ def test_code_chart_download_citations_and_reasoning(page: AppTest, fake: FakeOp
         "Code interpreter" in s for s in statuses
     )
     assert "Thinking about sales." in [m.value for m in answer.expander[0].markdown]
+
+
+HOSTILE = "![x](https://collector.example/x.png) <img src=https://collector.example/y.png>"
+
+
+def test_names_arguments_labels_and_passages_from_the_server_stay_text(
+    page: AppTest, fake: FakeOpenAI
+) -> None:
+    """What a server or an MCP server writes in the new items is shown, never rendered."""
+    from markdown_it import MarkdownIt
+
+    hostile_label = "[docs](https://collector.example/l)"
+    script = (
+        ResponseScript()
+        .file_search(["q"], [{"file_id": "f", "filename": HOSTILE, "score": 0.5, "text": HOSTILE}])
+        .mcp_list_tools(hostile_label, [(HOSTILE, HOSTILE)])
+        .mcp_call(hostile_label, HOSTILE, HOSTILE, output=HOSTILE)
+        .custom_tool_call(HOSTILE, HOSTILE)
+        .item(
+            {
+                "type": "mcp_approval_request",
+                "id": "mcpr_h",
+                "server_label": hostile_label,
+                "name": HOSTILE,
+                "arguments": HOSTILE,
+            }
+        )
+    )
+    fake.expect("responses.create", script.stream())
+    page.chat_input[0].set_value("Go").run()
+    assert not page.exception
+    answer = page.chat_message[-1]
+    painted = [
+        *(m.value for m in answer.markdown),
+        *(c.value for c in answer.caption),
+        *(s.label for s in answer.status),
+        *(e.label for e in answer.expander),
+        *(b.label for b in page.button),
+    ]
+    assert any("collector" in text for text in painted), painted
+    markdown = MarkdownIt("commonmark")
+    for text in painted:
+        html = markdown.render(text)
+        assert "<img" not in html and "<a " not in html, (text, html)
+    # Tool output, arguments and passages go out as code or plain text, as written.
+    literal = [c.value for c in answer.code] + [t.value for t in answer.text]
+    assert literal.count(HOSTILE) >= 4, literal
+    assert [b.label for b in page.button if b.label in ("Approve", "Deny")] == ["Approve", "Deny"]

@@ -14,6 +14,9 @@ conversation's state is kept between turns is the connection's `state`:
 
 Function calls are run here (the profile's Python callables), their output
 sent back and the answer continued, for at most `max_tool_rounds` rounds.
+The profile's `hosted_mcp` servers are passed as `mcp` tools: the API calls
+them itself; a call that needs approval ends the answer with the request, and
+the user's Approve / Deny is the next message (`responses_answer`).
 
 Stop: on OpenAI the answer is created in background mode (`background=True`,
 which needs `store=True`) so that `cancel()` can call `responses.cancel` on
@@ -69,7 +72,9 @@ __all__ = ["SUPPORTED_TOOLS", "ResponsesBackend", "create", "history_input"]
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search"})
+SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search", "image_generation"})
+# Partial images streamed while an image is made (0-3): shown, then replaced by the image.
+PARTIAL_IMAGES = 2
 
 
 class ResponsesBackend:
@@ -160,6 +165,9 @@ class ResponsesBackend:
         if "web_search" in enabled:
             azure = self.connection.type == "azure"
             tools.append({"type": "web_search_preview" if azure else "web_search"})
+        if "image_generation" in enabled:
+            tools.append({"type": "image_generation", "partial_images": PARTIAL_IMAGES})
+        tools += [server.tool() for server in self.profile.hosted_mcp]
         for f in self.functions.values():
             tools.append(
                 {
@@ -370,4 +378,12 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Resp
         functions = load_functions(profile.functions)
     except ToolLoadError as exc:
         raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
+    for server in profile.hosted_mcp:
+        missing = server.missing_env()
+        if missing:
+            raise BackendError(
+                f"Assistant {profile.id!r}: the MCP server {server.server_label!r} needs the "
+                f"environment variable{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                "for its headers (headers_env)."
+            )
     return ResponsesBackend(profile, connection, functions)

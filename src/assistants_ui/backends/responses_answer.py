@@ -14,7 +14,10 @@ with nothing left open: a stopped answer, or one cut at the round limit, is
 left out of the model's context rather than breaking the next turn.
 
 This module also builds the input items for a user message and the re-sent
-history of a stateless conversation.
+history of a stateless conversation. A user's answer to a hosted MCP server's
+approval request is a message of its own (`Message.decision`), sent as an
+`mcp_approval_response` item (with the request before it when the history is
+re-sent, since the server keeps nothing then).
 """
 
 from __future__ import annotations
@@ -37,6 +40,30 @@ __all__ = ["Answer", "history_input", "user_item"]
 log = logging.getLogger(__name__)
 
 
+def approval_items(message: Message, *, with_request: bool = False) -> list[dict[str, Any]]:
+    """The `mcp_approval_response` items of a decision message (and their requests)."""
+    items: list[dict[str, Any]] = []
+    for part in message.approvals:
+        if with_request:
+            items.append(
+                {
+                    "type": "mcp_approval_request",
+                    "id": part.request_id,
+                    "server_label": part.server,
+                    "name": part.name,
+                    "arguments": part.arguments,
+                }
+            )
+        items.append(
+            {
+                "type": "mcp_approval_response",
+                "approval_request_id": part.request_id,
+                "approve": part.decision == "approved",
+            }
+        )
+    return items
+
+
 def user_item(message: Message) -> dict[str, Any]:
     parts = attachment_parts(message.attachments)
     if not parts:
@@ -49,15 +76,19 @@ def history_input(history: Sequence[Message], message: Message) -> list[dict[str
     """The `input` for a stateless turn: the conversation so far, then `message`."""
     items: list[dict[str, Any]] = []
     for m in history:
-        if m.role == "user":
+        if m.role == "user" and m.approvals:
+            items += approval_items(m, with_request=True)
+        elif m.role == "user":
             items.append(user_item(m))
         elif m.text.strip():
             items.append({"role": "assistant", "content": m.text})
+    if message.approvals:
+        return items + approval_items(message, with_request=True)
     items.append(user_item(message))
     return items
 
 
-HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search"})
+HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search", "image_generation"})
 
 
 def tool_choice(setting: str) -> str | dict[str, str]:
@@ -88,6 +119,8 @@ class Answer:
             history_input(context.history, message) if state == "stateless" else []
         )
         self.input: list[Any] = self.transcript if state == "stateless" else [user_item(message)]
+        if message.approvals and state != "stateless":
+            self.input = approval_items(message)
         self.previous = remote.get("previous_response_id", "")
         self.usage = ev.Usage()
         self.unanswered: dict[str, str] = {}  # call id -> output to send (conversation mode)

@@ -3,8 +3,13 @@
 `Translator.feed(event)` takes one event as the SDK parsed it and returns the
 events to yield: text, reasoning summary and refusal deltas; the code
 interpreter's code, logs and images; file-search and web-search progress;
-function calls (collected for the backend to run); citations; and the
-response's end (completed, incomplete or failed) with its usage.
+function calls (collected for the backend to run) with their arguments as
+they stream; image generation (partial images, then the final one as bytes);
+a hosted MCP server's tool list, calls and approval requests; custom tool
+calls; citations; and the response's end (completed, incomplete or failed)
+with its usage. An event or output item of a type this module does not know
+becomes one `Notice` naming it: nothing the server sends is dropped silently
+(`IGNORED_EVENTS` lists the progress events whose content arrives elsewhere).
 
 Generated files (container-file citations, file paths, chart images) are
 fetched the moment they are announced, because containers expire. Files are
@@ -18,8 +23,11 @@ the transcript's rules for when a new part starts (see `track`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,13 +38,18 @@ from openai.types.responses import (
     ResponseCompletedEvent,
     ResponseContentPartAddedEvent,
     ResponseCreatedEvent,
+    ResponseCustomToolCall,
+    ResponseCustomToolCallInputDeltaEvent,
     ResponseErrorEvent,
     ResponseFailedEvent,
     ResponseFileSearchToolCall,
+    ResponseFunctionCallArgumentsDeltaEvent,
     ResponseFunctionToolCall,
     ResponseFunctionWebSearch,
+    ResponseImageGenCallPartialImageEvent,
     ResponseIncompleteEvent,
     ResponseInProgressEvent,
+    ResponseMcpCallArgumentsDeltaEvent,
     ResponseOutputItemAddedEvent,
     ResponseOutputItemDoneEvent,
     ResponseOutputMessage,
@@ -51,14 +64,21 @@ from openai.types.responses import (
     ResponseTextDeltaEvent,
     ResponseTextDoneEvent,
 )
+from openai.types.responses.response_output_item import (
+    ImageGenerationCall,
+    McpApprovalRequest,
+    McpCall,
+    McpListTools,
+)
 
 from assistants_ui.backends.responses_files import Fetched
 from assistants_ui.core import events as ev
+from assistants_ui.core.safe_markdown import code_span
 
 if TYPE_CHECKING:
     from openai.types.responses import Response, ResponseStreamEvent
 
-__all__ = ["FileFetcher", "Translator", "failure_of", "incomplete_detail"]
+__all__ = ["IGNORED_EVENTS", "FileFetcher", "Translator", "failure_of", "incomplete_detail"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +109,133 @@ def incomplete_detail(reason: str | None, max_output_tokens: int | None) -> str:
     return f"The answer is incomplete ({reason or 'no reason given'})."
 
 
+# Event types read (the branches of `Translator.feed`) ...
+HANDLED_EVENTS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.output_text.annotation.added",
+        "response.content_part.added",
+        "response.output_text.done",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.reasoning_summary_part.added",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.code_interpreter_call_code.delta",
+        "response.function_call_arguments.delta",
+        "response.custom_tool_call_input.delta",
+        "response.mcp_call_arguments.delta",
+        "response.image_generation_call.partial_image",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.created",
+        "response.queued",
+        "response.in_progress",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+        "error",
+    }
+)
+# ... and those passed over on purpose: progress, or content that arrives whole in
+# another event or in the item's `output_item.done` (an unknown item says so there).
+IGNORED_EVENTS = frozenset(
+    {
+        "response.content_part.done",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_text.done",
+        "response.code_interpreter_call_code.done",
+        "response.code_interpreter_call.in_progress",
+        "response.code_interpreter_call.interpreting",
+        "response.code_interpreter_call.completed",
+        "response.file_search_call.in_progress",
+        "response.file_search_call.searching",
+        "response.file_search_call.completed",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.function_call_arguments.done",
+        "response.custom_tool_call_input.done",
+        "response.mcp_call_arguments.done",
+        "response.mcp_call.in_progress",
+        "response.mcp_call.completed",
+        "response.mcp_call.failed",
+        "response.mcp_list_tools.in_progress",
+        "response.mcp_list_tools.completed",
+        "response.mcp_list_tools.failed",
+        "response.image_generation_call.in_progress",
+        "response.image_generation_call.generating",
+        "response.image_generation_call.completed",
+        "response.shell_call_command.added",
+        "response.shell_call_command.delta",
+        "response.shell_call_command.done",
+        "response.shell_call_output_content.delta",
+        "response.shell_call_output_content.done",
+        "response.compaction.compacting",
+    }
+)
+# Output item types shown (the branches of `_item_added` / `_item_done`). The SDK
+# parses a type it does not know as the first member of its union (a message), so
+# the type is checked by name before any `isinstance`.
+SHOWN_ITEMS = frozenset(
+    {
+        "message",
+        "reasoning",
+        "code_interpreter_call",
+        "file_search_call",
+        "web_search_call",
+        "function_call",
+        "image_generation_call",
+        "mcp_list_tools",
+        "mcp_call",
+        "mcp_approval_request",
+        "custom_tool_call",
+    }
+)
+
+
+def _unknown(what: str, kind: str) -> ev.Notice:
+    return ev.Notice(f"The server sent {what} {code_span(kind)}, which this app does not show.")
+
+
+# The raster formats image generation makes, by their first bytes. Anything else (an
+# SVG is markup that may carry script) is offered as a download, never painted.
+_RASTER = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _file_mime(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _raster_mime(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in _RASTER if data.startswith(magic)), None)
+
+
+def _b64(data: str | None) -> bytes | None:
+    try:
+        return base64.b64decode(data or "", validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _mcp_error(error: Any) -> str:
+    if error is None:
+        return ""
+    message = getattr(error, "message", None)
+    if message:
+        return str(message)
+    content = getattr(error, "content", None)
+    return json.dumps(content, default=str) if content is not None else str(error)
+
+
 def _status(value: str | None) -> ToolStatus:
     if value == "failed":
         return "failed"
@@ -116,6 +263,8 @@ class Translator:
     _calls: set[str] = field(default_factory=set)
     _files: set[str] = field(default_factory=set)
     _last_reasoning: bool = False
+    _unknown_events: set[str] = field(default_factory=set)
+    _generated: int = 0  # images made by image generation, for their names
     # Per response.
     response: Response | None = None
     response_id: str = ""
@@ -128,6 +277,7 @@ class Translator:
     _containers: list[str] = field(default_factory=list)
     _held: list[ev.StreamEvent] = field(default_factory=list)
     _images: int = 0
+    _call_ids: dict[str, str] = field(default_factory=dict)  # item id -> call id
 
     def begin(self) -> None:
         """A new response (a tool round) starts."""
@@ -140,6 +290,7 @@ class Translator:
         self._code.clear()
         self._refused.clear()
         self._held.clear()
+        self._call_ids.clear()
 
     # -- the transcript's part rules -----------------------------------------------
 
@@ -154,6 +305,7 @@ class Translator:
                 keeps_text = True
             case (
                 ev.ToolCallStarted(call_id=cid)
+                | ev.ToolArgumentsDelta(call_id=cid)
                 | ev.CodeDelta(call_id=cid)
                 | ev.CodeOutput(call_id=cid)
                 | ev.ToolCallDone(call_id=cid)
@@ -178,6 +330,14 @@ class Translator:
 
     def feed(self, event: ResponseStreamEvent) -> list[ev.StreamEvent]:
         out: list[ev.StreamEvent] = []
+        kind = str(getattr(event, "type", ""))
+        if kind not in HANDLED_EVENTS:
+            # The SDK parses a type it does not know as the first member of its union,
+            # so the type is checked by name before any `isinstance` below.
+            if kind not in IGNORED_EVENTS and kind not in self._unknown_events:
+                self._unknown_events.add(kind)
+                self._out(out, _unknown("an event", kind))
+            return out
         if isinstance(event, ResponseTextDeltaEvent):
             part = self._part(event.item_id, event.content_index)
             part.chars += len(event.delta)
@@ -215,6 +375,23 @@ class Translator:
             self._code.add(event.item_id)
             if event.delta:
                 self._out(out, ev.CodeDelta(event.item_id, event.delta))
+        elif isinstance(
+            event,
+            ResponseFunctionCallArgumentsDeltaEvent
+            | ResponseCustomToolCallInputDeltaEvent
+            | ResponseMcpCallArgumentsDeltaEvent,
+        ):
+            # Only for a call announced by its item (the whole arguments come at its end).
+            call_id = self._call_ids.get(event.item_id)
+            if event.delta and call_id:
+                self._out(out, ev.ToolArgumentsDelta(call_id, event.delta))
+        elif isinstance(event, ResponseImageGenCallPartialImageEvent):
+            data = _b64(event.partial_image_b64)
+            mime = _raster_mime(data) if data else None
+            if data and mime:
+                self._out(
+                    out, ev.ImagePartial(event.item_id, data, mime, event.partial_image_index)
+                )
         elif isinstance(event, ResponseOutputItemAddedEvent):
             self._item_added(out, event.item)
         elif isinstance(event, ResponseOutputItemDoneEvent):
@@ -264,6 +441,8 @@ class Translator:
         self._out(out, *held)
 
     def _item_added(self, out: list[ev.StreamEvent], item: Any) -> None:
+        if getattr(item, "type", "") not in SHOWN_ITEMS:
+            return  # said once, when it is done
         if isinstance(item, ResponseCodeInterpreterToolCall):
             self._container(item.container_id)
             self._out(out, ev.ToolCallStarted(item.id, "code_interpreter", "python"))
@@ -273,10 +452,25 @@ class Translator:
         elif isinstance(item, ResponseFunctionWebSearch):
             self._out(out, ev.ToolCallStarted(item.id, "web_search", "web_search", _web_args(item)))
         elif isinstance(item, ResponseFunctionToolCall):
+            self._call_ids[item.id or item.call_id] = item.call_id
             self._out(out, ev.ToolCallStarted(item.call_id, "function", item.name))
+        elif isinstance(item, ResponseCustomToolCall):
+            self._call_ids[item.id or item.call_id] = item.call_id
+            self._out(out, ev.ToolCallStarted(item.call_id, "custom", item.name))
+        elif isinstance(item, ImageGenerationCall):
+            self._out(out, ev.ToolCallStarted(item.id, "image_generation", "image_generation"))
+        elif isinstance(item, McpListTools):
+            label = item.server_label
+            self._out(out, ev.ToolCallStarted(item.id, "mcp_list_tools", label, server=label))
+        elif isinstance(item, McpCall):
+            self._call_ids[item.id] = item.id
+            self._out(out, ev.ToolCallStarted(item.id, "mcp", item.name, server=item.server_label))
 
     def _item_done(self, out: list[ev.StreamEvent], item: Any) -> None:
-        if isinstance(item, ResponseCodeInterpreterToolCall):
+        kind = str(getattr(item, "type", ""))
+        if kind not in SHOWN_ITEMS:
+            self._out(out, _unknown("an output item", kind))
+        elif isinstance(item, ResponseCodeInterpreterToolCall):
             self._code_done(out, item)
         elif isinstance(item, ResponseFileSearchToolCall):
             results = item.results or []
@@ -285,6 +479,11 @@ class Translator:
                 + (f" (score {r.score:.2f})" if r.score is not None else "")
                 for r in results
             ]
+            passages = tuple(
+                ev.Passage(r.filename or r.file_id or "file", r.text, r.score, r.file_id or "")
+                for r in results
+                if r.text
+            )
             self._out(
                 out,
                 ev.ToolCallDone(
@@ -292,6 +491,7 @@ class Translator:
                     _status(item.status),
                     output="\n".join(lines),
                     arguments=json.dumps({"queries": item.queries, "status": item.status}),
+                    passages=passages,
                 ),
             )
         elif isinstance(item, ResponseFunctionWebSearch):
@@ -308,6 +508,42 @@ class Translator:
         elif isinstance(item, ResponseFunctionToolCall):
             self.function_calls.append(item)
             self._out(out, ev.ToolCallStarted(item.call_id, "function", item.name, item.arguments))
+        elif isinstance(item, ResponseCustomToolCall):
+            self._out(
+                out,
+                ev.ToolCallDone(
+                    item.call_id,
+                    "failed",
+                    error=f"Not run: this app has no custom tool named {item.name!r}.",
+                    arguments=item.input,
+                ),
+            )
+        elif isinstance(item, ImageGenerationCall):
+            self._image_done(out, item)
+        elif isinstance(item, McpListTools):
+            names = [t.name + (f": {t.description}" if t.description else "") for t in item.tools]
+            self._out(
+                out,
+                ev.ToolCallDone(
+                    item.id,
+                    "failed" if item.error else "completed",
+                    output="\n".join(names),
+                    error=item.error or "",
+                ),
+            )
+        elif isinstance(item, McpCall):
+            error = _mcp_error(item.error)
+            status = "failed" if error else _status(item.status)
+            self._out(
+                out,
+                ev.ToolCallDone(
+                    item.id, status, output=item.output or "", error=error, arguments=item.arguments
+                ),
+            )
+        elif isinstance(item, McpApprovalRequest):
+            self._out(
+                out, ev.ApprovalRequested(item.id, item.server_label, item.name, item.arguments)
+            )
         elif isinstance(item, ResponseOutputMessage):
             # Annotations the stream did not announce one by one (some servers).
             for index, content in enumerate(item.content):
@@ -320,6 +556,27 @@ class Translator:
                         part.annotations += 1
                         self._annotation(out, annotation, part.base)
             self._flush(out)
+
+    def _image_done(self, out: list[ev.StreamEvent], item: ImageGenerationCall) -> None:
+        data = _b64(item.result)
+        if data is not None:
+            self._generated += 1
+            mime = _raster_mime(data)
+            fmt = str(item.output_format or "")
+            ext = (mimetypes.guess_extension(mime) if mime else None) or (
+                f".{fmt}" if fmt.isalnum() else ".bin"
+            )
+            name = f"image-{self._generated}{ext}"
+            if mime:
+                self._out(out, ev.ImageOutput(name, data, mime, call_id=item.id))
+            else:
+                self._out(out, ev.FileOutput(name, data, _file_mime(name)))
+        elif item.result:
+            self._out(out, ev.Notice("The generated image could not be decoded.", "warning"))
+        error = item.error.message if item.error else ""
+        status: ToolStatus = "failed" if error or item.status == "failed" else "completed"
+        revised = f"Revised prompt: {item.revised_prompt}" if item.revised_prompt else ""
+        self._out(out, ev.ToolCallDone(item.id, status, output=revised, error=error))
 
     def _code_done(self, out: list[ev.StreamEvent], item: ResponseCodeInterpreterToolCall) -> None:
         self._container(item.container_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "ApprovalRequested",
     "Citation",
     "CodeDelta",
     "CodeOutput",
@@ -23,18 +24,30 @@ __all__ = [
     "Failed",
     "FileOutput",
     "ImageOutput",
+    "ImagePartial",
     "Notice",
+    "Passage",
     "ReasoningDelta",
     "Refusal",
     "RemoteUpdate",
     "StreamEvent",
     "TextDelta",
+    "ToolArgumentsDelta",
     "ToolCallDone",
     "ToolCallStarted",
     "Usage",
 ]
 
-ToolKind = Literal["code_interpreter", "file_search", "web_search", "function"]
+ToolKind = Literal[
+    "code_interpreter",
+    "file_search",
+    "web_search",
+    "function",
+    "image_generation",
+    "mcp",
+    "mcp_list_tools",
+    "custom",
+]
 CitationKind = Literal["file", "url", "container_file", "file_path"]
 DoneStatus = Literal["complete", "incomplete", "stopped"]
 NoticeLevel = Literal["info", "warning"]
@@ -69,6 +82,19 @@ class ToolCallStarted:
     kind: ToolKind
     name: str = ""
     arguments: str = ""
+    # The MCP server that runs the tool (its label), for MCP calls and tool lists.
+    server: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolArgumentsDelta:
+    """A piece of a tool call's arguments (or a custom tool's input) as the model writes it.
+
+    The call's `ToolCallStarted` or `ToolCallDone` with the whole arguments replaces
+    what the pieces built."""
+
+    call_id: str
+    delta: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +122,18 @@ class ToolCallDone:
     output: str = ""
     error: str = ""
     arguments: str | None = None
+    # What a file search found: the passages, shown behind an expander.
+    passages: tuple[Passage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A passage a file search found: its file, its score and its text."""
+
+    source: str
+    text: str
+    score: float | None = None
+    file_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +144,32 @@ class ImageOutput:
     data: bytes = field(repr=False)
     mime: str = "image/png"
     file_id: str = ""
+    # The image generation call that made it: the final image replaces its partial ones.
+    call_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePartial:
+    """A partial image of an image generation call, shown while the final one is made."""
+
+    call_id: str
+    data: bytes = field(repr=False)
+    mime: str = "image/png"
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequested:
+    """A hosted MCP server's tool call waits for the user's approval.
+
+    `request_id` is what the approval (or denial) answers; `server` is the MCP
+    server's label, `name` the tool, `arguments` its JSON arguments as the model
+    wrote them (untrusted, shown as literal text)."""
+
+    request_id: str
+    server: str
+    name: str
+    arguments: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +254,9 @@ StreamEvent = (
     | ToolCallDone
     | ImageOutput
     | FileOutput
+    | ToolArgumentsDelta
+    | ImagePartial
+    | ApprovalRequested
     | Citation
     | Notice
     | RemoteUpdate

@@ -25,7 +25,13 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
-from assistants_ui.core.transcript import Attachment, ErrorPart, Message, MessageBuilder
+from assistants_ui.core.transcript import (
+    ApprovalPart,
+    Attachment,
+    ErrorPart,
+    Message,
+    MessageBuilder,
+)
 from assistants_ui.profiles import Profile
 
 __all__ = [
@@ -323,9 +329,44 @@ class ChatSession:
         for att in message.attachments:
             if not att.route:
                 att.route = self.backend.route(att.name, att.mime).route or ""
+        self._leave_approvals()
         self.messages.append(message)
         self.recorder.save_message(self, message)
         return message
+
+    @property
+    def pending_approvals(self) -> list[ApprovalPart]:
+        """The last answer's tool calls waiting for Approve / Deny (none while one streams)."""
+        if self.active is not None and not self.active.done:
+            return []
+        if not self.messages or self.messages[-1].role != "assistant":
+            return []
+        return [p for p in self.messages[-1].approvals if p.decision == "pending"]
+
+    def decide(self, request_id: str, approve: bool) -> Message | None:
+        """Answer a pending approval request; the decision is the message `reply` answers.
+
+        None when there is no such request waiting (already answered, or the
+        conversation went on)."""
+        request = next((p for p in self.pending_approvals if p.request_id == request_id), None)
+        if request is None:
+            return None
+        request.decision = "approved" if approve else "denied"
+        self.recorder.save_message(self, self.messages[-1])
+        # Requests of the same answer left without a decision are not sent: not made.
+        self._leave_approvals()
+        message = Message.decision(request, approve)
+        self.messages.append(message)
+        self.recorder.save_message(self, message)
+        return message
+
+    def _leave_approvals(self) -> None:
+        """The conversation goes on: requests still waiting are no longer answerable."""
+        left = self.pending_approvals
+        for part in left:
+            part.decision = "unanswered"
+        if left:
+            self.recorder.save_message(self, self.messages[-1])
 
     def reply(self) -> ReplyStream:
         """Start answering the last user message."""

@@ -23,6 +23,7 @@ from assistants_ui.core import events as ev
 
 __all__ = [
     "TOOL_LABELS",
+    "ApprovalPart",
     "Attachment",
     "ErrorPart",
     "Feedback",
@@ -55,6 +56,10 @@ TOOL_LABELS: dict[str, str] = {
     "file_search": "File search",
     "web_search": "Web search",
     "function": "Function",
+    "image_generation": "Image generation",
+    "mcp": "MCP tool",
+    "mcp_list_tools": "MCP server's tools",
+    "custom": "Custom tool",
 }
 
 
@@ -101,6 +106,8 @@ class ToolPart:
     error: str = ""
     status: Literal["running", "completed", "failed", "incomplete"] = "running"
     kind: Literal["tool"] = "tool"
+    server: str = ""  # the MCP server's label (MCP calls and tool lists)
+    passages: list[ev.Passage] = field(default_factory=list)  # what a file search found
 
 
 @dataclass(slots=True)
@@ -110,6 +117,8 @@ class ImagePart:
     data: bytes = field(repr=False)
     file_id: str = ""
     kind: Literal["image"] = "image"
+    call_id: str = ""  # the image generation call that made it
+    partial: bool = False  # a partial image, replaced by the final one when it comes
 
 
 @dataclass(slots=True)
@@ -136,6 +145,25 @@ class NoticePart:
     kind: Literal["notice"] = "notice"
 
 
+ApprovalDecision = Literal["pending", "approved", "denied", "unanswered"]
+
+
+@dataclass(slots=True)
+class ApprovalPart:
+    """A hosted MCP tool call waiting for the user's approval, and the decision.
+
+    In an answer it is the request (`pending` until the user decides, or
+    `unanswered` once the conversation went on without a decision); in the user's
+    message that answers it, the decision (`approved` or `denied`)."""
+
+    request_id: str
+    server: str
+    name: str
+    arguments: str = ""
+    decision: ApprovalDecision = "pending"
+    kind: Literal["approval"] = "approval"
+
+
 @dataclass(slots=True)
 class ErrorPart:
     reason: str
@@ -153,6 +181,7 @@ Part = (
     | FilePart
     | NoticePart
     | ErrorPart
+    | ApprovalPart
 )
 
 _PART_TYPES: dict[str, type[Any]] = {
@@ -164,6 +193,7 @@ _PART_TYPES: dict[str, type[Any]] = {
     "file": FilePart,
     "notice": NoticePart,
     "error": ErrorPart,
+    "approval": ApprovalPart,
 }
 
 
@@ -209,6 +239,26 @@ class Message:
     @classmethod
     def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         return cls(role="user", parts=[TextPart(text)], attachments=list(attachments))
+
+    @classmethod
+    def decision(cls, request: ApprovalPart, approve: bool) -> Message:
+        """The user's answer to an approval request, as a message of its own."""
+        return cls(
+            role="user",
+            parts=[
+                ApprovalPart(
+                    request.request_id,
+                    request.server,
+                    request.name,
+                    request.arguments,
+                    "approved" if approve else "denied",
+                )
+            ],
+        )
+
+    @property
+    def approvals(self) -> list[ApprovalPart]:
+        return [p for p in self.parts if isinstance(p, ApprovalPart)]
 
     @property
     def text(self) -> str:
@@ -265,8 +315,8 @@ def _encode(value: Any) -> Any:
         return {"base64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, list):
         return [_encode(v) for v in value]
-    if isinstance(value, ev.Citation):
-        return {f: getattr(value, f) for f in ev.Citation.__dataclass_fields__}
+    if isinstance(value, ev.Citation | ev.Passage):
+        return {f: getattr(value, f) for f in value.__dataclass_fields__}
     return value
 
 
@@ -284,6 +334,8 @@ def _part_from_dict(data: dict[str, Any]) -> Part:
         values["data"] = base64.b64decode(values["data"]["base64"])
     if cls is TextPart:
         values["citations"] = [ev.Citation(**c) for c in values.get("citations", [])]
+    if cls is ToolPart:
+        values["passages"] = [ev.Passage(**p) for p in values.get("passages", [])]
     part: Part = cls(**values)
     return part
 
@@ -340,6 +392,9 @@ class MessageBuilder:
                 else:
                     tool.name = name or tool.name
                     tool.arguments = args or tool.arguments
+                tool.server = event.server or tool.server
+            case ev.ToolArgumentsDelta(call_id=cid, delta=delta):
+                self._tool(cid, "function").arguments += delta
             case ev.CodeDelta(call_id=cid, code=code):
                 self._tool(cid, "code_interpreter").code += code
             case ev.CodeOutput(call_id=cid, logs=logs):
@@ -351,9 +406,24 @@ class MessageBuilder:
                 tool.error = err or tool.error
                 if a is not None:
                     tool.arguments = a
-            case ev.ImageOutput(name=name, data=data, mime=mime, file_id=fid):
-                if not self._has_file(fid, data):
-                    self.message.parts.append(ImagePart(name, mime, data, fid))
+                if event.passages:
+                    tool.passages = list(event.passages)
+            case ev.ImagePartial(call_id=cid, data=data, mime=mime):
+                image = self._image(cid)
+                if image is None:
+                    image = ImagePart(f"{cid} (partial)", mime, data, call_id=cid, partial=True)
+                    self.message.parts.append(image)
+                elif image.partial:
+                    image.data, image.mime = data, mime
+            case ev.ImageOutput(name=name, data=data, mime=mime, file_id=fid, call_id=cid):
+                image = self._image(cid) if cid else None
+                if image is not None:
+                    image.name, image.mime, image.data, image.partial = name, mime, data, False
+                    image.file_id = fid
+                elif not self._has_file(fid, data):
+                    self.message.parts.append(ImagePart(name, mime, data, fid, call_id=cid))
+            case ev.ApprovalRequested(request_id=rid, server=server, name=name, arguments=args):
+                self.message.parts.append(ApprovalPart(rid, server, name, args))
             case ev.FileOutput(name=name, data=data, mime=mime, file_id=fid):
                 if not self._has_file(fid, data):
                     self.message.parts.append(FilePart(name, mime, data, fid))
@@ -422,6 +492,12 @@ class MessageBuilder:
             self._tools[call_id] = tool
             self.message.parts.append(tool)
         return tool
+
+    def _image(self, call_id: str) -> ImagePart | None:
+        for part in self.message.parts:
+            if isinstance(part, ImagePart) and part.call_id == call_id:
+                return part
+        return None
 
     def _has_file(self, file_id: str, data: bytes) -> bool:
         for part in self.message.parts:

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
+    ApprovalPart,
     ErrorPart,
     FilePart,
     ImagePart,
@@ -95,6 +96,8 @@ def _part_markdown(part: object) -> list[str]:
                     out.append(_fence(extra, "text"))
             if tool.error:
                 out.append(_quote("**Error:** " + tool.error))
+            for passage in tool.passages:
+                out.append(_quote(f"*{passage.source}:* {passage.text}"))
             return out
         case ImagePart(name=name, mime=mime, data=data):
             return [f"*Image:* `{name}` ({mime}, {_size(data)})"]
@@ -104,6 +107,9 @@ def _part_markdown(part: object) -> list[str]:
             return [_quote(text)]
         case ErrorPart(reason=reason):
             return [_quote("**Failed:** " + reason)]
+        case ApprovalPart(server=server, name=name, arguments=arguments, decision=decision):
+            head = f"**Approval of** `{name}` on the MCP server `{server}`: {decision}"
+            return [head, _fence(arguments, "json")] if arguments else [head]
     return []
 
 

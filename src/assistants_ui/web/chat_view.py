@@ -21,7 +21,7 @@ from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.profiles import Profile
 from assistants_ui.web import state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
-from assistants_ui.web.render import MessageView, render_user_message
+from assistants_ui.web.render import MessageView, approval_label, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
 
@@ -38,6 +38,30 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
             key=f"retry-{message.id}",
             on_click=state.request_action,
             args=("retry", message.id),
+        )
+
+
+def _approval_buttons(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
+    """Approve / Deny for the last answer's MCP tool calls that wait for them."""
+    if busy or not chat.messages or chat.messages[-1] is not message:
+        return
+    for part in chat.pending_approvals:
+        st.caption(f"Call {approval_label(part)}?")
+        approve, deny = st.columns(2)
+        approve.button(
+            "Approve",
+            icon=":material/check:",
+            key=f"approve-{part.request_id}",
+            type="primary",
+            on_click=state.request_action,
+            args=("approval", part.request_id, True),
+        )
+        deny.button(
+            "Deny",
+            icon=":material/block:",
+            key=f"deny-{part.request_id}",
+            on_click=state.request_action,
+            args=("approval", part.request_id, False),
         )
 
 
@@ -99,6 +123,7 @@ def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
                 # While an answer streams, a click on feedback would rerun and stop it.
                 answer_actions(chat, message, feedback=not busy)
                 _retry_button(chat, message, busy=busy)
+                _approval_buttons(chat, message, busy=busy)
 
 
 def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
@@ -123,6 +148,7 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
             _usage(stream.message, prices_of(chat.profile), speed=speed)
             answer_actions(chat, stream.message)
             _retry_button(chat, stream.message)
+            _approval_buttons(chat, stream.message)
         finally:
             stream.close()
 
@@ -231,7 +257,14 @@ def render_chat(
     retry = action is not None and action[0] == "retry" and chat.can_retry
     if value is None and action is not None and action[0] == "starter" and not chat.messages:
         value = action[1]  # a starter is sent exactly as if it had been typed
-    busy = value is not None or retry
+    # Approve / Deny: the decision becomes the message the answer continues from.
+    decided = (
+        value is None
+        and action is not None
+        and action[0] == "approval"
+        and chat.decide(action[1], action[2]) is not None
+    )
+    busy = value is not None or retry or decided
 
     if older:
         st.button(
@@ -261,6 +294,6 @@ def render_chat(
         with st.chat_message("user"):
             render_user_message(message)
         _stream_answer(chat, speed=speed)
-    elif retry:
+    elif retry or decided:
         _stream_answer(chat, speed=speed)
     _after_save(chat)

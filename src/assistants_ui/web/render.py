@@ -26,6 +26,7 @@ from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
+    ApprovalPart,
     ErrorPart,
     FilePart,
     ImagePart,
@@ -39,7 +40,7 @@ from assistants_ui.core.transcript import (
     human_size,
 )
 
-__all__ = ["NOT_KEPT", "MessageView", "render_user_message"]
+__all__ = ["NOT_KEPT", "MessageView", "approval_label", "render_user_message"]
 
 NOT_KEPT = "this file was not kept (it was over the size limit for stored files)."
 
@@ -120,8 +121,10 @@ class _ToolSlot:
             return
         self.seen = key
         label = TOOL_LABELS.get(part.tool) or literal(part.tool)
-        if part.tool == "function":
+        if part.tool in ("function", "custom", "mcp"):
             label = f"{label} {code_span(part.name or '?')}"
+        if part.server:
+            label = f"{label} · {literal(part.server)}"
         state = {
             "running": "running",
             "completed": "complete",
@@ -136,14 +139,40 @@ class _ToolSlot:
                     st.code(part.code, language="python")
                 if part.logs:
                     st.code(part.logs, language="text")
-            elif part.tool == "function":
+            elif part.tool in ("function", "mcp"):
                 st.code(part.arguments or "{}", language="json")
                 if part.output:
                     st.code(part.output, language="text")
+            elif part.tool == "custom":
+                st.code(part.arguments, language="text")
+            elif part.tool in ("mcp_list_tools", "image_generation"):
+                if part.output:
+                    st.text(part.output)
             elif part.arguments:
                 st.caption(literal(part.arguments))
             if part.error:
                 st.error(inert(part.error))
+        if part.passages:
+            # Beside the status, not in it: Streamlit does not nest expanders.
+            with box.expander(f"Passages found ({len(part.passages)})", expanded=False):
+                for passage in part.passages:
+                    score = f" · score {passage.score:.2f}" if passage.score is not None else ""
+                    st.caption(f"{literal(passage.source)}{score}")
+                    st.text(passage.text)
+
+
+def approval_label(part: ApprovalPart) -> str:
+    """The tool and its MCP server, as literal text for a label."""
+    return f"{code_span(part.name or '?')} on the MCP server {code_span(part.server or '?')}"
+
+
+_DECISIONS = {
+    "pending": "Waiting for your decision: Approve or Deny below, or just write your next "
+    "message (the call is then not made).",
+    "approved": "✅ Approved.",
+    "denied": "🚫 Denied: the call was not made.",
+    "unanswered": "Not answered (the conversation went on): the call was not made.",
+}
 
 
 class _SimpleSlot:
@@ -157,6 +186,10 @@ class _SimpleSlot:
     def update(self, part: Part, final: bool) -> None:
         growing = isinstance(part, ReasoningPart | RefusalPart)
         fingerprint: object = len(part.text) if growing else id(part)  # type: ignore[union-attr]
+        if isinstance(part, ImagePart):  # a partial image is replaced in place
+            fingerprint = (id(part), id(part.data), final and part.partial)
+        elif isinstance(part, ApprovalPart):
+            fingerprint = (id(part), part.decision)
         if fingerprint == self.seen:
             return
         self.seen = fingerprint
@@ -168,6 +201,9 @@ class _SimpleSlot:
         elif isinstance(part, ImagePart | FilePart) and not part.data:
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
             self.box.caption(f"📎 {literal(part.name)}: {NOT_KEPT}")
+        elif isinstance(part, ImagePart) and part.partial:
+            caption = "A partial image: the final one did not arrive." if final else None
+            self.box.image(part.data, caption=caption or "Generating… (a partial image)")
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
@@ -197,6 +233,11 @@ class _SimpleSlot:
                 self.box.info(inert(part.text), icon="ℹ️")
         elif isinstance(part, ErrorPart):
             self.box.error(inert(part.reason), icon="🚨")
+        elif isinstance(part, ApprovalPart):
+            box = self.box.container(border=True)
+            box.markdown(f"🔐 **Approval needed:** call {approval_label(part)}")
+            box.code(part.arguments or "{}", language="json")
+            box.caption(_DECISIONS[part.decision])
 
 
 _STATUS_NOTES = {
@@ -248,6 +289,9 @@ def render_user_message(message: Message) -> None:
     """The user's text (as Markdown, inert) and the files they attached."""
     if message.text:
         st.markdown(inert(message.text))
+    for part in message.approvals:
+        verb = "✅ Approved" if part.decision == "approved" else "🚫 Denied"
+        st.markdown(f"{verb}: {approval_label(part)}")
     for att in message.attachments:
         where = f" → {att.route.replace('_', ' ')}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({human_size(att.size)}){where}")
