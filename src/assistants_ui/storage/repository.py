@@ -109,6 +109,7 @@ class UserInfo:
     email: str
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    language: str | None = None  # the interface language chosen; None: the browser's
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,7 @@ def _user_info(u: User) -> UserInfo:
         email=u.email,
         created_at=u.created_at,
         last_seen_at=u.last_seen_at,
+        language=u.language,
     )
 
 
@@ -335,6 +337,17 @@ class Repository:
                 select(User).where(User.auth_provider == auth_provider, User.subject == subject)
             ).one_or_none()
             return _user_info(user) if user is not None else None
+
+    @_guard
+    def set_language(self, *, user_id: int, language: str | None) -> None:
+        """Remember the user's interface language (None: follow the browser)."""
+        if language is not None and not 1 <= len(language) <= 16:
+            raise ValueError("language must be 1..16 characters")
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound("user")
+            user.language = language
 
     @_guard
     def get_user(self, *, user_id: int) -> UserInfo:

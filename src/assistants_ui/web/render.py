@@ -36,12 +36,12 @@ from assistants_ui.core.transcript import (
     RefusalPart,
     TextPart,
     ToolPart,
-    human_size,
 )
+from assistants_ui.i18n import N_, _, format_size
 
 __all__ = ["NOT_KEPT", "MessageView", "render_user_message"]
 
-NOT_KEPT = "this file was not kept (it was over the size limit for stored files)."
+NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
@@ -80,7 +80,7 @@ class _TextSlot:
                 self.splitter = BlockSplitter()
                 self.painted = ""
                 if notes:
-                    body = inert("Sources\n\n" + footnotes_markdown(notes))
+                    body = inert(_("Sources") + "\n\n" + footnotes_markdown(notes))
                     if self.footer is None:
                         self.footer = self.container.caption(body)
                     else:
@@ -119,7 +119,7 @@ class _ToolSlot:
         if key == self.seen:
             return
         self.seen = key
-        label = TOOL_LABELS.get(part.tool) or literal(part.tool)
+        label = _(TOOL_LABELS[part.tool]) if part.tool in TOOL_LABELS else literal(part.tool)
         if part.tool == "function":
             label = f"{label} {code_span(part.name or '?')}"
         state = {
@@ -161,18 +161,19 @@ class _SimpleSlot:
             return
         self.seen = fingerprint
         if isinstance(part, ReasoningPart):
-            with self.box.container().expander("Reasoning", expanded=False):
+            with self.box.container().expander(_("Reasoning"), expanded=False):
                 st.markdown(inert(part.text))
         elif isinstance(part, RefusalPart):
-            self.box.warning(inert(f"The assistant declined to answer: {part.text}"), icon="🚫")
+            declined = _("The assistant declined to answer: %(reason)s") % {"reason": part.text}
+            self.box.warning(inert(declined), icon="🚫")
         elif isinstance(part, ImagePart | FilePart) and not part.data:
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
-            self.box.caption(f"📎 {literal(part.name)}: {NOT_KEPT}")
+            self.box.caption(f"📎 {literal(part.name)}: {_(NOT_KEPT)}")
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
             box.download_button(
-                f"Download {literal(part.name)}",
+                _("Download %(name)s") % {"name": literal(part.name)},
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -182,7 +183,8 @@ class _SimpleSlot:
             )
         elif isinstance(part, FilePart):
             self.box.download_button(
-                f"Download {literal(part.name)} ({human_size(part.size)})",
+                _("Download %(name)s (%(size)s)")
+                % {"name": literal(part.name), "size": format_size(part.size)},
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -200,8 +202,8 @@ class _SimpleSlot:
 
 
 _STATUS_NOTES = {
-    "stopped": "⏹ Stopped: the answer above is what arrived before you stopped it.",
-    "incomplete": "The answer is incomplete.",
+    "stopped": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
+    "incomplete": N_("The answer is incomplete."),
 }
 
 
@@ -241,7 +243,7 @@ class MessageView:
         if note and message.status == "stopped":
             if self.status_box is None:
                 self.status_box = self.container.empty()
-            self.status_box.caption(note)
+            self.status_box.caption(_(note))
 
 
 def render_user_message(message: Message) -> None:
@@ -250,4 +252,4 @@ def render_user_message(message: Message) -> None:
         st.markdown(inert(message.text))
     for att in message.attachments:
         where = f" → {att.route.replace('_', ' ')}" if att.route else ""
-        st.caption(f"📎 {literal(att.name)} ({human_size(att.size)}){where}")
+        st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")

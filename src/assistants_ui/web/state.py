@@ -36,6 +36,7 @@ from assistants_ui.storage.models import utcnow
 from assistants_ui.storage.repository import MAX_PAGE
 
 __all__ = [
+    "LANGUAGE_KEY",
     "PROFILE_KEY",
     "SEARCH_KEY",
     "NotFound",
@@ -79,6 +80,7 @@ class Identity(Protocol):
 
 
 PROFILE_KEY = "assistant"  # the selected profile id (the picker's widget key)
+LANGUAGE_KEY = "language"  # the interface language of this browser session (web/language.py)
 SEARCH_KEY = "history_query"  # the sidebar's search box
 _CHAT_KEY = "chat"  # the current ChatSession (or ReadOnlyChat)
 _OLDER_KEY = "older"  # cursor for "load older messages" of the current chat (None: all loaded)
