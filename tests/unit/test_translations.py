@@ -75,14 +75,16 @@ def test_the_template_finds_the_interface_strings(template: Catalog) -> None:
 def test_the_catalog_translates_every_string_of_the_source(template: Catalog, code: str) -> None:
     source, catalog = _ids(template), _ids(_catalog(code))
     missing = [msgid for msgid in source if msgid not in catalog or _untranslated(catalog[msgid])]
-    assert not missing, _listing(f"{code}: msgids without a translation", missing)
+    if missing:
+        pytest.fail(_listing(f"{code}: msgids without a translation", missing), pytrace=False)
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_the_catalog_has_no_string_the_source_lost(template: Catalog, code: str) -> None:
     source, catalog = _ids(template), _ids(_catalog(code))
     stale = [msgid for msgid in catalog if msgid not in source]
-    assert not stale, _listing(f"{code}: msgids no longer in the source", stale)
+    if stale:
+        pytest.fail(_listing(f"{code}: msgids no longer in the source", stale), pytrace=False)
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -97,7 +99,8 @@ def test_translations_keep_the_placeholders(code: str) -> None:
         wanted = set(_PLACEHOLDER.findall(ids[-1]))
         if any(s and set(_PLACEHOLDER.findall(s)) != wanted for s in strings):
             wrong.append(msgid)
-    assert not wrong, _listing(f"{code}: translations with other placeholders", wrong)
+    if wrong:
+        pytest.fail(_listing(f"{code}: translations with other placeholders", wrong), pytrace=False)
 
 
 def test_the_catalogs_load_and_translate() -> None:
@@ -191,4 +194,5 @@ def test_every_string_web_shows_is_wrapped_for_translation() -> None:
     problems = []
     for path in sorted(WEB.glob("*.py")):
         problems += unwrapped(path.read_text(encoding="utf-8"), path.name)
-    assert not problems, "shown but not translatable (wrap in _()):\n" + "\n".join(problems)
+    if problems:
+        pytest.fail("shown but not translatable (wrap in _()):\n" + "\n".join(problems), False)

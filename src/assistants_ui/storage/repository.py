@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.core.transcript import ErrorPart, Feedback, Message
+from assistants_ui.i18n import _, format_number
 from assistants_ui.storage.codec import (
     FileBlob,
     decode_message,
@@ -172,11 +173,15 @@ class SkippedFile:
     limit: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.name} ({self.size / 1_048_576:.1f} MB) is over the "
-            f"{self.limit / 1_048_576:g} MB limit for stored files (MAX_STORED_FILE_MB): "
-            "the message was saved, the file itself will not be kept in history."
-        )
+        return _(
+            "%(name)s (%(size)s MB) is over the %(limit)s MB limit for stored files "
+            "(MAX_STORED_FILE_MB): the message was saved, the file itself will not be kept "
+            "in history."
+        ) % {
+            "name": self.name,
+            "size": format_number(self.size / 1_048_576, digits=1),
+            "limit": format_number(self.limit / 1_048_576, digits=2),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -246,10 +246,25 @@ class MessageView:
             self.status_box.caption(_(note))
 
 
+# Where an upload went (`Route.route`, "+"-joined): the tools by their names.
+_ROUTES = {
+    **TOOL_LABELS,
+    "inline": N_("in the message"),
+    "image": N_("as an image"),
+    "file": N_("as a file"),
+}
+
+
+def _route(route: str) -> str:
+    return " + ".join(
+        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ") for part in route.split("+")
+    )
+
+
 def render_user_message(message: Message) -> None:
     """The user's text (as Markdown, inert) and the files they attached."""
     if message.text:
         st.markdown(inert(message.text))
     for att in message.attachments:
-        where = f" → {att.route.replace('_', ' ')}" if att.route else ""
+        where = f" → {_route(att.route)}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")
