@@ -15,15 +15,20 @@ callbacks (which run before the page script) and `core/` speak it too.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistants_ui import i18n
 from assistants_ui.i18n import _
-from assistants_ui.storage import UNSAVED_USER, Repository, UserInfo
+from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, StorageError, UserInfo
 from assistants_ui.web import state
 from assistants_ui.web.login_view import write_cookie
 
 __all__ = ["COOKIE", "adopt_user", "selector", "start_run"]
+
+log = logging.getLogger(__name__)
 
 COOKIE = "assistants_ui_language"
 COOKIE_DAYS = 400  # the longest lifetime browsers allow a cookie
@@ -33,10 +38,9 @@ _ADOPTED_KEY = "language_adopted"  # the user id whose saved language was applie
 
 
 def _session_language() -> str | None:
-    try:
-        return i18n.normalize(st.session_state.get(state.LANGUAGE_KEY))
-    except Exception:  # outside a script run (a worker thread): no session
-        return None
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None  # not a page run (a worker thread, a test): no session to ask
+    return i18n.normalize(st.session_state.get(state.LANGUAGE_KEY))
 
 
 def _browser_language() -> str | None:
@@ -78,7 +82,10 @@ def _changed(repo: Repository | None, user: UserInfo | None) -> None:
     st.session_state[state.LANGUAGE_KEY] = code
     write_cookie(COOKIE, code, COOKIE_DAYS * 86400)
     if repo is not None and user is not None and _remembers(user):
-        repo.set_language(user_id=user.id, language=code)
+        try:
+            repo.set_language(user_id=user.id, language=code)
+        except (StorageError, NotFound) as exc:  # this session keeps it all the same
+            log.warning("language: not saved with the account: %s", exc)
         st.session_state[_ADOPTED_KEY] = user.id
 
 
