@@ -11,6 +11,8 @@ theirs in the browser only.
 
 `i18n` reads the session's language through a resolver installed here, so that
 callbacks (which run before the page script) and `core/` speak it too.
+
+Session-state keys: `state.LANGUAGE_KEY`, and this module's own (prefix `language_`).
 """
 
 from __future__ import annotations
