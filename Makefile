@@ -17,6 +17,7 @@ export CMAKE_ARGS ?= $(LLAMA_CMAKE_ARGS)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench bench-build print-cmake-args install install-test system-test-deps clean
+.PHONY: translations
 .PHONY: container-engine
 
 $(BIN)/python:
@@ -62,6 +63,17 @@ bench: $(VENV)/.installed-test system-test-deps
 ## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
 bench-build: $(VENV)/.installed-test
 	$(BIN)/python -m bench.llama_build
+
+## make translations: gather the interface's strings into the catalogs, then list what
+## is left to translate (docs/translations.md). The template is a temporary file.
+LOCALES := src/assistants_ui/locales
+POT := $(VENV)/messages.pot
+translations: $(VENV)/.installed-test
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location \
+		--sort-output --project assistants-ui --output-file $(POT) src/assistants_ui
+	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALES) --domain messages \
+		--ignore-obsolete --previous --width 100
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_translations.py
 
 print-cmake-args:
 	@echo '$(CMAKE_ARGS)'

@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from assistants_ui.i18n import N_
 from assistants_ui.settings import Problem, Settings
 
 __all__ = [
@@ -53,6 +54,7 @@ ToolName = Literal["code_interpreter", "file_search", "web_search", "image_gener
 DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")
 # What the Chat Completions backend can take: text it inlines into the prompt.
 CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
+UPLOAD_LABEL = N_("Upload a file")  # the chat input's hint where a profile takes files
 
 # A price per million tokens: a TOML number (a quoted "2.5" is refused), finite, >= 0.
 Price = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
@@ -156,7 +158,7 @@ class Profile(_Strict):
     starters: tuple[Starter, ...] = Field(default=(), max_length=8)
     icon: str = "🤖"
     upload_types: tuple[str, ...] = ()
-    upload_label: str = "Upload a file"
+    upload_label: str = UPLOAD_LABEL
     max_upload_mb: float = Field(default=20, gt=0)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_output_tokens: int | None = Field(default=None, ge=1)
@@ -273,7 +275,7 @@ def _env_profiles(settings: Settings, problems: list[Problem]) -> list[dict[str,
     """Profiles implied by the original project's environment variables."""
     upload_types = DEFAULT_UPLOAD_TYPES if settings.enabled_file_upload_message else ()
     common: dict[str, Any] = {
-        "upload_label": settings.enabled_file_upload_message or "Upload a file",
+        "upload_label": settings.enabled_file_upload_message or UPLOAD_LABEL,
         "upload_types": upload_types,
         "max_upload_mb": settings.max_upload_mb,
     }
@@ -340,9 +342,9 @@ def _local_profile(settings: Settings) -> dict[str, Any]:
         "icon": "🦙",
         "instructions": settings.run_instructions
         or "You are a helpful assistant. Answer briefly and clearly.",
-        "welcome": "This assistant runs on a small model inside this app: no key, no network.",
+        "welcome": N_("This assistant runs on a small model inside this app: no key, no network."),
         "upload_types": CHAT_UPLOAD_TYPES if settings.enabled_file_upload_message else (),
-        "upload_label": settings.enabled_file_upload_message or "Upload a file",
+        "upload_label": settings.enabled_file_upload_message or UPLOAD_LABEL,
         "max_upload_mb": min(settings.max_upload_mb, 1.0),
     }
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import openai
 import pytest
 
+from assistants_ui import i18n
 from assistants_ui.backends.clients import REASON_LIMIT, describe_error, server_reason
 from assistants_ui.profiles import Connection
 
@@ -141,3 +142,27 @@ def test_an_empty_body_gives_the_status_alone(refuser: Refuser) -> None:
     exc = refusal(refuser, 400, b"", "text/plain")
     failed = describe_error(exc, connection(refuser))
     assert failed.reason == f"The server at {refuser.base_url} rejected the request (400)."
+
+
+def test_failures_are_worded_in_the_pages_language_quoting_the_server(refuser: Refuser) -> None:
+    """The app's sentence is translated; the endpoint, the setting and the server's words
+    are quoted as they are."""
+    refused = refusal(refuser, 401, {"error": {"message": "Incorrect API key provided."}})
+    with i18n.use("ja"):
+        ja = describe_error(refused, connection(refuser)).reason
+    with i18n.use("zh"):
+        zh = describe_error(refused, connection(refuser)).reason
+    en = describe_error(refused, connection(refuser)).reason
+    where = refuser.base_url
+    assert en == (
+        f"The server at {where} refused the API key (401): Incorrect API key provided. "
+        "Check OPENAI_API_KEY."
+    )
+    assert ja == (
+        f"{where} のサーバーが API キーを拒否しました（401）：Incorrect API key provided。"
+        "OPENAI_API_KEY を確認してください。"
+    )
+    assert zh == (
+        f"{where} 的服务器拒绝了 API 密钥（401）：Incorrect API key provided。"
+        "请检查 OPENAI_API_KEY。"
+    )

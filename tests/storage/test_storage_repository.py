@@ -448,3 +448,19 @@ def test_file_over_the_limit_keeps_metadata_and_the_message(db_url: str) -> None
         assert again == [big_info, small_info]
     finally:
         db.dispose()
+
+
+def test_a_users_language_is_kept_with_the_account(repo: Repository, alice: UserInfo) -> None:
+    assert alice.language is None  # follows the browser until chosen
+    repo.set_language(user_id=alice.id, language="ja")
+    again = repo.ensure_user(auth_provider="password", subject="alice", display_name="Alice")
+    assert again.language == "ja"
+    assert repo.get_user(user_id=alice.id).language == "ja"
+    bert = repo.ensure_user(auth_provider="password", subject="bert")
+    assert bert.language is None  # one user's choice is theirs only
+    repo.set_language(user_id=alice.id, language=None)
+    assert repo.get_user(user_id=alice.id).language is None
+    with pytest.raises(ValueError):
+        repo.set_language(user_id=alice.id, language="x" * 17)
+    with pytest.raises(NotFound):
+        repo.set_language(user_id=999_999, language="zh")

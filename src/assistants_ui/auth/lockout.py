@@ -38,6 +38,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from assistants_ui.i18n import ngettext
 from assistants_ui.storage.engine import Database, describe
 from assistants_ui.storage.errors import StorageError
 from assistants_ui.storage.models import LoginFailure, utcnow
@@ -84,9 +85,9 @@ class LockState:
         """'14 minutes', '1 minute', '30 seconds': for the message on the page."""
         seconds = max(1, int(self.remaining.total_seconds() + 0.999))
         if seconds < 60:
-            return f"{seconds} second{'s' if seconds != 1 else ''}"
+            return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
         minutes = (seconds + 59) // 60
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from assistants_ui.auth.cookies import MIN_KEY_LENGTH, SAMPLE_KEYS
+from assistants_ui.i18n import _
 from assistants_ui.settings import Problem
 
 __all__ = ["AllowList", "OidcConfig", "OidcProvider", "Refusal", "parse_auth_table"]
@@ -113,10 +114,11 @@ class AllowList:
             return None
         who = email or "this account"
         return Refusal(
-            message=(
-                f"You signed in as {who}, which is not allowed to use this app. Ask its "
+            message=_(
+                "You signed in as %(who)s, which is not allowed to use this app. Ask its "
                 "administrator to add you, or log in with another account."
-            ),
+            )
+            % {"who": email or _("this account")},
             log=(
                 f"{who} is not on the allow-list ([auth] allowed_emails, allowed_domains, "
                 f"allowed_groups){'' if verified else ' (e-mail not verified)'}"

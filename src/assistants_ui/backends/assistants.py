@@ -52,6 +52,7 @@ from assistants_ui.backends.assistants_files import RemoteFiles, route_upload
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
 from assistants_ui.tools.registry import FunctionTool, ToolLoadError, load_functions
@@ -134,7 +135,7 @@ class AssistantsBackend:
             if not _MISSING_OBJECT.search(text):
                 return ev.Failed(shutdown_reason(self.where), retryable=False, code="shutdown")
         return describe_error(
-            exc, self.connection, what=what or f"the assistant {self.assistant_id}"
+            exc, self.connection, what=what or _("the assistant %(id)s") % {"id": self.assistant_id}
         )
 
     def error(self, exc: openai.OpenAIError, what: str = "") -> BackendError:

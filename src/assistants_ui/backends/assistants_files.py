@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import openai
 
 from assistants_ui.backends.base import BackendError, Route
+from assistants_ui.i18n import _
 
 __all__ = [
     "CODE_INTERPRETER_TYPES",
@@ -130,5 +131,5 @@ class RemoteFiles:
         try:
             data = self._client().files.content(file_id).read()
         except openai.OpenAIError as exc:
-            raise self._describe(exc, f"the file {name!r}") from exc
+            raise self._describe(exc, _("the file %(name)s") % {"name": repr(name)}) from exc
         return Fetched(name, data, _mime(name))

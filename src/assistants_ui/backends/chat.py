@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
 
@@ -164,7 +165,9 @@ class _RemoteSource:
             finally:
                 stream.close()
         except openai.OpenAIError as exc:
-            yield describe_error(exc, self.connection, what=f"the model {self._model!r}")
+            yield describe_error(
+                exc, self.connection, what=_("the model %(name)s") % {"name": repr(self._model)}
+            )
             return
         if finish is None:
             yield ev.Failed(

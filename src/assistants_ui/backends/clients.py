@@ -16,6 +16,7 @@ from typing import Any
 import openai
 
 from assistants_ui.core import events as ev
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection
 
 __all__ = ["client_for", "describe_error", "endpoint_of", "server_reason"]
@@ -132,46 +133,90 @@ def server_reason(exc: openai.APIStatusError, connection: Connection | None = No
     return mask(reason, [key] if key else [])
 
 
+def _worded(with_reason: str, without: str, words: dict[str, object]) -> str:
+    """The sentence quoting the server's reason when it gave one, else the one without."""
+    return (with_reason if words.get("reason") else without) % words
+
+
 def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
-    """One clear sentence for an SDK error; `retryable` says whether Retry may help."""
+    """One clear sentence for an SDK error; `retryable` says whether Retry may help.
+
+    Worded in the active language (`i18n`); the server's own reason is quoted as it came.
+    """
     where = endpoint_of(connection)
-    setting = _key_setting(connection)
-    subject = what or "the model"
+    words: dict[str, object] = {
+        "where": where,
+        "setting": _key_setting(connection),
+        "subject": what or _("the model"),
+        "retries": connection.max_retries,
+    }
     if isinstance(exc, openai.APITimeoutError):
+        words["seconds"] = f"{connection.timeout:g}"
         return ev.Failed(
-            f"The server at {where} did not answer in time ({connection.timeout:g} s). "
-            "It may be overloaded; try again, or raise OPENAI_TIMEOUT.",
+            _(
+                "The server at %(where)s did not answer in time (%(seconds)s s). "
+                "It may be overloaded; try again, or raise OPENAI_TIMEOUT."
+            )
+            % words,
             retryable=True,
             code="timeout",
         )
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
-        detail = f" ({type(cause).__name__}: {cause})" if cause else ""
+        words["reason"] = f"{type(cause).__name__}: {cause}" if cause else ""
         if "peer closed" in str(cause).lower() or "incomplete" in str(cause).lower():
             return ev.Failed(
-                f"The connection to {where} broke while the answer was streaming{detail}.",
+                _worded(
+                    _(
+                        "The connection to %(where)s broke while the answer was streaming "
+                        "(%(reason)s)."
+                    ),
+                    _("The connection to %(where)s broke while the answer was streaming."),
+                    words,
+                ),
                 retryable=True,
                 code="stream_cut",
             )
         return ev.Failed(
-            f"Cannot reach the server at {where}{detail}. Check that it is running and "
-            "that the base URL (OPENAI_BASE_URL or the connection's base_url) is right.",
+            _worded(
+                _(
+                    "Cannot reach the server at %(where)s (%(reason)s). Check that it is running "
+                    "and that the base URL (OPENAI_BASE_URL or the connection's base_url) is right."
+                ),
+                _(
+                    "Cannot reach the server at %(where)s. Check that it is running and that the "
+                    "base URL (OPENAI_BASE_URL or the connection's base_url) is right."
+                ),
+                words,
+            ),
             retryable=True,
             code="connection",
         )
     if isinstance(exc, openai.AuthenticationError):
+        words["reason"] = server_reason(exc, connection).rstrip(".")
         return ev.Failed(
-            f"The server at {where} refused the API key (401)"
-            + (f": {msg.rstrip('.')}" if (msg := server_reason(exc, connection)) else "")
-            + f". Check {setting}.",
+            _worded(
+                _(
+                    "The server at %(where)s refused the API key (401): %(reason)s. "
+                    "Check %(setting)s."
+                ),
+                _("The server at %(where)s refused the API key (401). Check %(setting)s."),
+                words,
+            ),
             retryable=False,
             code="401",
         )
     if isinstance(exc, openai.PermissionDeniedError):
-        msg = server_reason(exc, connection)
+        words["reason"] = server_reason(exc, connection)
         return ev.Failed(
-            f"The key in {setting} is not allowed to use {subject} at {where} (403)"
-            + (f": {msg}" if msg else "."),
+            _worded(
+                _(
+                    "The key in %(setting)s is not allowed to use %(subject)s at %(where)s "
+                    "(403): %(reason)s"
+                ),
+                _("The key in %(setting)s is not allowed to use %(subject)s at %(where)s (403)."),
+                words,
+            ),
             retryable=False,
             code="403",
         )
@@ -179,46 +224,73 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
         msg = server_reason(exc, connection)
         lowered = msg.lower()
         if "vector store" in lowered or "vector_store" in lowered:
-            hint = "Check the assistant's vector_store_ids (the store may be deleted or expired)."
+            hint = _(
+                "Check the assistant's vector_store_ids (the store may be deleted or expired)."
+            )
         elif "conversation" in lowered:
-            hint = "The remote conversation is gone (deleted or expired): start a new chat."
+            hint = _("The remote conversation is gone (deleted or expired): start a new chat.")
         else:
-            hint = "Check the model or deployment name and the base URL."
+            hint = _("Check the model or deployment name and the base URL.")
+        words["reason"], words["hint"] = msg.rstrip("."), hint
         return ev.Failed(
-            f"The server at {where} does not know {subject} (404)"
-            + (f": {msg.rstrip('.')}" if msg else "")
-            + f". {hint}",
+            _worded(
+                _("The server at %(where)s does not know %(subject)s (404): %(reason)s. %(hint)s"),
+                _("The server at %(where)s does not know %(subject)s (404). %(hint)s"),
+                words,
+            ),
             retryable=False,
             code="404",
         )
     if isinstance(exc, openai.RateLimitError):
-        msg = server_reason(exc, connection)
+        words["reason"] = server_reason(exc, connection)
         return ev.Failed(
-            f"The server at {where} is rate limiting requests (429) and still was after "
-            f"{connection.max_retries} automatic retries"
-            + (f": {msg}" if msg else "")
-            + ". Wait a moment and retry.",
+            _worded(
+                _(
+                    "The server at %(where)s is rate limiting requests (429) and still was "
+                    "after %(retries)s automatic retries: %(reason)s. Wait a moment and retry."
+                ),
+                _(
+                    "The server at %(where)s is rate limiting requests (429) and still was "
+                    "after %(retries)s automatic retries. Wait a moment and retry."
+                ),
+                words,
+            ),
             retryable=True,
             code="429",
         )
     if isinstance(exc, openai.InternalServerError):
-        msg = server_reason(exc, connection)
+        words["reason"] = server_reason(exc, connection).rstrip(".")
+        words["status"] = exc.status_code
         return ev.Failed(
-            f"The server at {where} failed ({exc.status_code}) after "
-            f"{connection.max_retries} automatic retries"
-            + (f": {msg.rstrip('.')}" if msg else "")
-            + ". Retry in a moment.",
+            _worded(
+                _(
+                    "The server at %(where)s failed (%(status)s) after %(retries)s automatic "
+                    "retries: %(reason)s. Retry in a moment."
+                ),
+                _(
+                    "The server at %(where)s failed (%(status)s) after %(retries)s automatic "
+                    "retries. Retry in a moment."
+                ),
+                words,
+            ),
             retryable=True,
             code=str(exc.status_code),
         )
     if isinstance(exc, openai.APIStatusError):
-        msg = server_reason(exc, connection)
+        words["reason"] = server_reason(exc, connection)
+        words["status"] = exc.status_code
         return ev.Failed(
-            f"The server at {where} rejected the request ({exc.status_code})"
-            + (f": {msg}" if msg else "."),
+            _worded(
+                _("The server at %(where)s rejected the request (%(status)s): %(reason)s"),
+                _("The server at %(where)s rejected the request (%(status)s)."),
+                words,
+            ),
             retryable=exc.status_code >= 500,
             code=str(exc.status_code),
         )
     if isinstance(exc, openai.APIError):
-        return ev.Failed(f"The server at {where} reported an error: {exc.message}", code="api")
+        words["reason"] = exc.message
+        return ev.Failed(
+            _("The server at %(where)s reported an error: %(reason)s") % words, code="api"
+        )
     return ev.Failed(f"{type(exc).__name__}: {exc}", code="internal")

@@ -60,6 +60,7 @@ from assistants_ui.backends.responses_files import (
 from assistants_ui.backends.responses_stream import Translator
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
 from assistants_ui.tools.registry import FunctionTool, ToolLoadError, ToolResult, load_functions
@@ -104,7 +105,9 @@ class ResponsesBackend:
         from assistants_ui.backends.clients import describe_error
 
         return describe_error(
-            exc, self.connection, what=what or f"the model {self.profile.model!r}"
+            exc,
+            self.connection,
+            what=what or _("the model %(name)s") % {"name": repr(self.profile.model)},
         )
 
     # -- conversation state ------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistants_ui.backends.base import BackendError, Remote, Route
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def upload_attachment(
         # Azure cannot reference an uploaded image as input: it is sent inline.
         attachment.file_id = f"inline:{attachment.sha256[:16]}"
         return attachment
-    what = f"the upload of {attachment.name}"
+    what = _("the upload of %(name)s") % {"name": attachment.name}
     try:
         created = client.files.create(
             file=(attachment.name, attachment.data, attachment.mime or "application/octet-stream"),
@@ -163,7 +164,8 @@ def upload_attachment(
         failed = describe_error(exc, connection, what=what)
         if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
             raise BackendError(
-                f"The server refused {attachment.name}: {failed.reason}",
+                _("The server refused %(name)s: %(reason)s")
+                % {"name": attachment.name, "reason": failed.reason},
                 retryable=False,
                 code=failed.code,
             ) from exc
@@ -183,7 +185,9 @@ def upload_attachment(
                 remote["vector_store"] = store
             client.vector_stores.files.create(vector_store_id=store, file_id=created.id)
         except openai.OpenAIError as exc:
-            failed = describe_error(exc, connection, what=f"file search for {attachment.name}")
+            failed = describe_error(
+                exc, connection, what=_("file search for %(name)s") % {"name": attachment.name}
+            )
             raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
     return attachment
 
@@ -242,7 +246,7 @@ def wait_for_indexing(
             try:
                 vs_file = client.vector_stores.files.retrieve(file_id, vector_store_id=vector_store)
             except openai.OpenAIError as exc:
-                failed = describe_error(exc, connection, what="the conversation's vector store")
+                failed = describe_error(exc, connection, what=_("the conversation's vector store"))
                 yield ev.ToolCallDone(call_id, "failed", error=failed.reason)
                 return
             if vs_file.status in ("completed", "failed", "cancelled"):

@@ -32,6 +32,7 @@ from assistants_ui.core.transcript import (
     Message,
     MessageBuilder,
 )
+from assistants_ui.i18n import _, activate, current, format_number
 from assistants_ui.profiles import Profile
 
 __all__ = [
@@ -86,23 +87,31 @@ def check_upload(
 ) -> UploadCheck:
     """Type and size checked against the profile before anything is sent."""
     if not profile.uploads_enabled:
-        return UploadCheck(name, False, "this assistant does not take files")
+        return UploadCheck(name, False, _("this assistant does not take files"))
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in profile.upload_types:
         allowed = ", ".join(profile.upload_types)
-        return UploadCheck(name, False, f".{ext or '?'} files are not accepted here ({allowed})")
+        return UploadCheck(
+            name,
+            False,
+            _(".%(ext)s files are not accepted here (%(allowed)s)")
+            % {"ext": ext or "?", "allowed": allowed},
+        )
     if size > profile.max_upload_bytes:
         return UploadCheck(
             name,
             False,
-            f"{size / 1_048_576:.1f} MB is over this assistant's "
-            f"{profile.max_upload_mb:g} MB limit",
+            _("%(size)s MB is over this assistant's %(limit)s MB limit")
+            % {
+                "size": format_number(size / 1_048_576, digits=1),
+                "limit": format_number(profile.max_upload_mb, digits=2),
+            },
         )
     if size == 0:
-        return UploadCheck(name, False, "the file is empty")
+        return UploadCheck(name, False, _("the file is empty"))
     route = backend.route(name, mime)
     if not route.accepted:
-        return UploadCheck(name, False, route.reason or "no tool of this assistant accepts it")
+        return UploadCheck(name, False, route.reason or _("no tool of this assistant accepts it"))
     return UploadCheck(name, True, route=route.route or "")
 
 
@@ -115,17 +124,20 @@ def check_message(text: str, files: int, *, max_chars: int, max_files: int) -> s
     problems = []
     if len(text) > max_chars:
         problems.append(
-            f"it is {len(text):,} characters long, over the limit of {max_chars:,} "
-            "(MAX_MESSAGE_CHARS)"
+            _("it is %(length)s characters long, over the limit of %(limit)s (MAX_MESSAGE_CHARS)")
+            % {"length": format_number(len(text)), "limit": format_number(max_chars)}
         )
     if files > max_files:
         problems.append(
-            f"it has {files} files attached, over the limit of {max_files} per message "
-            "(MAX_FILES_PER_MESSAGE)"
+            _(
+                "it has %(files)s files attached, over the limit of %(limit)s per message "
+                "(MAX_FILES_PER_MESSAGE)"
+            )
+            % {"files": format_number(files), "limit": format_number(max_files)}
         )
     if not problems:
         return None
-    return "Not sent: " + " and ".join(problems) + "."
+    return _("Not sent: %(problems)s.") % {"problems": _(" and ").join(problems)}
 
 
 _END = object()
@@ -148,6 +160,7 @@ class ReplyStream:
         self._cancelled = threading.Event()
         self._finished = False
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
+        self._language = current()  # the worker's sentences speak the page's language
         self.started_at = time.monotonic()
         self.first_event_at: float | None = None
         # Seconds from the backend's first event to its last (set by the worker
@@ -157,6 +170,7 @@ class ReplyStream:
     # -- worker thread -------------------------------------------------------------
 
     def _work(self) -> None:
+        activate(self._language)
         session = self.session
         backend = session.backend
         remote = dict(session.remote)
@@ -207,8 +221,8 @@ class ReplyStream:
             log.exception("backend %s failed", session.profile.backend)
             self._queue.put(
                 ev.Failed(
-                    f"Unexpected error in the {session.profile.backend} "
-                    f"backend: {type(exc).__name__}: {exc}"
+                    _("Unexpected error in the %(backend)s backend: %(error)s")
+                    % {"backend": session.profile.backend, "error": f"{type(exc).__name__}: {exc}"}
                 )
             )
         finally:

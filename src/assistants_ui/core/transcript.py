@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from assistants_ui.core import events as ev
+from assistants_ui.i18n import DEFAULT, N_, format_size
 
 __all__ = [
     "TOOL_LABELS",
@@ -50,27 +51,22 @@ MessageStatus = Literal["streaming", "complete", "incomplete", "stopped", "faile
 Feedback = Literal["up", "down"]
 
 
-# How tools are named wherever a message is shown (the page, exports).
+# How tools are named wherever a message is shown (the page translates them, exports don't).
 TOOL_LABELS: dict[str, str] = {
-    "code_interpreter": "Code interpreter",
-    "file_search": "File search",
-    "web_search": "Web search",
-    "function": "Function",
-    "image_generation": "Image generation",
-    "mcp": "MCP tool",
-    "mcp_list_tools": "MCP server's tools",
-    "custom": "Custom tool",
+    "code_interpreter": N_("Code interpreter"),
+    "file_search": N_("File search"),
+    "web_search": N_("Web search"),
+    "function": N_("Function"),
+    "image_generation": N_("Image generation"),
+    "mcp": N_("MCP tool"),
+    "mcp_list_tools": N_("MCP server's tools"),
+    "custom": N_("Custom tool"),
 }
 
 
 def human_size(size: int) -> str:
-    """A file size for people: 512 B, 3.4 kB, 12.0 MB."""
-    value = float(size)
-    for unit in ("B", "kB", "MB"):
-        if value < 1024:
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    """A file size for people, in English (exports): 512 B, 3.4 kB, 12.0 MB."""
+    return format_size(size, locale=DEFAULT)
 
 
 @dataclass(slots=True)

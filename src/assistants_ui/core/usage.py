@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistants_ui.i18n import _, format_money, format_number
+
 __all__ = ["NO_PRICES", "Prices", "cost", "describe"]
 
 
@@ -34,17 +36,6 @@ def cost(input_tokens: int, output_tokens: int, prices: Prices) -> float | None:
     return (input_tokens * (prices.input or 0.0) + output_tokens * (prices.output or 0.0)) / 1e6
 
 
-def _money(amount: float) -> str:
-    """Cents from a dollar up; below, four decimals (one answer often costs less)."""
-    if amount == 0:
-        return "$0"
-    if amount < 0.0001:
-        return "<$0.0001"
-    if amount < 1:
-        return f"${amount:.4f}".rstrip("0")
-    return f"${amount:,.2f}"
-
-
 def describe(
     input_tokens: int,
     output_tokens: int,
@@ -58,10 +49,14 @@ def describe(
     """
     if not input_tokens and not output_tokens:
         return None
-    parts = [f"{input_tokens:,} tokens in", f"{output_tokens:,} out"]
+    parts = [
+        _("%(count)s tokens in") % {"count": format_number(input_tokens)},
+        _("%(count)s out") % {"count": format_number(output_tokens)},
+    ]
     price = cost(input_tokens, output_tokens, prices)
     if price is not None:
-        parts.append(_money(price))
+        parts.append(format_money(price))
     if seconds > 0 and output_tokens:
-        parts.append(f"{output_tokens / seconds:,.1f} tokens/s")
+        rate = format_number(output_tokens / seconds, digits=1)
+        parts.append(_("%(rate)s tokens/s") % {"rate": rate})
     return " · ".join(parts)

@@ -114,6 +114,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The interface language the user chose ("en", "ja", "zh"); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
 
 
 class Conversation(Base):

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.core.transcript import ErrorPart, Feedback, Message
+from assistants_ui.i18n import _, format_number
 from assistants_ui.storage.codec import (
     FileBlob,
     decode_message,
@@ -109,6 +110,7 @@ class UserInfo:
     email: str
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    language: str | None = None  # the interface language chosen; None: the browser's
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +173,15 @@ class SkippedFile:
     limit: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.name} ({self.size / 1_048_576:.1f} MB) is over the "
-            f"{self.limit / 1_048_576:g} MB limit for stored files (MAX_STORED_FILE_MB): "
-            "the message was saved, the file itself will not be kept in history."
-        )
+        return _(
+            "%(name)s (%(size)s MB) is over the %(limit)s MB limit for stored files "
+            "(MAX_STORED_FILE_MB): the message was saved, the file itself will not be kept "
+            "in history."
+        ) % {
+            "name": self.name,
+            "size": format_number(self.size / 1_048_576, digits=1),
+            "limit": format_number(self.limit / 1_048_576, digits=2),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +247,7 @@ def _user_info(u: User) -> UserInfo:
         email=u.email,
         created_at=u.created_at,
         last_seen_at=u.last_seen_at,
+        language=u.language,
     )
 
 
@@ -335,6 +342,17 @@ class Repository:
                 select(User).where(User.auth_provider == auth_provider, User.subject == subject)
             ).one_or_none()
             return _user_info(user) if user is not None else None
+
+    @_guard
+    def set_language(self, *, user_id: int, language: str | None) -> None:
+        """Remember the user's interface language (None: follow the browser)."""
+        if language is not None and not 1 <= len(language) <= 16:
+            raise ValueError("language must be 1..16 characters")
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound("user")
+            user.language = language
 
     @_guard
     def get_user(self, *, user_id: int) -> UserInfo:

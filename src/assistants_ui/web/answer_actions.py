@@ -14,6 +14,7 @@ import streamlit as st
 
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Feedback, Message
+from assistants_ui.i18n import _
 from assistants_ui.storage import FEEDBACK_MAX, NotFound
 
 __all__ = ["answer_actions", "copy_button"]
@@ -49,6 +50,10 @@ function fallback(text) {
 export default function ({ parentElement, data }) {
   const button = parentElement.querySelector("button.copy");
   const label = button.querySelector(".label");
+  const words = (data && data.labels) || {};
+  const idle = words.copy || "Copy";
+  label.textContent = idle;
+  if (words.title) button.title = words.title;
   button.onclick = async () => {
     const text = (data && data.text) || "";
     let ok = false;
@@ -58,8 +63,8 @@ export default function ({ parentElement, data }) {
     } catch (e) {
       ok = fallback(text);
     }
-    label.textContent = ok ? "Copied" : "Copy failed";
-    setTimeout(() => { label.textContent = "Copy"; }, 1500);
+    label.textContent = ok ? words.copied || "Copied" : words.failed || "Copy failed";
+    setTimeout(() => { label.textContent = idle; }, 1500);
   };
 }
 """
@@ -71,7 +76,13 @@ _THUMBS: dict[int, Feedback] = {0: "down", 1: "up"}
 def copy_button(message: Message) -> None:
     """One click puts the answer's Markdown on the clipboard."""
     if message.text:
-        _copy(data={"text": message.text}, key=f"copy-{message.id}")
+        labels = {  # the script shows them as text (textContent), never as markup
+            "copy": _("Copy"),
+            "copied": _("Copied"),
+            "failed": _("Copy failed"),
+            "title": _("Copy the answer as Markdown"),
+        }
+        _copy(data={"text": message.text, "labels": labels}, key=f"copy-{message.id}")
 
 
 def _save(chat: ChatSession, message: Message) -> None:
@@ -83,10 +94,10 @@ def _save(chat: ChatSession, message: Message) -> None:
     try:
         chat.recorder.save_feedback(chat, message)
     except NotFound:
-        st.toast("This answer is not saved any more: the feedback was not kept.", icon="🔎")
+        st.toast(_("This answer is not saved any more: the feedback was not kept."), icon="🔎")
         return
     if message.feedback is not None:
-        st.toast("Thanks for the feedback.", icon=":material/thumbs_up_down:")
+        st.toast(_("Thanks for the feedback."), icon=":material/thumbs_up_down:")
 
 
 def answer_actions(chat: ChatSession, message: Message, *, feedback: bool = True) -> None:
@@ -109,12 +120,12 @@ def answer_actions(chat: ChatSession, message: Message, *, feedback: bool = True
         )
     if message.feedback is not None:
         st.text_input(
-            "Comment on this answer (optional)",
+            _("Comment on this answer (optional)"),
             value=message.feedback_comment,
             key=f"feedback-comment-{message.id}",
             on_change=_save,
             args=(chat, message),
             max_chars=FEEDBACK_MAX,
-            placeholder="What was good or wrong? Press Enter to save.",
+            placeholder=_("What was good or wrong? Press Enter to save."),
             label_visibility="collapsed",
         )

@@ -15,9 +15,10 @@ import streamlit as st
 
 from assistants_ui.backends.base import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
+from assistants_ui.i18n import _
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
-from assistants_ui.web import state
+from assistants_ui.web import language, state
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import current_identity, logout_control
@@ -33,12 +34,14 @@ def _problems(rt: Runtime) -> None:
     problems = rt.config.problems
     if problems:
         lines = "\n".join(f"- **{p.setting}**: {p.message}" for p in problems)
-        st.error(f"The configuration has problems:\n\n{lines}", icon="⚙️")
+        st.error(_("The configuration has problems:") + f"\n\n{lines}", icon="⚙️")
 
 
 def _not_found() -> None:
-    st.error("Conversation not found. It may have been deleted, or the link is wrong.", icon="🔎")
-    st.button("Start a new chat", on_click=state.new_chat, key="not-found-new")
+    st.error(
+        _("Conversation not found. It may have been deleted, or the link is wrong."), icon="🔎"
+    )
+    st.button(_("Start a new chat"), on_click=state.new_chat, key="not-found-new")
 
 
 def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
@@ -52,10 +55,13 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
             _not_found()
             return
     if isinstance(chat, state.ReadOnlyChat):
-        st.title(literal(chat.info.title) or "Conversation")
+        st.title(literal(chat.info.title) or _("Conversation"))
         st.warning(
-            f"The assistant of this conversation ({chat.info.profile_id!r}) is not configured "
-            "any more: it is shown, but it cannot be continued.",
+            _(
+                "The assistant of this conversation (%(assistant)s) is not configured "
+                "any more: it is shown, but it cannot be continued."
+            )
+            % {"assistant": repr(chat.info.profile_id)},
             icon="🗄️",
         )
         usage = render_menu(rt, repo, user, chat.info.id)
@@ -134,9 +140,10 @@ def _page() -> None:
         page_icon=profile.icon if profile else "🤖",
         layout="centered",
     )
+    language.start_run()
     _problems(rt)
     if profile is None:
-        st.info("No assistant is usable until the configuration above is fixed.")
+        st.info(_("No assistant is usable until the configuration above is fixed."))
         return
     try:
         repo = state.repository(rt)
@@ -146,9 +153,17 @@ def _page() -> None:
             return
         identity = current_identity(rt.config.settings, repo)
         if identity is None:
+            with st.sidebar:
+                language.selector()  # the login page in the reader's language
             return  # the login form is on the page
         user = state.signed_in_user(repo, identity)
-        history = render_sidebar(rt, account=logout_control)
+        language.adopt_user(user)
+
+        def account() -> None:
+            logout_control()
+            language.selector(repo, user)
+
+        history = render_sidebar(rt, account=account)
         if shared is not None:
             render_shared(repo, shared)
         else:
@@ -160,7 +175,10 @@ def _page() -> None:
     except Exception as exc:  # a bug: one sentence on the page, the traceback in the log
         log.exception("the page failed")
         st.error(
-            f"Something went wrong on this page ({type(exc).__name__}: {exc}). "
-            "It was logged; reload the page to carry on.",
+            _(
+                "Something went wrong on this page (%(error)s). "
+                "It was logged; reload the page to carry on."
+            )
+            % {"error": f"{type(exc).__name__}: {exc}"},
             icon="🚨",
         )

@@ -18,6 +18,7 @@ from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.web import state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
@@ -33,7 +34,7 @@ FRAME_SECONDS = 0.09
 def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
     if not busy and chat.can_retry and chat.messages and chat.messages[-1] is message:
         st.button(
-            "Retry",
+            _("Retry"),
             icon=":material/refresh:",
             key=f"retry-{message.id}",
             on_click=state.request_action,
@@ -46,10 +47,10 @@ def _approval_buttons(chat: ChatSession, message: Message, *, busy: bool = False
     if busy or not chat.messages or chat.messages[-1] is not message:
         return
     for part in chat.pending_approvals:
-        st.caption(f"Call {approval_label(part)}?")
+        st.caption(_("Call %(tool)s?") % {"tool": approval_label(part)})
         approve, deny = st.columns(2)
         approve.button(
-            "Approve",
+            _("Approve"),
             icon=":material/check:",
             key=f"approve-{part.request_id}",
             type="primary",
@@ -57,7 +58,7 @@ def _approval_buttons(chat: ChatSession, message: Message, *, busy: bool = False
             args=("approval", part.request_id, True),
         )
         deny.button(
-            "Deny",
+            _("Deny"),
             icon=":material/block:",
             key=f"deny-{part.request_id}",
             on_click=state.request_action,
@@ -115,7 +116,7 @@ def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
             if message.role == "user":
                 render_user_message(message)
                 if not busy and chat.messages[-1] is message and chat.can_retry:
-                    st.caption("No answer yet.")
+                    st.caption(_("No answer yet."))
                     _retry_button(chat, message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
@@ -130,7 +131,7 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
     """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
     with st.chat_message("assistant", avatar=chat.profile.icon):
         view = MessageView(st.container(), key="live")
-        waiting: DeltaGenerator | None = st.caption("Thinking…")
+        waiting: DeltaGenerator | None = st.caption(_("Thinking…"))
         stream: ReplyStream = chat.reply()
         try:
             while not stream.poll(FRAME_SECONDS):
@@ -171,13 +172,22 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
     chat.submit(text, kept)
     # Kept as typed (this text is stored and exported); painted through `inert`.
     reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
+    wording = (
+        _(
+            "Not sent. %(reasons)s. Your message is kept: "
+            "press Retry to send it with the other files."
+        )
+        if kept
+        else _(
+            "Not sent. %(reasons)s. Your message is kept: press Retry to send it without the file."
+        )
+    )
     answer = Message(
         role="assistant",
         status="failed",
         parts=[
             ErrorPart(
-                f"Not sent. {reasons}. Your message is kept: press Retry to send it "
-                + ("with the other files." if kept else "without the file."),
+                wording % {"reasons": reasons},
                 retryable=True,
                 code="upload_refused",
             )
@@ -209,7 +219,7 @@ def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) ->
     st.error(problem, icon="✋")
     if text:
         st.download_button(
-            "Download what you typed",
+            _("Download what you typed"),
             data=text.encode("utf-8"),
             file_name="message.txt",
             mime="text/plain",
@@ -240,10 +250,10 @@ def render_chat(
     `speed`: answers show tokens per second (the local model's)."""
     profile = chat.profile
     uploads = profile.uploads_enabled
-    placeholder = f"Message {profile.title}"
+    placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
     kwargs: dict[str, Any] = {}
     if uploads:
-        placeholder += f" · {profile.upload_label}"
+        placeholder += f" · {_(profile.upload_label)}"
         kwargs = {
             "accept_file": "multiple",
             "file_type": list(profile.upload_types),
@@ -268,7 +278,7 @@ def render_chat(
 
     if older:
         st.button(
-            "Load older messages",
+            _("Load older messages"),
             icon=":material/history:",
             key="load_older",
             on_click=on_older,
@@ -276,7 +286,7 @@ def render_chat(
         )
     if profile.welcome and not chat.messages:
         with st.chat_message("assistant", avatar=profile.icon):
-            st.markdown(profile.welcome)
+            st.markdown(_(profile.welcome))  # the built-in welcome is translated
     if profile.starters and not chat.messages and not busy:
         _starters(chat)
     _render_history(chat, busy=busy, speed=speed)

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
+from assistants_ui.i18n import _
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import (
     NotFound,
@@ -50,7 +51,7 @@ def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str)
     state.delete_remote_later(rt, str(profile_id), remote)
     st.session_state.pop(_CONFIRM_KEY, None)
     state.new_chat()
-    st.toast("Conversation deleted.", icon=":material/delete:")
+    st.toast(_("Conversation deleted."), icon=":material/delete:")
 
 
 def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -> BinaryIO:
@@ -93,7 +94,11 @@ def render_usage(
     except NotFound:
         return
     total = describe(tokens_in, tokens_out, prices=prices)
-    slot.caption(f"This conversation: {total}" if total else "No tokens counted yet.")
+    slot.caption(
+        _("This conversation: %(usage)s") % {"usage": total}
+        if total
+        else _("No tokens counted yet.")
+    )
 
 
 def render_menu(
@@ -107,9 +112,9 @@ def render_menu(
         info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
         return None
-    with st.popover("Conversation", icon=":material/more_horiz:"):
+    with st.popover(_("Conversation"), icon=":material/more_horiz:"):
         st.text_input(
-            "Title",
+            _("Title"),
             value=info.title,
             key=f"rename-{conversation_id}",
             on_change=_rename,
@@ -118,7 +123,7 @@ def render_menu(
         )
         usage = st.empty()
         st.button(
-            "Unpin" if info.pinned else "Pin to the top",
+            _("Unpin") if info.pinned else _("Pin to the top"),
             icon=":material/keep_off:" if info.pinned else ":material/keep:",
             key="pin",
             on_click=_pin,
@@ -147,10 +152,10 @@ def render_menu(
             width="stretch",
         )
         if st.session_state.get(_CONFIRM_KEY) == conversation_id:
-            st.warning("Delete this conversation and its files? This cannot be undone.")
+            st.warning(_("Delete this conversation and its files? This cannot be undone."))
             yes, no = st.columns(2)
             yes.button(
-                "Delete",
+                _("Delete"),
                 type="primary",
                 key="delete-yes",
                 on_click=_delete,
@@ -158,14 +163,14 @@ def render_menu(
                 width="stretch",
             )
             no.button(
-                "Cancel",
+                _("Cancel"),
                 key="delete-no",
                 on_click=lambda: st.session_state.pop(_CONFIRM_KEY, None),
                 width="stretch",
             )
         else:
             st.button(
-                "Delete…",
+                _("Delete…"),
                 icon=":material/delete:",
                 key="delete",
                 on_click=lambda: st.session_state.__setitem__(_CONFIRM_KEY, conversation_id),

@@ -41,10 +41,12 @@ from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
+from assistants_ui.i18n import _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
+from assistants_ui.web.state import LANGUAGE_KEY
 
-__all__ = ["ANONYMOUS_COOKIE", "current_identity", "logout_control"]
+__all__ = ["ANONYMOUS_COOKIE", "current_identity", "logout_control", "write_cookie"]
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,7 @@ def _setup(settings: Settings) -> AuthSetup:
 # -- cookies ---------------------------------------------------------------------------
 
 
-def _write_cookie(name: str, value: str, max_age: int) -> None:
+def write_cookie(name: str, value: str, max_age: int) -> None:
     """Ask the browser to store (max_age > 0) or delete (0) a cookie, from this run on."""
     ops: dict[str, dict[str, Any]] = dict(st.session_state.get(_COOKIE_KEY, {}))
     ops[name] = {"name": name, "value": value, "max_age": max_age}
@@ -180,7 +182,7 @@ def _anonymous(db: Database) -> Identity:
     # from before signing) starts a new, empty identity.
     token = read_guest(key, _cookie(ANONYMOUS_COOKIE)) or new_guest_token()
     # (Re)write it every session: the cookie's lifetime starts again at each visit.
-    _write_cookie(ANONYMOUS_COOKIE, sign_guest(key, token), ANONYMOUS_DAYS * 86400)
+    write_cookie(ANONYMOUS_COOKIE, sign_guest(key, token), ANONYMOUS_DAYS * 86400)
     return _remember(Identity("anonymous", token, display_name="Guest"), "anonymous")
 
 
@@ -196,13 +198,13 @@ def _session_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | N
             log.info(
                 "login: session of %s ended (account removed or password changed)", identity.subject
             )
-            _sign_out("Your account changed: please log in again.")
+            _sign_out(_("Your account changed: please log in again."))
             return None
         if not isinstance(sid, str) or not sessions.active(
             sid, auth_provider="password", subject=user.username
         ):
             log.info("login: session of %s ended (logged out elsewhere)", identity.subject)
-            _sign_out("This login was ended (logged out): please log in again.")
+            _sign_out(_("This login was ended (logged out): please log in again."))
             return None
         return identity
     if (
@@ -296,8 +298,8 @@ def _cookie_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | No
 def _render_problems(setup: AuthSetup) -> None:
     lines = "\n".join(f"- **{p.setting}**: {p.message}" for p in setup.problems)
     st.error(
-        "Nobody can sign in until the login configuration is fixed "
-        f"(docs/authentication.md):\n\n{lines}",
+        _("Nobody can sign in until the login configuration is fixed (docs/authentication.md):")
+        + f"\n\n{lines}",
         icon="🔒",
     )
 
@@ -307,19 +309,19 @@ def _login_page(
 ) -> Identity | None:
     page = st.empty()
     with page.container():
-        st.header("Log in")
+        st.header(_("Log in"))
         notice = st.session_state.pop(_NOTICE_KEY, None)
         if st.session_state.pop(_REFUSED_KEY, False):
             # Signed in at the provider, but not on this deployment's allow-list.
             st.error(str(notice), icon="🚫")
-            st.button("Log in with another account", key="auth-refused", on_click=_logout_sso)
+            st.button(_("Log in with another account"), key="auth-refused", on_click=_logout_sso)
             return None
         if notice:
             st.info(notice)
         if setup.sso_login and setup.oidc is not None:
             for provider in setup.oidc.providers:
                 st.button(
-                    f"Log in with {provider.label}",
+                    _("Log in with %(provider)s") % {"provider": provider.label},
                     key=f"auth-sso-{provider.name or 'default'}",
                     on_click=_start_sso,
                     args=(provider.name,),
@@ -328,7 +330,7 @@ def _login_page(
         identity = None
         if setup.password_login:
             if setup.sso_login:
-                st.caption("or with a password")
+                st.caption(_("or with a password"))
             identity = _password_form(settings, setup, db, sessions)
     if identity is not None:
         page.empty()
@@ -344,15 +346,15 @@ def _password_form(
     settings: Settings, setup: AuthSetup, db: Database, sessions: LoginSessions
 ) -> Identity | None:
     with st.form("auth-login", clear_on_submit=False, enter_to_submit=True):
-        username = st.text_input("Username", max_chars=64, autocomplete="username")
+        username = st.text_input(_("Username"), max_chars=64, autocomplete="username")
         password = st.text_input(
-            "Password", type="password", max_chars=128, autocomplete="current-password"
+            _("Password"), type="password", max_chars=128, autocomplete="current-password"
         )
-        submitted = st.form_submit_button("Log in", type="primary")
+        submitted = st.form_submit_button(_("Log in"), type="primary")
     if not submitted:
         return None
     if not username.strip() or not password:
-        st.error("Enter your username and password.")
+        st.error(_("Enter your username and password."))
         return None
     throttle = LoginThrottle(
         db,
@@ -375,8 +377,14 @@ def _password_form(
             log.info("login: wrong username or password")
             left = throttle.max_failures - result.state.failures
             st.error(
-                f"Wrong username or password ({left} more attempt{'s' if left != 1 else ''} "
-                f"before a {_lock_length(settings)} lock)."
+                ngettext(
+                    "Wrong username or password (%(left)s more attempt before a "
+                    "%(minutes)s-minute lock).",
+                    "Wrong username or password (%(left)s more attempts before a "
+                    "%(minutes)s-minute lock).",
+                    left,
+                )
+                % {"left": left, "minutes": f"{settings.login_lockout_minutes:g}"}
             )
         return None
     log.info("login: %s signed in with a password", user.username)
@@ -388,20 +396,16 @@ def _password_form(
     )
     if cookie is not None:
         token = cookie.issue(username=user.username, fingerprint=user.fingerprint, session_id=sid)
-        _write_cookie(cookie.name, token, cookie.max_age_seconds())
+        write_cookie(cookie.name, token, cookie.max_age_seconds())
     identity = Identity("password", user.username, user.name, user.email or None)
     name = setup.cookie.name if setup.cookie else None
     return _remember(identity, "password", user.fingerprint, name, sid)
 
 
-def _lock_length(settings: Settings) -> str:
-    minutes = settings.login_lockout_minutes
-    return f"{minutes:g}-minute"
-
-
 def _locked_message(remaining: str) -> None:
     st.error(
-        f"Too many wrong passwords: this account is locked for now. Try again in {remaining}.",
+        _("Too many wrong passwords: this account is locked for now. Try again in %(wait)s.")
+        % {"wait": remaining},
         icon="⏳",
     )
 
@@ -416,11 +420,13 @@ def logout_control() -> None:
     if not isinstance(identity, Identity) or method == "anonymous":
         return
     email = f" ({identity.email})" if identity.email and identity.email != identity.label else ""
-    st.caption(f"Signed in as **{identity.label}**{email}")
+    st.caption(_("Signed in as %(name)s") % {"name": f"**{identity.label}**{email}"})
     if method == "oidc":
-        st.button("Log out", key="auth-logout", on_click=_logout_sso)
+        st.button(_("Log out"), key="auth-logout", on_click=_logout_sso)
     else:
-        st.button("Log out", key="auth-logout", on_click=_sign_out, args=("You are logged out.",))
+        st.button(
+            _("Log out"), key="auth-logout", on_click=_sign_out, args=(_("You are logged out."),)
+        )
 
 
 def _forget_identity() -> None:
@@ -444,11 +450,14 @@ def _sign_out(notice: str) -> None:
     """End the password session: revoke it, forget this session's state, delete the cookie."""
     name = st.session_state.get(_COOKIE_NAME_KEY)
     _revoke_login()
+    language = st.session_state.get(LANGUAGE_KEY)  # the browser's, not the account's
     st.session_state.clear()
+    if language is not None:
+        st.session_state[LANGUAGE_KEY] = language
     st.session_state[_LOGGED_OUT_KEY] = True
     st.session_state[_NOTICE_KEY] = notice
     if isinstance(name, str):
-        _write_cookie(name, "", 0)
+        write_cookie(name, "", 0)
 
 
 def _logout_sso() -> None:

@@ -37,12 +37,12 @@ from assistants_ui.core.transcript import (
     RefusalPart,
     TextPart,
     ToolPart,
-    human_size,
 )
+from assistants_ui.i18n import N_, _, format_size
 
 __all__ = ["NOT_KEPT", "MessageView", "approval_label", "render_user_message"]
 
-NOT_KEPT = "this file was not kept (it was over the size limit for stored files)."
+NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
@@ -81,7 +81,7 @@ class _TextSlot:
                 self.splitter = BlockSplitter()
                 self.painted = ""
                 if notes:
-                    body = inert("Sources\n\n" + footnotes_markdown(notes))
+                    body = inert(_("Sources") + "\n\n" + footnotes_markdown(notes))
                     if self.footer is None:
                         self.footer = self.container.caption(body)
                     else:
@@ -120,7 +120,7 @@ class _ToolSlot:
         if key == self.seen:
             return
         self.seen = key
-        label = TOOL_LABELS.get(part.tool) or literal(part.tool)
+        label = _(TOOL_LABELS[part.tool]) if part.tool in TOOL_LABELS else literal(part.tool)
         if part.tool in ("function", "custom", "mcp"):
             label = f"{label} {code_span(part.name or '?')}"
         if part.server:
@@ -154,9 +154,12 @@ class _ToolSlot:
                 st.error(inert(part.error))
         if part.passages:
             # Beside the status, not in it: Streamlit does not nest expanders.
-            with box.expander(f"Passages found ({len(part.passages)})", expanded=False):
+            found = _("Passages found (%(count)s)") % {"count": len(part.passages)}
+            with box.expander(found, expanded=False):
                 for passage in part.passages:
-                    score = f" · score {passage.score:.2f}" if passage.score is not None else ""
+                    score = ""
+                    if passage.score is not None:
+                        score = _(" · score %(score).2f") % {"score": passage.score}
                     st.caption(f"{literal(passage.source)}{score}")
                     st.text(passage.text)
 
@@ -167,11 +170,13 @@ def approval_label(part: ApprovalPart) -> str:
 
 
 _DECISIONS = {
-    "pending": "Waiting for your decision: Approve or Deny below, or just write your next "
-    "message (the call is then not made).",
-    "approved": "✅ Approved.",
-    "denied": "🚫 Denied: the call was not made.",
-    "unanswered": "Not answered (the conversation went on): the call was not made.",
+    "pending": N_(
+        "Waiting for your decision: Approve or Deny below, or just write your next "
+        "message (the call is then not made)."
+    ),
+    "approved": N_("✅ Approved."),
+    "denied": N_("🚫 Denied: the call was not made."),
+    "unanswered": N_("Not answered (the conversation went on): the call was not made."),
 }
 
 
@@ -194,21 +199,22 @@ class _SimpleSlot:
             return
         self.seen = fingerprint
         if isinstance(part, ReasoningPart):
-            with self.box.container().expander("Reasoning", expanded=False):
+            with self.box.container().expander(_("Reasoning"), expanded=False):
                 st.markdown(inert(part.text))
         elif isinstance(part, RefusalPart):
-            self.box.warning(inert(f"The assistant declined to answer: {part.text}"), icon="🚫")
+            declined = _("The assistant declined to answer: %(reason)s") % {"reason": part.text}
+            self.box.warning(inert(declined), icon="🚫")
         elif isinstance(part, ImagePart | FilePart) and not part.data:
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
-            self.box.caption(f"📎 {literal(part.name)}: {NOT_KEPT}")
+            self.box.caption(f"📎 {literal(part.name)}: {_(NOT_KEPT)}")
         elif isinstance(part, ImagePart) and part.partial:
-            caption = "A partial image: the final one did not arrive." if final else None
-            self.box.image(part.data, caption=caption or "Generating… (a partial image)")
+            caption = _("A partial image: the final one did not arrive.") if final else None
+            self.box.image(part.data, caption=caption or _("Generating… (a partial image)"))
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
             box.download_button(
-                f"Download {literal(part.name)}",
+                _("Download %(name)s") % {"name": literal(part.name)},
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -218,7 +224,8 @@ class _SimpleSlot:
             )
         elif isinstance(part, FilePart):
             self.box.download_button(
-                f"Download {literal(part.name)} ({human_size(part.size)})",
+                _("Download %(name)s (%(size)s)")
+                % {"name": literal(part.name), "size": format_size(part.size)},
                 data=part.data,
                 file_name=part.name,
                 mime=part.mime,
@@ -235,14 +242,15 @@ class _SimpleSlot:
             self.box.error(inert(part.reason), icon="🚨")
         elif isinstance(part, ApprovalPart):
             box = self.box.container(border=True)
-            box.markdown(f"🔐 **Approval needed:** call {approval_label(part)}")
+            needed = _("🔐 **Approval needed:** call %(tool)s") % {"tool": approval_label(part)}
+            box.markdown(needed)
             box.code(part.arguments or "{}", language="json")
-            box.caption(_DECISIONS[part.decision])
+            box.caption(_(_DECISIONS[part.decision]))
 
 
 _STATUS_NOTES = {
-    "stopped": "⏹ Stopped: the answer above is what arrived before you stopped it.",
-    "incomplete": "The answer is incomplete.",
+    "stopped": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
+    "incomplete": N_("The answer is incomplete."),
 }
 
 
@@ -282,7 +290,22 @@ class MessageView:
         if note and message.status == "stopped":
             if self.status_box is None:
                 self.status_box = self.container.empty()
-            self.status_box.caption(note)
+            self.status_box.caption(_(note))
+
+
+# Where an upload went (`Route.route`, "+"-joined): the tools by their names.
+_ROUTES = {
+    **TOOL_LABELS,
+    "inline": N_("in the message"),
+    "image": N_("as an image"),
+    "file": N_("as a file"),
+}
+
+
+def _route(route: str) -> str:
+    return " + ".join(
+        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ") for part in route.split("+")
+    )
 
 
 def render_user_message(message: Message) -> None:
@@ -290,8 +313,8 @@ def render_user_message(message: Message) -> None:
     if message.text:
         st.markdown(inert(message.text))
     for part in message.approvals:
-        verb = "✅ Approved" if part.decision == "approved" else "🚫 Denied"
+        verb = _("✅ Approved") if part.decision == "approved" else _("🚫 Denied")
         st.markdown(f"{verb}: {approval_label(part)}")
     for att in message.attachments:
-        where = f" → {att.route.replace('_', ' ')}" if att.route else ""
-        st.caption(f"📎 {literal(att.name)} ({human_size(att.size)}){where}")
+        where = f" → {_route(att.route)}" if att.route else ""
+        st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")

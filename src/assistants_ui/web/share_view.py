@@ -11,14 +11,15 @@ from __future__ import annotations
 import streamlit as st
 
 from assistants_ui.core.safe_markdown import literal
+from assistants_ui.i18n import N_, _, format_datetime, format_number, ngettext
 from assistants_ui.storage import NotFound, Repository, ShareInfo, ShareRevoked, UserInfo
 from assistants_ui.web.chat_view import render_messages
 
 __all__ = ["QUERY_KEY", "REVOKED", "UNKNOWN", "render_share_menu", "render_shared"]
 
 QUERY_KEY = "share"
-UNKNOWN = "This share link does not exist: it may be mistyped, or its conversation was deleted."
-REVOKED = "This share link was revoked by its owner."
+UNKNOWN = N_("This share link does not exist: it may be mistyped, or its conversation was deleted.")
+REVOKED = N_("This share link was revoked by its owner.")
 
 
 def share_url(token: str) -> str:
@@ -32,15 +33,15 @@ def render_shared(repo: Repository, token: str) -> None:
     try:
         snapshot = repo.open_share(token=token)
     except NotFound:
-        st.error(UNKNOWN, icon="🔗")
+        st.error(_(UNKNOWN), icon="🔗")
         return
     except ShareRevoked:
-        st.error(REVOKED, icon="🔗")
+        st.error(_(REVOKED), icon="🔗")
         return
-    st.title(literal(snapshot.info.title) or "Shared conversation")
+    st.title(literal(snapshot.info.title) or _("Shared conversation"))
     st.info(
-        f"A read-only snapshot shared on {snapshot.info.created_at:%Y-%m-%d %H:%M} UTC: "
-        "what was said after it is not shown.",
+        _("A read-only snapshot shared on %(when)s: what was said after it is not shown.")
+        % {"when": format_datetime(snapshot.info.created_at)},
         icon=":material/share:",
     )
     render_messages(snapshot.messages)
@@ -50,9 +51,9 @@ def _create(repo: Repository, user: UserInfo, conversation_id: str) -> None:
     try:
         repo.create_share(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
-        st.toast("This conversation is not saved any more: nothing was shared.", icon="🔎")
+        st.toast(_("This conversation is not saved any more: nothing was shared."), icon="🔎")
         return
-    st.toast("Share link made: copy it from the menu.", icon=":material/share:")
+    st.toast(_("Share link made: copy it from the menu."), icon=":material/share:")
 
 
 def _revoke(repo: Repository, user: UserInfo, token: str) -> None:
@@ -60,29 +61,36 @@ def _revoke(repo: Repository, user: UserInfo, token: str) -> None:
         repo.revoke_share(user_id=user.id, token=token)
     except NotFound:
         return
-    st.toast("Share link revoked: it no longer opens.", icon=":material/link_off:")
+    st.toast(_("Share link revoked: it no longer opens."), icon=":material/link_off:")
 
 
 def _listed(share: ShareInfo) -> str:
-    count = f"{share.message_count} message{'s' if share.message_count != 1 else ''}"
-    return f"Snapshot of {share.created_at:%Y-%m-%d %H:%M} UTC, {count}:"
+    wording = ngettext(
+        "Snapshot of %(when)s, %(count)s message:",
+        "Snapshot of %(when)s, %(count)s messages:",
+        share.message_count,
+    )
+    return wording % {
+        "when": format_datetime(share.created_at),
+        "count": format_number(share.message_count),
+    }
 
 
 def render_share_menu(repo: Repository, user: UserInfo, conversation_id: str) -> None:
     """In the conversation menu: make a snapshot link; the working ones, each revocable."""
     st.button(
-        "Share a read-only snapshot",
+        _("Share a read-only snapshot"),
         icon=":material/share:",
         key="share",
         on_click=_create,
         args=(repo, user, conversation_id),
-        help="Later messages will not show through the link.",
+        help=_("Later messages will not show through the link."),
     )
     for share in repo.list_shares(user_id=user.id, conversation_id=conversation_id):
         st.caption(_listed(share))
         st.code(share_url(share.token), language=None, wrap_lines=True)
         st.button(
-            "Revoke",
+            _("Revoke"),
             icon=":material/link_off:",
             key=f"revoke-{share.token}",
             on_click=_revoke,

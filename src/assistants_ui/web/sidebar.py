@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.safe_markdown import literal
+from assistants_ui.i18n import _, format_datetime
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, Repository, UserInfo
 from assistants_ui.web import state
@@ -33,9 +34,9 @@ def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars
     # MAX_SEARCH_CHARS: the browser stops typing there, and Streamlit cuts whatever a
     # crafted client sends to it on the server, before this code sees it.
     query = st.text_input(
-        "Search conversations",
+        _("Search conversations"),
         key=state.SEARCH_KEY,
-        placeholder="Search titles and messages",
+        placeholder=_("Search titles and messages"),
         label_visibility="collapsed",
         icon=":material/search:",
         max_chars=max_chars,
@@ -44,23 +45,24 @@ def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars
     current = state.current_chat()
     current_id = current.conversation_id if current is not None else None
     if not page.items:
-        st.caption("No conversation matches." if query else "Your conversations appear here.")
+        st.caption(_("No conversation matches.") if query else _("Your conversations appear here."))
     for info in page.items:
         if _history_item(info, info.id == current_id, titles.get(info.profile_id)):
             _open(info.id)
             st.rerun(scope="app")
     if page.next_offset is not None:
-        st.button("More", key="history_more", on_click=state.show_more_history, type="tertiary")
+        st.button(_("More"), key="history_more", on_click=state.show_more_history, type="tertiary")
 
 
 def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> bool:
     return st.button(
-        literal(info.title) or "Untitled",  # a title is user text: a button label renders Markdown
+        # A title is user text: a button label renders Markdown.
+        literal(info.title) or _("Untitled"),
         key=f"conv-{info.id}",
         type="secondary" if current else "tertiary",
         width="stretch",
         icon=":material/keep:" if info.pinned else None,
-        help=f"{assistant or info.profile_id} · {info.updated_at:%Y-%m-%d %H:%M} UTC",
+        help=f"{assistant or info.profile_id} · {format_datetime(info.updated_at)}",
     )
 
 
@@ -80,15 +82,15 @@ def render_sidebar(
         profiles = {p.id: p for p in rt.profiles}
         if len(profiles) > 1:
             st.selectbox(
-                "Assistant",
+                _("Assistant"),
                 options=list(profiles),
                 format_func=lambda pid: f"{profiles[pid].icon} {profiles[pid].title}",
                 key=state.PROFILE_KEY,
                 on_change=state.new_chat,
-                help="Switching assistant starts a new conversation.",
+                help=_("Switching assistant starts a new conversation."),
             )
         st.button(
-            "New chat",
+            _("New chat"),
             icon=":material/add_comment:",
             on_click=state.new_chat,
             width="stretch",

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import streamlit as st
 
+from assistants_ui import i18n
 from assistants_ui.backends.base import BackendError
 from assistants_ui.core.session import ChatSession
 from assistants_ui.profiles import Profile
@@ -36,6 +37,7 @@ from assistants_ui.storage.models import utcnow
 from assistants_ui.storage.repository import MAX_PAGE
 
 __all__ = [
+    "LANGUAGE_KEY",
     "PROFILE_KEY",
     "SEARCH_KEY",
     "NotFound",
@@ -79,6 +81,7 @@ class Identity(Protocol):
 
 
 PROFILE_KEY = "assistant"  # the selected profile id (the picker's widget key)
+LANGUAGE_KEY = "language"  # the interface language of this browser session (web/language.py)
 SEARCH_KEY = "history_query"  # the sidebar's search box
 _CHAT_KEY = "chat"  # the current ChatSession (or ReadOnlyChat)
 _OLDER_KEY = "older"  # cursor for "load older messages" of the current chat (None: all loaded)
@@ -169,14 +172,15 @@ def _recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=32)
-def _probe(connection_json: str, _rt: Runtime, connection_id: str) -> str | None:
-    return probe(_rt.config.connections[connection_id])
+def _probe(connection_json: str, _rt: Runtime, connection_id: str, language: str) -> str | None:
+    with i18n.use(language):  # the sentence is cached per language
+        return probe(_rt.config.connections[connection_id])
 
 
 def reachability_problem(rt: Runtime, profile: Profile) -> str | None:
     """Why the profile's server cannot be used right now (checked at most once a minute)."""
     conn = rt.config.connection_for(profile)
-    return _probe(conn.model_dump_json(), rt, conn.id)
+    return _probe(conn.model_dump_json(), rt, conn.id, i18n.current())
 
 
 def selected_profile(rt: Runtime) -> Profile:
