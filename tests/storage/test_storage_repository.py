@@ -303,7 +303,7 @@ def test_set_remote_and_delete_returns_it(repo: Repository, alice: UserInfo) -> 
     )
     (file,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
     remote = repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
-    assert remote == {"conversation": "conv_9", "vector_store": "vs_9"}
+    assert remote == [{"conversation": "conv_9", "vector_store": "vs_9"}]
     with pytest.raises(NotFound):
         repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
     with pytest.raises(NotFound):

@@ -8,6 +8,14 @@ failures surface as `StorageError` (one sentence naming DATABASE_URL).
 Ordering: conversations newest activity first (`updated_at`, bumped by every
 saved message); messages by `seq`, a per-conversation counter handed out
 under the conversation's row lock, so two writers never collide.
+
+Branches: messages form a tree (`parent_id`). An edited question or a
+regenerated answer is a new child of the same parent, a sibling of the one
+it replaces. The branch shown is the path from the conversation's
+`active_leaf` back to a first message; loading, paging, Markdown export and
+share snapshots follow it, JSON export has every message with its parent.
+A branch's remote state is kept on its first message (`messages.remote`);
+a branch whose messages carry none uses the conversation's `remote`.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
 
 __all__ = [
+    "ROOT",
     "ConversationInfo",
     "ConversationPage",
     "FileInfo",
@@ -60,6 +69,8 @@ FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
+
+ROOT = ""  # the key of a conversation's first messages in `MessagePage.children`
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -133,10 +144,62 @@ class ConversationPage:
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    """Messages oldest first; pass `before` back for the older ones (None: no more)."""
+    """The branch shown, oldest first; pass `before` back for the older ones (None: no more).
+
+    `children`: for a message of the branch (or `ROOT`), its children oldest first,
+    where there is more than one (the versions "‹ 2 / 3 ›" steps through).
+    `remote_owner` is the message whose `remote` the branch uses (None: the
+    conversation's), `remote` that state.
+    """
 
     messages: list[Message]
     before: int | None
+    children: dict[str, list[str]] = field(default_factory=dict)
+    remote_owner: str | None = None
+    remote: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    id: str
+    parent_id: str | None
+    seq: int
+    remote: dict[str, str] | None
+
+
+def _nodes(s: Session, cid: str) -> list[_Node]:
+    """The conversation's tree without contents, in `seq` order (parents before children)."""
+    rows = s.execute(
+        select(StoredMessage.id, StoredMessage.parent_id, StoredMessage.seq, StoredMessage.remote)
+        .where(StoredMessage.conversation_id == cid)
+        .order_by(StoredMessage.seq)
+    )
+    return [_Node(r.id, r.parent_id, r.seq, r.remote) for r in rows]
+
+
+def _path(nodes: list[_Node], leaf: str | None) -> list[_Node]:
+    """From a first message down to `leaf` (the newest message when unknown)."""
+    by_id = {n.id: n for n in nodes}
+    node = by_id.get(leaf or "") or (nodes[-1] if nodes else None)
+    path: list[_Node] = []
+    seen: set[str] = set()
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        path.append(node)
+        node = by_id.get(node.parent_id) if node.parent_id else None
+    path.reverse()
+    return path
+
+
+def _newest_leaf(nodes: list[_Node], top: str) -> str:
+    """The newest message under `top` (itself included): always a leaf."""
+    under = {top}
+    newest = top
+    for n in nodes:  # parents come before their children
+        if n.parent_id in under:
+            under.add(n.id)
+            newest = n.id
+    return newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,31 +537,68 @@ class Repository:
             return _conversation_info(conv)
 
     @_guard
-    def set_remote(self, *, user_id: int, conversation_id: str, remote: Mapping[str, str]) -> None:
-        """Replace the backend's references (conversation/thread/vector store ids)."""
+    def set_remote(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str,
+        remote: Mapping[str, str],
+        message_id: str | None = None,
+    ) -> None:
+        """Replace the backend's references (conversation/thread/vector store ids):
+        the conversation's, or with `message_id` those of the branch that message starts."""
         cid = _check_id(conversation_id)
         with self.db.session() as s:
-            done = s.execute(
-                update(Conversation)
-                .where(_owned(user_id, cid))
-                .values(remote=dict(remote))
-                .returning(Conversation.id)
-            ).one_or_none()
+            if message_id is None:
+                done = s.execute(
+                    update(Conversation)
+                    .where(_owned(user_id, cid))
+                    .values(remote=dict(remote))
+                    .returning(Conversation.id)
+                ).one_or_none()
+            else:
+                self._conversation(s, user_id, cid)
+                done = s.execute(
+                    update(StoredMessage)
+                    .where(StoredMessage.conversation_id == cid, StoredMessage.id == message_id)
+                    .values(remote=dict(remote))
+                    .returning(StoredMessage.id)
+                ).one_or_none()
             if done is None:
-                raise NotFound()
+                raise NotFound("message" if message_id else "conversation")
 
     @_guard
-    def delete_conversation(self, *, user_id: int, conversation_id: str) -> dict[str, str]:
-        """Delete it with its messages and files; returns its remote references so
-        that the caller can delete the remote conversation, thread or vector store."""
+    def switch_branch(self, *, user_id: int, conversation_id: str, message_id: str) -> str:
+        """Show the branch through `message_id`: its newest message becomes the
+        conversation's active leaf (returned). Not activity."""
         cid = _check_id(conversation_id)
         with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            nodes = _nodes(s, cid)
+            if not any(n.id == message_id for n in nodes):
+                raise NotFound("message")
+            conv.active_leaf = _newest_leaf(nodes, message_id)
+            return conv.active_leaf
+
+    @_guard
+    def delete_conversation(self, *, user_id: int, conversation_id: str) -> list[dict[str, str]]:
+        """Delete it with its messages and files; returns the remote references of
+        every branch (the conversation's first) so that the caller can delete the
+        remote conversations, threads or vector stores."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            branches = s.scalars(
+                select(StoredMessage.remote)
+                .join(Conversation, Conversation.id == StoredMessage.conversation_id)
+                .where(_owned(user_id, cid), StoredMessage.remote.is_not(None))
+                .order_by(StoredMessage.seq)
+            ).all()
             row = s.execute(
                 delete(Conversation).where(_owned(user_id, cid)).returning(Conversation.remote)
             ).one_or_none()
             if row is None:
                 raise NotFound()
-            return dict(row[0] or {})
+            return [dict(row[0] or {}), *(dict(r) for r in branches if r)]
 
     def _conversation(self, s: Session, user_id: int, cid: str) -> Conversation:
         conv = s.scalars(select(Conversation).where(_owned(user_id, cid))).one_or_none()
@@ -532,13 +632,15 @@ class Repository:
                 raise NotFound()
             row = s.get(StoredMessage, (cid, message.id))
             if row is None:
+                parent = self._parent_of(s, cid, message.parent_id)
+                # A new message is the last of the branch shown.
                 seq = s.execute(
                     update(Conversation)
                     .where(Conversation.id == cid)
-                    .values(last_seq=Conversation.last_seq + 1)
+                    .values(last_seq=Conversation.last_seq + 1, active_leaf=message.id)
                     .returning(Conversation.last_seq)
                 ).scalar_one()
-                row = StoredMessage(conversation_id=cid, id=message.id, seq=seq)
+                row = StoredMessage(conversation_id=cid, id=message.id, seq=seq, parent_id=parent)
                 s.add(row)
             row.role = message.role
             row.status = message.status
@@ -563,6 +665,25 @@ class Repository:
                         .values(title=new_title, title_folded=fold_text(new_title))
                     )
         return SaveResult(tuple(skipped))
+
+    def _parent_of(self, s: Session, cid: str, parent_id: str | None) -> str | None:
+        """The stored parent of a new message: the one named ("": none), else (not
+        named, or not in this conversation) the last message of the branch shown."""
+        if parent_id == ROOT:
+            return None
+        if parent_id is not None and s.get(StoredMessage, (cid, parent_id)) is not None:
+            return parent_id
+        leaf = s.execute(
+            select(Conversation.active_leaf).where(Conversation.id == cid)
+        ).scalar_one_or_none()
+        if leaf is not None and s.get(StoredMessage, (cid, leaf)) is not None:
+            return leaf
+        return s.scalars(
+            select(StoredMessage.id)
+            .where(StoredMessage.conversation_id == cid)
+            .order_by(StoredMessage.seq.desc())
+            .limit(1)
+        ).first()
 
     @_guard
     def set_feedback(
@@ -658,7 +779,8 @@ class Repository:
         limit: int | None = 50,
         before: int | None = None,
     ) -> MessagePage:
-        """The newest `limit` messages (all if None) before the cursor `before`.
+        """The branch shown: its newest `limit` messages (all if None) before the
+        cursor `before`, with the tree's shape around it.
 
         Messages come back oldest first with their files' bytes. A message
         still marked streaming was cut off (the app stopped mid-answer): it
@@ -668,31 +790,56 @@ class Repository:
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
             raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
         with self.db.session() as s:
-            self._conversation(s, user_id, cid)
-            query = select(StoredMessage).where(StoredMessage.conversation_id == cid)
-            if before is not None:
-                query = query.where(StoredMessage.seq < before)
-            query = query.order_by(StoredMessage.seq.desc())
+            conv = self._conversation(s, user_id, cid)
+            nodes = _nodes(s, cid)
+            path = _path(nodes, conv.active_leaf)
+            wanted = [n for n in path if before is None or n.seq < before]
+            more = limit is not None and len(wanted) > limit
             if limit is not None:
-                query = query.limit(limit + 1)
-            rows = list(s.scalars(query))
-            more = limit is not None and len(rows) > limit
-            rows = rows[:limit] if limit is not None else rows
-            rows.reverse()
+                wanted = wanted[-limit:]
+            rows = self._rows(s, cid, [n.id for n in wanted])
             blobs = self._blobs(s, user_id, cid, rows)
+            children: dict[str, list[str]] = {}
+            for n in nodes:
+                children.setdefault(n.parent_id or ROOT, []).append(n.id)
+            on_path = {ROOT, *(n.id for n in path)}
+            owner = next((n for n in reversed(path) if n.remote is not None), None)
+            remote = dict(owner.remote or {}) if owner is not None else dict(conv.remote or {})
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
-        return MessagePage(messages=messages, before=rows[0].seq if more and rows else None)
+        return MessagePage(
+            messages=messages,
+            before=rows[0].seq if more and rows else None,
+            children={k: v for k, v in children.items() if k in on_path and len(v) > 1},
+            remote_owner=owner.id if owner is not None else None,
+            remote=remote,
+        )
+
+    def _rows(self, s: Session, cid: str, ids: list[str]) -> list[StoredMessage]:
+        """These messages, in the order of `ids`."""
+        if not ids:
+            return []
+        found = {
+            r.id: r
+            for r in s.scalars(
+                select(StoredMessage).where(
+                    StoredMessage.conversation_id == cid, StoredMessage.id.in_(ids)
+                )
+            )
+        }
+        return [found[i] for i in ids if i in found]
 
     def iter_messages(
-        self, *, user_id: int, conversation_id: str, batch: int = 50
+        self, *, user_id: int, conversation_id: str, batch: int = 50, branch: bool = False
     ) -> Iterator[list[Message]]:
-        """Every message, oldest first, `batch` at a time (each batch its own read).
+        """Every message (each with its `parent_id`), oldest first, `batch` at a time
+        (each batch its own read); with `branch`, only the branch shown.
 
         For exports: only one batch of messages and their files is in memory at once.
         """
+        ids = self._branch_ids(user_id, conversation_id) if branch else None
         after = 0
         while True:
-            messages, after_next = self._batch_after(user_id, conversation_id, after, batch)
+            messages, after_next = self._batch_after(user_id, conversation_id, after, batch, ids)
             if messages:
                 yield messages
             if after_next is None:
@@ -700,27 +847,46 @@ class Repository:
             after = after_next
 
     @_guard
+    def _branch_ids(self, user_id: int, conversation_id: str) -> list[str]:
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            return [n.id for n in _path(_nodes(s, cid), conv.active_leaf)]
+
+    @_guard
     def _batch_after(
-        self, user_id: int, conversation_id: str, after: int, limit: int
+        self,
+        user_id: int,
+        conversation_id: str,
+        after: int,
+        limit: int,
+        ids: list[str] | None = None,
     ) -> tuple[list[Message], int | None]:
         cid = _check_id(conversation_id)
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"batch must be 1..{MAX_PAGE}")
         with self.db.session() as s:
             self._conversation(s, user_id, cid)
-            rows = list(
-                s.scalars(
-                    select(StoredMessage)
-                    .where(StoredMessage.conversation_id == cid, StoredMessage.seq > after)
-                    .order_by(StoredMessage.seq)
-                    .limit(limit + 1)
+            if ids is not None:  # `after` counts messages of the branch
+                rows = self._rows(s, cid, ids[after : after + limit + 1])
+                more = len(rows) > limit
+                rows = rows[:limit]
+                next_after = after + limit if more else None
+            else:
+                rows = list(
+                    s.scalars(
+                        select(StoredMessage)
+                        .where(StoredMessage.conversation_id == cid, StoredMessage.seq > after)
+                        .order_by(StoredMessage.seq)
+                        .limit(limit + 1)
+                    )
                 )
-            )
-            more = len(rows) > limit
-            rows = rows[:limit]
+                more = len(rows) > limit
+                rows = rows[:limit]
+                next_after = rows[-1].seq if more else None
             blobs = self._blobs(s, user_id, cid, rows)
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
-        return messages, rows[-1].seq if more else None
+        return messages, next_after
 
     def _blobs(
         self, s: Session, user_id: int, cid: str, rows: list[StoredMessage]
@@ -778,7 +944,7 @@ class Repository:
 
     @_guard
     def create_share(self, *, user_id: int, conversation_id: str) -> ShareInfo:
-        """A new share link: a copy of every message and file as they are now.
+        """A new share link: a copy of the branch shown, messages and files, as it is now.
 
         The copy is what the link shows for ever (until revoked): later
         messages, edits and file changes stay out of it. The owner's feedback
@@ -787,13 +953,8 @@ class Repository:
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
-            rows = list(
-                s.scalars(
-                    select(StoredMessage)
-                    .where(StoredMessage.conversation_id == cid)
-                    .order_by(StoredMessage.seq)
-                )
-            )
+            path = _path(_nodes(s, cid), conv.active_leaf)
+            rows = self._rows(s, cid, [n.id for n in path])
             blobs = self._blobs(s, user_id, cid, rows)
             frozen = []
             for row in rows:
@@ -883,6 +1044,7 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         seconds=row.seconds,
         feedback=row.feedback,
         feedback_comment=row.feedback_comment,
+        parent_id=row.parent_id or ROOT,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,
