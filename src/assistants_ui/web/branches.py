@@ -74,7 +74,7 @@ def edit_form(message: Message) -> None:
             )
         with st.container(horizontal=True):
             st.form_submit_button(
-                "Send",
+                "Send edited message",
                 type="primary",
                 icon=":material/send:",
                 on_click=state.request_action,

@@ -317,7 +317,10 @@ def render_chat(
         message = chat.submit(text, attachments)
         with st.chat_message("user"):
             render_user_message(message)
+            controls = st.container()
         _stream_answer(chat, speed=speed)
+        with controls:  # once the answer has ended: a click now stops nothing
+            edit_button(message)
     elif retry:
         _stream_answer(chat, speed=speed)
     elif branched:
