@@ -373,3 +373,36 @@ def test_assistants_branch_point_with_an_expired_file_says_so(
     assert "could not be started on the server" in answer.error.reason
     assert "Invalid file id" in answer.error.reason
     assert texts(reload(chat, repo, user))[-2:] == ["Q2 edited", answer.text]
+
+
+@pytest.mark.local_model
+def test_local_model_sees_exactly_the_branch_shown(repo: Repository, user: UserInfo) -> None:
+    """The bundled model, for real: its prompt after an edit and a regenerate."""
+    connection = Connection(id="local", type="local", context_tokens=1024)
+    profile = Profile(
+        id="local", title="Local", backend="chat", connection="local", max_output_tokens=8
+    )
+    backend = ChatBackend(profile, connection)
+    prompts: list[list[tuple[str, str]]] = []
+    source = backend.source
+    stream = source.stream
+
+    def spy(turns: list[dict[str, str]], context: Any) -> Any:
+        prompts.append([(t["role"], t["content"]) for t in turns])
+        return stream(turns, context)
+
+    source.stream = spy  # type: ignore[method-assign]
+    chat = ChatSession(profile, backend, recorder=StorageRecorder(repo, user_id=user.id))
+    a1 = ask(chat, "Say yes.")
+    a2 = ask(chat, "Say no.")
+    ended = {"complete", "incomplete"}  # 8 tokens may cut it: still part of the history
+    assert {a1.status, a2.status} <= ended and a1.text and a2.text
+    chat.edit(chat.messages[2], "Say maybe.", [])
+    assert chat.reply().run_to_end().status in ended
+    assert prompts[-1] == [("user", "Say yes."), ("assistant", a1.text), ("user", "Say maybe.")]
+    chat.regenerate(chat.messages[1])
+    assert chat.reply().run_to_end().status in ended
+    assert prompts[-1] == [("user", "Say yes.")]
+    again = reload(chat, repo, user)
+    assert [m.text for m in again.messages][0] == "Say yes."
+    assert len(again.siblings(again.messages[1])) == 2
