@@ -119,6 +119,26 @@ def texts(chat: ChatSession) -> list[str]:
     return [m.text for m in chat.messages]
 
 
+def delete_everywhere(chat: ChatSession, repo: Repository, user: UserInfo) -> None:
+    """What the page's Delete does: the stored conversation, then every branch's remote side."""
+    assert chat.conversation_id is not None
+    remotes = repo.delete_conversation(user_id=user.id, conversation_id=chat.conversation_id)
+    for remote in distinct_remotes(remotes):
+        chat.backend.delete(remote)
+
+
+def assistants_q1_q2(
+    fake: FakeOpenAI, repo: Repository, user: UserInfo, *, then: str
+) -> ChatSession:
+    """An assistants chat that asked Q1 and Q2 (answers A1, A2); `then` is the next answer."""
+    chat = session("assistants", fake, repo, user)
+    for words in ("A1", "A2", then):
+        script(fake, text(words))
+    ask(chat, "Q1")
+    ask(chat, "Q2")
+    return chat
+
+
 # -- chat (and the local model: the same history path) ----------------------------------------
 
 
@@ -249,9 +269,7 @@ def test_responses_branch_gets_a_new_conversation_seeded_with_its_history(
     assert reload(chat, repo, user).remote["conversation"] == first
 
     # Deleting the conversation deletes both remote conversations.
-    remotes = repo.delete_conversation(user_id=user.id, conversation_id=chat.conversation_id)
-    for remote in distinct_remotes(remotes):
-        chat.backend.delete(remote)
+    delete_everywhere(chat, repo, user)
     assert fake.state["conversations"] == {}
     assert {c.path.rsplit("/", 1)[-1] for c in fake.calls("conversations.delete")} == {
         first,
@@ -327,11 +345,7 @@ def test_responses_previous_response_id_branch_resends_its_history_then_chains(
 def test_assistants_branch_gets_a_new_thread_seeded_with_its_messages(
     fake: FakeOpenAI, repo: Repository, user: UserInfo
 ) -> None:
-    chat = session("assistants", fake, repo, user)
-    for words in ("A1", "A2", "A1 again"):
-        script(fake, text(words))
-    ask(chat, "Q1")
-    ask(chat, "Q2")
+    chat = assistants_q1_q2(fake, repo, user, then="A1 again")
     first = chat.remote["thread"]
     chat.regenerate(chat.messages[3])
     assert texts(chat) == ["Q1", "A1", "Q2"]
@@ -350,11 +364,22 @@ def test_assistants_branch_gets_a_new_thread_seeded_with_its_messages(
     assert len(fake.state["threads"][first]["messages"]) == 4
     assert reload(chat, repo, user).remote["thread"] == second
 
-    assert chat.conversation_id is not None
-    remotes = repo.delete_conversation(user_id=user.id, conversation_id=chat.conversation_id)
-    for remote in distinct_remotes(remotes):
-        chat.backend.delete(remote)
+    delete_everywhere(chat, repo, user)
     assert fake.state["threads"] == {}
+
+
+def test_assistants_regenerate_after_the_thread_was_deleted_on_the_server(
+    fake: FakeOpenAI, repo: Repository, user: UserInfo
+) -> None:
+    chat = assistants_q1_q2(fake, repo, user, then="A2 again")
+    fake.state["threads"].clear()  # deleted behind our back
+    chat.regenerate(chat.messages[3])
+    answer = chat.reply().run_to_end()
+    assert answer.status == "complete" and answer.text == "A2 again"
+    seeded = fake.calls("threads.create")[-1].body["messages"]
+    assert [m["role"] for m in seeded] == ["user", "assistant"]
+    assert list(fake.state["threads"]) == [chat.remote["thread"]]
+    assert texts(reload(chat, repo, user)) == ["Q1", "A1", "Q2", "A2 again"]
 
 
 def test_assistants_branch_point_with_an_expired_file_says_so(
@@ -404,5 +429,5 @@ def test_local_model_sees_exactly_the_branch_shown(repo: Repository, user: UserI
     assert chat.reply().run_to_end().status in ended
     assert prompts[-1] == [("user", "Say yes.")]
     again = reload(chat, repo, user)
-    assert [m.text for m in again.messages][0] == "Say yes."
+    assert again.messages[0].text == "Say yes."
     assert len(again.siblings(again.messages[1])) == 2
