@@ -24,11 +24,11 @@ import datetime as dt
 import functools
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
@@ -159,39 +159,87 @@ class MessagePage:
     remote: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class _Node:
-    id: str
-    parent_id: str | None
-    seq: int
-    remote: dict[str, str] | None
+# One message of the tree without its contents: (id, parent_id, seq); the rows as
+# read (no object per row: a long conversation has thousands).
+_Node = Row[str, str | None, int]
 
 
-def _nodes(s: Session, cid: str) -> list[_Node]:
+def _nodes(s: Session, cid: str) -> Sequence[_Node]:
     """The conversation's tree without contents, in `seq` order (parents before children)."""
-    rows = s.execute(
-        select(StoredMessage.id, StoredMessage.parent_id, StoredMessage.seq, StoredMessage.remote)
+    return s.execute(
+        select(StoredMessage.id, StoredMessage.parent_id, StoredMessage.seq)
         .where(StoredMessage.conversation_id == cid)
         .order_by(StoredMessage.seq)
+    ).all()
+
+
+def _leaf(s: Session, cid: str, active: str | None) -> str | None:
+    """The last message of the branch shown: `active`, or the newest message."""
+    if active is not None and s.get(StoredMessage, (cid, active)) is not None:
+        return active
+    newest: str | None = s.scalars(
+        select(StoredMessage.id)
+        .where(StoredMessage.conversation_id == cid)
+        .order_by(StoredMessage.seq.desc())
+        .limit(1)
+    ).first()
+    return newest
+
+
+def _branch(cid: str, leaf: str | None) -> CTE:
+    """The branch ending at `leaf`, walked up by the database (a recursive CTE):
+    (id, parent_id, seq) of each of its messages. A parent is always older (a
+    smaller seq), so the walk ends even on a damaged tree."""
+    m = StoredMessage.__table__
+    start = (
+        select(m.c.id, m.c.parent_id, m.c.seq)
+        .where(m.c.conversation_id == cid, m.c.id == leaf)
+        .cte("branch", recursive=True)
     )
-    return [_Node(r.id, r.parent_id, r.seq, r.remote) for r in rows]
+    up = select(m.c.id, m.c.parent_id, m.c.seq).join(
+        start,
+        and_(m.c.conversation_id == cid, m.c.id == start.c.parent_id, m.c.seq < start.c.seq),
+    )
+    return start.union_all(up)
 
 
-def _path(nodes: list[_Node], leaf: str | None) -> list[_Node]:
-    """From a first message down to `leaf` (the newest message when unknown)."""
-    by_id = {n.id: n for n in nodes}
-    node = by_id.get(leaf or "") or (nodes[-1] if nodes else None)
-    path: list[_Node] = []
-    seen: set[str] = set()
-    while node is not None and node.id not in seen:
-        seen.add(node.id)
-        path.append(node)
-        node = by_id.get(node.parent_id) if node.parent_id else None
-    path.reverse()
-    return path
+def _branch_owner(s: Session, cid: str, branch: CTE) -> tuple[str, dict[str, str]] | None:
+    """The newest message of the branch that starts a branch with its own remote state."""
+    m = StoredMessage.__table__
+    row = s.execute(
+        select(m.c.id, m.c.remote)
+        .join(branch, and_(m.c.conversation_id == cid, m.c.id == branch.c.id))
+        .where(m.c.remote.is_not(None))
+        .order_by(m.c.seq.desc())
+        .limit(1)
+    ).first()
+    return (row[0], dict(row[1] or {})) if row is not None else None
 
 
-def _newest_leaf(nodes: list[_Node], top: str) -> str:
+def _versions(s: Session, cid: str, parents: set[str]) -> dict[str, list[str]]:
+    """For each of `parents` (ROOT: none) with more than one child: its children, oldest first."""
+    m = StoredMessage.__table__
+    parent = func.coalesce(m.c.parent_id, ROOT)
+    forks = (
+        select(parent)
+        .where(m.c.conversation_id == cid)
+        .group_by(parent)
+        .having(func.count() > 1)
+        .scalar_subquery()
+    )
+    rows = s.execute(
+        select(parent, m.c.id)
+        .where(m.c.conversation_id == cid, parent.in_(forks))
+        .order_by(m.c.seq)
+    )
+    children: dict[str, list[str]] = {}
+    for key, mid in rows:
+        if key in parents:
+            children.setdefault(key, []).append(mid)
+    return children
+
+
+def _newest_leaf(nodes: Sequence[_Node], top: str) -> str:
     """The newest message under `top` (itself included): always a leaf."""
     under = {top}
     newest = top
@@ -673,17 +721,10 @@ class Repository:
             return None
         if parent_id is not None and s.get(StoredMessage, (cid, parent_id)) is not None:
             return parent_id
-        leaf = s.execute(
+        active = s.execute(
             select(Conversation.active_leaf).where(Conversation.id == cid)
         ).scalar_one_or_none()
-        if leaf is not None and s.get(StoredMessage, (cid, leaf)) is not None:
-            return leaf
-        return s.scalars(
-            select(StoredMessage.id)
-            .where(StoredMessage.conversation_id == cid)
-            .order_by(StoredMessage.seq.desc())
-            .limit(1)
-        ).first()
+        return _leaf(s, cid, active)
 
     @_guard
     def set_feedback(
@@ -791,26 +832,28 @@ class Repository:
             raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
-            nodes = _nodes(s, cid)
-            path = _path(nodes, conv.active_leaf)
-            wanted = [n for n in path if before is None or n.seq < before]
-            more = limit is not None and len(wanted) > limit
+            branch = _branch(cid, _leaf(s, cid, conv.active_leaf))
+            query = select(branch.c.id, branch.c.parent_id, branch.c.seq)
+            if before is not None:
+                query = query.where(branch.c.seq < before)
+            query = query.order_by(branch.c.seq.desc())
             if limit is not None:
-                wanted = wanted[-limit:]
-            rows = self._rows(s, cid, [n.id for n in wanted])
+                query = query.limit(limit + 1)
+            wanted = list(s.execute(query))
+            more = limit is not None and len(wanted) > limit
+            wanted = wanted[:limit] if limit is not None else wanted
+            wanted.reverse()
+            rows = self._rows(s, cid, [w.id for w in wanted])
             blobs = self._blobs(s, user_id, cid, rows)
-            children: dict[str, list[str]] = {}
-            for n in nodes:
-                children.setdefault(n.parent_id or ROOT, []).append(n.id)
-            on_path = {ROOT, *(n.id for n in path)}
-            owner = next((n for n in reversed(path) if n.remote is not None), None)
-            remote = dict(owner.remote or {}) if owner is not None else dict(conv.remote or {})
+            children = _versions(s, cid, {w.parent_id or ROOT for w in wanted})
+            owner = _branch_owner(s, cid, branch)
+            remote = owner[1] if owner is not None else dict(conv.remote or {})
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
         return MessagePage(
             messages=messages,
             before=rows[0].seq if more and rows else None,
-            children={k: v for k, v in children.items() if k in on_path and len(v) > 1},
-            remote_owner=owner.id if owner is not None else None,
+            children=children,
+            remote_owner=owner[0] if owner is not None else None,
             remote=remote,
         )
 
@@ -836,7 +879,7 @@ class Repository:
 
         For exports: only one batch of messages and their files is in memory at once.
         """
-        ids = self._branch_ids(user_id, conversation_id) if branch else None
+        ids = self._shown_ids(user_id, conversation_id) if branch else None
         after = 0
         while True:
             messages, after_next = self._batch_after(user_id, conversation_id, after, batch, ids)
@@ -846,12 +889,17 @@ class Repository:
                 return
             after = after_next
 
+    def _branch_ids(self, s: Session, cid: str, active: str | None) -> list[str]:
+        """The ids of the branch shown, oldest first."""
+        branch = _branch(cid, _leaf(s, cid, active))
+        return list(s.scalars(select(branch.c.id).order_by(branch.c.seq)))
+
     @_guard
-    def _branch_ids(self, user_id: int, conversation_id: str) -> list[str]:
+    def _shown_ids(self, user_id: int, conversation_id: str) -> list[str]:
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
-            return [n.id for n in _path(_nodes(s, cid), conv.active_leaf)]
+            return self._branch_ids(s, cid, conv.active_leaf)
 
     @_guard
     def _batch_after(
@@ -953,8 +1001,7 @@ class Repository:
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
-            path = _path(_nodes(s, cid), conv.active_leaf)
-            rows = self._rows(s, cid, [n.id for n in path])
+            rows = self._rows(s, cid, self._branch_ids(s, cid, conv.active_leaf))
             blobs = self._blobs(s, user_id, cid, rows)
             frozen = []
             for row in rows:

@@ -168,7 +168,11 @@ def _branch(chat: ChatSession, action: tuple[Any, ...] | None, limits: Limits) -
         )
         return False
     if action[0] == "regenerate":
-        chat.regenerate(target)
+        try:
+            chat.regenerate(target)
+        except ValueError:  # no question before it: nothing to ask again
+            st.toast("This answer has no question to ask again.", icon="🔎")
+            return False
         return True
     text, kept = edited(target)
     if not text.strip() and not kept:

@@ -315,6 +315,9 @@ def load_older(repo: Repository, user: UserInfo) -> None:
         user_id=user.id, conversation_id=chat.conversation_id, limit=PAGE_MESSAGES, before=cursor
     )
     chat.messages[:0] = page.messages
+    if isinstance(chat, ChatSession):  # the versions of the older messages too
+        for parent, versions in page.children.items():
+            chat.children.setdefault(parent, versions)
     st.session_state[_OLDER_KEY] = page.before
 
 
