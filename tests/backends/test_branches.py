@@ -315,6 +315,35 @@ def test_responses_branch_point_with_an_expired_file_says_so_and_keeps_everythin
     assert len(again.siblings(again.messages[2])) == 2
 
 
+def test_responses_edit_keeps_a_file_by_its_id_or_removes_it(
+    fake: FakeOpenAI, repo: Repository, user: UserInfo
+) -> None:
+    fake.expect("responses.create", text_reply(["Read."]), text_reply(["Again."]))
+    chat = session("responses", fake, repo, user)
+    ask(chat, "Read this", [Attachment("report.pdf", "application/pdf", b"%PDF-1.4 x")])
+    (kept,) = chat.messages[0].attachments
+    edited = chat.edit(chat.messages[0], "Read this, briefly", [kept])
+    chat.reply().run_to_end()
+    assert len(fake.calls("files.create")) == 1  # kept: not uploaded again
+    assert edited.attachments[0].file_id == kept.file_id
+    assert fake.calls("responses.create")[-1].body["input"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "Read this, briefly"},
+                {"type": "input_file", "file_id": kept.file_id},
+            ],
+        }
+    ]
+    fake.expect("responses.create", text_reply(["Nothing to read."]))
+    chat.edit(chat.messages[0], "And without it?", [])
+    chat.reply().run_to_end()
+    assert fake.calls("responses.create")[-1].body["input"] == [
+        {"role": "user", "content": "And without it?"}
+    ]
+    assert len(chat.siblings(chat.messages[0])) == 3
+
+
 def test_responses_previous_response_id_branch_resends_its_history_then_chains(
     fake: FakeOpenAI, repo: Repository, user: UserInfo
 ) -> None:
