@@ -127,6 +127,16 @@ def delete_everywhere(chat: ChatSession, repo: Repository, user: UserInfo) -> No
         chat.backend.delete(remote)
 
 
+def responses_read_a_pdf(
+    fake: FakeOpenAI, repo: Repository, user: UserInfo, *, then: str
+) -> ChatSession:
+    """A responses chat whose first question carried a PDF; `then` is the next answer."""
+    fake.expect("responses.create", text_reply(["Read."]), text_reply([then]))
+    chat = session("responses", fake, repo, user)
+    ask(chat, "Read this", [Attachment("report.pdf", "application/pdf", b"%PDF-1.4 x")])
+    return chat
+
+
 def assistants_q1_q2(
     fake: FakeOpenAI, repo: Repository, user: UserInfo, *, then: str
 ) -> ChatSession:
@@ -296,9 +306,7 @@ def test_responses_regenerate_after_the_remote_conversation_was_deleted(
 def test_responses_branch_point_with_an_expired_file_says_so_and_keeps_everything(
     fake: FakeOpenAI, repo: Repository, user: UserInfo
 ) -> None:
-    fake.expect("responses.create", text_reply(["Read."]), text_reply(["A2"]))
-    chat = session("responses", fake, repo, user)
-    ask(chat, "Read this", [Attachment("report.pdf", "application/pdf", b"%PDF-1.4 x")])
+    chat = responses_read_a_pdf(fake, repo, user, then="A2")
     file_id = chat.messages[0].attachments[0].file_id
     ask(chat, "Q2")
     fake.state["files"].pop(file_id)  # expired on the server
@@ -318,9 +326,7 @@ def test_responses_branch_point_with_an_expired_file_says_so_and_keeps_everythin
 def test_responses_edit_keeps_a_file_by_its_id_or_removes_it(
     fake: FakeOpenAI, repo: Repository, user: UserInfo
 ) -> None:
-    fake.expect("responses.create", text_reply(["Read."]), text_reply(["Again."]))
-    chat = session("responses", fake, repo, user)
-    ask(chat, "Read this", [Attachment("report.pdf", "application/pdf", b"%PDF-1.4 x")])
+    chat = responses_read_a_pdf(fake, repo, user, then="Again.")
     (kept,) = chat.messages[0].attachments
     edited = chat.edit(chat.messages[0], "Read this, briefly", [kept])
     chat.reply().run_to_end()
