@@ -142,7 +142,8 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
             view.key = stream.message.id
             view.update(stream.message, final=True)
             _usage(stream.message, prices_of(chat.profile), speed=speed)
-            answer_actions(chat, stream.message, regenerate=True)
+            answer = stream.message
+            answer_actions(chat, answer, regenerate=answer.status != "failed")
             _retry_button(chat, stream.message)
         finally:
             stream.close()
