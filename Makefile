@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.stream_render
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.branch_tree
 	$(BIN)/python -m bench.history_page
 	$(BIN)/python -m bench.hostile_text
 

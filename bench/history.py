@@ -107,6 +107,7 @@ def seed(db: Database, rng: random.Random) -> tuple[int, str]:
                     conversation_id=cid,
                     id=m.id,
                     seq=seq,
+                    parent_id=messages[seq - 2].id if seq > 1 else None,  # one branch
                     role=m.role,
                     status=m.status,
                     parts=enc.parts,

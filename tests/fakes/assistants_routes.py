@@ -56,8 +56,28 @@ def _active_run(thread: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _create_thread(fake: FakeOpenAI, rec: Recorded) -> Reply:
+    """A thread, with the messages it is created with (their files must exist)."""
+    body = rec.body if isinstance(rec.body, dict) else {}
+    files = fake.state.get("files", {})
     obj = thread_object(new_id("thread"))
-    fake.state.setdefault("threads", {})[obj["id"]] = {"thread": obj, "messages": [], "runs": {}}
+    messages = []
+    for seed in body.get("messages") or []:
+        for att in seed.get("attachments") or []:
+            if att.get("file_id") not in files:
+                return Error(400, f"Invalid file id '{att.get('file_id')}'.", code="invalid_file")
+        messages.append(
+            message_object(
+                obj["id"],
+                str(seed.get("role", "user")),
+                _user_content(seed.get("content")),
+                attachments=seed.get("attachments") or [],
+            )
+        )
+    fake.state.setdefault("threads", {})[obj["id"]] = {
+        "thread": obj,
+        "messages": messages,
+        "runs": {},
+    }
     return Json(obj, "ThreadObject")
 
 

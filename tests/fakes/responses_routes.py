@@ -738,12 +738,19 @@ def install(fake: FakeOpenAI) -> None:
     # Conversations
     def conv_create(rec: Recorded) -> Reply:
         body = rec.body if isinstance(rec.body, dict) else {}
+        items = body.get("items") or []
+        files = fake.state.get("files", {})
+        for item in items:  # seeded items may name files, which must exist
+            content = item.get("content")
+            for part in content if isinstance(content, list) else []:
+                if part.get("file_id") and part["file_id"] not in files:
+                    return Error(400, f"Invalid file id '{part['file_id']}'.", code="invalid_file")
         conv = {
             "id": _id("conv"),
             "object": "conversation",
             "created_at": int(time.time()),
             "metadata": body.get("metadata") or {},
-            "items": [],
+            "items": [{"id": _id("item"), "status": "completed", **i} for i in items],
         }
         _conversations(fake)[conv["id"]] = conv
         return Json(_conversation_object(conv), "ConversationResource")

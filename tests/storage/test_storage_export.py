@@ -121,7 +121,11 @@ def test_approvals_passages_and_mcp_calls_are_exported(repo: Repository, alice: 
     for m in (Message.user("Find it"), answer, decision):
         repo.save_message(user_id=alice.id, conversation_id=conv.id, message=m)
     messages = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
-    assert [m.to_dict() for m in messages] == [m.to_dict() for m in (messages[0], answer, decision)]
+    def unlinked(m: Message) -> dict[str, object]:  # storage links each to the one before
+        return {k: v for k, v in m.to_dict().items() if k != "parent_id"}
+
+    assert [unlinked(m) for m in messages] == [unlinked(m) for m in (messages[0], answer, decision)]
+    assert [m.parent_id for m in messages] == ["", messages[0].id, messages[1].id]
     md = to_markdown(repo.get_conversation(user_id=alice.id, conversation_id=conv.id), messages)
     assert "> *q3.pdf:* Revenue grew 12%." in md
     assert "**MCP tool** `search_docs`" in md and "2 pages" in md

@@ -303,7 +303,7 @@ def test_set_remote_and_delete_returns_it(repo: Repository, alice: UserInfo) -> 
     )
     (file,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
     remote = repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
-    assert remote == {"conversation": "conv_9", "vector_store": "vs_9"}
+    assert remote == [{"conversation": "conv_9", "vector_store": "vs_9"}]
     with pytest.raises(NotFound):
         repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
     with pytest.raises(NotFound):
@@ -326,6 +326,7 @@ def test_every_part_kind_round_trips(repo: Repository, alice: UserInfo) -> None:
         ],
     )
     reply = every_part_answer()
+    question.parent_id, reply.parent_id = "", question.id  # as the chat session sets them
     for m in (question, reply):
         repo.save_message(user_id=alice.id, conversation_id=conv.id, message=m)
     page = repo.load_messages(user_id=alice.id, conversation_id=conv.id)

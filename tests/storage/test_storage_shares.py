@@ -48,7 +48,7 @@ def test_a_share_is_a_frozen_copy_with_its_files(
     assert seen.messages[0].attachments[0].data == png_bytes()
     # Every part, its files' bytes included, as saved; the owner's feedback left out.
     expected = answer.to_dict()
-    expected.update(feedback=None, feedback_comment="")
+    expected.update(feedback=None, feedback_comment="", parent_id=question.id)
     assert seen.messages[1].to_dict() == expected
     assert seen.messages[1].feedback is None and seen.messages[1].feedback_comment == ""
 

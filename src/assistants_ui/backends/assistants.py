@@ -11,6 +11,10 @@ run per answer. What it keeps in the conversation's `remote` dict:
 - `posted`: the id of the last user message added to the thread, so that a
   Retry starts a new run without adding the question twice.
 
+A new branch (an edited question, a regenerated answer) gets a new thread
+seeded with the branch's earlier messages (`branch`); each branch's thread is
+deleted with the conversation.
+
 Decisions worth knowing:
 
 - The profile's `instructions` (the original `RUN_INSTRUCTIONS`) are sent as
@@ -43,13 +47,19 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import openai
-from openai.types.beta import Assistant
+from openai.types.beta import Assistant, thread_create_params
 
 from assistants_ui.backends.assistants_files import RemoteFiles, route_upload
-from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.base import (
+    BackendError,
+    Remote,
+    Route,
+    SendContext,
+    branch_failure,
+)
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
@@ -70,6 +80,7 @@ SHUTDOWN_DATE = "2026-08-26"
 ASSISTANT_TTL_SECONDS = 300.0  # the assistant's tools and name, looked up again after this
 LOOKUP_RETRY_SECONDS = 30.0  # a failed lookup is not repeated sooner (the page reruns often)
 LOOKUP_TIMEOUT_SECONDS = 10.0
+SEED_BATCH = 32  # messages a new thread is created with; the rest are added one by one
 # A 404 that names a missing object is about that object, not about the API being gone.
 _MISSING_OBJECT = re.compile(
     r"\bNo (such )?(assistant|thread|run|message|file|vector store)\b", re.IGNORECASE
@@ -205,6 +216,35 @@ class AssistantsBackend:
 
     def open(self) -> Remote:
         return {"thread": self.new_thread()}
+
+    def branch(self, remote: Remote, history: Sequence[Message]) -> Remote:
+        """A new branch gets a new thread seeded with its earlier messages (their
+        files by id); the thread it forks from is left as it is."""
+        from assistants_ui.backends.assistants_turn import message_payload
+
+        seed: list[thread_create_params.Message] = []
+        for m in history:
+            if m.role == "user":
+                content, attachments = message_payload(m)
+                seed.append({"role": "user", "content": content, "attachments": attachments})
+            elif m.text.strip():
+                seed.append({"role": "assistant", "content": m.text})
+        client = self.client()
+        thread = ""
+        try:
+            thread = client.beta.threads.create(messages=seed[:SEED_BATCH]).id
+            for extra in seed[SEED_BATCH:]:
+                client.beta.threads.messages.create(
+                    thread,
+                    role=extra["role"],
+                    content=extra["content"],
+                    attachments=extra.get("attachments") or openai.omit,
+                )
+        except openai.OpenAIError as exc:
+            if thread:
+                self.delete({"thread": thread})
+            raise branch_failure(self.error(exc, "a new thread")) from exc
+        return {"thread": thread}
 
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)

@@ -21,7 +21,15 @@ from typing import Protocol, runtime_checkable
 from assistants_ui.core.events import StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
 
-__all__ = ["Backend", "BackendError", "Remote", "Route", "SendContext"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Remote",
+    "Route",
+    "SendContext",
+    "branch_failure",
+    "distinct_remotes",
+]
 
 Remote = dict[str, str]
 
@@ -46,6 +54,30 @@ class BackendError(Exception):
         self.reason = reason
         self.retryable = retryable
         self.code = code
+
+
+def branch_failure(exc: BackendError) -> BackendError:
+    """The server refused to seed a new branch with its earlier messages: say what to do."""
+    return BackendError(
+        "This branch could not be started on the server with its earlier messages: "
+        f"{exc.reason.rstrip('.')}. If a file of those messages expired there, edit the "
+        "message that carries it and leave the file out.",
+        retryable=exc.retryable,
+        code=exc.code,
+    )
+
+
+def distinct_remotes(remotes: Sequence[Remote]) -> list[Remote]:
+    """Each branch's remote state without what an earlier branch already names
+    (a shared vector store is deleted once); empty ones left out."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Remote] = []
+    for remote in remotes:
+        own = {k: v for k, v in remote.items() if v and (k, v) not in seen}
+        seen.update(remote.items())
+        if own:
+            out.append(own)
+    return out
 
 
 @dataclass(slots=True)
@@ -76,6 +108,17 @@ class Backend(Protocol):
 
     def open(self) -> Remote:
         """Create whatever the conversation needs remotely (may be nothing)."""
+        ...
+
+    def branch(self, remote: Remote, history: Sequence[Message]) -> Remote:
+        """The remote state of a new branch whose earlier messages are `history`.
+
+        A branch starts when a question is edited or an answer regenerated; it
+        forks from a branch whose state is `remote`. Where the server keeps
+        the conversation, this makes a new one seeded with `history` (raising
+        `BackendError`, e.g. when a file of those messages expired there);
+        elsewhere it may be nothing. Optional: without it, a branch gets `open()`.
+        """
         ...
 
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:

@@ -284,6 +284,10 @@ class ChatBackend:
     def open(self) -> Remote:
         return {}
 
+    def branch(self, remote: Remote, history: Sequence[Message]) -> Remote:
+        """Nothing: every turn re-sends the branch's history."""
+        return {}
+
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:

@@ -12,6 +12,11 @@ conversation's state is kept between turns is the connection's `state`:
   `remote["previous_response_id"]`).
 - `stateless`: the history is re-sent every turn (servers such as Ollama's).
 
+Branches (an edited question, a regenerated answer) get their own state
+(`branch`): a new remote conversation seeded with the branch's earlier
+messages (`conversations.create(items=...)`), or a new chain whose first
+answer re-sends them; stateless branches need nothing.
+
 Function calls are run here (the profile's Python callables), their output
 sent back and the answer continued, for at most `max_tool_rounds` rounds.
 The profile's `hosted_mcp` servers are passed as `mcp` tools: the API calls
@@ -37,9 +42,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.base import (
+    BackendError,
+    Remote,
+    Route,
+    SendContext,
+    branch_failure,
+)
 from assistants_ui.backends.capabilities import (
     Capabilities,
     capabilities_for,
@@ -47,7 +58,7 @@ from assistants_ui.backends.capabilities import (
     sent_features,
     strip_unsupported,
 )
-from assistants_ui.backends.responses_answer import Answer, history_input
+from assistants_ui.backends.responses_answer import Answer, history_input, history_items
 from assistants_ui.backends.responses_files import (
     delete_remote_files,
     fetch_container_file,
@@ -76,6 +87,7 @@ log = logging.getLogger(__name__)
 SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search", "image_generation"})
 # Partial images streamed while an image is made (0-3): shown, then replaced by the image.
 PARTIAL_IMAGES = 2
+SEED_BATCH = 20  # items per conversations.create / conversations.items.create
 
 
 class ResponsesBackend:
@@ -116,6 +128,17 @@ class ResponsesBackend:
         return route_for(self.profile, name)
 
     def open(self) -> Remote:
+        return self._open([])
+
+    def branch(self, remote: Remote, history: Sequence[Message]) -> Remote:
+        """A new branch: in `conversation` mode a new remote conversation seeded
+        with the branch's earlier messages; in `previous_response_id` mode an
+        empty chain (its first answer re-sends the history); nothing when stateless.
+        The branch shares the vector store and code-interpreter files it forks from."""
+        shared = {k: remote[k] for k in ("vector_store", "ci_files") if remote.get(k)}
+        return {**self._open(history_items(history)), **shared}
+
+    def _open(self, items: list[dict[str, Any]]) -> Remote:
         state = self.connection.state
         if state != "conversation":
             return {"state": state}
@@ -124,7 +147,15 @@ class ResponsesBackend:
         import openai
 
         try:
-            conversation = self.client.conversations.create(metadata={"app": "assistants-ui"})
+            # The API takes at most SEED_BATCH items per call.
+            conversation = self.client.conversations.create(
+                metadata={"app": "assistants-ui"},
+                items=cast(Any, items[:SEED_BATCH]) if items else openai.omit,
+            )
+            for start in range(SEED_BATCH, len(items), SEED_BATCH):
+                self.client.conversations.items.create(
+                    conversation.id, items=cast(Any, items[start : start + SEED_BATCH])
+                )
         except openai.NotFoundError as exc:
             from assistants_ui.backends.clients import server_reason
 
@@ -138,7 +169,8 @@ class ResponsesBackend:
             return {"state": "stateless", "fallback": "no_conversations"}
         except openai.OpenAIError as exc:
             failed = self.failure(exc, "the Conversations API")
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            error = BackendError(failed.reason, retryable=failed.retryable, code=failed.code)
+            raise (branch_failure(error) if items else error) from exc
         self.capabilities.learn("conversations", True)
         return {"state": "conversation", "conversation": conversation.id}
 

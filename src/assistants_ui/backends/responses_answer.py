@@ -11,7 +11,9 @@ limit was reached, the user stopped) are answered with
 
 In `previous_response_id` mode the chain only advances when an answer ends
 with nothing left open: a stopped answer, or one cut at the round limit, is
-left out of the model's context rather than breaking the next turn.
+left out of the model's context rather than breaking the next turn. A chain
+not started yet on a branch that has history (a new branch's first answer)
+re-sends that history once; later answers chain on it.
 
 This module also builds the input items for a user message and the re-sent
 history of a stateless conversation. A user's answer to a hosted MCP server's
@@ -35,7 +37,7 @@ from assistants_ui.core.transcript import Message
 if TYPE_CHECKING:
     from assistants_ui.backends.responses import ResponsesBackend
 
-__all__ = ["Answer", "history_input", "user_item"]
+__all__ = ["Answer", "history_input", "history_items", "user_item"]
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,9 @@ def user_item(message: Message) -> dict[str, Any]:
     return {"role": "user", "content": [*text, *parts]}
 
 
-def history_input(history: Sequence[Message], message: Message) -> list[dict[str, Any]]:
-    """The `input` for a stateless turn: the conversation so far, then `message`."""
+def history_items(history: Sequence[Message]) -> list[dict[str, Any]]:
+    """The conversation so far as input items (what a new branch's remote
+    conversation is seeded with)."""
     items: list[dict[str, Any]] = []
     for m in history:
         if m.role == "user" and m.approvals:
@@ -82,10 +85,14 @@ def history_input(history: Sequence[Message], message: Message) -> list[dict[str
             items.append(user_item(m))
         elif m.text.strip():
             items.append({"role": "assistant", "content": m.text})
-    if message.approvals:
-        return items + approval_items(message, with_request=True)
-    items.append(user_item(message))
     return items
+
+
+def history_input(history: Sequence[Message], message: Message) -> list[dict[str, Any]]:
+    """The `input` for a stateless turn: the conversation so far, then `message`."""
+    if message.approvals:
+        return [*history_items(history), *approval_items(message, with_request=True)]
+    return [*history_items(history), user_item(message)]
 
 
 HOSTED_TOOLS = frozenset({"file_search", "code_interpreter", "web_search", "image_generation"})
@@ -115,13 +122,16 @@ class Answer:
         self.b, self.tr, self.remote, self.state = backend, tr, remote, state
         self.context = context
         self.base = backend.request_base(remote)
-        self.transcript: list[Any] = (
-            history_input(context.history, message) if state == "stateless" else []
-        )
-        self.input: list[Any] = self.transcript if state == "stateless" else [user_item(message)]
-        if message.approvals and state != "stateless":
-            self.input = approval_items(message)
         self.previous = remote.get("previous_response_id", "")
+        # A chain not started yet on a branch with history (a new branch's first
+        # answer) re-sends that history; the answers after it chain on this one.
+        resend = state == "stateless" or (
+            state == "previous_response_id" and not self.previous and bool(context.history)
+        )
+        self.transcript: list[Any] = history_input(context.history, message) if resend else []
+        self.input: list[Any] = self.transcript if resend else [user_item(message)]
+        if message.approvals and not resend:
+            self.input = approval_items(message)
         self.usage = ev.Usage()
         self.unanswered: dict[str, str] = {}  # call id -> output to send (conversation mode)
         self.announced = ""  # the response id the page may cancel

@@ -11,6 +11,14 @@ folds and paints, so it stays responsive (a Stop is honoured at once even
 while the server is silent), and the answer being built lives in exactly one
 thread. Uploads happen inside the reply too, so that a file the server
 rejects becomes a failed answer with a Retry, not a lost message.
+
+Branches: `edit()` a sent question or `regenerate()` an answer and the
+conversation forks at that point. `messages` is always the branch shown, so
+the model sees exactly its history. Each branch has its own `remote`
+(started empty, kept on the branch's first message, `remote_owner`); its
+first answer asks the backend for the remote state the branch needs
+(`Backend.branch`: a new remote conversation or thread seeded with the
+branch's earlier messages, or nothing where the history is re-sent anyway).
 """
 
 from __future__ import annotations
@@ -19,8 +27,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
@@ -60,7 +68,10 @@ class Recorder(Protocol):
 
     def save_feedback(self, session: ChatSession, message: Message) -> None: ...
 
-    def save_remote(self, session: ChatSession) -> None: ...
+    def save_remote(self, session: ChatSession) -> None:
+        """Store `session.remote`: the conversation's, or that of the branch
+        `session.remote_owner` starts."""
+        ...
 
 
 class _NoRecorder:
@@ -143,6 +154,17 @@ def check_message(text: str, files: int, *, max_chars: int, max_files: int) -> s
 _END = object()
 
 
+def _start_remote(backend: Backend, fork: Remote, history: Sequence[Message]) -> Remote:
+    """The remote state of a conversation's first branch, or of a new branch."""
+    if not history:
+        return backend.open()
+    branch = getattr(backend, "branch", None)  # optional for third-party backends
+    if branch is None:
+        return backend.open()
+    started: Remote = branch(fork, history)
+    return started
+
+
 @dataclass(frozen=True, slots=True)
 class _Uploaded:
     """Worker -> page: the question's attachments now carry their file ids."""
@@ -151,9 +173,11 @@ class _Uploaded:
 class ReplyStream:
     """An answer being produced in a worker thread, folded on the caller's thread."""
 
-    def __init__(self, session: ChatSession, question: Message) -> None:
+    def __init__(self, session: ChatSession, question: Message, fork: Remote | None = None) -> None:
         self.session = session
         self.question = question
+        # The remote state of the branch this answer's new branch forks from.
+        self.fork: Remote = dict(fork or {})
         self.builder = MessageBuilder()
         self.message = self.builder.message
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -175,8 +199,10 @@ class ReplyStream:
         backend = session.backend
         remote = dict(session.remote)
         try:
+            history = session.history_before(self.question)
             if not remote:
-                for key, value in backend.open().items():
+                # A new conversation, or a new branch: the earlier messages go with it.
+                for key, value in _start_remote(backend, self.fork, history).items():
                     remote[key] = value
                     self._queue.put(ev.RemoteUpdate(key, value))
             pending = [a for a in self.question.attachments if not a.file_id]
@@ -195,7 +221,7 @@ class ReplyStream:
             if pending:
                 self._queue.put(_Uploaded())
             context = SendContext(
-                history=session.history_before(self.question),
+                history=history,
                 remote=remote,
                 cancelled=self._cancelled,
             )
@@ -321,28 +347,56 @@ class ChatSession:
         remote: Remote | None = None,
         recorder: Recorder | None = None,
         conversation_id: str | None = None,
+        children: Mapping[str, Sequence[str]] | None = None,
+        remote_owner: str | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
+        # The branch shown, oldest first.
         self.messages: list[Message] = list(messages)
+        # The branch's remote state, kept on its first message `remote_owner`
+        # (None: the conversation's own).
         self.remote: Remote = dict(remote or {})
+        self.remote_owner = remote_owner
+        # Parent id ("" for first messages) -> its children, oldest first, where a
+        # message of the branch has siblings.
+        self.children: dict[str, list[str]] = {k: list(v) for k, v in (children or {}).items()}
         self.recorder: Recorder = recorder or _NoRecorder()
         self.conversation_id = conversation_id
         self.active: ReplyStream | None = None
+        # regenerate(): the answer the next reply replaces, and the remote it forks from.
+        self._replacing: Message | None = None
+        self._fork: Remote | None = None
 
     # -- what the page calls -------------------------------------------------------
 
     def check_uploads(self, files: Sequence[tuple[str, str, int]]) -> list[UploadCheck]:
         return [check_upload(self.profile, self.backend, n, m, s) for n, m, s in files]
 
-    def submit(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
-        """Record the user's message (committed before anything is sent)."""
-        if self.active is not None and not self.active.done:
+    @property
+    def busy(self) -> bool:
+        """An answer is streaming: nothing can be sent, edited or regenerated."""
+        return self.active is not None and not self.active.done
+
+    def _check_idle(self) -> None:
+        if self.busy:
             raise RuntimeError("an answer is still streaming")
+
+    def _user_message(self, text: str, attachments: Sequence[Attachment]) -> Message:
         message = Message.user(text, attachments)
         for att in message.attachments:
             if not att.route:
                 att.route = self.backend.route(att.name, att.mime).route or ""
+        return message
+
+    def _parent(self) -> str:
+        return self.messages[-1].id if self.messages else ""
+
+    def submit(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
+        """Record the user's message (committed before anything is sent)."""
+        self._check_idle()
+        message = self._user_message(text, attachments)
+        message.parent_id = self._parent()
         self._leave_approvals()
         self.messages.append(message)
         self.recorder.save_message(self, message)
@@ -370,6 +424,7 @@ class ChatSession:
         # Requests of the same answer left without a decision are not sent: not made.
         self._leave_approvals()
         message = Message.decision(request, approve)
+        message.parent_id = self._parent()
         self.messages.append(message)
         self.recorder.save_message(self, message)
         return message
@@ -382,15 +437,82 @@ class ChatSession:
         if left:
             self.recorder.save_message(self, self.messages[-1])
 
+    def siblings(self, message: Message) -> list[str]:
+        """The versions of `message` (itself included), oldest first."""
+        if message.parent_id is None:
+            return [message.id]
+        return self.children.get(message.parent_id) or [message.id]
+
+    def _branch_at(self, old: Message, new: Message) -> None:
+        """`new` replaces `old` on a new branch (the siblings list grows)."""
+        key = new.parent_id or ""
+        versions = self.children.setdefault(key, list(self.siblings(old)))
+        if old.id not in versions:
+            versions.append(old.id)
+        versions.append(new.id)
+
+    def edit(self, message: Message, text: str, attachments: Sequence[Attachment]) -> Message:
+        """A new version of a sent question, on a new branch from that point.
+
+        `attachments` are what the user kept of the question's files (and any
+        new ones). The earlier version stays, with its branch; `reply()` then
+        answers the new one. RuntimeError while an answer streams.
+        """
+        self._check_idle()
+        index = self._index(message, "user")
+        new = self._user_message(text, [replace(a) for a in attachments])
+        new.parent_id = self.messages[index - 1].id if index else ""
+        self._branch_at(message, new)
+        fork = dict(self.remote)
+        self.messages = [*self.messages[:index], new]
+        self.recorder.save_message(self, new)
+        self._start_branch(new)
+        self._fork = fork
+        return new
+
+    def regenerate(self, answer: Message) -> None:
+        """Forget `answer` on the branch shown: the next `reply()` answers its
+        question again, on a new branch (the earlier answer stays, with its branch).
+        RuntimeError while an answer streams; ValueError if nothing asked it."""
+        self._check_idle()
+        index = self._index(answer, "assistant")
+        if not any(m.role == "user" for m in self.messages[:index]):
+            raise ValueError("no question before this answer")
+        self._fork = dict(self.remote)
+        self._replacing = answer
+        self.messages = self.messages[:index]
+
+    def _index(self, message: Message, role: str) -> int:
+        for index, m in enumerate(self.messages):
+            if m is message or m.id == message.id:
+                if m.role != role:
+                    raise ValueError(f"not a {role} message")
+                return index
+        raise ValueError("the message is not on the branch shown")
+
+    def _start_branch(self, first: Message) -> None:
+        """`first` starts a branch: its remote state starts empty (saved so, so that a
+        reload never falls back to the parent branch's) and is made by its first answer."""
+        self.remote = {}
+        self.remote_owner = first.id
+        self.recorder.save_remote(self)
+
     def reply(self) -> ReplyStream:
         """Start answering the last user message."""
+        self._check_idle()
         question = self.last_question
         if question is None:
             raise RuntimeError("nothing to answer")
-        stream = ReplyStream(self, question)
+        fork, self._fork = self._fork, None
+        stream = ReplyStream(self, question, fork)
+        stream.message.parent_id = self._parent()
         self.active = stream
         self.messages.append(stream.message)
         self.recorder.save_message(self, stream.message)
+        replacing, self._replacing = self._replacing, None
+        if replacing is not None:
+            self._branch_at(replacing, stream.message)
+            self._start_branch(stream.message)
         log.info(
             "answer started: assistant=%s backend=%s conversation=%s",
             self.profile.id,
@@ -407,7 +529,7 @@ class ChatSession:
     @property
     def can_retry(self) -> bool:
         """The last answer failed (or never came): the question can be asked again."""
-        if self.active is not None and not self.active.done:
+        if self.busy:
             return False
         if not self.messages:
             return False

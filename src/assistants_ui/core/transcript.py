@@ -231,6 +231,11 @@ class Message:
     # The reader's verdict on an answer ("up" or "down"), with an optional comment.
     feedback: Feedback | None = None
     feedback_comment: str = ""
+    # The message before this one on its branch (messages form a tree: an edited
+    # question or a regenerated answer is a sibling of the one it replaces).
+    # "": the conversation's first message; None: not known, so storage puts it
+    # after the conversation's current last message.
+    parent_id: str | None = None
 
     @classmethod
     def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
@@ -285,6 +290,7 @@ class Message:
             "seconds": self.seconds,
             "feedback": self.feedback,
             "feedback_comment": self.feedback_comment,
+            "parent_id": self.parent_id,
             "parts": [_part_to_dict(p) for p in self.parts],
             "attachments": [_attachment_to_dict(a) for a in self.attachments],
         }
@@ -301,6 +307,7 @@ class Message:
             seconds=float(data.get("seconds", 0.0)),
             feedback=data.get("feedback") if data.get("feedback") in ("up", "down") else None,
             feedback_comment=str(data.get("feedback_comment") or ""),
+            parent_id=None if data.get("parent_id") is None else str(data["parent_id"]),
             parts=[_part_from_dict(p) for p in data.get("parts", [])],
             attachments=[_attachment_from_dict(a) for a in data.get("attachments", [])],
         )

@@ -115,6 +115,7 @@ def decode_message(
     seconds: float,
     feedback: str | None,
     feedback_comment: str,
+    parent_id: str | None = None,
     parts: list[dict[str, Any]],
     attachments: list[dict[str, Any]],
     blobs: Mapping[tuple[str, int], bytes | None],
@@ -143,6 +144,7 @@ def decode_message(
             "seconds": seconds,
             "feedback": feedback,
             "feedback_comment": feedback_comment,
+            "parent_id": parent_id,
             "parts": fill("part", parts),
             "attachments": fill("attachment", attachments),
         }

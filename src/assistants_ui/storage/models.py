@@ -5,6 +5,9 @@ Storage knows no protocol. A conversation keeps the backend's references in
 {"thread": "thread_...", "vector_store": "vs_..."}); a message is a role, a
 status and its ordered parts as JSON with every file's bytes moved out to
 `files`, where each part or attachment that carried bytes has one row.
+Messages form a tree (`parent_id`): editing a question or regenerating an
+answer adds a sibling, a new branch, whose remote state lives on its first
+message (`messages.remote`); `conversations.active_leaf` is the branch shown.
 
 Times are UTC. Message times are epoch seconds (a double, so that the
 `Message.created_at` float comes back exactly); the rest are datetimes.
@@ -136,6 +139,8 @@ class Conversation(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The last message position handed out (messages.seq), bumped under a row lock.
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The last message of the branch shown (None: the newest message).
+    active_leaf: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -164,6 +169,16 @@ class StoredMessage(Base):
     # The reader's thumbs ("up" / "down", None: not given) and optional comment.
     feedback: Mapped[str | None] = mapped_column(String(8), default=None)
     feedback_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The message before this one on its branch (None: a first message). Messages
+    # form a tree: an edited question or a regenerated answer is a sibling.
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    # The backend's references for the branch this message starts (None: it
+    # starts none; the branch uses its parent's, at the root the conversation's).
+    remote: Mapped[dict[str, str] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"),
+        nullable=True,
+        default=None,
+    )
     created_at: Mapped[float] = mapped_column(Double)
 
 

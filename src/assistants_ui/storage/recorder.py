@@ -70,4 +70,9 @@ class StorageRecorder:
 
     def save_remote(self, session: ChatSession) -> None:
         cid = self.conversation_id(session)
-        self.repository.set_remote(user_id=self.user_id, conversation_id=cid, remote=session.remote)
+        self.repository.set_remote(
+            user_id=self.user_id,
+            conversation_id=cid,
+            remote=session.remote,
+            message_id=session.remote_owner,
+        )

@@ -8,6 +8,14 @@ failures surface as `StorageError` (one sentence naming DATABASE_URL).
 Ordering: conversations newest activity first (`updated_at`, bumped by every
 saved message); messages by `seq`, a per-conversation counter handed out
 under the conversation's row lock, so two writers never collide.
+
+Branches: messages form a tree (`parent_id`). An edited question or a
+regenerated answer is a new child of the same parent, a sibling of the one
+it replaces. The branch shown is the path from the conversation's
+`active_leaf` back to a first message; loading, paging, Markdown export and
+share snapshots follow it, JSON export has every message with its parent.
+A branch's remote state is kept on its first message (`messages.remote`);
+a branch whose messages carry none uses the conversation's `remote`.
 """
 
 from __future__ import annotations
@@ -16,11 +24,11 @@ import datetime as dt
 import functools
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, undefer
 
@@ -38,6 +46,7 @@ from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
 
 __all__ = [
+    "ROOT",
     "ConversationInfo",
     "ConversationPage",
     "FileInfo",
@@ -61,6 +70,8 @@ FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
+
+ROOT = ""  # the key of a conversation's first messages in `MessagePage.children`
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -135,10 +146,110 @@ class ConversationPage:
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    """Messages oldest first; pass `before` back for the older ones (None: no more)."""
+    """The branch shown, oldest first; pass `before` back for the older ones (None: no more).
+
+    `children`: for a message of the branch (or `ROOT`), its children oldest first,
+    where there is more than one (the versions "‹ 2 / 3 ›" steps through).
+    `remote_owner` is the message whose `remote` the branch uses (None: the
+    conversation's), `remote` that state.
+    """
 
     messages: list[Message]
     before: int | None
+    children: dict[str, list[str]] = field(default_factory=dict)
+    remote_owner: str | None = None
+    remote: dict[str, str] = field(default_factory=dict)
+
+
+# One message of the tree without its contents: (id, parent_id, seq); the rows as
+# read (no object per row: a long conversation has thousands).
+_Node = Row[str, str | None, int]
+
+
+def _nodes(s: Session, cid: str) -> Sequence[_Node]:
+    """The conversation's tree without contents, in `seq` order (parents before children)."""
+    return s.execute(
+        select(StoredMessage.id, StoredMessage.parent_id, StoredMessage.seq)
+        .where(StoredMessage.conversation_id == cid)
+        .order_by(StoredMessage.seq)
+    ).all()
+
+
+def _leaf(s: Session, cid: str, active: str | None) -> str | None:
+    """The last message of the branch shown: `active`, or the newest message."""
+    if active is not None and s.get(StoredMessage, (cid, active)) is not None:
+        return active
+    newest: str | None = s.scalars(
+        select(StoredMessage.id)
+        .where(StoredMessage.conversation_id == cid)
+        .order_by(StoredMessage.seq.desc())
+        .limit(1)
+    ).first()
+    return newest
+
+
+def _branch(cid: str, leaf: str | None) -> CTE:
+    """The branch ending at `leaf`, walked up by the database (a recursive CTE):
+    (id, parent_id, seq) of each of its messages. A parent is always older (a
+    smaller seq), so the walk ends even on a damaged tree."""
+    m = StoredMessage.__table__
+    start = (
+        select(m.c.id, m.c.parent_id, m.c.seq)
+        .where(m.c.conversation_id == cid, m.c.id == leaf)
+        .cte("branch", recursive=True)
+    )
+    up = select(m.c.id, m.c.parent_id, m.c.seq).join(
+        start,
+        and_(m.c.conversation_id == cid, m.c.id == start.c.parent_id, m.c.seq < start.c.seq),
+    )
+    return start.union_all(up)
+
+
+def _branch_owner(s: Session, cid: str, branch: CTE) -> tuple[str, dict[str, str]] | None:
+    """The newest message of the branch that starts a branch with its own remote state."""
+    m = StoredMessage.__table__
+    row = s.execute(
+        select(m.c.id, m.c.remote)
+        .join(branch, and_(m.c.conversation_id == cid, m.c.id == branch.c.id))
+        .where(m.c.remote.is_not(None))
+        .order_by(m.c.seq.desc())
+        .limit(1)
+    ).first()
+    return (row[0], dict(row[1] or {})) if row is not None else None
+
+
+def _versions(s: Session, cid: str, parents: set[str]) -> dict[str, list[str]]:
+    """For each of `parents` (ROOT: none) with more than one child: its children, oldest first."""
+    m = StoredMessage.__table__
+    parent = func.coalesce(m.c.parent_id, ROOT)
+    forks = (
+        select(parent)
+        .where(m.c.conversation_id == cid)
+        .group_by(parent)
+        .having(func.count() > 1)
+        .scalar_subquery()
+    )
+    rows = s.execute(
+        select(parent, m.c.id)
+        .where(m.c.conversation_id == cid, parent.in_(forks))
+        .order_by(m.c.seq)
+    )
+    children: dict[str, list[str]] = {}
+    for key, mid in rows:
+        if key in parents:
+            children.setdefault(key, []).append(mid)
+    return children
+
+
+def _newest_leaf(nodes: Sequence[_Node], top: str) -> str:
+    """The newest message under `top` (itself included): always a leaf."""
+    under = {top}
+    newest = top
+    for n in nodes:  # parents come before their children
+        if n.parent_id in under:
+            under.add(n.id)
+            newest = n.id
+    return newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,31 +603,68 @@ class Repository:
             return _conversation_info(conv)
 
     @_guard
-    def set_remote(self, *, user_id: int, conversation_id: str, remote: Mapping[str, str]) -> None:
-        """Replace the backend's references (conversation/thread/vector store ids)."""
+    def set_remote(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str,
+        remote: Mapping[str, str],
+        message_id: str | None = None,
+    ) -> None:
+        """Replace the backend's references (conversation/thread/vector store ids):
+        the conversation's, or with `message_id` those of the branch that message starts."""
         cid = _check_id(conversation_id)
         with self.db.session() as s:
-            done = s.execute(
-                update(Conversation)
-                .where(_owned(user_id, cid))
-                .values(remote=dict(remote))
-                .returning(Conversation.id)
-            ).one_or_none()
+            if message_id is None:
+                done = s.execute(
+                    update(Conversation)
+                    .where(_owned(user_id, cid))
+                    .values(remote=dict(remote))
+                    .returning(Conversation.id)
+                ).one_or_none()
+            else:
+                self._conversation(s, user_id, cid)
+                done = s.execute(
+                    update(StoredMessage)
+                    .where(StoredMessage.conversation_id == cid, StoredMessage.id == message_id)
+                    .values(remote=dict(remote))
+                    .returning(StoredMessage.id)
+                ).one_or_none()
             if done is None:
-                raise NotFound()
+                raise NotFound("message" if message_id else "conversation")
 
     @_guard
-    def delete_conversation(self, *, user_id: int, conversation_id: str) -> dict[str, str]:
-        """Delete it with its messages and files; returns its remote references so
-        that the caller can delete the remote conversation, thread or vector store."""
+    def switch_branch(self, *, user_id: int, conversation_id: str, message_id: str) -> str:
+        """Show the branch through `message_id`: its newest message becomes the
+        conversation's active leaf (returned). Not activity."""
         cid = _check_id(conversation_id)
         with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            nodes = _nodes(s, cid)
+            if not any(n.id == message_id for n in nodes):
+                raise NotFound("message")
+            conv.active_leaf = _newest_leaf(nodes, message_id)
+            return conv.active_leaf
+
+    @_guard
+    def delete_conversation(self, *, user_id: int, conversation_id: str) -> list[dict[str, str]]:
+        """Delete it with its messages and files; returns the remote references of
+        every branch (the conversation's first) so that the caller can delete the
+        remote conversations, threads or vector stores."""
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            branches = s.scalars(
+                select(StoredMessage.remote)
+                .join(Conversation, Conversation.id == StoredMessage.conversation_id)
+                .where(_owned(user_id, cid), StoredMessage.remote.is_not(None))
+                .order_by(StoredMessage.seq)
+            ).all()
             row = s.execute(
                 delete(Conversation).where(_owned(user_id, cid)).returning(Conversation.remote)
             ).one_or_none()
             if row is None:
                 raise NotFound()
-            return dict(row[0] or {})
+            return [dict(row[0] or {}), *(dict(r) for r in branches if r)]
 
     def _conversation(self, s: Session, user_id: int, cid: str) -> Conversation:
         conv = s.scalars(select(Conversation).where(_owned(user_id, cid))).one_or_none()
@@ -550,13 +698,15 @@ class Repository:
                 raise NotFound()
             row = s.get(StoredMessage, (cid, message.id))
             if row is None:
+                parent = self._parent_of(s, cid, message.parent_id)
+                # A new message is the last of the branch shown.
                 seq = s.execute(
                     update(Conversation)
                     .where(Conversation.id == cid)
-                    .values(last_seq=Conversation.last_seq + 1)
+                    .values(last_seq=Conversation.last_seq + 1, active_leaf=message.id)
                     .returning(Conversation.last_seq)
                 ).scalar_one()
-                row = StoredMessage(conversation_id=cid, id=message.id, seq=seq)
+                row = StoredMessage(conversation_id=cid, id=message.id, seq=seq, parent_id=parent)
                 s.add(row)
             row.role = message.role
             row.status = message.status
@@ -581,6 +731,18 @@ class Repository:
                         .values(title=new_title, title_folded=fold_text(new_title))
                     )
         return SaveResult(tuple(skipped))
+
+    def _parent_of(self, s: Session, cid: str, parent_id: str | None) -> str | None:
+        """The stored parent of a new message: the one named ("": none), else (not
+        named, or not in this conversation) the last message of the branch shown."""
+        if parent_id == ROOT:
+            return None
+        if parent_id is not None and s.get(StoredMessage, (cid, parent_id)) is not None:
+            return parent_id
+        active = s.execute(
+            select(Conversation.active_leaf).where(Conversation.id == cid)
+        ).scalar_one_or_none()
+        return _leaf(s, cid, active)
 
     @_guard
     def set_feedback(
@@ -676,7 +838,8 @@ class Repository:
         limit: int | None = 50,
         before: int | None = None,
     ) -> MessagePage:
-        """The newest `limit` messages (all if None) before the cursor `before`.
+        """The branch shown: its newest `limit` messages (all if None) before the
+        cursor `before`, with the tree's shape around it.
 
         Messages come back oldest first with their files' bytes. A message
         still marked streaming was cut off (the app stopped mid-answer): it
@@ -686,59 +849,110 @@ class Repository:
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
             raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
         with self.db.session() as s:
-            self._conversation(s, user_id, cid)
-            query = select(StoredMessage).where(StoredMessage.conversation_id == cid)
+            conv = self._conversation(s, user_id, cid)
+            branch = _branch(cid, _leaf(s, cid, conv.active_leaf))
+            query = select(branch.c.id, branch.c.parent_id, branch.c.seq)
             if before is not None:
-                query = query.where(StoredMessage.seq < before)
-            query = query.order_by(StoredMessage.seq.desc())
+                query = query.where(branch.c.seq < before)
+            query = query.order_by(branch.c.seq.desc())
             if limit is not None:
                 query = query.limit(limit + 1)
-            rows = list(s.scalars(query))
-            more = limit is not None and len(rows) > limit
-            rows = rows[:limit] if limit is not None else rows
-            rows.reverse()
+            wanted = list(s.execute(query))
+            more = limit is not None and len(wanted) > limit
+            wanted = wanted[:limit] if limit is not None else wanted
+            wanted.reverse()
+            rows = self._rows(s, cid, [w.id for w in wanted])
             blobs = self._blobs(s, user_id, cid, rows)
+            children = _versions(s, cid, {w.parent_id or ROOT for w in wanted})
+            owner = _branch_owner(s, cid, branch)
+            remote = owner[1] if owner is not None else dict(conv.remote or {})
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
-        return MessagePage(messages=messages, before=rows[0].seq if more and rows else None)
+        return MessagePage(
+            messages=messages,
+            before=rows[0].seq if more and rows else None,
+            children=children,
+            remote_owner=owner[0] if owner is not None else None,
+            remote=remote,
+        )
+
+    def _rows(self, s: Session, cid: str, ids: list[str]) -> list[StoredMessage]:
+        """These messages, in the order of `ids`."""
+        if not ids:
+            return []
+        found = {
+            r.id: r
+            for r in s.scalars(
+                select(StoredMessage).where(
+                    StoredMessage.conversation_id == cid, StoredMessage.id.in_(ids)
+                )
+            )
+        }
+        return [found[i] for i in ids if i in found]
 
     def iter_messages(
-        self, *, user_id: int, conversation_id: str, batch: int = 50
+        self, *, user_id: int, conversation_id: str, batch: int = 50, branch: bool = False
     ) -> Iterator[list[Message]]:
-        """Every message, oldest first, `batch` at a time (each batch its own read).
+        """Every message (each with its `parent_id`), oldest first, `batch` at a time
+        (each batch its own read); with `branch`, only the branch shown.
 
         For exports: only one batch of messages and their files is in memory at once.
         """
+        ids = self._shown_ids(user_id, conversation_id) if branch else None
         after = 0
         while True:
-            messages, after_next = self._batch_after(user_id, conversation_id, after, batch)
+            messages, after_next = self._batch_after(user_id, conversation_id, after, batch, ids)
             if messages:
                 yield messages
             if after_next is None:
                 return
             after = after_next
 
+    def _branch_ids(self, s: Session, cid: str, active: str | None) -> list[str]:
+        """The ids of the branch shown, oldest first."""
+        branch = _branch(cid, _leaf(s, cid, active))
+        return list(s.scalars(select(branch.c.id).order_by(branch.c.seq)))
+
+    @_guard
+    def _shown_ids(self, user_id: int, conversation_id: str) -> list[str]:
+        cid = _check_id(conversation_id)
+        with self.db.session() as s:
+            conv = self._conversation(s, user_id, cid)
+            return self._branch_ids(s, cid, conv.active_leaf)
+
     @_guard
     def _batch_after(
-        self, user_id: int, conversation_id: str, after: int, limit: int
+        self,
+        user_id: int,
+        conversation_id: str,
+        after: int,
+        limit: int,
+        ids: list[str] | None = None,
     ) -> tuple[list[Message], int | None]:
         cid = _check_id(conversation_id)
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"batch must be 1..{MAX_PAGE}")
         with self.db.session() as s:
             self._conversation(s, user_id, cid)
-            rows = list(
-                s.scalars(
-                    select(StoredMessage)
-                    .where(StoredMessage.conversation_id == cid, StoredMessage.seq > after)
-                    .order_by(StoredMessage.seq)
-                    .limit(limit + 1)
+            if ids is not None:  # `after` counts messages of the branch
+                rows = self._rows(s, cid, ids[after : after + limit + 1])
+                more = len(rows) > limit
+                rows = rows[:limit]
+                next_after = after + limit if more else None
+            else:
+                rows = list(
+                    s.scalars(
+                        select(StoredMessage)
+                        .where(StoredMessage.conversation_id == cid, StoredMessage.seq > after)
+                        .order_by(StoredMessage.seq)
+                        .limit(limit + 1)
+                    )
                 )
-            )
-            more = len(rows) > limit
-            rows = rows[:limit]
+                more = len(rows) > limit
+                rows = rows[:limit]
+                next_after = rows[-1].seq if more else None
             blobs = self._blobs(s, user_id, cid, rows)
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
-        return messages, rows[-1].seq if more else None
+        return messages, next_after
 
     def _blobs(
         self, s: Session, user_id: int, cid: str, rows: list[StoredMessage]
@@ -796,7 +1010,7 @@ class Repository:
 
     @_guard
     def create_share(self, *, user_id: int, conversation_id: str) -> ShareInfo:
-        """A new share link: a copy of every message and file as they are now.
+        """A new share link: a copy of the branch shown, messages and files, as it is now.
 
         The copy is what the link shows for ever (until revoked): later
         messages, edits and file changes stay out of it. The owner's feedback
@@ -805,13 +1019,7 @@ class Repository:
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
-            rows = list(
-                s.scalars(
-                    select(StoredMessage)
-                    .where(StoredMessage.conversation_id == cid)
-                    .order_by(StoredMessage.seq)
-                )
-            )
+            rows = self._rows(s, cid, self._branch_ids(s, cid, conv.active_leaf))
             blobs = self._blobs(s, user_id, cid, rows)
             frozen = []
             for row in rows:
@@ -901,6 +1109,7 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         seconds=row.seconds,
         feedback=row.feedback,
         feedback_comment=row.feedback_comment,
+        parent_id=row.parent_id or ROOT,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,

@@ -1,4 +1,4 @@
-"""Under a finished answer: copy its Markdown in one click, and the reader's feedback.
+"""Under a finished answer: copy its Markdown in one click, regenerate it, the reader's feedback.
 
 Copy is a tiny `st.components.v2` component: its HTML and script are fixed
 here, and the answer reaches it only as data that the script hands to the
@@ -16,6 +16,7 @@ from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Feedback, Message
 from assistants_ui.i18n import _
 from assistants_ui.storage import FEEDBACK_MAX, NotFound
+from assistants_ui.web import state
 
 __all__ = ["answer_actions", "copy_button"]
 
@@ -100,13 +101,29 @@ def _save(chat: ChatSession, message: Message) -> None:
         st.toast(_("Thanks for the feedback."), icon=":material/thumbs_up_down:")
 
 
-def answer_actions(chat: ChatSession, message: Message, *, feedback: bool = True) -> None:
-    """Copy, thumbs up/down and (once thumbed) a comment, under a saved answer."""
+def answer_actions(
+    chat: ChatSession, message: Message, *, feedback: bool = True, regenerate: bool = False
+) -> None:
+    """Copy, Regenerate, thumbs up/down and (once thumbed) a comment, under a saved answer.
+
+    Regenerate asks the question again on a new branch (the page does it on the
+    next run); the earlier answer stays, as another version.
+    """
     if message.status == "streaming":
         return
-    left, right = st.columns([1, 4], vertical_alignment="center")
+    left, middle, right = st.columns([1, 1.4, 3.6], vertical_alignment="center")
     with left:
         copy_button(message)
+    if regenerate:
+        middle.button(
+            _("Regenerate"),
+            key=f"regenerate-{message.id}",
+            icon=":material/autorenew:",
+            type="tertiary",
+            help=_("Answer this question again; this answer stays as another version"),
+            on_click=state.request_action,
+            args=("regenerate", message.id),
+        )
     if not feedback or chat.conversation_id is None or message.status == "failed":
         return
     with right:

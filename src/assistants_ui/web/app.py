@@ -94,6 +94,9 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         on_older=lambda: state.load_older(repo, user),
         limits=Limits(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
+        on_branch=lambda message_id: state.switch_branch(
+            rt, repo, state.saved_user(user), message_id
+        ),
     )
     if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:

@@ -4,6 +4,9 @@ While an answer streams the chat input is in "stop" mode: it cannot send a
 second message and its button stops the answer. Whatever happens (the answer
 ends, fails, or is stopped) the partial answer is kept in the conversation,
 and a failure shows one clear message with a Retry button.
+
+Editing a question or regenerating an answer forks the conversation there
+(see `branches`): the page then shows the new branch and streams its answer.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.web import state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
+from assistants_ui.web.branches import OnBranch, edit_button, edit_form, edited, version_switcher
 from assistants_ui.web.render import MessageView, approval_label, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
@@ -109,20 +113,38 @@ def _starters(chat: ChatSession) -> None:
         )
 
 
-def _render_history(chat: ChatSession, *, busy: bool, speed: bool) -> None:
+def _render_history(
+    chat: ChatSession, *, busy: bool, speed: bool, on_branch: OnBranch | None = None
+) -> None:
+    # While an answer streams, a click on any of these controls would rerun and stop it.
+    branching = not busy and chat.conversation_id is not None
     for message in chat.messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
         with st.chat_message(message.role, avatar=avatar):
             if message.role == "user":
+                if branching and state.editing() == message.id:
+                    edit_form(message)
+                    continue
                 render_user_message(message)
+                if branching:
+                    with st.container(horizontal=True, vertical_alignment="center"):
+                        version_switcher(chat, message, on_branch)
+                        if not message.approvals:  # an Approve / Deny is not edited
+                            edit_button(message)
                 if not busy and chat.messages[-1] is message and chat.can_retry:
                     st.caption(_("No answer yet."))
                     _retry_button(chat, message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
                 _usage(message, prices_of(chat.profile), speed=speed)
-                # While an answer streams, a click on feedback would rerun and stop it.
-                answer_actions(chat, message, feedback=not busy)
+                answer_actions(
+                    chat,
+                    message,
+                    feedback=not busy,
+                    regenerate=branching and message.status != "failed",
+                )
+                if branching:
+                    version_switcher(chat, message, on_branch)
                 _retry_button(chat, message, busy=busy)
                 _approval_buttons(chat, message, busy=busy)
 
@@ -147,11 +169,51 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
             view.key = stream.message.id
             view.update(stream.message, final=True)
             _usage(stream.message, prices_of(chat.profile), speed=speed)
-            answer_actions(chat, stream.message)
+            answer = stream.message
+            answer_actions(chat, answer, regenerate=answer.status != "failed")
             _retry_button(chat, stream.message)
             _approval_buttons(chat, stream.message)
         finally:
             stream.close()
+
+
+def _branch(chat: ChatSession, action: tuple[Any, ...] | None, limits: Limits) -> bool:
+    """Carry out an Edit or Regenerate request: True when an answer is to be streamed.
+
+    Whatever goes wrong (the message is gone, an answer is still streaming, the
+    edit is over a limit) is said once and nothing is lost: the conversation
+    stays as it was and the edit form keeps what was typed."""
+    if action is None or action[0] not in ("edit", "regenerate"):
+        return False
+    target = next((m for m in chat.messages if m.id == action[1]), None)
+    if target is None:
+        st.toast(_("That message is not on the branch shown any more."), icon="🔎")
+        return False
+    if chat.busy:
+        st.warning(
+            _(
+                "An answer is still being written: stop it first, then send your edit again "
+                "(what you typed is kept)."
+            ),
+            icon="✋",
+        )
+        return False
+    if action[0] == "regenerate":
+        try:
+            chat.regenerate(target)
+        except ValueError:  # no question before it: nothing to ask again
+            st.toast(_("This answer has no question to ask again."), icon="🔎")
+            return False
+        return True
+    text, kept = edited(target)
+    if not text.strip() and not kept:
+        st.warning(_("An empty message cannot be sent: type something or keep a file."), icon="✋")
+        return False
+    if _refuse_message(text, kept, limits):
+        return False
+    chat.edit(target, text, kept)
+    state.stop_editing()
+    return True
 
 
 def _attachments(value: Any) -> list[Attachment]:
@@ -245,9 +307,11 @@ def render_chat(
     on_older: Any = None,
     limits: Limits = Limits(),
     speed: bool = False,
+    on_branch: OnBranch | None = None,
 ) -> None:
     """The conversation and its input. `older`: a "load older" button goes on top;
-    `speed`: answers show tokens per second (the local model's)."""
+    `speed`: answers show tokens per second (the local model's); `on_branch(id)`
+    shows another version of a message."""
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
@@ -274,7 +338,8 @@ def render_chat(
         and action[0] == "approval"
         and chat.decide(action[1], action[2]) is not None
     )
-    busy = value is not None or retry or decided
+    branched = value is None and not retry and not decided and _branch(chat, action, limits)
+    busy = value is not None or retry or decided or branched
 
     if older:
         st.button(
@@ -289,7 +354,7 @@ def render_chat(
             st.markdown(_(profile.welcome))  # the built-in welcome is translated
     if profile.starters and not chat.messages and not busy:
         _starters(chat)
-    _render_history(chat, busy=busy, speed=speed)
+    _render_history(chat, busy=busy, speed=speed, on_branch=on_branch)
 
     if value is not None:
         text = value if isinstance(value, str) else value.text
@@ -303,7 +368,14 @@ def render_chat(
         message = chat.submit(text, attachments)
         with st.chat_message("user"):
             render_user_message(message)
+            controls = st.container()
         _stream_answer(chat, speed=speed)
+        with controls:  # once the answer has ended: a click now stops nothing
+            edit_button(message)
     elif retry or decided:
         _stream_answer(chat, speed=speed)
+    elif branched:
+        _stream_answer(chat, speed=speed)
+        _after_save(chat)
+        st.rerun()  # once more, to show the versions ("‹ 2 / 2 ›") of what branched
     _after_save(chat)

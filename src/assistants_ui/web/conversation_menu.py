@@ -45,10 +45,10 @@ def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str)
         getattr(chat, "info", None), "profile_id", ""
     )
     try:
-        remote = repo.delete_conversation(user_id=user.id, conversation_id=conversation_id)
+        remotes = repo.delete_conversation(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
-        remote = {}
-    state.delete_remote_later(rt, str(profile_id), remote)
+        remotes = []
+    state.delete_remote_later(rt, str(profile_id), remotes)
     st.session_state.pop(_CONFIRM_KEY, None)
     state.new_chat()
     st.toast(_("Conversation deleted."), icon=":material/delete:")
@@ -62,7 +62,10 @@ def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -
     dumped to a string and the string encoded: several copies of everything.
     """
     info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
-    batches = repo.iter_messages(user_id=user.id, conversation_id=conversation_id)
+    # Markdown is for reading: the branch shown. JSON keeps every branch (parent links).
+    batches = repo.iter_messages(
+        user_id=user.id, conversation_id=conversation_id, branch=kind == "md"
+    )
     fd, path = tempfile.mkstemp(prefix="assistants-ui-export-")
     try:
         with os.fdopen(fd, "wb") as out:

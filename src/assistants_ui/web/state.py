@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import streamlit as st
 
 from assistants_ui import i18n
-from assistants_ui.backends.base import BackendError
+from assistants_ui.backends.base import BackendError, distinct_remotes
 from assistants_ui.core.session import ChatSession
+from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import (
@@ -45,6 +47,7 @@ __all__ = [
     "chat_session",
     "current_chat",
     "delete_remote_later",
+    "editing",
     "history_limit",
     "history_page",
     "load_older",
@@ -59,6 +62,9 @@ __all__ = [
     "saved_user",
     "show_more_history",
     "signed_in_user",
+    "start_editing",
+    "stop_editing",
+    "switch_branch",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,6 +92,7 @@ SEARCH_KEY = "history_query"  # the sidebar's search box
 _CHAT_KEY = "chat"  # the current ChatSession (or ReadOnlyChat)
 _OLDER_KEY = "older"  # cursor for "load older messages" of the current chat (None: all loaded)
 _ACTION_KEY = "action"  # a button's request for the next run: ("retry", message id)
+_EDITING_KEY = "editing"  # the id of the question whose edit form is open
 _USER_KEY = "user"  # (identity, UserInfo) of the signed-in user
 _LIST_KEY = "history_limit"  # how many conversations the sidebar lists
 PAGE_MESSAGES = 50  # messages painted when a conversation opens; older ones on demand
@@ -254,7 +261,9 @@ def open_conversation(
             profile,
             backend,
             messages=page.messages,
-            remote=info.remote,
+            remote=page.remote,
+            remote_owner=page.remote_owner,
+            children=page.children,
             recorder=_recorder(repo, user),
             conversation_id=info.id,
         )
@@ -265,6 +274,35 @@ def open_conversation(
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = page.before
     return chat
+
+
+def switch_branch(rt: Runtime, repo: Repository, user: UserInfo, message_id: str) -> None:
+    """Show another version of a message: the branch through it, at its newest message."""
+    chat = current_chat()
+    if not isinstance(chat, ChatSession) or chat.conversation_id is None or chat.busy:
+        return
+    try:
+        repo.switch_branch(
+            user_id=user.id, conversation_id=chat.conversation_id, message_id=message_id
+        )
+        open_conversation(rt, repo, user, chat.conversation_id)
+    except NotFound:
+        st.toast(_("That version is not saved any more."), icon="🔎")
+    stop_editing()
+
+
+def editing() -> str | None:
+    """The id of the question whose edit form is open."""
+    value: str | None = st.session_state.get(_EDITING_KEY)
+    return value
+
+
+def start_editing(message_id: str) -> None:
+    st.session_state[_EDITING_KEY] = message_id
+
+
+def stop_editing() -> None:
+    st.session_state.pop(_EDITING_KEY, None)
 
 
 def older_cursor() -> int | None:
@@ -282,6 +320,9 @@ def load_older(repo: Repository, user: UserInfo) -> None:
         user_id=user.id, conversation_id=chat.conversation_id, limit=PAGE_MESSAGES, before=cursor
     )
     chat.messages[:0] = page.messages
+    if isinstance(chat, ChatSession):  # the versions of the older messages too
+        for parent, versions in page.children.items():
+            chat.children.setdefault(parent, versions)
     st.session_state[_OLDER_KEY] = page.before
 
 
@@ -293,6 +334,7 @@ def new_chat() -> None:
     st.session_state.pop(_CHAT_KEY, None)
     st.session_state.pop(_OLDER_KEY, None)
     st.session_state.pop(_ACTION_KEY, None)
+    st.session_state.pop(_EDITING_KEY, None)
     st.query_params.pop("c", None)
     st.query_params.pop("share", None)  # leaving a shared snapshot's page
 
@@ -337,16 +379,19 @@ def history_page(repo: Repository, user: UserInfo, query: str) -> ConversationPa
     return ConversationPage(items=items, next_offset=offset)
 
 
-def delete_remote_later(rt: Runtime, profile_id: str, remote: dict[str, str]) -> None:
-    """Delete the remote conversation/thread/vector store in the background (best effort)."""
+def delete_remote_later(rt: Runtime, profile_id: str, remotes: Sequence[dict[str, str]]) -> None:
+    """Delete every branch's remote conversation/thread/vector store in the
+    background (best effort)."""
     profile = rt.config.profile(profile_id)
-    if profile is None or not remote:
+    distinct = distinct_remotes(remotes)
+    if profile is None or not distinct:
         return
 
     def work() -> None:
-        try:
-            rt.backend(profile).delete(remote)
-        except Exception:
-            log.warning("could not delete the remote side of a conversation", exc_info=True)
+        for remote in distinct:
+            try:
+                rt.backend(profile).delete(remote)
+            except Exception:
+                log.warning("could not delete the remote side of a conversation", exc_info=True)
 
     threading.Thread(target=work, name="delete-remote", daemon=True).start()
