@@ -15,6 +15,7 @@ rejects becomes a failed answer with a Retry, not a lost message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -25,7 +26,7 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
-from assistants_ui.core.transcript import Attachment, ErrorPart, Message, MessageBuilder
+from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message, MessageBuilder
 from assistants_ui.profiles import Profile
 
 __all__ = [
@@ -125,6 +126,14 @@ def check_message(text: str, files: int, *, max_chars: int, max_files: int) -> s
 _END = object()
 
 
+def _sendable(message: Message) -> Message:
+    """`message` as backends see it: without voice recordings (their transcript is the text)."""
+    if not any(a.route == VOICE for a in message.attachments):
+        return message
+    kept = [a for a in message.attachments if a.route != VOICE]
+    return dataclasses.replace(message, attachments=kept)
+
+
 @dataclass(frozen=True, slots=True)
 class _Uploaded:
     """Worker -> page: the question's attachments now carry their file ids."""
@@ -159,7 +168,8 @@ class ReplyStream:
                 for key, value in backend.open().items():
                     remote[key] = value
                     self._queue.put(ev.RemoteUpdate(key, value))
-            pending = [a for a in self.question.attachments if not a.file_id]
+            question = _sendable(self.question)
+            pending = [a for a in question.attachments if not a.file_id]
             before = dict(remote)
             try:
                 for att in pending:
@@ -175,11 +185,11 @@ class ReplyStream:
             if pending:
                 self._queue.put(_Uploaded())
             context = SendContext(
-                history=session.history_before(self.question),
+                history=[_sendable(m) for m in session.history_before(self.question)],
                 remote=remote,
                 cancelled=self._cancelled,
             )
-            events = backend.send(self.question, context)
+            events = backend.send(question, context)
             first: float | None = None
             try:
                 for event in events:

@@ -26,6 +26,7 @@ from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
+    VOICE,
     ErrorPart,
     FilePart,
     ImagePart,
@@ -249,5 +250,10 @@ def render_user_message(message: Message) -> None:
     if message.text:
         st.markdown(inert(message.text))
     for att in message.attachments:
+        if att.route == VOICE:  # the recording the text was transcribed from
+            st.caption(f"🎤 {literal(att.name)} ({human_size(att.size)}), transcribed")
+            if att.data:
+                st.audio(att.data, format=att.mime)
+            continue
         where = f" → {att.route.replace('_', ' ')}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({human_size(att.size)}){where}")
