@@ -67,9 +67,7 @@ DISABLED = (
     "This account was disabled by an administrator: it is signed out and cannot sign in. "
     "Ask the administrator to enable it again."
 )
-DISABLED_GUEST = (
-    "This browser was disabled by the app's administrator: nothing can be sent from it."
-)  # a login without a cookie ([cookie] expiry_days = 0)
+DISABLED_GUEST = "This browser was disabled by the app's administrator: nothing can be sent from it."  # a login without a cookie ([cookie] expiry_days = 0)
 
 _COOKIE_JS = """
 export default function (component) {
@@ -157,9 +155,12 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
                 st.error(DISABLED_GUEST, icon="🚫")
                 return None
             return guest
-        identity = _session_identity(setup, sessions)
-        if identity is None:
-            identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
+        # Disabling also ends the logins: ask first, so that the page says why.
+        identity = st.session_state.get(_IDENTITY_KEY)
+        if not isinstance(identity, Identity) or not _disabled(db, identity):
+            identity = _session_identity(setup, sessions)
+            if identity is None:
+                identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
         if identity is not None and _disabled(db, identity):
             _refuse_disabled(identity)
             identity = None
