@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_isolation_browser import signed_in
 from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
 
-from browser_support import StartApp, send
+from browser_support import StartApp, choose, send
 from fakes.server import FakeOpenAI
 
 pytestmark = pytest.mark.browser
@@ -38,21 +37,6 @@ def admin_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
         },
         tmp_path,
     )
-
-
-def _pick(page: Page, label: str, option: str) -> None:
-    """Choose in a selectbox; a rerun still finishing may close the list: open it again."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    wanted = page.get_by_role("option", name=option)
-    for _ in range(5):
-        box.click()
-        try:
-            wanted.wait_for(state="visible", timeout=5_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    wanted.click()
-    expect(page.get_by_role("combobox", name=label)).to_have_value(option, timeout=TIMEOUT)
 
 
 def _no_admin_page(page: Page) -> None:
@@ -97,8 +81,8 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
     expect(anna.get_by_text("1–2 of 2 users")).to_be_visible(timeout=TIMEOUT)
 
     # A nonsense limit: one sentence, nothing saved.
-    _pick(anna, "User to manage", "Bert B (password)")
-    _pick(anna, "Applies to", "Bert B only")
+    choose(anna, "User to manage", "Bert B (password)")
+    choose(anna, "Applies to", "Bert B only")
     anna.get_by_role("textbox", name="Messages per day").fill("lots")
     anna.get_by_role("button", name="Save limit").click()
     expect(anna.get_by_text("Messages per day: 'lots' is not a whole number.")).to_be_visible(
@@ -106,7 +90,7 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
     )
     assert _audit(tmp_path) == []
 
-    _pick(anna, "Applies to", "Bert B only")
+    choose(anna, "Applies to", "Bert B only")
     anna.get_by_role("textbox", name="Messages per day").fill("1")
     anna.get_by_role("button", name="Save limit").click()
     expect(anna.get_by_text("Limit saved.")).to_be_visible(timeout=TIMEOUT)
@@ -118,7 +102,7 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
     expect(refusal).to_contain_text("The limit resets at 00:00 UTC", timeout=TIMEOUT)
     expect(bert.get_by_text("Fake answer to: Bert's second question")).to_have_count(0)
 
-    _pick(anna, "User to manage", "Bert B (password)")
+    choose(anna, "User to manage", "Bert B (password)")
     anna.get_by_role("button", name="Disable").click()
     expect(anna.get_by_text("Bert B is disabled: signed out at their next action.")).to_be_visible(
         timeout=TIMEOUT

@@ -62,12 +62,14 @@ _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to 
 _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
 _SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout callbacks)
 _REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
-NO_COOKIE_SESSION = dt.timedelta(days=1)
+NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
 DISABLED = (
     "This account was disabled by an administrator: it is signed out and cannot sign in. "
     "Ask the administrator to enable it again."
 )
-DISABLED_GUEST = "This browser was disabled by the app's administrator: nothing can be sent from it."  # a login without a cookie ([cookie] expiry_days = 0)
+DISABLED_GUEST = (
+    "This browser was disabled by the app's administrator: nothing can be sent from it."
+)
 
 _COOKIE_JS = """
 export default function (component) {
