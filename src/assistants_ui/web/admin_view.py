@@ -38,6 +38,7 @@ METRIC_USERS = "Users"
 METRIC_MESSAGES = "Messages sent ({days} days)"
 METRIC_TOKENS = "Tokens used ({days} days)"
 NO_USAGE = "Nothing was sent in the last {days} days."
+USAGE_AGE = "Usage figures are refreshed every minute."
 CSV_BUTTON = "Download usage per user, day and assistant (CSV)"
 CSV_HEADER = ("day", "user_id", "user", "assistant", "messages", "tokens")
 CHART_DAY = "Day (UTC)"
@@ -100,6 +101,7 @@ GUEST_METHOD = "guest"
 # ------------------------------------------------------------------------------------------
 
 PAGE_SIZE = 50
+USAGE_SECONDS = 60  # how long the usage chart's figures are reused
 _OFFSET_KEY = "admin_offset"  # the users table's page (session state, this module's own)
 _MESSAGE_KEY = "admin_message"  # a confirmation or refusal to show after the rerun
 
@@ -129,6 +131,13 @@ def render_admin(admin: Admin, *, actor: str, allowed: bool, profiles: Sequence[
     _audit(admin)
 
 
+@st.cache_data(ttl=USAGE_SECONDS, show_spinner=False, max_entries=8)
+def _daily_usage(_admin: Admin, days: int) -> list[DayUsage]:
+    """All users' usage per day and assistant: reading a month of a large history takes
+    about half a second (docs/benchmarks.md), so every admin's reruns share it for a minute."""
+    return _admin.daily_usage(days=days)
+
+
 def _usage(admin: Admin) -> None:
     st.header(USAGE_HEADER)
     left, right = st.columns(2)
@@ -144,7 +153,7 @@ def _usage(admin: Admin) -> None:
         )
         or MESSAGES
     )
-    rows = admin.daily_usage(days=days)
+    rows = _daily_usage(admin, days)
     a, b, c = st.columns(3)
     a.metric(METRIC_USERS, f"{admin.count_users():,}")
     b.metric(METRIC_MESSAGES.format(days=days), f"{sum(r.messages for r in rows):,}")
@@ -158,6 +167,7 @@ def _usage(admin: Admin) -> None:
             measure: [r.messages if measure == MESSAGES else r.tokens for r in rows],
         }
         st.bar_chart(frame, x=CHART_DAY, y=measure, color=CHART_ASSISTANT)
+    st.caption(USAGE_AGE)
     st.download_button(
         CSV_BUTTON,
         data=lambda: _csv(admin.daily_usage(days=days, per_user=True)),
