@@ -69,7 +69,7 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
     _no_admin_page(bert)
     bert.get_by_role("dialog").get_by_role("button", name="Close").click()
 
-    anna = browser.new_context().new_page()
+    anna = browser.new_context(accept_downloads=True).new_page()
     signed_in(anna, admin_app, "anna", "anna-password-1", "Anna A")
     anna.get_by_role("link", name="Admin").click()
     expect(anna.get_by_role("heading", name="Usage")).to_be_visible(timeout=TIMEOUT)
@@ -79,6 +79,11 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
     expect(users).to_contain_text("2", timeout=TIMEOUT)
     expect(anna.get_by_test_id("stVegaLiteChart")).to_be_visible(timeout=TIMEOUT)
     expect(anna.get_by_text("1–2 of 2 users")).to_be_visible(timeout=TIMEOUT)
+    with anna.expect_download(timeout=TIMEOUT) as download:
+        anna.get_by_role("button", name="Download usage per user, day and assistant (CSV)").click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0] == "day,user_id,user,assistant,messages,tokens"
+    assert len(rows) == 2 and ",Bert B,default,1,30" in rows[1]
 
     # A nonsense limit: one sentence, nothing saved.
     choose(anna, "User to manage", "Bert B (password)")
