@@ -16,6 +16,7 @@ from typing import IO
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 __all__ = [
     "APP_CLI",
@@ -124,3 +125,19 @@ def send(page: Page, text: str) -> None:
     box.fill(text)
     expect(page.get_by_test_id("stChatInputSubmitButton")).to_be_enabled(timeout=30_000)
     box.press("Enter")
+
+
+def choose(page: Page, label: str, option: str, *, timeout: float = 60_000) -> None:
+    """Choose `option` in the selectbox `label`; a rerun still finishing may close the
+    list as it opens, so it is opened again until the option shows."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    wanted = page.get_by_role("option", name=option)
+    for _ in range(5):
+        box.click()
+        try:
+            wanted.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    wanted.click()
+    expect(page.get_by_role("combobox", name=label)).to_have_value(option, timeout=timeout)

@@ -177,6 +177,9 @@ class Profile(_Strict):
     code_interpreter: CodeInterpreterSettings = CodeInterpreterSettings()
     reasoning: ReasoningSettings = ReasoningSettings()
     assistant_id: str | None = None
+    # Voice input: the model of the connection's /audio/transcriptions (e.g. whisper-1,
+    # gpt-4o-mini-transcribe). Unset: the chat input offers no microphone.
+    transcription_model: str | None = Field(default=None, min_length=1, max_length=128)
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -384,6 +387,15 @@ def _add_profiles(
         if profile.connection not in config.connections:
             config.problems.append(Problem(label, f"unknown connection {profile.connection!r}"))
             continue
+        if profile.transcription_model and config.connections[profile.connection].type == "local":
+            config.problems.append(
+                Problem(
+                    f"{label} transcription_model",
+                    "the local model cannot transcribe audio: voice input needs an openai or "
+                    "azure connection (the microphone is not offered)",
+                )
+            )
+            profile = profile.model_copy(update={"transcription_model": None})
         seen.add(profile.id)
         config.profiles.append(profile)
 

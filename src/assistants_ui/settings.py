@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     credentials_file: Path | None = None
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_lockout_minutes: float = Field(default=15, gt=0, le=10080)
+    # Who sees the admin page: login names and/or e-mails, comma-separated (auth.admins).
+    admin_users: str | None = None
 
     @field_validator("openai_base_url", "azure_openai_endpoint")
     @classmethod

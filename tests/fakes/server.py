@@ -130,7 +130,13 @@ logging.getLogger("uvicorn.error").addFilter(_HideCuts())
 
 
 # Each module defines `install(fake)`, adding its endpoints and default replies.
-_ROUTE_MODULES = ("chat_routes", "files_routes", "assistants_routes", "responses_routes")
+_ROUTE_MODULES = (
+    "chat_routes",
+    "files_routes",
+    "assistants_routes",
+    "responses_routes",
+    "audio_routes",
+)
 
 
 class FakeOpenAI:

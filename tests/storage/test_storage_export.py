@@ -121,6 +121,7 @@ def test_approvals_passages_and_mcp_calls_are_exported(repo: Repository, alice: 
     for m in (Message.user("Find it"), answer, decision):
         repo.save_message(user_id=alice.id, conversation_id=conv.id, message=m)
     messages = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
+
     def unlinked(m: Message) -> dict[str, object]:  # storage links each to the one before
         return {k: v for k, v in m.to_dict().items() if k != "parent_id"}
 

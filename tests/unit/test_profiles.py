@@ -334,3 +334,35 @@ server_url = "file:///etc/passwd"
     assert any("hosted_mcp needs backend 'responses'" in m for m in problems.values())
     bad = next(m for m in problems.values() if "server_label" in m)
     assert "server_url" in bad
+
+
+def test_transcription_model_needs_a_connection_that_can_transcribe(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[connections.remote]
+type = "openai"
+base_url = "http://127.0.0.1:9/v1"
+
+[[assistants]]
+id = "voice"
+backend = "chat"
+connection = "remote"
+model = "m"
+transcription_model = "whisper-1"
+
+[[assistants]]
+id = "offline"
+backend = "chat"
+transcription_model = "whisper-1"
+""",
+    )
+    cfg = config()
+    by_id = {p.id: p for p in cfg.profiles}
+    assert by_id["voice"].transcription_model == "whisper-1"
+    # The local model cannot transcribe: one problem, and the assistant works without a mic.
+    assert by_id["offline"].transcription_model is None
+    assert [p.setting for p in cfg.problems] == [
+        "assistants.toml: assistants[1] ('offline') transcription_model"
+    ]
+    assert "local model cannot transcribe" in cfg.problems[0].message

@@ -9,6 +9,7 @@ password never lifts a lock another attempt set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistants_ui.auth.lockout import LockState, LoginThrottle
@@ -19,11 +20,13 @@ __all__ = ["LoginResult", "password_login"]
 
 @dataclass(frozen=True, slots=True)
 class LoginResult:
-    """`user`: signed in. Otherwise `checked` False means refused unchecked (locked)."""
+    """`user`: signed in. Otherwise `checked` False means refused unchecked (locked);
+    `disabled`: the right password of an account an admin disabled."""
 
     user: PasswordUser | None
     state: LockState
     checked: bool
+    disabled: bool = False
 
     @property
     def locked(self) -> bool:
@@ -31,12 +34,21 @@ class LoginResult:
 
 
 def password_login(
-    store: CredentialStore, throttle: LoginThrottle, username: str, password: str
+    store: CredentialStore,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    *,
+    disabled: Callable[[str], bool] | None = None,
 ) -> LoginResult:
+    """`disabled(login name)`: whether an admin disabled the account (asked only once
+    the password is right, so that it reveals nothing to someone guessing)."""
     attempt = throttle.attempt(username)
     if not attempt.allowed:
         return LoginResult(user=None, state=attempt.state, checked=False)
     user = store.verify(username, password)
     if user is not None:
         throttle.record_success(username, attempt)
+        if disabled is not None and disabled(user.username):
+            return LoginResult(user=None, state=attempt.state, checked=True, disabled=True)
     return LoginResult(user=user, state=attempt.state, checked=True)

@@ -24,6 +24,7 @@ Who may get in, whatever the provider accepts (`AllowList`), also in `[auth]`:
     allowed_domains = ["example.com"]         # anyone whose verified e-mail is @example.com
     allowed_groups = ["chat-users"]           # any of these in the ID token's groups claim
     groups_claim = "groups"                   # the claim's name (default "groups")
+    admin_groups = ["chat-admins"]            # these see the admin page (auth.admins)
 
 Anyone matching one rule gets in. With none of them, everyone the provider
 signs in does, and `assistants-ui check` says so.
@@ -45,7 +46,15 @@ __all__ = ["AllowList", "OidcConfig", "OidcProvider", "Refusal", "parse_auth_tab
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 ALLOW_KEYS = ("allowed_emails", "allowed_domains", "allowed_groups")
 SHARED_KEYS = frozenset(
-    {"redirect_uri", "cookie_secret", "expose_tokens", "client_kwargs", "groups_claim", *ALLOW_KEYS}
+    {
+        "redirect_uri",
+        "cookie_secret",
+        "expose_tokens",
+        "client_kwargs",
+        "groups_claim",
+        "admin_groups",
+        *ALLOW_KEYS,
+    }
 )
 _LABELS = {
     "google": "Google",
@@ -93,6 +102,13 @@ class AllowList:
     def open(self) -> bool:
         return not (self.emails or self.domains or self.groups)
 
+    def groups_of(self, claims: Mapping[str, Any]) -> frozenset[str]:
+        """The groups the ID token's groups claim names (none if absent or malformed)."""
+        found = claims.get(self.groups_claim)
+        if isinstance(found, str):
+            found = [found]
+        return frozenset(str(g) for g in found) if isinstance(found, list | tuple) else frozenset()
+
     def refusal(self, claims: Mapping[str, Any]) -> Refusal | None:
         """None if the ID token's claims match a rule (or there are none)."""
         if self.open:
@@ -107,10 +123,7 @@ class AllowList:
             and (email in self.emails or email.rpartition("@")[2] in self.domains)
         ):
             return None
-        found = claims.get(self.groups_claim)
-        if isinstance(found, str):
-            found = [found]
-        if isinstance(found, list | tuple) and self.groups & {str(g) for g in found}:
+        if self.groups & self.groups_of(claims):
             return None
         who = email or "this account"
         return Refusal(
@@ -130,6 +143,8 @@ class AllowList:
 class OidcConfig:
     providers: tuple[OidcProvider, ...]
     allow: AllowList = AllowList()
+    # `[auth] admin_groups`: members (by the same groups claim) see the admin page.
+    admin_groups: frozenset[str] = frozenset()
 
 
 def _label(name: str | None, metadata_url: object) -> str:
@@ -239,7 +254,18 @@ def parse_auth_table(
                 "client_secret and server_metadata_url (docs/authentication.md)",
             )
         )
-    return OidcConfig(providers=tuple(providers), allow=allow), problems
+    admin_groups = table.get("admin_groups", [])
+    if isinstance(admin_groups, str):
+        admin_groups = [admin_groups]
+    if not isinstance(admin_groups, list) or not all(
+        isinstance(g, str) and g.strip() for g in admin_groups
+    ):
+        problems.append(
+            Problem("[auth] admin_groups", f"must be a list of group names (got {admin_groups!r})")
+        )
+        admin_groups = []
+    groups = frozenset(g.strip() for g in admin_groups)
+    return OidcConfig(providers=tuple(providers), allow=allow, admin_groups=groups), problems
 
 
 def _allow_list(table: Mapping[str, Any]) -> tuple[AllowList, list[Problem]]:

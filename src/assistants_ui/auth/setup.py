@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistants_ui.auth.admins import Admins, parse_admins
 from assistants_ui.auth.cookies import CookieConfig, parse_cookie_table
 from assistants_ui.auth.oidc import OidcConfig, parse_auth_table
 from assistants_ui.auth.passwords import CredentialStore, credentials_path
@@ -40,6 +41,7 @@ class AuthSetup:
     passwords: CredentialStore | None = None
     cookie: CookieConfig | None = None
     oidc: OidcConfig | None = None
+    admins: Admins = field(default_factory=Admins)  # who sees the admin page
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -89,6 +91,7 @@ def load_auth(
                 "AUTHENTICATION_REQUIRED is off: no login; every browser gets its own "
                 "anonymous identity (its history is kept per browser)."
             )
+        setup.warnings.extend(parse_admins(settings.admin_users, required=False)[1])
         return setup
 
     setup = AuthSetup(required=True)
@@ -122,6 +125,13 @@ def load_auth(
                 "Set allowed_emails, allowed_domains or allowed_groups under [auth] "
                 "(docs/authentication.md)."
             )
+    setup.admins, admin_warnings = parse_admins(
+        settings.admin_users,
+        required=True,
+        oidc=oidc,
+        password_users=setup.passwords.users if setup.passwords else (),
+    )
+    setup.warnings.extend(admin_warnings)
     if not setup.password_login and not setup.sso_login and not setup.problems:
         setup.problems.append(
             Problem(

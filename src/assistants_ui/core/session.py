@@ -34,6 +34,7 @@ from typing import Protocol, cast
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import (
+    VOICE,
     ApprovalPart,
     Attachment,
     ErrorPart,
@@ -165,6 +166,14 @@ def _start_remote(backend: Backend, fork: Remote, history: Sequence[Message]) ->
     return started
 
 
+def _sendable(message: Message) -> Message:
+    """`message` as backends see it: without voice recordings (their transcript is the text)."""
+    if not any(a.route == VOICE for a in message.attachments):
+        return message
+    kept = [a for a in message.attachments if a.route != VOICE]
+    return replace(message, attachments=kept)
+
+
 @dataclass(frozen=True, slots=True)
 class _Uploaded:
     """Worker -> page: the question's attachments now carry their file ids."""
@@ -199,13 +208,15 @@ class ReplyStream:
         backend = session.backend
         remote = dict(session.remote)
         try:
-            history = session.history_before(self.question)
+            # Voice recordings stay out of what backends see (their transcript is the text).
+            history = [_sendable(m) for m in session.history_before(self.question)]
             if not remote:
                 # A new conversation, or a new branch: the earlier messages go with it.
                 for key, value in _start_remote(backend, self.fork, history).items():
                     remote[key] = value
                     self._queue.put(ev.RemoteUpdate(key, value))
-            pending = [a for a in self.question.attachments if not a.file_id]
+            question = _sendable(self.question)
+            pending = [a for a in question.attachments if not a.file_id]
             before = dict(remote)
             try:
                 for att in pending:
@@ -225,7 +236,7 @@ class ReplyStream:
                 remote=remote,
                 cancelled=self._cancelled,
             )
-            events = backend.send(self.question, context)
+            events = backend.send(question, context)
             first: float | None = None
             try:
                 for event in events:

@@ -195,7 +195,11 @@ _PART_TYPES: dict[str, type[Any]] = {
 
 @dataclass(slots=True)
 class Attachment:
-    """A file the user sent with a message, and where the backend put it."""
+    """A file the user sent with a message, and where the backend put it.
+
+    `route` VOICE: the recording a voice message was transcribed from; kept
+    with the message (stored, exported, played back), never sent to a backend.
+    """
 
     name: str
     mime: str
@@ -210,6 +214,9 @@ class Attachment:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+
+VOICE = "voice"  # Attachment.route of a voice recording: kept, not sent
 
 
 def _new_id() -> str:

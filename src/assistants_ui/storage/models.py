@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
 __all__ = [
+    "AdminAudit",
     "AppKey",
     "Base",
     "Conversation",
@@ -51,6 +52,7 @@ __all__ = [
     "LoginSession",
     "Share",
     "StoredMessage",
+    "UsageLimit",
     "User",
     "utcnow",
 ]
@@ -119,6 +121,9 @@ class User(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The interface language the user chose ("en", "ja", "zh"); None: the browser's.
     language: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    # Disabled by an admin (assistants_ui.storage.admin): signed out, cannot sign in.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disabled_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
 
 
 class Conversation(Base):
@@ -149,7 +154,7 @@ class StoredMessage(Base):
     """A message: its parts and attachments as JSON, bytes replaced by file ids."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"), Index(None, "created_at"))
 
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
@@ -292,3 +297,35 @@ class AppKey(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UsageLimit(Base):
+    """A daily cap set by an admin (assistants_ui.core.limits).
+
+    `target` is ``user:<id>``, ``guests`` (every anonymous browser) or
+    ``everyone``; `profile_id` one assistant, or "" for all of them together.
+    NULL amounts are no cap.
+    """
+
+    __tablename__ = "usage_limits"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    messages_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tokens_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class AdminAudit(Base):
+    """What an admin did: who (`actor`), `action`, to whom or what (`target`), `detail`."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(320), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -10,18 +10,24 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from collections.abc import Callable
 
 import streamlit as st
 
+from assistants_ui.auth import Identity
 from assistants_ui.backends.base import BackendError
+from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.i18n import _
+from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
+from assistants_ui.storage.admin import Admin
 from assistants_ui.web import language, state
+from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
-from assistants_ui.web.login_view import current_identity, logout_control
+from assistants_ui.web.login_view import current_identity, is_admin, logout_control
 from assistants_ui.web.share_view import QUERY_KEY, render_shared
 from assistants_ui.web.sidebar import render_history, render_sidebar
 
@@ -97,12 +103,48 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         on_branch=lambda message_id: state.switch_branch(
             rt, repo, state.saved_user(user), message_id
         ),
+        quota=lambda: state.limit_refusal(repo, state.saved_user(user), profile.id),
+        transcribe=_transcriber(rt, profile),
     )
     if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:
             usage = render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
     if chat.conversation_id:  # the total, once this run's answer has ended
         render_usage(usage, repo, state.saved_user(user), chat.conversation_id, prices_of(profile))
+
+
+def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
+    """Voice input for this assistant, if its connection can transcribe (else no microphone)."""
+    connection = rt.config.connection_for(profile)
+    if not can_transcribe(profile, connection):
+        return None
+    return lambda data, mime: transcribe(profile, connection, data, mime=mime)
+
+
+def _account(repo: Repository, user: UserInfo) -> None:
+    """The sidebar's account controls: log out, the interface language."""
+    logout_control()
+    language.selector(repo, user)
+
+
+def _chat_page(rt: Runtime, repo: Repository, user: UserInfo, shared: str | None) -> None:
+    history = render_sidebar(rt, account=lambda: _account(repo, user))
+    if shared is not None:
+        render_shared(repo, shared)
+    else:
+        _conversation(rt, repo, user)
+    render_history(history, rt, repo, state.saved_user(user))
+
+
+def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:
+    with st.sidebar:
+        _account(repo, user)
+    render_admin(
+        Admin(repo.db),
+        actor=f"{identity.label} ({identity.auth_provider}:{identity.subject})",
+        allowed=is_admin(rt.config.settings),  # asked again: never shown to anyone else
+        profiles=[p.id for p in rt.profiles],
+    )
 
 
 _frozen_modules = 0
@@ -161,17 +203,26 @@ def _page() -> None:
             return  # the login form is on the page
         user = state.signed_in_user(repo, identity)
         language.adopt_user(user)
-
-        def account() -> None:
-            logout_control()
-            language.selector(repo, user)
-
-        history = render_sidebar(rt, account=account)
-        if shared is not None:
-            render_shared(repo, shared)
-        else:
-            _conversation(rt, repo, user)
-        render_history(history, rt, repo, state.saved_user(user))
+        pages = [
+            st.Page(
+                lambda: _chat_page(rt, repo, user, shared),
+                title=profile.title,
+                icon=profile.icon,
+                url_path="chat",
+                default=True,
+            )
+        ]
+        admin = is_admin(rt.config.settings)
+        if admin:  # the page exists only for admins: any other session has no such URL
+            pages.append(
+                st.Page(
+                    lambda: _admin_page(rt, repo, user, identity),
+                    title=PAGE_TITLE,
+                    icon=":material/admin_panel_settings:",
+                    url_path=URL_PATH,
+                )
+            )
+        st.navigation(pages, position="sidebar" if admin else "hidden").run()
     except StorageError as exc:
         log.error("storage: %s", exc)
         st.error(str(exc), icon="💾")

@@ -11,15 +11,17 @@ Editing a question or regenerating an answer forks the conversation there
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from assistants_ui.backends.base import BackendError
 from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
-from assistants_ui.core.transcript import Attachment, ErrorPart, Message
+from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
@@ -224,13 +226,37 @@ def _attachments(value: Any) -> list[Attachment]:
     ]
 
 
+def _recording(value: Any) -> Attachment | None:
+    """The chat input's voice recording (`accept_audio`), as the attachment it will be."""
+    audio = getattr(value, "audio", None)
+    if audio is None:
+        return None
+    mime = audio.type or "audio/wav"
+    return Attachment(name=audio.name or "voice.wav", mime=mime, data=audio.getvalue(), route=VOICE)
+
+
+def _voice_text(
+    transcribe: Callable[[bytes, str], str], recording: Attachment, typed: str
+) -> str | None:
+    """What was typed and what was said, or None after saying why nothing was heard."""
+    try:
+        with st.spinner("Transcribing your recording…"):
+            heard = transcribe(recording.data, recording.mime)
+    except BackendError as exc:
+        _give_back(inert(exc.reason), typed, recording, icon="🎤")
+        return None
+    return f"{typed.strip()}\n\n{heard}" if typed.strip() else heard
+
+
 def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment]) -> bool:
     """Refused files: keep the message, send nothing, say why and offer Retry."""
-    checks = chat.check_uploads([(a.name, a.mime, a.size) for a in attachments])
+    files = [a for a in attachments if a.route != VOICE]
+    checks = chat.check_uploads([(a.name, a.mime, a.size) for a in files])
     refused = [c for c in checks if not c.ok]
     if not refused:
         return False
-    kept = [a for a, c in zip(attachments, checks, strict=True) if c.ok]
+    voice = [a for a in attachments if a.route == VOICE]
+    kept = voice + [a for a, c in zip(files, checks, strict=True) if c.ok]
     chat.submit(text, kept)
     # Kept as typed (this text is stored and exported); painted through `inert`.
     reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
@@ -278,7 +304,15 @@ def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) ->
     )
     if problem is None:
         return False
-    st.error(problem, icon="✋")
+    _give_back(problem, text)
+    return True
+
+
+def _give_back(
+    problem: str, text: str, recording: Attachment | None = None, *, icon: str = "✋"
+) -> None:
+    """Not sent: one message saying why, and what the user typed or said, to download."""
+    st.error(problem, icon=icon)
     if text:
         st.download_button(
             _("Download what you typed"),
@@ -289,7 +323,16 @@ def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) ->
             icon=":material/download:",
             on_click="ignore",
         )
-    return True
+    if recording is not None:
+        st.download_button(
+            "Download your recording",
+            data=recording.data,
+            file_name=recording.name,
+            mime=recording.mime,
+            key="refused-audio",
+            icon=":material/mic:",
+            on_click="ignore",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,10 +351,14 @@ def render_chat(
     limits: Limits = Limits(),
     speed: bool = False,
     on_branch: OnBranch | None = None,
+    quota: Callable[[], str | None] | None = None,
+    transcribe: Callable[[bytes, str], str] | None = None,
 ) -> None:
     """The conversation and its input. `older`: a "load older" button goes on top;
     `speed`: answers show tokens per second (the local model's); `on_branch(id)`
-    shows another version of a message."""
+    shows another version of a message; `quota`: why this user may not send now
+    (a daily limit), asked before anything is sent; `transcribe`: voice input (the
+    microphone is offered only with it)."""
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
@@ -323,6 +370,8 @@ def render_chat(
             "file_type": list(profile.upload_types),
             "max_upload_size": max(1, int(profile.max_upload_mb + 0.999)),
         }
+    if transcribe is not None:
+        kwargs["accept_audio"] = True
     # Pinned to the bottom of the page wherever it is called.
     # No `max_chars` here: Streamlit would cut a longer paste silently (in the browser
     # and on the server); the check below refuses it with a message and gives it back.
@@ -359,10 +408,20 @@ def render_chat(
     if value is not None:
         text = value if isinstance(value, str) else value.text
         attachments = _attachments(value)
-        if not text.strip() and not attachments:
+        recording = _recording(value)
+        if not text.strip() and not attachments and recording is None:
             return
         if _refuse_message(text, attachments, limits):
             return
+        if quota is not None and (problem := quota()) is not None:
+            _give_back(problem, text, recording, icon="⏳")
+            return
+        if recording is not None and transcribe is not None:
+            heard = _voice_text(transcribe, recording, text)
+            if heard is None:
+                return
+            text = heard
+            attachments.append(recording)
         if attachments and _refuse_uploads(chat, text, attachments):
             st.rerun()
         message = chat.submit(text, attachments)
@@ -372,10 +431,12 @@ def render_chat(
         _stream_answer(chat, speed=speed)
         with controls:  # once the answer has ended: a click now stops nothing
             edit_button(message)
-    elif retry or decided:
-        _stream_answer(chat, speed=speed)
-    elif branched:
-        _stream_answer(chat, speed=speed)
-        _after_save(chat)
-        st.rerun()  # once more, to show the versions ("‹ 2 / 2 ›") of what branched
+    elif retry or decided or branched:
+        if quota is not None and (problem := quota()) is not None:
+            st.error(problem, icon="⏳")  # the question stays, with its Retry
+        else:
+            _stream_answer(chat, speed=speed)
+            if branched:
+                _after_save(chat)
+                st.rerun()  # once more, to show the versions ("‹ 2 / 2 ›") of what branched
     _after_save(chat)

@@ -3,7 +3,8 @@
 The policy, measured in Chromium against Streamlit 1.67: images, media, scripts,
 styles, fonts and connections only from the app itself (data: and blob: images
 are its own charts and previews); inline styles (Streamlit's CSS-in-JS needs
-them); WebAssembly and blob: scripts (Streamlit makes them); the page's one
+them); WebAssembly and blob: scripts (Streamlit makes them); blob: connections
+(the chat input's audio recorder reads back its own recording); the page's one
 inline script (`window.prerenderReady = false`) by its hash; framing only by
 the app itself. The nginx template (deploy/nginx/assistants-ui.conf.template)
 sends the same `POLICY`; tests/deploy/test_nginx_headers.py checks that they
@@ -22,7 +23,7 @@ POLICY = (
     "style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
     "script-src 'self' 'wasm-unsafe-eval' blob: "
     "'sha256-THxz9J9+wf7rhwR2YkXJoSZ13UCmYyC+3lNDv2+8ugA='; "
-    "connect-src 'self'; worker-src 'self' blob:; frame-src 'self'; object-src 'none'; "
+    "connect-src 'self' blob:; worker-src 'self' blob:; frame-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
 HEADERS = {

@@ -44,9 +44,17 @@ from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_i
 from assistants_ui.i18n import _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
+from assistants_ui.storage.admin import Admin
 from assistants_ui.web.state import LANGUAGE_KEY
 
-__all__ = ["ANONYMOUS_COOKIE", "current_identity", "logout_control", "write_cookie"]
+__all__ = [
+    "ANONYMOUS_COOKIE",
+    "DISABLED",
+    "current_identity",
+    "is_admin",
+    "logout_control",
+    "write_cookie",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,13 @@ _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at lo
 _SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout callbacks)
 _REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
 NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
+DISABLED = (
+    "This account was disabled by an administrator: it is signed out and cannot sign in. "
+    "Ask the administrator to enable it again."
+)
+DISABLED_GUEST = (
+    "This browser was disabled by the app's administrator: nothing can be sent from it."
+)
 
 _COOKIE_JS = """
 export default function (component) {
@@ -146,15 +161,57 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
             _render_problems(setup)
             return None
         if not setup.required:
-            return _anonymous(db)
-        identity = _session_identity(setup, sessions)
-        if identity is None:
-            identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
+            guest = _anonymous(db)
+            if _disabled(db, guest):
+                st.error(DISABLED_GUEST, icon="🚫")
+                return None
+            return guest
+        # Disabling also ends the logins: ask first, so that the page says why.
+        identity = st.session_state.get(_IDENTITY_KEY)
+        if not isinstance(identity, Identity) or not _disabled(db, identity):
+            identity = _session_identity(setup, sessions)
+            if identity is None:
+                identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
+        if identity is not None and _disabled(db, identity):
+            _refuse_disabled(identity)
+            identity = None
         if identity is None:
             identity = _login_page(settings, setup, db, sessions)
         return identity
     finally:
         _render_cookie_jar()
+
+
+def _disabled(db: Database, identity: Identity) -> bool:
+    """Asked on every run: a user disabled meanwhile is signed out at their next action."""
+    return Admin(db).is_disabled(auth_provider=identity.auth_provider, subject=identity.subject)
+
+
+def _refuse_disabled(identity: Identity) -> None:
+    """End the login of a disabled user; the login page then says why."""
+    log.warning("login: %s is disabled: signed out", identity.label)
+    if identity.auth_provider == "oidc":
+        _revoke_login()
+        _forget_identity()
+        st.session_state[_NOTICE_KEY] = DISABLED
+        st.session_state[_REFUSED_KEY] = True
+    else:
+        _sign_out(DISABLED)
+
+
+def is_admin(settings: Settings) -> bool:
+    """Whether the signed-in person may open the admin page (re-read on every run)."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if not isinstance(identity, Identity) or method not in ("password", "oidc"):
+        return False
+    claims = None
+    if method == "oidc":
+        try:
+            claims = st.user.to_dict()
+        except Exception:  # no browser behind this run (bare mode)
+            return False
+    return _setup(settings).admins.is_admin(identity, claims)
 
 
 def _remember(
@@ -362,8 +419,19 @@ def _password_form(
         lockout=dt.timedelta(minutes=settings.login_lockout_minutes),
     )
     assert setup.passwords is not None
-    result = password_login(setup.passwords, throttle, username, password)
+    admin = Admin(db)
+    result = password_login(
+        setup.passwords,
+        throttle,
+        username,
+        password,
+        disabled=lambda name: admin.is_disabled(auth_provider="password", subject=name),
+    )
     user = result.user
+    if result.disabled:
+        log.warning("login: a disabled account tried to sign in")
+        st.error(DISABLED, icon="🚫")
+        return None
     if user is None:
         # Never the typed name: people type their password into the name box.
         if result.locked:

@@ -26,6 +26,7 @@ from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
     TOOL_LABELS,
+    VOICE,
     ApprovalPart,
     ErrorPart,
     FilePart,
@@ -316,5 +317,11 @@ def render_user_message(message: Message) -> None:
         verb = _("✅ Approved") if part.decision == "approved" else _("🚫 Denied")
         st.markdown(f"{verb}: {approval_label(part)}")
     for att in message.attachments:
+        if att.route == VOICE:  # the recording the text was transcribed from
+            heard = _("🎤 %(file)s (%(size)s), transcribed")
+            st.caption(heard % {"file": literal(att.name), "size": format_size(att.size)})
+            if att.data:
+                st.audio(att.data, format=att.mime)
+            continue
         where = f" → {_route(att.route)}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")

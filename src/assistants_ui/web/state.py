@@ -35,6 +35,7 @@ from assistants_ui.storage import (
     database_url,
     open_database,
 )
+from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.models import utcnow
 from assistants_ui.storage.repository import MAX_PAGE
 
@@ -50,6 +51,7 @@ __all__ = [
     "editing",
     "history_limit",
     "history_page",
+    "limit_refusal",
     "load_older",
     "new_chat",
     "older_cursor",
@@ -153,6 +155,17 @@ def saved_user(user: UserInfo) -> UserInfo:
     if user.id == UNSAVED_USER and cached is not None and cached[1].subject == user.subject:
         return cached[1]
     return user
+
+
+def limit_refusal(repo: Repository, user: UserInfo, profile_id: str) -> str | None:
+    """Why `user` may not send to `profile_id` now (a daily limit reached), or None."""
+    now = utcnow()
+    exceeded = Admin(repo.db, clock=lambda: now).check_limits(
+        user_id=None if user.id == UNSAVED_USER else user.id,
+        guest=user.auth_provider == "anonymous",
+        profile_id=profile_id,
+    )
+    return exceeded.message(now) if exceeded is not None else None
 
 
 def _ensure(repo: Repository, identity: Identity) -> UserInfo:

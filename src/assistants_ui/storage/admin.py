@@ -1,0 +1,502 @@
+"""What the admin page reads and changes, across users: usage, limits, disabling, audit.
+
+`Repository` is user-scoped (every call names the acting user and sees only
+their rows); this module is not, so only the admin page and the checks made
+for every user (`is_disabled`, `check_limits`) use it. Every change an admin
+makes is written to `admin_audit` in the same transaction (who, what, when).
+
+Counting: "messages" are what users sent (user messages); "tokens" are the
+input plus output tokens of the answers. Days are UTC days
+(`assistants_ui.core.limits.day_window`); message times are epoch seconds,
+so a day is `floor(created_at / 86400)`.
+
+Database failures become one `StorageError` sentence, as in the repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import ColumnElement, Integer, case, cast, func, or_, select, true, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from assistants_ui.core.limits import (
+    EVERYONE,
+    GUESTS,
+    Exceeded,
+    Limit,
+    day_window,
+    parse_amount,
+    user_target,
+)
+from assistants_ui.storage.engine import Database, describe
+from assistants_ui.storage.errors import NotFound, StorageError
+from assistants_ui.storage.models import (
+    AdminAudit,
+    Conversation,
+    LoginSession,
+    StoredMessage,
+    UsageLimit,
+    User,
+    utcnow,
+)
+
+__all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+DAY_SECONDS = 86400
+MAX_USERS_PAGE = 500
+MAX_AUDIT = 1000
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class UserUsage:
+    """One row of the admin page's user table."""
+
+    id: int
+    auth_provider: str
+    subject: str
+    display_name: str
+    email: str
+    created_at: dt.datetime
+    last_activity: dt.datetime
+    conversations: int
+    messages: int
+    tokens: int
+    disabled: bool
+
+    @property
+    def label(self) -> str:
+        return _label(self.auth_provider, self.subject, self.display_name, self.email)
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    """Messages sent and tokens used on one UTC day with one assistant (one user or all)."""
+
+    day: dt.date
+    profile_id: str
+    messages: int
+    tokens: int
+    user_id: int | None = None
+    user: str = ""  # `per_user`: the user's name (display name, e-mail or login)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def _guard(method: Callable[Concatenate[Admin, P], R]) -> Callable[Concatenate[Admin, P], R]:
+    @functools.wraps(method)
+    def wrapper(self: Admin, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
+                f"{describe(exc)}."
+            ) from exc
+
+    return wrapper
+
+
+def _epoch(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def _tokens() -> ColumnElement[int]:
+    return StoredMessage.input_tokens + StoredMessage.output_tokens
+
+
+def _sent() -> ColumnElement[int]:
+    """1 for a message the user sent, else 0 (summed: messages sent)."""
+    return case((StoredMessage.role == "user", 1), else_=0)
+
+
+class Admin:
+    """Cross-user reads and the admins' changes. Thread- and process-safe."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _day(self) -> ColumnElement[int]:
+        """The UTC day number of a message (`created_at` is epoch seconds)."""
+        days = StoredMessage.created_at / DAY_SECONDS
+        if self.db.dialect == "sqlite":  # CAST truncates, and times are positive
+            return cast(days, Integer)
+        return cast(func.floor(days), Integer)  # PostgreSQL's CAST rounds
+
+    # -- users ---------------------------------------------------------------------------
+
+    @_guard
+    def count_users(self, *, query: str = "") -> int:
+        with self.db.session() as s:
+            return int(
+                s.scalar(select(func.count()).select_from(User).where(_matching(query))) or 0
+            )
+
+    @_guard
+    def users(self, *, query: str = "", limit: int = 50, offset: int = 0) -> list[UserUsage]:
+        """Users, most recently active first, with their totals (all time)."""
+        if not 1 <= limit <= MAX_USERS_PAGE or offset < 0:
+            raise ValueError(f"limit must be 1..{MAX_USERS_PAGE} and offset >= 0")
+        convs = (
+            select(
+                Conversation.user_id.label("user_id"),
+                func.count().label("conversations"),
+                func.max(Conversation.updated_at).label("updated"),
+            )
+            .group_by(Conversation.user_id)
+            .subquery()
+        )
+        last = case((convs.c.updated > User.last_seen_at, convs.c.updated), else_=User.last_seen_at)
+        with self.db.session() as s:
+            rows = s.execute(
+                select(User, func.coalesce(convs.c.conversations, 0), last.label("last"))
+                .outerjoin(convs, convs.c.user_id == User.id)
+                .where(_matching(query))
+                .order_by(last.desc(), User.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            ids = [row[0].id for row in rows]
+            totals = {
+                uid: (int(messages or 0), int(tokens or 0))
+                for uid, messages, tokens in s.execute(
+                    select(Conversation.user_id, func.sum(_sent()), func.sum(_tokens()))
+                    .join(StoredMessage, StoredMessage.conversation_id == Conversation.id)
+                    .where(Conversation.user_id.in_(ids))
+                    .group_by(Conversation.user_id)
+                )
+            }
+            return [
+                UserUsage(
+                    id=u.id,
+                    auth_provider=u.auth_provider,
+                    subject=u.subject,
+                    display_name=u.display_name,
+                    email=u.email,
+                    created_at=u.created_at,
+                    last_activity=_aware(last_at) or u.last_seen_at,
+                    conversations=int(conversations),
+                    messages=totals.get(u.id, (0, 0))[0],
+                    tokens=totals.get(u.id, (0, 0))[1],
+                    disabled=u.disabled_at is not None,
+                )
+                for u, conversations, last_at in rows
+            ]
+
+    @_guard
+    def is_disabled(self, *, auth_provider: str, subject: str) -> bool:
+        """Whether this identity's user was disabled (no row: never disabled)."""
+        with self.db.session() as s:
+            return (
+                s.scalar(
+                    select(User.disabled_at).where(
+                        User.auth_provider == auth_provider, User.subject == subject
+                    )
+                )
+                is not None
+            )
+
+    @_guard
+    def set_disabled(self, *, actor: str, user_id: int, disabled: bool) -> None:
+        """Disable (signed out at the next action, no sign-in) or enable a user; audited."""
+        now = self.clock()
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound("user")
+            if (user.disabled_at is not None) == disabled:
+                return  # already so: nothing done, nothing audited
+            user.disabled_at = now if disabled else None
+            user.disabled_by = actor[:320] if disabled else ""
+            if disabled:  # every login cookie of theirs stops working at once
+                s.execute(
+                    update(LoginSession)
+                    .where(
+                        LoginSession.auth_provider == user.auth_provider,
+                        LoginSession.subject == user.subject,
+                        LoginSession.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=now)
+                )
+            s.add(
+                AdminAudit(
+                    at=now,
+                    actor=actor[:320],
+                    action="disable" if disabled else "enable",
+                    target=_who(user),
+                    detail="",
+                )
+            )
+
+    # -- usage ---------------------------------------------------------------------------
+
+    @_guard
+    def daily_usage(
+        self, *, days: int = 30, user_id: int | None = None, per_user: bool = False
+    ) -> list[DayUsage]:
+        """Messages and tokens per UTC day and assistant over the last `days` days.
+
+        `user_id`: one user's; `per_user`: one row per user, day and assistant
+        (the CSV download); otherwise all users together (the chart).
+        """
+        if not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"days must be 1..{MAX_DAYS}")
+        start, _ = day_window(self.clock())
+        since = start - dt.timedelta(days=days - 1)
+        day = self._day().label("day")
+        columns: list[Any] = [day, Conversation.profile_id, func.sum(_sent()), func.sum(_tokens())]
+        groups: list[Any] = [day, Conversation.profile_id]
+        if per_user:
+            columns += [Conversation.user_id, User.auth_provider, User.subject, User.display_name]
+            columns.append(User.email)
+            groups += [Conversation.user_id, User.auth_provider, User.subject]
+            groups += [User.display_name, User.email]
+        query = (
+            select(*columns)
+            .join(Conversation, Conversation.id == StoredMessage.conversation_id)
+            .where(StoredMessage.created_at >= _epoch(since))
+            .group_by(*groups)
+            .order_by(*groups)
+        )
+        if per_user:
+            query = query.join(User, User.id == Conversation.user_id)
+        if user_id is not None:
+            query = query.where(Conversation.user_id == user_id, Conversation.updated_at >= since)
+        with self.db.session() as s:
+            return [
+                DayUsage(
+                    day=_date(row[0]),
+                    profile_id=row[1],
+                    messages=int(row[2] or 0),
+                    tokens=int(row[3] or 0),
+                    user_id=row[4] if per_user else None,
+                    user=_label(row[5], row[6], row[7], row[8]) if per_user else "",
+                )
+                for row in s.execute(query)
+            ]
+
+    # -- limits --------------------------------------------------------------------------
+
+    @_guard
+    def limits(self, *, targets: Iterable[str] | None = None) -> list[Limit]:
+        """The limits set, for `targets` only if given."""
+        query = select(UsageLimit).order_by(UsageLimit.target, UsageLimit.profile_id)
+        if targets is not None:
+            query = query.where(UsageLimit.target.in_(list(targets)))
+        with self.db.session() as s:
+            return [
+                Limit(r.target, r.profile_id, r.messages_per_day, r.tokens_per_day)
+                for r in s.scalars(query)
+            ]
+
+    @_guard
+    def set_limit(
+        self,
+        *,
+        actor: str,
+        target: str,
+        profile_id: str = "",
+        messages: object = None,
+        tokens: object = None,
+    ) -> Limit | None:
+        """Set (or with both blank, remove) a limit; audited.
+
+        `messages` and `tokens` are what the admin typed (`parse_amount`):
+        nonsense raises ValueError naming the field, before anything changes.
+        """
+        _check_target(target)
+        if len(profile_id) > 64:
+            raise ValueError("an assistant id is at most 64 characters")
+        amounts = {}
+        for name, raw in (("messages per day", messages), ("tokens per day", tokens)):
+            try:
+                amounts[name] = parse_amount(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name.capitalize()}: {exc}.") from None
+        per_day, tokens_per_day = amounts["messages per day"], amounts["tokens per day"]
+        now = self.clock()
+        with self.db.session() as s:
+            if target.startswith("user:") and s.get(User, int(target[5:])) is None:
+                raise NotFound("user")
+            row = s.get(UsageLimit, (target, profile_id))
+            if per_day is None and tokens_per_day is None:
+                if row is None:
+                    return None
+                s.delete(row)
+                limit = None
+                action, detail = "remove_limit", _scope(profile_id)
+            else:
+                if row is None:
+                    row = UsageLimit(target=target, profile_id=profile_id)
+                    s.add(row)
+                row.messages_per_day = per_day
+                row.tokens_per_day = tokens_per_day
+                row.updated_at = now
+                row.updated_by = actor[:320]
+                limit = Limit(target, profile_id, per_day, tokens_per_day)
+                action, detail = "set_limit", f"{_scope(profile_id)}: {_amounts(limit)}"
+            s.add(
+                AdminAudit(
+                    at=now,
+                    actor=actor[:320],
+                    action=action,
+                    target=self._target_label(s, target),
+                    detail=detail,
+                )
+            )
+            return limit
+
+    def _target_label(self, s: Session, target: str) -> str:
+        if target.startswith("user:"):
+            user = s.get(User, int(target[5:]))
+            return _who(user) if user is not None else target
+        return "every guest" if target == GUESTS else "everyone"
+
+    @_guard
+    def check_limits(self, *, user_id: int | None, guest: bool, profile_id: str) -> Exceeded | None:
+        """The first limit this user has reached for `profile_id` today (None: may send).
+
+        `user_id` None: a guest with no row yet (has used nothing, but a
+        limit of 0 still blocks).
+        """
+        now = self.clock()
+        start, end = day_window(now)
+        targets = [user_target(user_id)] if user_id is not None else []
+        targets += [GUESTS, EVERYONE] if guest else [EVERYONE]
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(UsageLimit).where(
+                    UsageLimit.target.in_(targets), UsageLimit.profile_id.in_(["", profile_id])
+                )
+            ).all()
+            if not rows:
+                return None
+            applying = _most_specific(rows, targets)
+            used: dict[str, tuple[int, int]] = {}
+            if user_id is not None:
+                used = {
+                    pid: (int(m or 0), int(t or 0))
+                    for pid, m, t in s.execute(
+                        select(Conversation.profile_id, func.sum(_sent()), func.sum(_tokens()))
+                        .join(StoredMessage, StoredMessage.conversation_id == Conversation.id)
+                        .where(
+                            Conversation.user_id == user_id,
+                            Conversation.updated_at >= start,  # the (user_id, updated_at) index
+                            StoredMessage.created_at >= _epoch(start),
+                        )
+                        .group_by(Conversation.profile_id)
+                    )
+                }
+        for row in applying:
+            if row.profile_id:
+                messages, tokens = used.get(row.profile_id, (0, 0))
+            else:
+                messages = sum(m for m, _ in used.values())
+                tokens = sum(t for _, t in used.values())
+            if row.messages_per_day is not None and messages >= row.messages_per_day:
+                return Exceeded("messages", row.messages_per_day, messages, row.profile_id, end)
+            if row.tokens_per_day is not None and tokens >= row.tokens_per_day:
+                return Exceeded("tokens", row.tokens_per_day, tokens, row.profile_id, end)
+        return None
+
+    # -- audit ---------------------------------------------------------------------------
+
+    @_guard
+    def audit(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The latest admin actions, newest first."""
+        if not 1 <= limit <= MAX_AUDIT:
+            raise ValueError(f"limit must be 1..{MAX_AUDIT}")
+        with self.db.session() as s:
+            return [
+                AuditEntry(r.at, r.actor, r.action, r.target, r.detail)
+                for r in s.scalars(
+                    select(AdminAudit)
+                    .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())
+                    .limit(limit)
+                )
+            ]
+
+
+def _matching(query: str) -> ColumnElement[bool]:
+    text = query.strip().lower()
+    if not text:
+        return true()
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(
+        func.lower(User.subject).like(pattern, escape="\\"),
+        func.lower(User.display_name).like(pattern, escape="\\"),
+        func.lower(User.email).like(pattern, escape="\\"),
+    )
+
+
+def _check_target(target: str) -> None:
+    if target in (EVERYONE, GUESTS):
+        return
+    if target.startswith("user:") and target[5:].isdigit():
+        return
+    raise ValueError(f"a limit applies to a user, every guest or everyone (got {target!r})")
+
+
+def _most_specific(rows: Sequence[UsageLimit], targets: list[str]) -> list[UsageLimit]:
+    """Per scope (one assistant, all assistants), the limit of the first matching target."""
+    chosen: dict[str, UsageLimit] = {}
+    for target in targets:
+        for row in rows:
+            if row.target == target and row.profile_id not in chosen:
+                chosen[row.profile_id] = row
+    return sorted(chosen.values(), key=lambda r: r.profile_id == "")  # this assistant's first
+
+
+def _label(auth_provider: str, subject: str, display_name: str, email: str) -> str:
+    """How the admin page names a user (a guest by the start of its browser token)."""
+    if auth_provider == "anonymous":
+        return f"Guest {subject[:8]}"
+    return display_name or email or subject
+
+
+def _who(user: User) -> str:
+    name = user.display_name or user.email
+    base = f"{user.auth_provider}:{user.subject}"
+    return f"{name} ({base})" if name else base
+
+
+def _scope(profile_id: str) -> str:
+    return f"assistant {profile_id}" if profile_id else "all assistants"
+
+
+def _amounts(limit: Limit) -> str:
+    parts = []
+    if limit.messages is not None:
+        parts.append(f"{limit.messages:,} messages/day")
+    if limit.tokens is not None:
+        parts.append(f"{limit.tokens:,} tokens/day")
+    return ", ".join(parts)
+
+
+def _date(day_number: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))
+
+
+def _aware(value: object) -> dt.datetime | None:
+    """A max() over a UTC column comes back naive from SQLite (the type is lost)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -1,0 +1,132 @@
+"""The admin page in headless Chromium (`assistants-ui run`, passwords, the fake server).
+
+anna is an admin (ADMIN_USERS), bert is not: anna sees usage, sets a limit
+bert then hits with a clear message, disables bert, who is signed out at his
+next action and cannot sign in; bert never reaches the page, by link or by
+widget. The audit log is read back from the app's database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from test_isolation_browser import signed_in
+from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
+
+from browser_support import StartApp, choose, send
+from fakes.server import FakeOpenAI
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def admin_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
+    write_secrets(tmp_path, SECRETS)
+    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
+    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    return start_app(
+        {
+            "AUTHENTICATION_REQUIRED": "true",
+            "ADMIN_USERS": "anna",
+            "HOME": str(tmp_path / "home"),
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_MODEL": "m",
+        },
+        tmp_path,
+    )
+
+
+def _no_admin_page(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Daily limits")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Audit log")).to_have_count(0)
+    expect(page.get_by_text("User to manage")).to_have_count(0)
+    expect(page.get_by_role("link", name="Admin")).to_have_count(0)
+
+
+def _audit(tmp_path: Path) -> list[tuple[str, str, str, str]]:
+    with sqlite3.connect(tmp_path / "data" / "assistants-ui.db") as db:
+        return db.execute(
+            "SELECT actor, action, target, detail FROM admin_audit ORDER BY id"
+        ).fetchall()
+
+
+def test_an_admin_sees_usage_limits_a_user_and_disables_him(
+    browser: Browser, admin_app: str, tmp_path: Path
+) -> None:
+    url = admin_app.rstrip("/")
+    bert = browser.new_context().new_page()
+    signed_in(bert, admin_app, "bert", "bert-password-1", "Bert B")
+    send(bert, "Bert's first question")
+    expect(bert.get_by_text("Fake answer to: Bert's first question")).to_be_visible(timeout=TIMEOUT)
+    # A non-admin has no link to the page, and its URL shows the chat, not the page.
+    _no_admin_page(bert)
+    bert.goto(f"{url}/admin")
+    expect(bert.get_by_text("Page not found")).to_be_visible(timeout=TIMEOUT)
+    expect(bert.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=TIMEOUT)
+    _no_admin_page(bert)
+    bert.get_by_role("dialog").get_by_role("button", name="Close").click()
+
+    anna = browser.new_context(accept_downloads=True).new_page()
+    signed_in(anna, admin_app, "anna", "anna-password-1", "Anna A")
+    anna.get_by_role("link", name="Admin").click()
+    expect(anna.get_by_role("heading", name="Usage")).to_be_visible(timeout=TIMEOUT)
+    sent = anna.get_by_test_id("stMetric").filter(has_text="Messages sent (30 days)")
+    expect(sent).to_contain_text("1", timeout=TIMEOUT)
+    users = anna.get_by_test_id("stMetric").filter(has_text="Users")
+    expect(users).to_contain_text("2", timeout=TIMEOUT)
+    expect(anna.get_by_test_id("stVegaLiteChart")).to_be_visible(timeout=TIMEOUT)
+    expect(anna.get_by_text("1–2 of 2 users")).to_be_visible(timeout=TIMEOUT)
+    with anna.expect_download(timeout=TIMEOUT) as download:
+        anna.get_by_role("button", name="Download usage per user, day and assistant (CSV)").click()
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0] == "day,user_id,user,assistant,messages,tokens"
+    assert len(rows) == 2 and ",Bert B,default,1,30" in rows[1]
+
+    # A nonsense limit: one sentence, nothing saved.
+    choose(anna, "User to manage", "Bert B (password)")
+    choose(anna, "Applies to", "Bert B only")
+    anna.get_by_role("textbox", name="Messages per day").fill("lots")
+    anna.get_by_role("button", name="Save limit").click()
+    expect(anna.get_by_text("Messages per day: 'lots' is not a whole number.")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    assert _audit(tmp_path) == []
+
+    choose(anna, "Applies to", "Bert B only")
+    anna.get_by_role("textbox", name="Messages per day").fill("1")
+    anna.get_by_role("button", name="Save limit").click()
+    expect(anna.get_by_text("Limit saved.")).to_be_visible(timeout=TIMEOUT)
+
+    # Bert has used his one message of the day: the next is refused, saying when it resets.
+    send(bert, "Bert's second question")
+    refusal = bert.get_by_text("You have reached your daily limit of 1 message")
+    expect(refusal).to_be_visible(timeout=TIMEOUT)
+    expect(refusal).to_contain_text("The limit resets at 00:00 UTC", timeout=TIMEOUT)
+    expect(bert.get_by_text("Fake answer to: Bert's second question")).to_have_count(0)
+
+    choose(anna, "User to manage", "Bert B (password)")
+    anna.get_by_role("button", name="Disable").click()
+    expect(anna.get_by_text("Bert B is disabled: signed out at their next action.")).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+    # Bert's next action signs him out; his password no longer lets him in.
+    bert.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
+    expect(bert.get_by_text("This account was disabled by an administrator")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    expect(bert.get_by_role("heading", name="Log in")).to_be_visible(timeout=TIMEOUT)
+    log_in(bert, "bert", "bert-password-1")
+    expect(bert.get_by_text("This account was disabled by an administrator")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    expect(bert.get_by_test_id("stChatInputTextArea")).to_have_count(0, timeout=TIMEOUT)
+
+    actor = "Anna A (password:anna)"
+    assert _audit(tmp_path) == [
+        (actor, "set_limit", "Bert B (password:bert)", "all assistants: 1 messages/day"),
+        (actor, "disable", "Bert B (password:bert)", ""),
+    ]

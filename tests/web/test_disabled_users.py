@@ -1,0 +1,68 @@
+"""Disabled users through AppTest: signed out at the next run, refused at the password
+check, and a disabled guest browser can send nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from test_login_view import errors, log_in, page, signed_in
+
+from assistants_ui.auth import passwords
+from assistants_ui.settings import load_settings
+from assistants_ui.storage import Repository, open_database
+from assistants_ui.storage.admin import Admin
+from assistants_ui.web.login_view import DISABLED, DISABLED_GUEST
+from login_support import ORIGINAL_SECRETS, write_secrets
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture
+def repo() -> Iterator[Repository]:
+    db = open_database(load_settings()[0])
+    try:
+        yield Repository(db)
+    finally:
+        db.dispose()
+
+
+def _disable(repo: Repository, provider: str, subject: str) -> None:
+    user = repo.ensure_user(auth_provider=provider, subject=subject)
+    Admin(repo.db).set_disabled(actor="test", user_id=user.id, disabled=True)
+
+
+def test_a_disabled_user_is_signed_out_and_cannot_sign_in(
+    monkeypatch: pytest.MonkeyPatch, repo: Repository
+) -> None:
+    monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "jsmith", "abc-password")
+    assert "subject=jsmith" in signed_in(at)
+
+    _disable(repo, "password", "jsmith")
+    at.run()  # their next action
+    assert signed_in(at) == ""
+    assert DISABLED in [i.value for i in at.info]
+    at = log_in(at, "jsmith", "abc-password")
+    assert signed_in(at) == "" and errors(at) == [DISABLED]
+    # A wrong password says nothing about the account being disabled.
+    at = log_in(at, "jsmith", "wrong")
+    assert errors(at)[0].startswith("Wrong username or password")
+
+    user = repo.find_user(auth_provider="password", subject="jsmith")
+    assert user is not None
+    Admin(repo.db).set_disabled(actor="test", user_id=user.id, disabled=False)
+    assert "subject=jsmith" in signed_in(log_in(at, "jsmith", "abc-password"))
+
+
+def test_a_disabled_guest_browser_is_told_so(repo: Repository) -> None:
+    at = page()
+    subject = signed_in(at).split("subject=")[1].split()[0]
+    _disable(repo, "anonymous", subject)
+    at.run()
+    assert signed_in(at) == ""
+    assert errors(at) == [DISABLED_GUEST]
