@@ -277,10 +277,10 @@ def test_a_failing_or_missing_function_tells_the_model_and_the_user(fake: FakeOp
     assert broken.status == "failed"
     assert "the sensor in Oslo is offline" in broken.error
     assert unknown.status == "failed"
-    assert "No implementation of 'unknown_tool'" in unknown.error
+    assert "no tool named 'unknown_tool' (available: broken_sensor)" in unknown.error
     outputs = [o["output"] for o in body(fake, "runs.submit_tool_outputs")["tool_outputs"]]
     assert outputs[0].startswith("Error: broken_sensor raised RuntimeError")
-    assert outputs[1].startswith("Error: the function 'unknown_tool' is not available")
+    assert outputs == [broken.error, unknown.error]  # the model is told what the user sees
 
 
 def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
@@ -288,8 +288,11 @@ def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
     script(fake, function_call((("get_weather", '{"city": "A"}'),)))
     script(fake, function_call((("get_weather", '{"city": "B"}'),)))
     answer = ask(chat, "Loop")
-    assert answer.status == "failed"
-    assert answer.error is not None and "max_tool_rounds" in answer.error.reason
+    assert answer.status == "incomplete"
+    assert "max_tool_rounds" in parts(answer, NoticePart)[-1].text
+    first, refused = parts(answer, ToolPart)
+    assert first.status == "completed"
+    assert refused.status == "incomplete" and "limit of 1 tool rounds" in refused.error
     assert len(fake.calls("runs.cancel")) == 1
 
 

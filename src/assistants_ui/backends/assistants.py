@@ -25,7 +25,9 @@ Decisions worth knowing:
   notice and goes on. It never crashes the answer.
 - Function tools the assistant declares run in this process: the profile's
   `functions` name the implementations, matched by function name; at most
-  `max_tool_rounds` rounds of outputs per answer.
+  `max_tool_rounds` rounds of outputs per answer (the one tool loop,
+  `tool_calls`). The profile's tools the assistant does not declare (its MCP
+  servers' tools, functions) are added to the run's `tools`.
 - OpenAI and Azure shut the Assistants API down on 2026-08-26: a 404 that
   does not name a missing object becomes one line saying so and pointing to
   `assistants-ui import-assistant`, which turns a saved assistant definition
@@ -50,11 +52,11 @@ from openai.types.beta import Assistant
 
 from assistants_ui.backends.assistants_files import RemoteFiles, route_upload
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.tool_calls import Toolbox, build_toolbox
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
-from assistants_ui.tools.registry import FunctionTool, ToolLoadError, load_functions
 
 __all__ = ["SHUTDOWN_DATE", "AssistantsBackend", "create", "shutdown_reason"]
 
@@ -87,7 +89,7 @@ class AssistantsBackend:
     """A thread per conversation, a streamed run per answer."""
 
     def __init__(
-        self, profile: Profile, connection: Connection, functions: list[FunctionTool]
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
     ) -> None:
         if not profile.assistant_id:
             raise BackendError(
@@ -96,7 +98,7 @@ class AssistantsBackend:
         self.profile = profile
         self.connection = connection
         self.assistant_id: str = profile.assistant_id
-        self.functions = {f.name: f for f in functions}
+        self.toolbox = toolbox or Toolbox()
         self.files = RemoteFiles(self.client, self.error)
         self._lock = threading.Lock()
         self._assistant: Assistant | None = None
@@ -258,8 +260,4 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Assi
             f"Assistant {profile.id!r}: the Assistants API needs a server (connection "
             f"{connection.id!r} is the local model)."
         )
-    try:
-        functions = load_functions(profile.functions)
-    except ToolLoadError as exc:
-        raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
-    return AssistantsBackend(profile, connection, functions)
+    return AssistantsBackend(profile, connection, build_toolbox(profile))

@@ -12,8 +12,9 @@ conversation's state is kept between turns is the connection's `state`:
   `remote["previous_response_id"]`).
 - `stateless`: the history is re-sent every turn (servers such as Ollama's).
 
-Function calls are run here (the profile's Python callables), their output
-sent back and the answer continued, for at most `max_tool_rounds` rounds.
+Function calls (the profile's Python callables and its MCP servers' tools)
+are run here by the one tool loop (`tool_calls`), their output sent back and
+the answer continued, for at most `max_tool_rounds` rounds.
 
 Stop: on OpenAI the answer is created in background mode (`background=True`,
 which needs `store=True`) so that `cancel()` can call `responses.cancel` on
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
@@ -55,15 +56,14 @@ from assistants_ui.backends.responses_files import (
     wait_for_indexing,
 )
 from assistants_ui.backends.responses_stream import Translator
+from assistants_ui.backends.tool_calls import Tool, Toolbox, build_toolbox, function_spec
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
-from assistants_ui.tools.registry import FunctionTool, ToolLoadError, ToolResult, load_functions
 
 if TYPE_CHECKING:
     import openai
-    from openai.types.responses import ResponseFunctionToolCall
 
 __all__ = ["SUPPORTED_TOOLS", "ResponsesBackend", "create", "history_input"]
 
@@ -80,11 +80,11 @@ class ResponsesBackend:
     index_timeout = 120.0
 
     def __init__(
-        self, profile: Profile, connection: Connection, functions: Sequence[FunctionTool] = ()
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
     ) -> None:
         self.profile = profile
         self.connection = connection
-        self.functions = {f.name: f for f in functions}
+        self.toolbox = toolbox or Toolbox()
         self.background = connection.type != "azure" and connection.state != "stateless"
         self._containers: dict[str, str] = {}  # generated file id -> container id
         self._lock = threading.Lock()
@@ -139,7 +139,9 @@ class ResponsesBackend:
 
     # -- the request -------------------------------------------------------------------
 
-    def _tools(self, remote: Remote) -> tuple[list[dict[str, Any]], list[str]]:
+    def _tools(
+        self, remote: Remote, offered: Iterable[Tool]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         tools: list[dict[str, Any]] = []
         include: list[str] = []
         enabled = set(self.profile.tools)
@@ -160,23 +162,15 @@ class ResponsesBackend:
         if "web_search" in enabled:
             azure = self.connection.type == "azure"
             tools.append({"type": "web_search_preview" if azure else "web_search"})
-        for f in self.functions.values():
-            tools.append(
-                {
-                    "type": "function",
-                    "name": f.name,
-                    "description": f.description,
-                    "parameters": f.parameters,
-                    "strict": False,
-                }
-            )
+        for f in offered:
+            tools.append({"type": "function", **function_spec(f), "strict": False})
         return tools, include
 
-    def request_base(self, remote: Remote) -> dict[str, Any]:
+    def request_base(self, remote: Remote, offered: Iterable[Tool] = ()) -> dict[str, Any]:
         import openai
 
         p = self.profile
-        tools, include = self._tools(remote)
+        tools, include = self._tools(remote, offered)
         reasoning = {k: v for k, v in p.reasoning.model_dump().items() if v is not None}
         return {
             "model": p.model or "",
@@ -286,15 +280,6 @@ class ResponsesBackend:
             state = remote.get("state", state)
         yield from Answer(self, tr, remote, state, message, context).run()
 
-    def run_function(self, call: ResponseFunctionToolCall) -> ToolResult:
-        tool = self.functions.get(call.name)
-        if tool is None:
-            known = ", ".join(self.functions) or "none"
-            return ToolResult(
-                f"Error: there is no function named {call.name!r} (known: {known}).", False
-            )
-        return tool.call(call.arguments)
-
     # -- files out ---------------------------------------------------------------------
 
     def _remember_container(self, file_id: str, container_id: str) -> None:
@@ -366,8 +351,4 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Resp
             + ", ".join(repr(t) for t in lacking)
             + f" (it has {', '.join(sorted(SUPPORTED_TOOLS))})."
         )
-    try:
-        functions = load_functions(profile.functions)
-    except ToolLoadError as exc:
-        raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
-    return ResponsesBackend(profile, connection, functions)
+    return ResponsesBackend(profile, connection, build_toolbox(profile))
