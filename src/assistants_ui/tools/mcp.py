@@ -208,16 +208,17 @@ class McpServer:
         try:
             call = client.call_tool(name, arguments, read_timeout_seconds=timeout)
             result = self._run(call, timeout + 1)
-        except TimeoutError:
-            return ToolResult(
-                f"Error: {name} (MCP server {self.name!r}) did not answer within {timeout:g} s.",
-                False,
-            )
         except BaseException as exc:
-            # A protocol error or a server gone mid-call: reconnect on the next call.
+            # A timeout, a protocol error, a server gone mid-call: reconnect on the next call.
             with self._lock:
                 if self._client is client:
                     self._close_session()
+            if isinstance(exc, TimeoutError) or "timed out" in _why(exc):
+                return ToolResult(
+                    f"Error: {name} (MCP server {self.name!r}) did not answer within "
+                    f"{timeout:g} s.",
+                    False,
+                )
             return ToolResult(
                 f"Error: {name} failed on the MCP server {self.name!r}: {_why(exc)}", False
             )
