@@ -27,6 +27,7 @@ from assistants_ui.backends.tool_calls import (
     function_spec,
 )
 from assistants_ui.core import events as ev
+from assistants_ui.core.files import INLINE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
@@ -37,12 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatBackend", "create", "to_chat_messages"]
 
-INLINE_TYPES = {"txt", "md", "csv", "json", "py", "tsv", "log", "yaml", "yml", "xml", "html"}
 INLINE_LIMIT_CHARS = 60_000
-
-
-def _ext(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def _inline(att: Attachment) -> str:
@@ -387,7 +383,7 @@ class ChatBackend:
         )
 
     def route(self, name: str, mime: str) -> Route:
-        if _ext(name) in INLINE_TYPES:
+        if extension(name) in INLINE_TYPES:
             return Route("inline")
         return Route(
             None,

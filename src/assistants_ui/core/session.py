@@ -25,6 +25,7 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
+from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, MessageBuilder
 from assistants_ui.profiles import Profile
 
@@ -81,7 +82,7 @@ def check_upload(
     """Type and size checked against the profile before anything is sent."""
     if not profile.uploads_enabled:
         return UploadCheck(name, False, "this assistant does not take files")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    ext = extension(name)
     if ext not in profile.upload_types:
         allowed = ", ".join(profile.upload_types)
         return UploadCheck(name, False, f".{ext or '?'} files are not accepted here ({allowed})")
