@@ -302,15 +302,27 @@ def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
 @pytest.mark.parametrize(
     ("end", "options", "status", "says", "retryable"),
     [
-        ("failed", {"error": ("server_error", "boom")}, "failed", "failed on the server", True),
+        (
+            "failed",
+            {"error": ("server_error", "boom")},
+            "failed",
+            "The server, during the assistant's run, failed: boom. Retry in a moment.",
+            True,
+        ),
         (
             "failed",
             {"error": ("rate_limit_exceeded", "quota")},
             "failed",
-            "rate limit or quota was exceeded (quota)",
+            "rate limiting requests or the quota is used up: quota. Wait",
             True,
         ),
-        ("failed", {"error": ("invalid_prompt", "bad")}, "failed", "rejected the prompt", False),
+        (
+            "failed",
+            {"error": ("invalid_prompt", "bad")},
+            "failed",
+            "during the assistant's run, rejected the request: bad.",
+            False,
+        ),
         ("expired", {}, "failed", "expired before it finished", True),
         ("cancelled", {}, "stopped", "cancelled before it finished", None),
         ("incomplete", {}, "incomplete", "length limit (max_completion_tokens)", None),
@@ -446,9 +458,15 @@ def test_an_unknown_assistant_id_is_named(fake: FakeOpenAI) -> None:
     del fake.state["assistants"]["asst_fake"]
     route = backend.route("a.csv", "text/csv")
     assert not route.accepted
-    assert "asst_fake does not exist" in route.reason and "ASSISTANT_ID" in route.reason
+    assert (
+        "does not know the assistant asst_fake (404)" in route.reason
+        and "ASSISTANT_ID" in route.reason
+    )
     answer = ask(chat, "Hi")
-    assert answer.error is not None and "asst_fake does not exist" in answer.error.reason
+    assert (
+        answer.error is not None
+        and "does not know the assistant asst_fake (404)" in answer.error.reason
+    )
 
 
 def test_a_vanished_thread_is_replaced_with_a_notice(fake: FakeOpenAI) -> None:

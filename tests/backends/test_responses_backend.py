@@ -545,7 +545,10 @@ def test_a_failed_response_is_one_clear_message(fake: FakeOpenAI) -> None:
     assert answer.status == "failed"
     assert answer.text == "Part"
     assert answer.error is not None
-    assert answer.error.reason == "The model could not answer: The model crashed."
+    assert (
+        answer.error.reason
+        == "The server, while answering, failed: The model crashed. Retry in a moment."
+    )
     assert answer.error.retryable and answer.error.code == "server_error"
     fake.expect(
         "responses.create",

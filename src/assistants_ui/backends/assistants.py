@@ -54,6 +54,7 @@ from assistants_ui.backends.assistants_files import RemoteFiles, route_upload
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
 from assistants_ui.backends.tool_calls import Toolbox, build_toolbox
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
@@ -78,11 +79,7 @@ _MISSING_OBJECT = re.compile(
 
 
 def shutdown_reason(where: str) -> str:
-    return (
-        f"The server at {where} answers 404 for the Assistants API: OpenAI and Azure shut it "
-        f"down on {SHUTDOWN_DATE}. Move this assistant to a Responses profile with "
-        "`assistants-ui import-assistant FILE.json` (its saved definition)."
-    )
+    return failure("shutdown", at=f" at {where}", date=SHUTDOWN_DATE).reason
 
 
 class AssistantsBackend:
@@ -127,21 +124,21 @@ class AssistantsBackend:
         if isinstance(exc, openai.NotFoundError):
             text = str(exc)
             if "No assistant found" in text:
-                return ev.Failed(
-                    f"The assistant {self.assistant_id} does not exist at {self.where} (404): "
-                    "check ASSISTANT_ID (or the profile's assistant_id) and the API key's project.",
-                    retryable=False,
-                    code="404",
+                return failure(
+                    "not_found",
+                    at=f" at {self.where}",
+                    subject=f"the assistant {self.assistant_id}",
+                    hint="Check ASSISTANT_ID (or the profile's assistant_id) and the API key's "
+                    "project.",
                 )
             if not _MISSING_OBJECT.search(text):
-                return ev.Failed(shutdown_reason(self.where), retryable=False, code="shutdown")
+                return failure("shutdown", at=f" at {self.where}", date=SHUTDOWN_DATE)
         return describe_error(
             exc, self.connection, what=what or f"the assistant {self.assistant_id}"
         )
 
     def error(self, exc: openai.OpenAIError, what: str = "") -> BackendError:
-        failed = self.failed(exc, what)
-        return BackendError(failed.reason, retryable=failed.retryable, code=failed.code)
+        return BackendError.of(self.failed(exc, what))
 
     # -- the assistant ----------------------------------------------------------------
 
@@ -210,7 +207,7 @@ class AssistantsBackend:
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:
-            raise BackendError(f"{attachment.name}: {route.reason}.")
+            raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
         try:
             uploaded = self.client().files.create(
                 file=(attachment.name, attachment.data, attachment.mime), purpose="assistants"

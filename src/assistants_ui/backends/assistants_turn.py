@@ -32,8 +32,10 @@ from openai.types.beta.threads.run_submit_tool_outputs_params import ToolOutput
 from assistants_ui.backends.assistants_events import RunTranslator
 from assistants_ui.backends.assistants_files import route_parts
 from assistants_ui.backends.base import BackendError, SendContext
+from assistants_ui.backends.clients import stream_broke
 from assistants_ui.backends.tool_calls import ToolCall, ToolLoop, function_spec
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Message
 
 if TYPE_CHECKING:
@@ -99,31 +101,18 @@ class Turn:
 
     def events(self) -> Iterator[ev.StreamEvent]:
         own = self.t.own
-        where = self.backend.where
+        connection = self.backend.connection
         try:
             yield from self._answer()
         except BackendError as exc:
-            yield own(ev.Failed(exc.reason, exc.retryable, exc.code))
+            yield own(exc.failed())
         except openai.OpenAIError as exc:
             yield own(self.backend.failed(exc))
         except httpx2.TimeoutException:
-            yield own(
-                ev.Failed(
-                    f"The server at {where} stopped sending the answer for longer than "
-                    f"{self.backend.connection.timeout:g} s. Retry, or raise OPENAI_TIMEOUT.",
-                    retryable=True,
-                    code="timeout",
-                )
-            )
+            at = f" at {self.backend.where}"
+            yield own(failure("timeout", at=at, seconds=connection.timeout))
         except (httpx2.RequestError, ssl.SSLError) as exc:
-            yield own(
-                ev.Failed(
-                    f"The connection to {where} broke while the answer was streaming "
-                    f"({type(exc).__name__}). Retry.",
-                    retryable=True,
-                    code="stream_cut",
-                )
-            )
+            yield own(stream_broke(connection, f" ({type(exc).__name__})"))
         finally:
             self._settle()
 
@@ -156,12 +145,7 @@ class Turn:
             required, self.t.required = self.t.required, None
             if required is None:
                 yield own(
-                    ev.Failed(
-                        "The answer stopped before it was complete: the stream ended while "
-                        "the run was still going.",
-                        retryable=True,
-                        code="stream_cut",
-                    )
+                    failure("stream_cut", why="the stream ended while the run was still going")
                 )
                 return
             action = required.required_action
@@ -292,12 +276,7 @@ class Turn:
             if self.context.cancelled.is_set():
                 return
             if time.monotonic() > deadline:
-                raise BackendError(
-                    "An earlier answer in this conversation is still running on the server and "
-                    f"did not stop within {CANCEL_WAIT_SECONDS:g} s. Try again in a moment.",
-                    retryable=True,
-                    code="run_active",
-                )
+                raise BackendError.of(failure("run_active", seconds=CANCEL_WAIT_SECONDS))
             time.sleep(pause)
             pause = POLL_SECONDS
             run = runs.retrieve(run_id, thread_id=self.thread)

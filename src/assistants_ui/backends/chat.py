@@ -27,6 +27,7 @@ from assistants_ui.backends.tool_calls import (
     function_spec,
 )
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import INLINE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
@@ -262,12 +263,7 @@ class _RemoteSource:
             yield describe_error(exc, self.connection, what=f"the model {self._model!r}")
             return None
         if finish is None:
-            yield ev.Failed(
-                "The answer stopped before it was complete: the server closed the stream "
-                "without saying it had finished.",
-                retryable=True,
-                code="stream_cut",
-            )
+            yield failure("stream_cut", why=CLOSED_UNFINISHED)
             return None
         caps = capabilities_for(self.connection)
         if caps.supports("stream_usage"):  # a server may accept the option and ignore it
@@ -315,7 +311,7 @@ class _LocalSource:
                 conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
             )
         except LocalModelError as exc:
-            yield ev.Failed(str(exc), retryable=False, code="local_model")
+            yield failure("local_model", message=str(exc))
             return
         cancelled = context.cancelled
         told = False
@@ -344,7 +340,7 @@ class _LocalSource:
                     usage = ev.Usage(chunk.prompt_tokens, chunk.completion_tokens)
                     yield _done(chunk.finish_reason, usage, "LOCAL_MAX_TOKENS", max_tokens)
         except LocalModelError as exc:
-            yield ev.Failed(str(exc), retryable=False, code="local_model")
+            yield failure("local_model", message=str(exc))
 
 
 def _trim_notice(dropped: int, truncated: bool, context: int) -> str:
@@ -397,7 +393,7 @@ class ChatBackend:
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:
-            raise BackendError(f"{attachment.name}: {route.reason}.")
+            raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
         attachment.route = "inline"
         attachment.file_id = f"inline:{attachment.sha256[:16]}"
         return attachment

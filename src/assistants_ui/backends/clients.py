@@ -16,9 +16,18 @@ from typing import Any
 import openai
 
 from assistants_ui.core import events as ev
+from assistants_ui.core.events import FailureCode
+from assistants_ui.core.failures import failure
 from assistants_ui.profiles import Connection
 
-__all__ = ["client_for", "describe_error", "endpoint_of", "server_reason"]
+__all__ = [
+    "client_for",
+    "describe_error",
+    "endpoint_of",
+    "server_code",
+    "server_reason",
+    "stream_broke",
+]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], openai.OpenAI] = {}
@@ -132,93 +141,69 @@ def server_reason(exc: openai.APIStatusError, connection: Connection | None = No
     return mask(reason, [key] if key else [])
 
 
+def server_code(code: str | None) -> FailureCode:
+    """Our failure code for an error code a server put in a response or run."""
+    return _SERVER_CODES.get(code or "", "model_error")
+
+
+_SERVER_CODES: dict[str, FailureCode] = {
+    "rate_limit_exceeded": "rate_limited",
+    "server_error": "server_error",
+    "invalid_prompt": "rejected",
+}
+
+
 def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
     """One clear sentence for an SDK error; `retryable` says whether Retry may help."""
-    where = endpoint_of(connection)
-    setting = _key_setting(connection)
-    subject = what or "the model"
+    at = f" at {endpoint_of(connection)}"
+    retries = f" after {connection.max_retries} automatic retries"
     if isinstance(exc, openai.APITimeoutError):
-        return ev.Failed(
-            f"The server at {where} did not answer in time ({connection.timeout:g} s). "
-            "It may be overloaded; try again, or raise OPENAI_TIMEOUT.",
-            retryable=True,
-            code="timeout",
-        )
+        return failure("timeout", at=at, seconds=connection.timeout)
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         detail = f" ({type(cause).__name__}: {cause})" if cause else ""
         if "peer closed" in str(cause).lower() or "incomplete" in str(cause).lower():
-            return ev.Failed(
-                f"The connection to {where} broke while the answer was streaming{detail}.",
-                retryable=True,
-                code="stream_cut",
+            return stream_broke(connection, detail)
+        return failure("connection", at=at, cause=detail)
+    if not isinstance(exc, openai.APIStatusError):
+        if isinstance(exc, openai.APIError):
+            return failure(
+                "model_error", during=f"The server{at} reported an error", said=exc.message
             )
-        return ev.Failed(
-            f"Cannot reach the server at {where}{detail}. Check that it is running and "
-            "that the base URL (OPENAI_BASE_URL or the connection's base_url) is right.",
-            retryable=True,
-            code="connection",
-        )
+        return failure("internal", message=f"{type(exc).__name__}: {exc}")
+    said = server_reason(exc, connection)
+    status = f" ({exc.status_code})"
     if isinstance(exc, openai.AuthenticationError):
-        return ev.Failed(
-            f"The server at {where} refused the API key (401)"
-            + (f": {msg.rstrip('.')}" if (msg := server_reason(exc, connection)) else "")
-            + f". Check {setting}.",
-            retryable=False,
-            code="401",
-        )
+        return failure("key_refused", at=at, said=said, setting=_key_setting(connection))
     if isinstance(exc, openai.PermissionDeniedError):
-        msg = server_reason(exc, connection)
-        return ev.Failed(
-            f"The key in {setting} is not allowed to use {subject} at {where} (403)"
-            + (f": {msg}" if msg else "."),
-            retryable=False,
-            code="403",
+        return failure(
+            "forbidden",
+            at=at,
+            said=said,
+            setting=_key_setting(connection),
+            subject=what or "the model",
         )
     if isinstance(exc, openai.NotFoundError):
-        msg = server_reason(exc, connection)
-        lowered = msg.lower()
+        lowered = said.lower()
         if "vector store" in lowered or "vector_store" in lowered:
             hint = "Check the assistant's vector_store_ids (the store may be deleted or expired)."
         elif "conversation" in lowered:
             hint = "The remote conversation is gone (deleted or expired): start a new chat."
         else:
             hint = "Check the model or deployment name and the base URL."
-        return ev.Failed(
-            f"The server at {where} does not know {subject} (404)"
-            + (f": {msg.rstrip('.')}" if msg else "")
-            + f". {hint}",
-            retryable=False,
-            code="404",
-        )
+        return failure("not_found", at=at, said=said, subject=what or "the model", hint=hint)
     if isinstance(exc, openai.RateLimitError):
-        msg = server_reason(exc, connection)
-        return ev.Failed(
-            f"The server at {where} is rate limiting requests (429) and still was after "
-            f"{connection.max_retries} automatic retries"
-            + (f": {msg}" if msg else "")
-            + ". Wait a moment and retry.",
-            retryable=True,
-            code="429",
-        )
+        return failure("rate_limited", at=at, said=said, status=status, retries=retries)
     if isinstance(exc, openai.InternalServerError):
-        msg = server_reason(exc, connection)
-        return ev.Failed(
-            f"The server at {where} failed ({exc.status_code}) after "
-            f"{connection.max_retries} automatic retries"
-            + (f": {msg.rstrip('.')}" if msg else "")
-            + ". Retry in a moment.",
-            retryable=True,
-            code=str(exc.status_code),
-        )
-    if isinstance(exc, openai.APIStatusError):
-        msg = server_reason(exc, connection)
-        return ev.Failed(
-            f"The server at {where} rejected the request ({exc.status_code})"
-            + (f": {msg}" if msg else "."),
-            retryable=exc.status_code >= 500,
-            code=str(exc.status_code),
-        )
-    if isinstance(exc, openai.APIError):
-        return ev.Failed(f"The server at {where} reported an error: {exc.message}", code="api")
-    return ev.Failed(f"{type(exc).__name__}: {exc}", code="internal")
+        return failure("server_error", at=at, said=said, status=status, retries=retries)
+    if exc.status_code >= 500:
+        return failure("server_error", at=at, said=said, status=status)
+    return failure("rejected", at=at, said=said, status=status)
+
+
+def stream_broke(connection: Connection, cause: str = "") -> ev.Failed:
+    """The connection broke while the answer was streaming (what arrived is kept)."""
+    where = endpoint_of(connection)
+    return failure(
+        "stream_cut", why=f"the connection to {where} broke while the answer was streaming{cause}"
+    )

@@ -129,8 +129,7 @@ class ResponsesBackend:
             )
             return {"state": "stateless", "fallback": "no_conversations"}
         except openai.OpenAIError as exc:
-            failed = self.failure(exc, "the Conversations API")
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            raise BackendError.of(self.failure(exc, "the Conversations API")) from exc
         self.capabilities.learn("conversations", True)
         return {"state": "conversation", "conversation": conversation.id}
 
@@ -272,7 +271,7 @@ class ResponsesBackend:
             try:
                 opened = self.open()
             except BackendError as exc:
-                yield ev.Failed(exc.reason, exc.retryable, exc.code)
+                yield exc.failed()
                 return
             for key, value in opened.items():
                 remote[key] = value
@@ -302,8 +301,7 @@ class ResponsesBackend:
         try:
             return fetch_container_file(self.client, container, file_id, file_id).data
         except openai.OpenAIError as exc:
-            failed = self.failure(exc, f"the file {file_id}")
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            raise BackendError.of(self.failure(exc, f"the file {file_id}")) from exc
 
     # -- stop and delete ---------------------------------------------------------------
 

@@ -24,10 +24,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from assistants_ui.backends.base import Remote, SendContext
+from assistants_ui.backends.clients import stream_broke
 from assistants_ui.backends.responses_files import attachment_parts
 from assistants_ui.backends.responses_stream import Translator, incomplete_detail
 from assistants_ui.backends.tool_calls import ToolCall, ToolLoop
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.transcript import Message
 
 if TYPE_CHECKING:
@@ -204,12 +206,7 @@ class Answer:
         except openai.OpenAIError as exc:
             failed = self.b.failure(exc)
             if received and isinstance(exc, openai.APIConnectionError):
-                failed = ev.Failed(
-                    "The connection broke while the answer was streaming; what arrived is kept. "
-                    "Retry to ask again.",
-                    retryable=True,
-                    code="stream_cut",
-                )
+                failed = stream_broke(self.b.connection)
             tr.failed = failed
         finally:
             stream.close()
@@ -238,9 +235,4 @@ class Answer:
 
 
 def _cut() -> ev.Failed:
-    return ev.Failed(
-        "The answer stopped before it was complete: the server closed the stream "
-        "without saying it had finished.",
-        retryable=True,
-        code="stream_cut",
-    )
+    return failure("stream_cut", why=CLOSED_UNFINISHED)

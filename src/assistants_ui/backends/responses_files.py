@@ -132,7 +132,7 @@ def upload_attachment(
 
     route = route_for(profile, attachment.name)
     if not route.accepted or route.route is None:
-        raise BackendError(f"{attachment.name}: {route.reason}.", retryable=False)
+        raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
     attachment.route = route.route
     if route.route == "image" and connection.type == "azure":
         # Azure cannot reference an uploaded image as input: it is sent inline.
@@ -152,7 +152,7 @@ def upload_attachment(
                 retryable=False,
                 code=failed.code,
             ) from exc
-        raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+        raise BackendError.of(failed) from exc
     attachment.file_id = created.id
     _remote_add(remote, "files", created.id)
     if route.route == "code_interpreter":
@@ -169,7 +169,7 @@ def upload_attachment(
             client.vector_stores.files.create(vector_store_id=store, file_id=created.id)
         except openai.OpenAIError as exc:
             failed = describe_error(exc, connection, what=f"file search for {attachment.name}")
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            raise BackendError.of(failed) from exc
     return attachment
 
 

@@ -52,8 +52,10 @@ from openai.types.responses import (
     ResponseTextDoneEvent,
 )
 
+from assistants_ui.backends.clients import server_code
 from assistants_ui.backends.responses_files import Fetched
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 
 if TYPE_CHECKING:
     from openai.types.responses import Response, ResponseStreamEvent
@@ -72,11 +74,12 @@ RETRYABLE_CODES = frozenset({"server_error", "rate_limit_exceeded", "vector_stor
 
 
 def failure_of(code: str | None, message: str, *, during: str = "") -> ev.Failed:
-    prefix = during or "The model could not answer"
-    return ev.Failed(
-        f"{prefix}: {message}" if message else f"{prefix}.",
+    return failure(
+        server_code(code),
         retryable=code is None or code in RETRYABLE_CODES,
-        code=code or "failed",
+        during=during or "The model could not answer",
+        server="The server, while answering,",
+        said=message,
     )
 
 

@@ -25,6 +25,7 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, MessageBuilder
 from assistants_ui.profiles import Profile
@@ -197,13 +198,14 @@ class ReplyStream:
                 if close is not None:
                     close()
         except BackendError as exc:
-            self._queue.put(ev.Failed(exc.reason, exc.retryable, exc.code))
+            self._queue.put(exc.failed())
         except Exception as exc:  # a bug or an unmapped library error: say so, keep going
             log.exception("backend %s failed", session.profile.backend)
             self._queue.put(
-                ev.Failed(
-                    f"Unexpected error in the {session.profile.backend} "
-                    f"backend: {type(exc).__name__}: {exc}"
+                failure(
+                    "internal",
+                    during=f" in the {session.profile.backend} backend",
+                    message=f"{type(exc).__name__}: {exc}",
                 )
             )
         finally:
