@@ -18,7 +18,14 @@ from assistants_ui.backends.base import BackendError
 from assistants_ui.profiles import Config, Connection
 from assistants_ui.settings import Settings
 
-__all__ = ["Check", "capability_checks", "check_connection", "database_checks", "run_checks"]
+__all__ = [
+    "Check",
+    "capability_checks",
+    "check_connection",
+    "database_checks",
+    "mcp_checks",
+    "run_checks",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,7 @@ def _probe(backend: Any) -> None:
     connection learns what the server refuses (see backends.capabilities)."""
     import openai
 
-    from assistants_ui.backends.chat import ChatBackend
+    from assistants_ui.backends.chat import ChatBackend, _RemoteSource
     from assistants_ui.backends.responses import ResponsesBackend
 
     if isinstance(backend, ResponsesBackend):
@@ -117,9 +124,11 @@ def _probe(backend: Any) -> None:
 
         from assistants_ui.backends.base import SendContext
 
-        turns = [{"role": "user", "content": "ping"}]
-        for _ in backend.source.stream(turns, SendContext([], {}, threading.Event())):
-            pass
+        turns: list[dict[str, Any]] = [{"role": "user", "content": "ping"}]
+        source = backend.source
+        if isinstance(source, _RemoteSource):  # one request, no tools offered
+            for _ in source.one_round(turns, SendContext([], {}, threading.Event()), {}):
+                pass
 
 
 def capability_checks(backends: Sequence[Any]) -> list[Check]:
@@ -150,6 +159,24 @@ def capability_checks(backends: Sequence[Any]) -> list[Check]:
             for feature, learned in known.items()
         ]
         rows.append(Check("supports", connection.id, True, "; ".join(parts)))
+    return rows
+
+
+def mcp_checks(config: Config) -> list[Check]:
+    """Each MCP server the profiles name: its tools, or why it cannot be reached (the
+    answers go on without it, but its tools are missing)."""
+    from assistants_ui.tools.mcp import McpUnavailable, server_for
+
+    servers = {s.model_dump_json(): s for p in config.profiles for s in p.mcp_servers}
+    rows = []
+    for settings in servers.values():
+        try:
+            names = [t.name for t in server_for(settings).tools()]
+        except McpUnavailable as exc:
+            rows.append(Check("mcp", settings.name, False, f"{settings.describe()}: {exc}"))
+            continue
+        listed = ", ".join(names) or "none"
+        rows.append(Check("mcp", settings.name, True, f"{settings.describe()}: tools {listed}"))
     return rows
 
 
@@ -190,6 +217,7 @@ def run_checks(
         checks.extend(reachable)
         up = {c.name for c in reachable if c.ok}
         checks.extend(capability_checks([b for b in backends if _connection_id(b) in up]))
+        checks.extend(mcp_checks(config))
     for more in extra or ():
         checks.extend(more())
     return checks

@@ -25,9 +25,10 @@ from assistants_ui.backends.tool_calls import (
     ToolLoop,
     build_toolbox,
 )
+from assistants_ui.checks import mcp_checks
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message, NoticePart, ToolPart
-from assistants_ui.profiles import Connection, McpServerSettings, Profile
+from assistants_ui.profiles import Config, Connection, McpServerSettings, Profile
 from assistants_ui.settings import load_settings
 from assistants_ui.tools.mcp import McpServer, server_for
 from fakes.assistants_scripts import add_assistant, function_call, script, text
@@ -370,3 +371,21 @@ def test_assistants_offers_and_calls_an_mcp_tool(
     assert names[0] == "get_weather" and "city_time" in names and names.count("get_weather") == 1
     outputs = fake.calls("runs.submit_tool_outputs")[0].body["tool_outputs"]
     assert [o["output"] for o in outputs] == [clock_call.output, weather.output]
+
+
+def test_the_check_lists_each_servers_tools_or_why_it_is_down(clock: McpServerSettings) -> None:
+    down = McpServerSettings(
+        name="gone", command=(sys.executable, "-c", "raise SystemExit(2)"), timeout=5
+    )
+    config = Config(
+        settings=load_settings()[0],
+        profiles=[
+            _profile(connection="openai", mcp_servers=(clock, down)),
+            _profile("responses", id="q", connection="openai", mcp_servers=(clock,)),
+        ],
+    )
+    up, gone = mcp_checks(config)
+    assert (up.area, up.name, up.ok) == ("mcp", "clock", True)
+    assert "tools city_time, add, fail" in up.detail
+    assert (gone.name, gone.ok) == ("gone", False)
+    assert gone.detail.startswith("MCP server 'gone' (")

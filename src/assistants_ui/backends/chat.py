@@ -173,7 +173,7 @@ class _RemoteSource:
                 elif loop.rounds == 0 and self.profile.tool_choice:
                     # Only the first request: forced again after the outputs, it would loop.
                     extra["tool_choice"] = tool_choice(self.profile.tool_choice)
-            got = yield from self._round(turns, context, extra)
+            got = yield from self.one_round(turns, context, extra)
             if got is None:
                 return
             usage = _added(usage, got.usage)
@@ -206,7 +206,7 @@ class _RemoteSource:
                 for call, result in ran
             ]
 
-    def _round(
+    def one_round(
         self, turns: list[dict[str, Any]], context: SendContext, extra: dict[str, Any]
     ) -> Generator[ev.StreamEvent, None, _Round | None]:
         """One streamed request; None when it failed (said) or was stopped."""

@@ -149,17 +149,6 @@ class Toolbox:
                 )
         return tools, notices
 
-    def check(self) -> list[str]:
-        """One line per MCP server: its tools, or why it is down (for `assistants-ui check`)."""
-        lines = []
-        for server in self.servers:
-            try:
-                names = [t.name for t in server.tools()]
-                lines.append(f"MCP server {server.name!r}: {', '.join(names) or 'no tools'}")
-            except McpUnavailable as exc:
-                lines.append(f"MCP server {server.name!r} is unavailable: {exc}")
-        return lines
-
 
 def build_toolbox(profile: Profile) -> Toolbox:
     """The profile's tools, or `BackendError` naming the function that does not load."""
