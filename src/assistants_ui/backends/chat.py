@@ -190,7 +190,7 @@ class _RemoteSource:
             turns.append(
                 {
                     "role": "assistant",
-                    "content": got.text or None,
+                    "content": got.text,  # a string, never null: llama.cpp's server refuses null
                     "tool_calls": [
                         {
                             "id": c.call_id,
@@ -227,7 +227,7 @@ class _RemoteSource:
                 client,
                 {
                     "model": model,
-                    "messages": cast("list[ChatCompletionMessageParam]", turns),
+                    "messages": cast("list[ChatCompletionMessageParam]", list(turns)),
                     "stream": True,
                     "stream_options": {"include_usage": True},
                     "temperature": openai.omit
