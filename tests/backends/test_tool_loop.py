@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from assistants_ui.backends.tool_calls import (
 from assistants_ui.checks import mcp_checks
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message, NoticePart, ToolPart
-from assistants_ui.profiles import Config, Connection, McpServerSettings, Profile
+from assistants_ui.profiles import Config, Connection, McpServerSettings, Profile, load_config
 from assistants_ui.settings import load_settings
 from assistants_ui.tools.mcp import McpServer, server_for
 from fakes.assistants_scripts import add_assistant, function_call, script, text
@@ -389,3 +390,47 @@ def test_the_check_lists_each_servers_tools_or_why_it_is_down(clock: McpServerSe
     assert "tools city_time, add, fail" in up.detail
     assert (gone.name, gone.ok) == ("gone", False)
     assert gone.detail.startswith("MCP server 'gone' (")
+
+
+def test_mcp_servers_in_assistants_toml(tmp_path: Path) -> None:
+    (tmp_path / "assistants.toml").write_text(
+        """
+[[assistants]]
+id = "a"
+backend = "chat"
+connection = "openai"
+tool_timeout = 5
+[[assistants.mcp_servers]]
+name = "files"
+command = ["python", "-m", "server"]
+[[assistants.mcp_servers]]
+name = "web"
+url = "https://mcp.example.com/mcp"
+headers_env = { Authorization = "MCP_AUTH" }
+
+[[assistants]]
+id = "b"
+backend = "chat"
+connection = "openai"
+[[assistants.mcp_servers]]
+name = "both"
+command = ["x"]
+url = "https://mcp.example.com/mcp"
+""",
+        encoding="utf-8",
+    )
+    settings = load_settings()[0].model_copy(
+        update={"assistants_file": tmp_path / "assistants.toml"}
+    )
+    config = load_config(settings)
+    [profile] = config.profiles
+    files, web = profile.mcp_servers
+    assert (files.command, files.url, web.url) == (
+        ("python", "-m", "server"),
+        None,
+        "https://mcp.example.com/mcp",
+    )
+    assert web.headers_env == {"Authorization": "MCP_AUTH"} and profile.tool_timeout == 5
+    [problem] = config.problems
+    assert "'b'" in problem.setting
+    assert "either `command` (stdio) or `url` (streamable HTTP)" in problem.message
