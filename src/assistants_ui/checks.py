@@ -84,7 +84,7 @@ def _probe(backend: Any) -> None:
     connection learns what the server refuses (see backends.capabilities)."""
     import openai
 
-    from assistants_ui.backends.chat import ChatBackend, _RemoteSource
+    from assistants_ui.backends.chat import ChatBackend
     from assistants_ui.backends.responses import ResponsesBackend
 
     if isinstance(backend, ResponsesBackend):
@@ -119,16 +119,8 @@ def _probe(backend: Any) -> None:
             stream.close()
         if response_id and backend.uses_background():
             backend.cancel({"response": response_id})
-    elif isinstance(backend, ChatBackend) and backend.connection.type != "local":
-        import threading
-
-        from assistants_ui.backends.base import SendContext
-
-        turns: list[dict[str, Any]] = [{"role": "user", "content": "ping"}]
-        source = backend.source
-        if isinstance(source, _RemoteSource):  # one request, no tools offered
-            for _ in source.one_round(turns, SendContext([], {}, threading.Event()), {}):
-                pass
+    elif isinstance(backend, ChatBackend):
+        backend.probe()
 
 
 def capability_checks(backends: Sequence[Any]) -> list[Check]:

@@ -402,6 +402,15 @@ class ChatBackend:
         turns = to_chat_messages(self.profile.instructions, context.history, message)
         yield from self.source.stream(turns, context)
 
+    def probe(self) -> None:
+        """One small request to a server, without tools, so that the connection learns
+        what the server supports (`assistants-ui check`)."""
+        if isinstance(self.source, _RemoteSource):
+            turns: list[dict[str, Any]] = [{"role": "user", "content": "ping"}]
+            context = SendContext([], {}, threading.Event())
+            for _ in self.source.one_round(turns, context, {}):
+                pass
+
     def cancel(self, remote: Remote) -> None:
         """Nothing to cancel server-side: closing the stream ends generation."""
 
