@@ -12,9 +12,11 @@ then asks once more with tools switched off, or stops with `limit_done`).
 
 Every call is bounded by a timeout (a function runs in a thread of its own, a
 hung one is left behind) and its output cut at `MAX_OUTPUT_CHARS` with a note.
-Every failure (a tool that raises, hangs, does not exist, gets malformed
-arguments, a server gone mid-call) is worded here, once: the same sentence is
-sent to the model and shown to the user, and the answer goes on.
+Every failure is worded once, as one line that is both sent to the model and
+shown on the call, and the answer goes on: what only the loop can see (a tool
+that does not exist, the round limit, a cut output) here; what happens inside
+a call where it runs (malformed arguments, an exception, a timeout:
+`tools.registry`; a server that is down or gone mid-call: `tools.mcp`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from assistants_ui.tools.registry import (
     ToolResult,
     load_functions,
     parse_arguments,
+    timed_out,
 )
 
 __all__ = [
@@ -173,13 +176,7 @@ def _run_bounded(tool: Tool, arguments: str, timeout: float) -> ToolResult:
     worker = threading.Thread(target=target, name=f"tool-{tool.name}", daemon=True)
     worker.start()
     worker.join(timeout)
-    if not box:
-        return ToolResult(
-            f"Error: {tool.name} did not finish within {timeout:g} s (tool_timeout); "
-            "the answer goes on without its result.",
-            False,
-        )
-    return box[0]
+    return box[0] if box else timed_out(tool.name, timeout, "tool_timeout")
 
 
 def done_event(call: ToolCall, result: ToolResult) -> ev.ToolCallDone:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx2
 
 from assistants_ui.profiles import McpServerSettings
-from assistants_ui.tools.registry import ToolResult
+from assistants_ui.tools.registry import ToolResult, timed_out
 
 if TYPE_CHECKING:
     from mcp import Client
@@ -214,11 +214,7 @@ class McpServer:
                 if self._client is client:
                     self._close_session()
             if isinstance(exc, TimeoutError) or "timed out" in _why(exc):
-                return ToolResult(
-                    f"Error: {name} (MCP server {self.name!r}) did not answer within "
-                    f"{timeout:g} s.",
-                    False,
-                )
+                return timed_out(name, timeout, f"the timeout of the MCP server {self.name!r}")
             return ToolResult(
                 f"Error: {name} failed on the MCP server {self.name!r}: {_why(exc)}", False
             )

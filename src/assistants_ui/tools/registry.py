@@ -31,6 +31,7 @@ __all__ = [
     "ToolResult",
     "load_functions",
     "parse_arguments",
+    "timed_out",
 ]
 
 ENTRY_POINT_GROUP = "assistants_ui.tools"
@@ -44,6 +45,15 @@ class ToolLoadError(Exception):
 class ToolResult:
     output: str
     ok: bool
+
+
+def timed_out(name: str, seconds: float, setting: str) -> ToolResult:
+    """A call that did not finish in time (a function, or an MCP server's tool)."""
+    return ToolResult(
+        f"Error: {name} did not finish within {seconds:g} s ({setting}); "
+        "the answer goes on without its result.",
+        False,
+    )
 
 
 def parse_arguments(arguments: str) -> dict[str, Any] | ToolResult:
