@@ -160,6 +160,8 @@ def build_toolbox(profile: Profile) -> Toolbox:
     except ToolLoadError as exc:
         raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
     servers = [server_for(s) for s in profile.mcp_servers]
+    for server in servers:
+        server.start()
     return Toolbox(functions, servers, timeout=profile.tool_timeout)
 
 

@@ -11,6 +11,8 @@ never raises: a tool error, a timeout or a server gone mid-call come back as
 a `ToolResult` with `ok=False`. A server that cannot be reached raises
 `McpUnavailable` from `tools()` with one sentence; the next attempt waits
 `RETRY_SECONDS` so that an answer is not slowed by a server known to be down.
+`start()` does the first connection in the background when a backend is
+built, so that the tools are listed before the first answer needs them.
 """
 
 from __future__ import annotations
@@ -188,6 +190,19 @@ class McpServer:
         return client
 
     # -- public ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect and list the tools in the background (at start, so that the first
+        answer does not wait); a failure is kept for the next `tools()` to say."""
+
+        def connect() -> None:
+            try:
+                self.tools()
+            except McpUnavailable as exc:
+                log.warning("MCP server %r is unavailable: %s", self.name, exc)
+
+        if self._client is None and self._down is None:
+            threading.Thread(target=connect, name=f"mcp-start-{self.name}", daemon=True).start()
 
     def tools(self) -> list[McpTool]:
         """The server's tools; `McpUnavailable` when it cannot be reached."""
