@@ -35,7 +35,7 @@ from assistants_ui.tools.mcp import McpServer, server_for
 from fakes.assistants_scripts import add_assistant, function_call, script, text
 from fakes.chat_routes import chat_text, chat_tool_calls
 from fakes.mcp_servers import http_server, stdio_settings
-from fakes.responses_routes import ResponseScript, text_reply
+from fakes.responses_routes import ResponseScript, request_problems, text_reply
 from fakes.server import FakeOpenAI
 
 pytestmark = [
@@ -68,6 +68,15 @@ def run(loop: ToolLoop, name: str, arguments: dict[str, Any] | str) -> tuple[str
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
     result = loop.run(ToolCall("c1", name, args))
     return result.output, result.ok
+
+
+@pytest.fixture(autouse=True)
+def requests_match_the_schema(fake: FakeOpenAI) -> Iterator[None]:
+    yield
+    problems = request_problems(fake) + request_problems(
+        fake, "chat.completions", "CreateChatCompletionRequest"
+    )
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")
