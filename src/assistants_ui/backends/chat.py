@@ -166,13 +166,11 @@ class _RemoteSource:
         usage: ev.Usage | None = None
         while True:
             extra: dict[str, Any] = {}
+            choice = loop.choice(self.profile.tool_choice)
             if offered:
                 extra["tools"] = offered
-                if loop.exhausted:
-                    extra["tool_choice"] = "none"
-                elif loop.rounds == 0 and self.profile.tool_choice:
-                    # Only the first request: forced again after the outputs, it would loop.
-                    extra["tool_choice"] = tool_choice(self.profile.tool_choice)
+                if choice:
+                    extra["tool_choice"] = tool_choice(choice)
             got = yield from self.one_round(turns, context, extra)
             if got is None:
                 return

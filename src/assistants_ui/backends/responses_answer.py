@@ -118,13 +118,9 @@ class Answer:
                 kwargs["conversation"] = self.remote["conversation"]
             elif self.state == "previous_response_id" and self.previous:
                 kwargs["previous_response_id"] = self.previous
-            if loop.exhausted:
-                kwargs["tool_choice"] = "none"
-            elif (
-                loop.rounds == 0 and b.profile.tool_choice and isinstance(kwargs.get("tools"), list)
-            ):
-                # Only the first round: forced again after the outputs, it would loop.
-                kwargs["tool_choice"] = tool_choice(b.profile.tool_choice)
+            choice = loop.choice(b.profile.tool_choice)
+            if choice and isinstance(kwargs.get("tools"), list):
+                kwargs["tool_choice"] = tool_choice(choice)
             yield from self._stream(kwargs)
             if cancelled.is_set():
                 return

@@ -213,6 +213,14 @@ class ToolLoop:
         """The rounds are used up: the next request must not call tools."""
         return self.rounds >= self.max_rounds
 
+    def choice(self, setting: str | None) -> str | None:
+        """The `tool_choice` for the next request: "none" once the rounds are used up
+        (the model must answer), the profile's setting in the first request only (forced
+        again after the outputs, it would loop), else nothing."""
+        if self.exhausted:
+            return "none"
+        return setting if self.rounds == 0 and setting else None
+
     def not_run(self) -> str:
         return f"Not run: the limit of {self.max_rounds} tool rounds was reached."
 
