@@ -24,6 +24,7 @@ __all__ = [
     "capability_checks",
     "check_connection",
     "database_checks",
+    "mcp_checks",
     "run_checks",
 ]
 
@@ -119,14 +120,8 @@ def _probe(backend: Any) -> None:
             stream.close()
         if response_id and backend.uses_background():
             backend.cancel({"response": response_id})
-    elif isinstance(backend, ChatBackend) and backend.connection.type != "local":
-        import threading
-
-        from assistants_ui.backends.base import SendContext
-
-        turns = [{"role": "user", "content": "ping"}]
-        for _ in backend.source.stream(turns, SendContext([], {}, threading.Event())):
-            pass
+    elif isinstance(backend, ChatBackend):
+        backend.probe()
 
 
 def capability_checks(backends: Sequence[Any]) -> list[Check]:
@@ -157,6 +152,24 @@ def capability_checks(backends: Sequence[Any]) -> list[Check]:
             for feature, learned in known.items()
         ]
         rows.append(Check("supports", connection.id, True, "; ".join(parts)))
+    return rows
+
+
+def mcp_checks(config: Config) -> list[Check]:
+    """Each MCP server the profiles name: its tools, or why it cannot be reached (the
+    answers go on without it, but its tools are missing)."""
+    from assistants_ui.tools.mcp import McpUnavailable, server_for
+
+    servers = {s.model_dump_json(): s for p in config.profiles for s in p.mcp_servers}
+    rows = []
+    for settings in servers.values():
+        try:
+            names = [t.name for t in server_for(settings).tools()]
+        except McpUnavailable as exc:
+            rows.append(Check("mcp", settings.name, False, f"{settings.describe()}: {exc}"))
+            continue
+        listed = ", ".join(names) or "none"
+        rows.append(Check("mcp", settings.name, True, f"{settings.describe()}: tools {listed}"))
     return rows
 
 
@@ -197,6 +210,7 @@ def run_checks(
         checks.extend(reachable)
         up = {c.name for c in reachable if c.ok}
         checks.extend(capability_checks([b for b in backends if _connection_id(b) in up]))
+        checks.extend(mcp_checks(config))
     for more in extra or ():
         checks.extend(more())
     return checks

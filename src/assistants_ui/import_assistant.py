@@ -119,7 +119,7 @@ def fetch_assistant(connection_name: str, assistant_id: str) -> dict[str, Any]:
             connection=connection.id,
             assistant_id=assistant_id,
         )
-        reason = AssistantsBackend(probe, connection, []).failed(exc).reason
+        reason = AssistantsBackend(probe, connection).failed(exc).reason
         raise MigrationError(f"Cannot fetch {assistant_id}: {reason}") from exc
     obj: dict[str, Any] = found.model_dump(mode="json")
     return obj

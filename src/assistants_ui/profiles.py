@@ -42,6 +42,7 @@ __all__ = [
     "Config",
     "Connection",
     "HostedMcpServer",
+    "McpServerSettings",
     "Profile",
     "ReasoningSettings",
     "load_config",
@@ -145,6 +146,33 @@ class HostedMcpServer(_Strict):
         return [v for v in self.headers_env.values() if not environ.get(v)]
 
 
+class McpServerSettings(_Strict):
+    """An MCP server whose tools the assistant offers to the model as function tools.
+
+    Either `command` (stdio: the server is started as a subprocess) or `url`
+    (streamable HTTP). `headers_env` maps an HTTP header to the environment
+    variable that holds its value (`{ Authorization = "MCP_TOKEN" }`), so that
+    secrets stay out of the file.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    command: tuple[str, ...] = ()
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)
+    # Seconds for connecting and listing, and for each tool call.
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _check(self) -> McpServerSettings:
+        if bool(self.command) == bool(self.url):
+            raise ValueError("give either `command` (stdio) or `url` (streamable HTTP)")
+        return self
+
+    def describe(self) -> str:
+        return f"MCP server {self.name!r} ({self.url or ' '.join(self.command)})"
+
+
 class Profile(_Strict):
     """One assistant as people see it in the picker."""
 
@@ -169,6 +197,9 @@ class Profile(_Strict):
     # Remote MCP servers the Responses API calls itself (backend "responses" only).
     hosted_mcp: tuple[HostedMcpServer, ...] = ()
     max_tool_rounds: int = Field(default=8, ge=1, le=64)
+    # Seconds a function may run before the answer goes on without its result.
+    tool_timeout: float = Field(default=60.0, gt=0, le=3600)
+    mcp_servers: tuple[McpServerSettings, ...] = ()
     # Force a tool call in the first request of an answer: "required", a hosted tool
     # ("file_search") or a function's name. Small models behind some servers (SmolLM2
     # on llama.cpp's) call tools only when one is named here. "auto"/"none" as usual.
@@ -196,6 +227,9 @@ class Profile(_Strict):
         labels = [s.server_label for s in self.hosted_mcp]
         if len(set(labels)) != len(labels):
             raise ValueError("hosted_mcp: each server_label must be unique")
+        names = [s.name for s in self.mcp_servers]
+        if len(set(names)) != len(names):
+            raise ValueError("two mcp_servers have the same name")
         return self
 
     @property

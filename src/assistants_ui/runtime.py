@@ -86,7 +86,7 @@ def probe(connection: Connection, *, timeout: float = 3.0) -> str | None:
         client.models.list()
     except openai.OpenAIError as exc:
         failed = describe_error(exc, connection)
-        if failed.code in ("connection", "timeout", "401", "403"):
+        if failed.code in ("connection", "timeout", "key_refused", "forbidden"):
             return failed.reason
     finally:
         client.close()

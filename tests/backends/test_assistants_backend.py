@@ -277,10 +277,10 @@ def test_a_failing_or_missing_function_tells_the_model_and_the_user(fake: FakeOp
     assert broken.status == "failed"
     assert "the sensor in Oslo is offline" in broken.error
     assert unknown.status == "failed"
-    assert "No implementation of 'unknown_tool'" in unknown.error
+    assert "no tool named 'unknown_tool' (available: broken_sensor)" in unknown.error
     outputs = [o["output"] for o in body(fake, "runs.submit_tool_outputs")["tool_outputs"]]
     assert outputs[0].startswith("Error: broken_sensor raised RuntimeError")
-    assert outputs[1].startswith("Error: the function 'unknown_tool' is not available")
+    assert outputs == [broken.error, unknown.error]  # the model is told what the user sees
 
 
 def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
@@ -288,8 +288,11 @@ def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
     script(fake, function_call((("get_weather", '{"city": "A"}'),)))
     script(fake, function_call((("get_weather", '{"city": "B"}'),)))
     answer = ask(chat, "Loop")
-    assert answer.status == "failed"
-    assert answer.error is not None and "max_tool_rounds" in answer.error.reason
+    assert answer.status == "incomplete"
+    assert "max_tool_rounds" in parts(answer, NoticePart)[-1].text
+    first, refused = parts(answer, ToolPart)
+    assert first.status == "completed"
+    assert refused.status == "incomplete" and "limit of 1 tool rounds" in refused.error
     assert len(fake.calls("runs.cancel")) == 1
 
 
@@ -299,15 +302,27 @@ def test_tool_rounds_are_bounded(fake: FakeOpenAI) -> None:
 @pytest.mark.parametrize(
     ("end", "options", "status", "says", "retryable"),
     [
-        ("failed", {"error": ("server_error", "boom")}, "failed", "failed on the server", True),
+        (
+            "failed",
+            {"error": ("server_error", "boom")},
+            "failed",
+            "The server, during the assistant's run, failed: boom. Retry in a moment.",
+            True,
+        ),
         (
             "failed",
             {"error": ("rate_limit_exceeded", "quota")},
             "failed",
-            "rate limit or quota was exceeded (quota)",
+            "rate limiting requests or the quota is used up: quota. Wait",
             True,
         ),
-        ("failed", {"error": ("invalid_prompt", "bad")}, "failed", "rejected the prompt", False),
+        (
+            "failed",
+            {"error": ("invalid_prompt", "bad")},
+            "failed",
+            "during the assistant's run, rejected the request: bad.",
+            False,
+        ),
         ("expired", {}, "failed", "expired before it finished", True),
         ("cancelled", {}, "stopped", "cancelled before it finished", None),
         ("incomplete", {}, "incomplete", "length limit (max_completion_tokens)", None),
@@ -443,9 +458,15 @@ def test_an_unknown_assistant_id_is_named(fake: FakeOpenAI) -> None:
     del fake.state["assistants"]["asst_fake"]
     route = backend.route("a.csv", "text/csv")
     assert not route.accepted
-    assert "asst_fake does not exist" in route.reason and "ASSISTANT_ID" in route.reason
+    assert (
+        "does not know the assistant asst_fake (404)" in route.reason
+        and "ASSISTANT_ID" in route.reason
+    )
     answer = ask(chat, "Hi")
-    assert answer.error is not None and "asst_fake does not exist" in answer.error.reason
+    assert (
+        answer.error is not None
+        and "does not know the assistant asst_fake (404)" in answer.error.reason
+    )
 
 
 def test_a_vanished_thread_is_replaced_with_a_notice(fake: FakeOpenAI) -> None:

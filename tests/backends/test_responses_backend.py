@@ -464,7 +464,7 @@ def test_malformed_tool_arguments_are_reported_and_the_answer_goes_on(fake: Fake
     bad, unknown = parts(answer, ToolPart)
     assert bad.status == "failed" and "not valid JSON" in bad.error
     assert bad.arguments == '{"city": "Par'
-    assert unknown.status == "failed" and "no function named 'no_such_tool'" in unknown.error
+    assert unknown.status == "failed" and "no tool named 'no_such_tool'" in unknown.error
     sent = {o["call_id"]: o["output"] for o in body(fake)["input"]}
     assert sent == {"c1": bad.error, "c2": unknown.error}
     assert answer.status == "complete"
@@ -545,7 +545,10 @@ def test_a_failed_response_is_one_clear_message(fake: FakeOpenAI) -> None:
     assert answer.status == "failed"
     assert answer.text == "Part"
     assert answer.error is not None
-    assert answer.error.reason == "The model could not answer: The model crashed."
+    assert (
+        answer.error.reason
+        == "The server, while answering, failed: The model crashed. Retry in a moment."
+    )
     assert answer.error.retryable and answer.error.code == "server_error"
     fake.expect(
         "responses.create",

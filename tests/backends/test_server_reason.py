@@ -159,10 +159,10 @@ def test_failures_are_worded_in_the_pages_language_quoting_the_server(refuser: R
         "Check OPENAI_API_KEY."
     )
     assert ja == (
-        f"{where} のサーバーが API キーを拒否しました（401）：Incorrect API key provided。"
+        f"サーバー（{where}）が API キーを拒否しました（401）：Incorrect API key provided。"
         "OPENAI_API_KEY を確認してください。"
     )
     assert zh == (
-        f"{where} 的服务器拒绝了 API 密钥（401）：Incorrect API key provided。"
+        f"服务器（{where}）拒绝了 API 密钥（401）：Incorrect API key provided。"
         "请检查 OPENAI_API_KEY。"
     )

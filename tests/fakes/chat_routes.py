@@ -11,7 +11,14 @@ from fakes.server import SSE, Json, Recorded, Reply, Stream
 if TYPE_CHECKING:
     from fakes.server import FakeOpenAI
 
-__all__ = ["DEFAULT_MODEL", "chat_chunks", "chat_text", "install", "models_list"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "chat_chunks",
+    "chat_text",
+    "chat_tool_calls",
+    "install",
+    "models_list",
+]
 
 DEFAULT_MODEL = "fake-model"
 CHUNK_SCHEMA = "CreateChatCompletionStreamResponse"
@@ -25,8 +32,12 @@ def chat_chunks(
     usage: tuple[int, int] | None = (10, 20),
     model: str = DEFAULT_MODEL,
     refusal: str | None = None,
+    tool_calls: list[tuple[str, str, str]] | None = None,
 ) -> list[SSE]:
-    """SSE chunks of a streamed chat completion (role, content pieces, finish, usage)."""
+    """SSE chunks of a streamed chat completion (role, content pieces, finish, usage).
+
+    `tool_calls` are (id, name, arguments): each streamed as OpenAI does, the id
+    and name in its first delta, the arguments in pieces after it."""
     cid = f"chatcmpl-{next(_ids)}"
     created = int(time.time())
 
@@ -46,6 +57,14 @@ def chat_chunks(
     out += [chunk({"content": p}, None) for p in pieces]
     if refusal is not None:
         out.append(chunk({"refusal": refusal}, None))
+    for index, (call_id, name, arguments) in enumerate(tool_calls or []):
+        first = {"index": index, "id": call_id, "type": "function"}
+        out.append(
+            chunk({"tool_calls": [{**first, "function": {"name": name, "arguments": ""}}]}, None)
+        )
+        for start in range(0, len(arguments), 5):
+            piece = {"index": index, "function": {"arguments": arguments[start : start + 5]}}
+            out.append(chunk({"tool_calls": [piece]}, None))
     if finish is not None:
         out.append(chunk({}, finish))
     if usage is not None:
@@ -72,6 +91,11 @@ def chat_chunks(
 def chat_text(pieces: list[str], *, delay: float = 0.0, **kwargs: Any) -> Stream:
     """A complete streamed answer made of `pieces`."""
     return Stream(chat_chunks(pieces, **kwargs), delay=delay)
+
+
+def chat_tool_calls(*calls: tuple[str, str, str], **kwargs: Any) -> Stream:
+    """An answer that calls tools: (id, name, arguments) each, `finish_reason` tool_calls."""
+    return Stream(chat_chunks([], finish="tool_calls", tool_calls=list(calls), **kwargs))
 
 
 def models_list(ids: list[str]) -> Json:

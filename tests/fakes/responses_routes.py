@@ -922,11 +922,13 @@ def _request_validator(name: str) -> Any:
     )
 
 
-def request_problems(fake: FakeOpenAI) -> list[str]:
-    """Every `/responses` request body checked against `CreateResponse`."""
+def request_problems(
+    fake: FakeOpenAI, route: str = "responses.create", schema: str = "CreateResponse"
+) -> list[str]:
+    """Every request body of `route` checked against `schema` (`/responses` by default)."""
     problems = []
-    for rec in fake.calls("responses.create"):
-        for error in _request_validator("CreateResponse").iter_errors(rec.body):
+    for rec in fake.calls(route):
+        for error in _request_validator(schema).iter_errors(rec.body):
             where = "/".join(str(p) for p in error.absolute_path)
             problems.append(f"request to {rec.path} at /{where}: {error.message[:300]}")
     return problems

@@ -8,6 +8,7 @@ statuses, no error part. The server reports no usage when streaming (it ignores
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -15,7 +16,7 @@ from assistants_ui.backends.capabilities import capabilities_for
 from assistants_ui.backends.chat import create
 from assistants_ui.backends.clients import client_for
 from assistants_ui.core.session import ChatSession
-from assistants_ui.core.transcript import Attachment, ErrorPart, Message
+from assistants_ui.core.transcript import Attachment, ErrorPart, Message, ToolPart
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import load_settings
 from interop.servers import CHAT_MODEL, Server
@@ -88,3 +89,31 @@ def test_a_text_file_is_inlined(llama_server: Server) -> None:
     question = sent[-1][-1]
     assert question["role"] == "user" and isinstance(question["content"], str)
     assert "rockets.txt" in question["content"] and note.decode() in question["content"]
+
+
+def test_a_forced_function_call_round_trip(llama_server: Server) -> None:
+    """A Python function through the one tool loop: llama.cpp's server honours a named
+    `tool_choice` (a grammar), streams the call as `tool_calls` deltas, and takes the
+    output back as a `tool` message."""
+    chat, sent = make(
+        llama_server,
+        functions=("fakes.sample_functions:get_weather",),
+        tool_choice="get_weather",
+    )
+    answer = ask(chat, "What is the weather in Paris?")
+    [call] = [p for p in answer.parts if isinstance(p, ToolPart)]
+    assert (call.tool, call.name, call.status) == ("function", "get_weather", "completed")
+    assert set(json.loads(call.arguments)) == {"city"}
+    assert call.output.startswith("Sunny in ")
+    assert answer.status in ("complete", "incomplete")
+    assert not [p for p in answer.parts if isinstance(p, ErrorPart)], answer.parts
+    first, second = sent[0], sent[1]
+    assert [m["role"] for m in first] == ["system", "user"]
+    assistant, tool = second[-2:]
+    assert assistant["role"] == "assistant" and isinstance(assistant["content"], str)
+    assert assistant["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert tool == {
+        "role": "tool",
+        "tool_call_id": assistant["tool_calls"][0]["id"],
+        "content": call.output,
+    }

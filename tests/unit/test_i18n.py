@@ -162,6 +162,4 @@ def test_the_answers_worker_speaks_the_pages_language() -> None:
         session.submit("hello", [])
         answer = session.reply().run_to_end()
     assert answer.status == "failed"
-    assert answer.text == "" and "chat バックエンドで予期しないエラーが発生しました" in str(
-        answer.parts[-1]
-    )
+    assert answer.text == "" and "予期しないエラー(chat バックエンド)" in str(answer.parts[-1])

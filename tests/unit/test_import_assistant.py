@@ -243,4 +243,4 @@ def test_from_api_fetches_the_assistant_from_a_server_that_still_answers(
     err = capsys.readouterr().err
     assert "Cannot fetch asst_x" in err and "2026-08-26" in err and err.count("\n") == 1
     assert main(["import-assistant", "--from-api", "asst_missing", "--id", "y"]) == 1
-    assert "asst_missing does not exist" in capsys.readouterr().err
+    assert "does not know the assistant asst_missing (404)" in capsys.readouterr().err

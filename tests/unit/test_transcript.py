@@ -80,10 +80,12 @@ def test_two_files_keep_their_own_bytes() -> None:
 
 
 def test_failure_keeps_what_streamed() -> None:
-    msg = fold([ev.TextDelta("partial "), ev.Failed("server down", retryable=True, code="500")])
+    msg = fold(
+        [ev.TextDelta("partial "), ev.Failed("server down", retryable=True, code="server_error")]
+    )
     assert msg.status == "failed"
     assert msg.text == "partial "
-    assert msg.error == ErrorPart("server down", True, "500")
+    assert msg.error == ErrorPart("server down", True, "server_error")
 
 
 def test_stream_ending_without_done_is_a_failure() -> None:

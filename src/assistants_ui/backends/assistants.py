@@ -29,7 +29,9 @@ Decisions worth knowing:
   notice and goes on. It never crashes the answer.
 - Function tools the assistant declares run in this process: the profile's
   `functions` name the implementations, matched by function name; at most
-  `max_tool_rounds` rounds of outputs per answer.
+  `max_tool_rounds` rounds of outputs per answer (the one tool loop,
+  `tool_calls`). The profile's tools the assistant does not declare (its MCP
+  servers' tools, functions) are added to the run's `tools`.
 - OpenAI and Azure shut the Assistants API down on 2026-08-26: a 404 that
   does not name a missing object becomes one line saying so and pointing to
   `assistants-ui import-assistant`, which turns a saved assistant definition
@@ -60,12 +62,13 @@ from assistants_ui.backends.base import (
     SendContext,
     branch_failure,
 )
+from assistants_ui.backends.tool_calls import Toolbox, build_toolbox
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
-from assistants_ui.tools.registry import FunctionTool, ToolLoadError, load_functions
 
 __all__ = ["SHUTDOWN_DATE", "AssistantsBackend", "create", "shutdown_reason"]
 
@@ -88,18 +91,14 @@ _MISSING_OBJECT = re.compile(
 
 
 def shutdown_reason(where: str) -> str:
-    return (
-        f"The server at {where} answers 404 for the Assistants API: OpenAI and Azure shut it "
-        f"down on {SHUTDOWN_DATE}. Move this assistant to a Responses profile with "
-        "`assistants-ui import-assistant FILE.json` (its saved definition)."
-    )
+    return failure("shutdown", at=f" at {where}", date=SHUTDOWN_DATE).reason
 
 
 class AssistantsBackend:
     """A thread per conversation, a streamed run per answer."""
 
     def __init__(
-        self, profile: Profile, connection: Connection, functions: list[FunctionTool]
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
     ) -> None:
         if not profile.assistant_id:
             raise BackendError(
@@ -108,7 +107,7 @@ class AssistantsBackend:
         self.profile = profile
         self.connection = connection
         self.assistant_id: str = profile.assistant_id
-        self.functions = {f.name: f for f in functions}
+        self.toolbox = toolbox or Toolbox()
         self.files = RemoteFiles(self.client, self.error)
         self._lock = threading.Lock()
         self._assistant: Assistant | None = None
@@ -137,21 +136,21 @@ class AssistantsBackend:
         if isinstance(exc, openai.NotFoundError):
             text = str(exc)
             if "No assistant found" in text:
-                return ev.Failed(
-                    f"The assistant {self.assistant_id} does not exist at {self.where} (404): "
-                    "check ASSISTANT_ID (or the profile's assistant_id) and the API key's project.",
-                    retryable=False,
-                    code="404",
+                return failure(
+                    "not_found",
+                    at=f" at {self.where}",
+                    subject=f"the assistant {self.assistant_id}",
+                    hint="Check ASSISTANT_ID (or the profile's assistant_id) and the API key's "
+                    "project.",
                 )
             if not _MISSING_OBJECT.search(text):
-                return ev.Failed(shutdown_reason(self.where), retryable=False, code="shutdown")
+                return failure("shutdown", at=f" at {self.where}", date=SHUTDOWN_DATE)
         return describe_error(
             exc, self.connection, what=what or _("the assistant %(id)s") % {"id": self.assistant_id}
         )
 
     def error(self, exc: openai.OpenAIError, what: str = "") -> BackendError:
-        failed = self.failed(exc, what)
-        return BackendError(failed.reason, retryable=failed.retryable, code=failed.code)
+        return BackendError.of(self.failed(exc, what))
 
     # -- the assistant ----------------------------------------------------------------
 
@@ -249,7 +248,7 @@ class AssistantsBackend:
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:
-            raise BackendError(f"{attachment.name}: {route.reason}.")
+            raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
         try:
             uploaded = self.client().files.create(
                 file=(attachment.name, attachment.data, attachment.mime), purpose="assistants"
@@ -299,8 +298,4 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Assi
             f"Assistant {profile.id!r}: the Assistants API needs a server (connection "
             f"{connection.id!r} is the local model)."
         )
-    try:
-        functions = load_functions(profile.functions)
-    except ToolLoadError as exc:
-        raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
-    return AssistantsBackend(profile, connection, functions)
+    return AssistantsBackend(profile, connection, build_toolbox(profile))

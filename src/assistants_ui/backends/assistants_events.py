@@ -44,8 +44,11 @@ from openai.types.shared import ErrorObject
 from assistants_ui.backends.assistants_files import Fetched
 from assistants_ui.backends.assistants_outcome import run_outcome
 from assistants_ui.backends.base import BackendError
+from assistants_ui.backends.clients import server_code
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import MessageBuilder, TextPart
+from assistants_ui.i18n import N_
 
 __all__ = ["FileSource", "RunTranslator"]
 
@@ -403,9 +406,11 @@ class RunTranslator:
     def _error(self, code: object, message: str) -> None:
         self.ended = True
         self._emit(
-            ev.Failed(
-                f"The server reported an error during the run: {message}",
+            failure(
+                server_code(code if isinstance(code, str) else None),
                 retryable=True,
-                code=code if isinstance(code, str) and code else "stream_error",
+                during=N_("The server reported an error during the run"),
+                server="The server, during the assistant's run,",
+                said=message,
             )
         )

@@ -15,51 +15,38 @@ moment the run announces them, because the server may forget them later.
 
 from __future__ import annotations
 
-import mimetypes
 import posixpath
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import openai
 
 from assistants_ui.backends.base import BackendError, Route
+from assistants_ui.core.files import (
+    CODE_INTERPRETER_TYPES,
+    FILE_SEARCH_TYPES,
+    IMAGE_TYPES,
+    Fetched,
+    extension,
+    guess_mime,
+)
 from assistants_ui.i18n import _
 
 __all__ = [
-    "CODE_INTERPRETER_TYPES",
-    "FILE_SEARCH_TYPES",
-    "IMAGE_TYPES",
     "Fetched",
     "RemoteFiles",
     "route_parts",
     "route_upload",
 ]
 
-# The types OpenAI documents for each tool, plus data formats code can open.
-_DOCUMENTS = {"c", "cpp", "cs", "css", "doc", "docx", "html", "java", "js", "json", "md"}
-_DOCUMENTS |= {"pdf", "php", "pptx", "py", "rb", "sh", "tex", "ts", "txt"}
-CODE_INTERPRETER_TYPES = frozenset(
-    _DOCUMENTS
-    | {"csv", "xlsx", "xml", "zip", "tar", "pkl", "jpeg", "jpg", "gif", "png"}
-    | {"xls", "geojson", "tsv", "jsonl", "parquet"}
-)
-FILE_SEARCH_TYPES = frozenset(_DOCUMENTS | {"go"})
-# Images the model can look at itself (an `image_file` content block).
-IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
-
 _TOOL_NAMES = {"code_interpreter": "code interpreter", "file_search": "file search"}
-
-
-def _ext(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def route_upload(name: str, tools: Iterable[str]) -> Route:
     """Where a file of this name goes, given the assistant's tool types."""
     enabled = set(tools)
-    ext = _ext(name)
+    ext = extension(name)
     parts: list[str] = []
     if ext in IMAGE_TYPES:
         parts.append("image")
@@ -81,17 +68,6 @@ def route_upload(name: str, tools: Iterable[str]) -> Route:
 
 def route_parts(route: str) -> list[str]:
     return [p for p in route.split("+") if p]
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    name: str
-    data: bytes
-    mime: str
-
-
-def _mime(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 class RemoteFiles:
@@ -132,4 +108,4 @@ class RemoteFiles:
             data = self._client().files.content(file_id).read()
         except openai.OpenAIError as exc:
             raise self._describe(exc, _("the file %(name)s") % {"name": repr(name)}) from exc
-        return Fetched(name, data, _mime(name))
+        return Fetched(name, data, guess_mime(name), file_id)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from openai.types.beta.threads import Run
 
+from assistants_ui.backends.clients import server_code
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
+from assistants_ui.i18n import N_
 
 __all__ = ["run_failure", "run_incomplete_detail", "run_outcome"]
 
@@ -18,28 +21,12 @@ __all__ = ["run_failure", "run_incomplete_detail", "run_outcome"]
 def run_failure(run: Run) -> ev.Failed:
     """A failed run in one sentence; rate limits and server errors may be retried."""
     err = run.last_error
-    code = err.code if err else ""
-    detail = f" ({err.message})" if err and err.message else ""
-    if code == "rate_limit_exceeded":
-        return ev.Failed(
-            f"The assistant's run failed: the rate limit or quota was exceeded{detail}. "
-            "Wait a moment and retry.",
-            retryable=True,
-            code=code,
-        )
-    if code == "server_error":
-        return ev.Failed(
-            f"The assistant's run failed on the server{detail}. Retry in a moment.",
-            retryable=True,
-            code=code,
-        )
-    if code == "invalid_prompt":
-        return ev.Failed(
-            f"The assistant's run failed: the server rejected the prompt{detail}.",
-            retryable=False,
-            code=code,
-        )
-    return ev.Failed(f"The assistant's run failed{detail or '.'}", retryable=True, code="failed")
+    return failure(
+        server_code(err.code if err else None),
+        during=N_("The assistant's run failed"),
+        server="The server, during the assistant's run,",
+        said=err.message if err else "",
+    )
 
 
 def run_incomplete_detail(run: Run) -> str:
@@ -75,10 +62,5 @@ def run_outcome(run: Run, *, content_filter: bool = False) -> ev.Done | ev.Faile
     if run.status == "cancelled":
         return ev.Done("stopped", usage, "The run was cancelled before it finished.")
     if run.status == "expired":
-        return ev.Failed(
-            "The assistant's run expired before it finished (a run that waits too long for "
-            "the server or for tool outputs expires). Retry.",
-            retryable=True,
-            code="expired",
-        )
+        return failure("expired")
     return run_failure(run)

@@ -21,7 +21,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 import openai
@@ -32,9 +32,12 @@ from openai.types.beta.threads.run_submit_tool_outputs_params import ToolOutput
 from assistants_ui.backends.assistants_events import RunTranslator
 from assistants_ui.backends.assistants_files import route_parts
 from assistants_ui.backends.base import BackendError, SendContext
+from assistants_ui.backends.clients import stream_broke
+from assistants_ui.backends.tool_calls import ToolCall, ToolLoop, function_spec
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Message
-from assistants_ui.tools.registry import ToolResult
+from assistants_ui.i18n import N_
 
 if TYPE_CHECKING:
     from assistants_ui.backends.assistants import AssistantsBackend
@@ -91,6 +94,7 @@ class Turn:
         self.context = context
         self.thread = context.remote.get("thread", "")
         self.t = RunTranslator(backend.files)
+        self.loop = ToolLoop(backend.toolbox, backend.profile.max_tool_rounds)
 
     @property
     def client(self) -> openai.OpenAI:
@@ -98,31 +102,18 @@ class Turn:
 
     def events(self) -> Iterator[ev.StreamEvent]:
         own = self.t.own
-        where = self.backend.where
+        connection = self.backend.connection
         try:
             yield from self._answer()
         except BackendError as exc:
-            yield own(ev.Failed(exc.reason, exc.retryable, exc.code))
+            yield own(exc.failed())
         except openai.OpenAIError as exc:
             yield own(self.backend.failed(exc))
         except httpx2.TimeoutException:
-            yield own(
-                ev.Failed(
-                    f"The server at {where} stopped sending the answer for longer than "
-                    f"{self.backend.connection.timeout:g} s. Retry, or raise OPENAI_TIMEOUT.",
-                    retryable=True,
-                    code="timeout",
-                )
-            )
+            at = f" at {self.backend.where}"
+            yield own(failure("timeout", at=at, seconds=connection.timeout))
         except (httpx2.RequestError, ssl.SSLError) as exc:
-            yield own(
-                ev.Failed(
-                    f"The connection to {where} broke while the answer was streaming "
-                    f"({type(exc).__name__}). Retry.",
-                    retryable=True,
-                    code="stream_cut",
-                )
-            )
+            yield own(stream_broke(connection, f" ({type(exc).__name__})"))
         finally:
             self._settle()
 
@@ -145,8 +136,9 @@ class Turn:
         if fresh or self.context.remote.get("posted") != self.message.id:
             yield from self._post()
             yield own(ev.RemoteUpdate("posted", self.message.id))
+        for notice in self.loop.start():
+            yield own(notice)
         opener: Opener = self._start_run
-        rounds = 0
         while True:
             yield from self._stream(opener)
             if self.t.ended or self.context.cancelled.is_set():
@@ -154,31 +146,30 @@ class Turn:
             required, self.t.required = self.t.required, None
             if required is None:
                 yield own(
-                    ev.Failed(
-                        "The answer stopped before it was complete: the stream ended while "
-                        "the run was still going.",
-                        retryable=True,
-                        code="stream_cut",
-                    )
+                    failure("stream_cut", why=N_("the stream ended while the run was still going"))
                 )
                 return
-            rounds += 1
-            if rounds > self.backend.profile.max_tool_rounds:
+            action = required.required_action
+            calls = [
+                ToolCall(c.id, c.function.name, c.function.arguments)
+                for c in (action.submit_tool_outputs.tool_calls if action else [])
+            ]
+            if self.loop.exhausted:
                 self.backend.cancel_run(self.thread, required.id)
                 yield own(ev.RemoteUpdate("run", ""))
-                yield own(
-                    ev.Failed(
-                        f"The assistant asked for function results more than "
-                        f"{self.backend.profile.max_tool_rounds} times in one answer, so the "
-                        "run was stopped (max_tool_rounds).",
-                        retryable=False,
-                        code="tool_rounds",
-                    )
-                )
+                for done in self.loop.refuse(calls):
+                    yield own(ev.ToolCallStarted(done.call_id, "function"))
+                    yield own(done)
+                yield own(self.loop.limit_done(None))
                 return
-            outputs = yield from self._run_functions(required)
+            ran = yield from self.loop.run_round(
+                calls, self.context.cancelled, announce=True, emit=own
+            )
             if self.context.cancelled.is_set():
                 return
+            outputs: list[ToolOutput] = [
+                {"tool_call_id": call.call_id, "output": result.output} for call, result in ran
+            ]
             opener = self._submitter(required.id, outputs)
 
     def _post(self) -> Events:
@@ -216,7 +207,24 @@ class Turn:
             temperature=openai.omit if p.temperature is None else p.temperature,
             max_completion_tokens=p.max_output_tokens or openai.omit,
             reasoning_effort=p.reasoning.effort or openai.omit,
+            tools=self._run_tools(),
         )
+
+    def _run_tools(self) -> Any:
+        """The assistant's tools plus the profile's tools it does not declare (MCP
+        servers' tools, functions), as the run's `tools`; omitted when there are none."""
+        offered = self.loop.tools.values()
+        if not offered:
+            return openai.omit
+        declared = self.backend.assistant().tools
+        names = {t.function.name for t in declared if t.type == "function"}
+        extra = [t for t in offered if t.name not in names]
+        if not extra:
+            return openai.omit
+        return [
+            *(t.model_dump(exclude_none=True) for t in declared),
+            *({"type": "function", "function": function_spec(t)} for t in extra),
+        ]
 
     def _submitter(self, run_id: str, outputs: list[ToolOutput]) -> Opener:
         def submit() -> AssistantStreamManager[AssistantEventHandler]:
@@ -269,12 +277,7 @@ class Turn:
             if self.context.cancelled.is_set():
                 return
             if time.monotonic() > deadline:
-                raise BackendError(
-                    "An earlier answer in this conversation is still running on the server and "
-                    f"did not stop within {CANCEL_WAIT_SECONDS:g} s. Try again in a moment.",
-                    retryable=True,
-                    code="run_active",
-                )
+                raise BackendError.of(failure("run_active", seconds=CANCEL_WAIT_SECONDS))
             time.sleep(pause)
             pause = POLL_SECONDS
             run = runs.retrieve(run_id, thread_id=self.thread)
@@ -284,32 +287,3 @@ class Turn:
                 "that this one could start."
             )
         )
-
-    def _run_functions(self, run: Run) -> Generator[ev.StreamEvent, None, list[ToolOutput]]:
-        own = self.t.own
-        action = run.required_action
-        calls = action.submit_tool_outputs.tool_calls if action else []
-        outputs: list[ToolOutput] = []
-        for call in calls:
-            name, arguments = call.function.name, call.function.arguments
-            yield own(ev.ToolCallStarted(call.id, "function", name, arguments))
-            tool = self.backend.functions.get(name)
-            if tool is None:
-                result = ToolResult(
-                    f"Error: the function {name!r} is not available in this app.", False
-                )
-                error = (
-                    f"No implementation of {name!r} is configured: name one in this "
-                    "assistant's `functions`."
-                )
-            else:
-                result = tool.call(arguments)
-                error = "" if result.ok else result.output
-            status: Literal["completed", "failed"] = "completed" if result.ok else "failed"
-            yield own(
-                ev.ToolCallDone(
-                    call.id, status, output=result.output, error=error, arguments=arguments
-                )
-            )
-            outputs.append({"tool_call_id": call.id, "output": result.output})
-        return outputs

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from assistants_ui.core.events import StreamEvent
+from assistants_ui.core.events import Failed, FailureCode, StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
 
 __all__ = [
@@ -47,13 +47,25 @@ class Route:
 
 
 class BackendError(Exception):
-    """A failure to show to people as one sentence (`reason`)."""
+    """A failure to show to people as one sentence (`reason`).
 
-    def __init__(self, reason: str, *, retryable: bool = False, code: str = "") -> None:
+    The one place where a raised failure and a yielded one meet: `of(failed)`
+    raises what `send` would yield, `failed()` yields what `upload` raised."""
+
+    def __init__(
+        self, reason: str, *, retryable: bool = False, code: FailureCode = "config"
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
-        self.code = code
+        self.code: FailureCode = code
+
+    @classmethod
+    def of(cls, failed: Failed) -> BackendError:
+        return cls(failed.reason, retryable=failed.retryable, code=failed.code)
+
+    def failed(self) -> Failed:
+        return Failed(self.reason, self.retryable, self.code)
 
 
 def branch_failure(exc: BackendError) -> BackendError:

@@ -1,7 +1,11 @@
 """Backend `chat`: Chat Completions, remote (any OpenAI-compatible server) or local.
 
 The conversation lives here, not on the server: every turn re-sends the
-history (the local engine trims it to its context window). Text files the user
+history (the local engine trims it to its context window). A remote server
+is offered the profile's function tools and MCP servers' tools; the calls,
+streamed as `tool_calls` deltas, run through the one tool loop
+(`tool_calls`) and their outputs go back as `tool` messages. The in-process
+model cannot call tools: a local profile with tools is refused at build time. Text files the user
 attaches are inlined into the message, because Chat Completions has no file
 store; other types are refused with a reason before anything is sent.
 """
@@ -9,11 +13,22 @@ store; other types are refused with a reason before anything is sent.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
+from assistants_ui.backends.tool_calls import (
+    Toolbox,
+    ToolCall,
+    ToolLoop,
+    build_toolbox,
+    function_spec,
+)
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
+from assistants_ui.core.files import INLINE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
@@ -25,12 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatBackend", "create", "to_chat_messages"]
 
-INLINE_TYPES = {"txt", "md", "csv", "json", "py", "tsv", "log", "yaml", "yml", "xml", "html"}
 INLINE_LIMIT_CHARS = 60_000
-
-
-def _ext(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def _inline(att: Attachment) -> str:
@@ -44,9 +54,9 @@ def _inline(att: Attachment) -> str:
 
 def to_chat_messages(
     instructions: str | None, history: Sequence[Message], message: Message
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The Chat Completions `messages` for a question and the turns before it."""
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
     if instructions:
         turns.append({"role": "system", "content": instructions})
     for m in [*history, message]:
@@ -63,16 +73,44 @@ class _Source(Protocol):
     def describe(self) -> str: ...
 
     def stream(
-        self, turns: list[dict[str, str]], context: SendContext
+        self, turns: list[dict[str, Any]], context: SendContext
     ) -> Iterator[ev.StreamEvent]: ...
+
+
+@dataclass(slots=True)
+class _Round:
+    """What one request of an answer ended with."""
+
+    finish: str
+    usage: ev.Usage | None
+    text: str = ""
+    calls: list[ToolCall] = field(default_factory=list)
+
+
+def tool_choice(setting: str) -> str | dict[str, Any]:
+    """The profile's `tool_choice` as Chat Completions takes it."""
+    if setting in ("auto", "required", "none"):
+        return setting
+    return {"type": "function", "function": {"name": setting}}
+
+
+def _added(total: ev.Usage | None, more: ev.Usage | None) -> ev.Usage | None:
+    if total is None or more is None:
+        return more or total
+    return ev.Usage(
+        total.input_tokens + more.input_tokens, total.output_tokens + more.output_tokens
+    )
 
 
 class _RemoteSource:
     """Any OpenAI-compatible `/chat/completions`, through the official SDK."""
 
-    def __init__(self, profile: Profile, connection: Connection) -> None:
+    def __init__(
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
+    ) -> None:
         self.profile = profile
         self.connection = connection
+        self.toolbox = toolbox or Toolbox()
         self._model = profile.model
         self._model_lock = threading.Lock()
 
@@ -120,7 +158,57 @@ class _RemoteSource:
             strip_unsupported(request, caps)
             return client.chat.completions.create(**request)
 
-    def stream(self, turns: list[dict[str, str]], context: SendContext) -> Iterator[ev.StreamEvent]:
+    def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
+        """The answer: requests until the model stops calling tools (the one tool loop)."""
+        loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds)
+        yield from loop.start()
+        offered = [{"type": "function", "function": function_spec(t)} for t in loop.tools.values()]
+        turns = list(turns)
+        usage: ev.Usage | None = None
+        while True:
+            extra: dict[str, Any] = {}
+            choice = loop.choice(self.profile.tool_choice)
+            if offered:
+                extra["tools"] = offered
+                if choice:
+                    extra["tool_choice"] = tool_choice(choice)
+            got = yield from self.one_round(turns, context, extra)
+            if got is None:
+                return
+            usage = _added(usage, got.usage)
+            if not got.calls:
+                yield _done(got.finish, usage, "max_output_tokens")
+                return
+            if loop.exhausted:
+                yield from loop.refuse(got.calls)
+                yield loop.limit_done(usage)
+                return
+            ran = yield from loop.run_round(got.calls, context.cancelled, announce=True)
+            if context.cancelled.is_set():
+                return
+            turns.append(
+                {
+                    "role": "assistant",
+                    "content": got.text,  # a string, never null: llama.cpp's server refuses null
+                    "tool_calls": [
+                        {
+                            "id": c.call_id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments},
+                        }
+                        for c in got.calls
+                    ],
+                }
+            )
+            turns += [
+                {"role": "tool", "tool_call_id": call.call_id, "content": result.output}
+                for call, result in ran
+            ]
+
+    def one_round(
+        self, turns: list[dict[str, Any]], context: SendContext, extra: dict[str, Any]
+    ) -> Generator[ev.StreamEvent, None, _Round | None]:
+        """One streamed request; None when it failed (said) or was stopped."""
         import openai
 
         from assistants_ui.backends.capabilities import capabilities_for
@@ -128,6 +216,8 @@ class _RemoteSource:
 
         finish: str | None = None
         usage: ev.Usage | None = None
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
         try:
             model = self._resolve_model()
             client = client_for(self.connection)
@@ -136,7 +226,7 @@ class _RemoteSource:
                 client,
                 {
                     "model": model,
-                    "messages": cast("list[ChatCompletionMessageParam]", turns),
+                    "messages": cast("list[ChatCompletionMessageParam]", list(turns)),
                     "stream": True,
                     "stream_options": {"include_usage": True},
                     "temperature": openai.omit
@@ -145,6 +235,7 @@ class _RemoteSource:
                     "max_tokens": openai.omit
                     if profile.max_output_tokens is None
                     else profile.max_output_tokens,
+                    **extra,
                 },
             )
             try:
@@ -154,29 +245,27 @@ class _RemoteSource:
                     for choice in chunk.choices[:1]:
                         delta = choice.delta
                         if delta is not None and delta.content:
+                            text.append(delta.content)
                             yield ev.TextDelta(delta.content)
                         refusal = getattr(delta, "refusal", None) if delta is not None else None
                         if refusal:
                             yield ev.Refusal(refusal)
+                        for tc in (delta.tool_calls if delta is not None else None) or []:
+                            yield from _call_delta(calls, tc)
                         if choice.finish_reason:
                             finish = choice.finish_reason
                     if context.cancelled.is_set():
-                        return
+                        return None
             finally:
                 stream.close()
         except openai.OpenAIError as exc:
             yield describe_error(
                 exc, self.connection, what=_("the model %(name)s") % {"name": repr(self._model)}
             )
-            return
+            return None
         if finish is None:
-            yield ev.Failed(
-                "The answer stopped before it was complete: the server closed the stream "
-                "without saying it had finished.",
-                retryable=True,
-                code="stream_cut",
-            )
-            return
+            yield failure("stream_cut", why=CLOSED_UNFINISHED)
+            return None
         caps = capabilities_for(self.connection)
         if caps.supports("stream_usage"):  # a server may accept the option and ignore it
             caps.learn(
@@ -184,7 +273,23 @@ class _RemoteSource:
                 usage is not None,
                 "" if usage is not None else "the stream ended without a usage chunk",
             )
-        yield _done(finish, usage, "max_output_tokens")
+        found = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+        return _Round(finish, usage, "".join(text), found)
+
+
+def _call_delta(calls: dict[int, dict[str, str]], tc: Any) -> Iterator[ev.StreamEvent]:
+    """Fold one streamed `tool_calls` delta; announce the call once its name is known."""
+    slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+    if tc.id and not slot["id"]:
+        slot["id"] = tc.id
+    fn = tc.function
+    if fn is not None:
+        if fn.name and not slot["name"]:
+            slot["name"] = fn.name
+            slot["id"] = slot["id"] or f"call_{uuid.uuid4().hex[:12]}"
+            yield ev.ToolCallStarted(slot["id"], "function", fn.name)
+        if fn.arguments:
+            slot["arguments"] += fn.arguments
 
 
 class _LocalSource:
@@ -197,7 +302,7 @@ class _LocalSource:
     def describe(self) -> str:
         return self.connection.describe()
 
-    def stream(self, turns: list[dict[str, str]], context: SendContext) -> Iterator[ev.StreamEvent]:
+    def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
         from assistants_ui.backends.local_engine import LocalEngine, LocalModelError
 
         conn = self.connection
@@ -207,7 +312,7 @@ class _LocalSource:
                 conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
             )
         except LocalModelError as exc:
-            yield ev.Failed(str(exc), retryable=False, code="local_model")
+            yield failure("local_model", message=str(exc))
             return
         cancelled = context.cancelled
         told = False
@@ -236,7 +341,7 @@ class _LocalSource:
                     usage = ev.Usage(chunk.prompt_tokens, chunk.completion_tokens)
                     yield _done(chunk.finish_reason, usage, "LOCAL_MAX_TOKENS", max_tokens)
         except LocalModelError as exc:
-            yield ev.Failed(str(exc), retryable=False, code="local_model")
+            yield failure("local_model", message=str(exc))
 
 
 def _trim_notice(dropped: int, truncated: bool, context: int) -> str:
@@ -263,17 +368,19 @@ def _done(finish: str, usage: ev.Usage | None, setting: str, limit: int | None =
 class ChatBackend:
     """Chat Completions: history re-sent each turn, text files inlined."""
 
-    def __init__(self, profile: Profile, connection: Connection) -> None:
+    def __init__(
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
+    ) -> None:
         self.profile = profile
         self.connection = connection
         self.source: _Source = (
             _LocalSource(profile, connection)
             if connection.type == "local"
-            else _RemoteSource(profile, connection)
+            else _RemoteSource(profile, connection, toolbox)
         )
 
     def route(self, name: str, mime: str) -> Route:
-        if _ext(name) in INLINE_TYPES:
+        if extension(name) in INLINE_TYPES:
             return Route("inline")
         return Route(
             None,
@@ -291,7 +398,7 @@ class ChatBackend:
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:
-            raise BackendError(f"{attachment.name}: {route.reason}.")
+            raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
         attachment.route = "inline"
         attachment.file_id = f"inline:{attachment.sha256[:16]}"
         return attachment
@@ -299,6 +406,15 @@ class ChatBackend:
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
         turns = to_chat_messages(self.profile.instructions, context.history, message)
         yield from self.source.stream(turns, context)
+
+    def probe(self) -> None:
+        """One small request to a server, without tools, so that the connection learns
+        what the server supports (`assistants-ui check`)."""
+        if isinstance(self.source, _RemoteSource):
+            turns: list[dict[str, Any]] = [{"role": "user", "content": "ping"}]
+            context = SendContext([], {}, threading.Event())
+            for _ in self.source.one_round(turns, context, {}):
+                pass
 
     def cancel(self, remote: Remote) -> None:
         """Nothing to cancel server-side: closing the stream ends generation."""
@@ -313,4 +429,10 @@ class ChatBackend:
 def create(profile: Profile, connection: Connection, settings: Settings) -> ChatBackend:
     if connection.type == "azure" and not profile.model:
         raise BackendError(f"Assistant {profile.id!r}: Azure needs `model` (the deployment name).")
-    return ChatBackend(profile, connection)
+    if connection.type == "local" and (profile.functions or profile.mcp_servers):
+        raise BackendError(
+            f"Assistant {profile.id!r}: the local model cannot call tools, so its `functions` "
+            "and `mcp_servers` would be ignored; remove them, or use a connection to a server "
+            "that can (llama.cpp's, Ollama, OpenAI)."
+        )
+    return ChatBackend(profile, connection, build_toolbox(profile))

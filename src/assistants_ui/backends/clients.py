@@ -16,10 +16,19 @@ from typing import Any
 import openai
 
 from assistants_ui.core import events as ev
+from assistants_ui.core.events import FailureCode
+from assistants_ui.core.failures import failure
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection
 
-__all__ = ["client_for", "describe_error", "endpoint_of", "server_reason"]
+__all__ = [
+    "client_for",
+    "describe_error",
+    "endpoint_of",
+    "server_code",
+    "server_reason",
+    "stream_broke",
+]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], openai.OpenAI] = {}
@@ -133,96 +142,52 @@ def server_reason(exc: openai.APIStatusError, connection: Connection | None = No
     return mask(reason, [key] if key else [])
 
 
-def _worded(with_reason: str, without: str, words: dict[str, object]) -> str:
-    """The sentence quoting the server's reason when it gave one, else the one without."""
-    return (with_reason if words.get("reason") else without) % words
+def server_code(code: str | None) -> FailureCode:
+    """Our failure code for an error code a server put in a response or run."""
+    return _SERVER_CODES.get(code or "", "model_error")
+
+
+_SERVER_CODES: dict[str, FailureCode] = {
+    "rate_limit_exceeded": "rate_limited",
+    "server_error": "server_error",
+    "invalid_prompt": "rejected",
+}
 
 
 def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
-    """One clear sentence for an SDK error; `retryable` says whether Retry may help.
-
-    Worded in the active language (`i18n`); the server's own reason is quoted as it came.
-    """
-    where = endpoint_of(connection)
-    words: dict[str, object] = {
-        "where": where,
-        "setting": _key_setting(connection),
-        "subject": what or _("the model"),
-        "retries": connection.max_retries,
-    }
+    """One clear sentence for an SDK error; `retryable` says whether Retry may help."""
+    at = _(" at %(where)s") % {"where": endpoint_of(connection)}
+    retries = _(" after %(count)s automatic retries") % {"count": connection.max_retries}
     if isinstance(exc, openai.APITimeoutError):
-        words["seconds"] = f"{connection.timeout:g}"
-        return ev.Failed(
-            _(
-                "The server at %(where)s did not answer in time (%(seconds)s s). "
-                "It may be overloaded; try again, or raise OPENAI_TIMEOUT."
-            )
-            % words,
-            retryable=True,
-            code="timeout",
-        )
+        return failure("timeout", at=at, seconds=connection.timeout)
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
-        words["reason"] = f"{type(cause).__name__}: {cause}" if cause else ""
+        detail = f" ({type(cause).__name__}: {cause})" if cause else ""
         if "peer closed" in str(cause).lower() or "incomplete" in str(cause).lower():
-            return ev.Failed(
-                _worded(
-                    _(
-                        "The connection to %(where)s broke while the answer was streaming "
-                        "(%(reason)s)."
-                    ),
-                    _("The connection to %(where)s broke while the answer was streaming."),
-                    words,
-                ),
-                retryable=True,
-                code="stream_cut",
+            return stream_broke(connection, detail)
+        return failure("connection", at=at, cause=detail)
+    if not isinstance(exc, openai.APIStatusError):
+        if isinstance(exc, openai.APIError):
+            return failure(
+                "model_error",
+                during=_("The server%(at)s reported an error") % {"at": at},
+                said=exc.message,
             )
-        return ev.Failed(
-            _worded(
-                _(
-                    "Cannot reach the server at %(where)s (%(reason)s). Check that it is running "
-                    "and that the base URL (OPENAI_BASE_URL or the connection's base_url) is right."
-                ),
-                _(
-                    "Cannot reach the server at %(where)s. Check that it is running and that the "
-                    "base URL (OPENAI_BASE_URL or the connection's base_url) is right."
-                ),
-                words,
-            ),
-            retryable=True,
-            code="connection",
-        )
+        return failure("internal", message=f"{type(exc).__name__}: {exc}")
+    said = server_reason(exc, connection)
+    status = f" ({exc.status_code})"
     if isinstance(exc, openai.AuthenticationError):
-        words["reason"] = server_reason(exc, connection).rstrip(".")
-        return ev.Failed(
-            _worded(
-                _(
-                    "The server at %(where)s refused the API key (401): %(reason)s. "
-                    "Check %(setting)s."
-                ),
-                _("The server at %(where)s refused the API key (401). Check %(setting)s."),
-                words,
-            ),
-            retryable=False,
-            code="401",
-        )
+        return failure("key_refused", at=at, said=said, setting=_key_setting(connection))
     if isinstance(exc, openai.PermissionDeniedError):
-        words["reason"] = server_reason(exc, connection)
-        return ev.Failed(
-            _worded(
-                _(
-                    "The key in %(setting)s is not allowed to use %(subject)s at %(where)s "
-                    "(403): %(reason)s"
-                ),
-                _("The key in %(setting)s is not allowed to use %(subject)s at %(where)s (403)."),
-                words,
-            ),
-            retryable=False,
-            code="403",
+        return failure(
+            "forbidden",
+            at=at,
+            said=said,
+            setting=_key_setting(connection),
+            subject=what or "the model",
         )
     if isinstance(exc, openai.NotFoundError):
-        msg = server_reason(exc, connection)
-        lowered = msg.lower()
+        lowered = said.lower()
         if "vector store" in lowered or "vector_store" in lowered:
             hint = _(
                 "Check the assistant's vector_store_ids (the store may be deleted or expired)."
@@ -231,66 +196,21 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
             hint = _("The remote conversation is gone (deleted or expired): start a new chat.")
         else:
             hint = _("Check the model or deployment name and the base URL.")
-        words["reason"], words["hint"] = msg.rstrip("."), hint
-        return ev.Failed(
-            _worded(
-                _("The server at %(where)s does not know %(subject)s (404): %(reason)s. %(hint)s"),
-                _("The server at %(where)s does not know %(subject)s (404). %(hint)s"),
-                words,
-            ),
-            retryable=False,
-            code="404",
-        )
+        return failure("not_found", at=at, said=said, subject=what or "the model", hint=hint)
     if isinstance(exc, openai.RateLimitError):
-        words["reason"] = server_reason(exc, connection)
-        return ev.Failed(
-            _worded(
-                _(
-                    "The server at %(where)s is rate limiting requests (429) and still was "
-                    "after %(retries)s automatic retries: %(reason)s. Wait a moment and retry."
-                ),
-                _(
-                    "The server at %(where)s is rate limiting requests (429) and still was "
-                    "after %(retries)s automatic retries. Wait a moment and retry."
-                ),
-                words,
-            ),
-            retryable=True,
-            code="429",
-        )
+        return failure("rate_limited", at=at, said=said, status=status, retries=retries)
     if isinstance(exc, openai.InternalServerError):
-        words["reason"] = server_reason(exc, connection).rstrip(".")
-        words["status"] = exc.status_code
-        return ev.Failed(
-            _worded(
-                _(
-                    "The server at %(where)s failed (%(status)s) after %(retries)s automatic "
-                    "retries: %(reason)s. Retry in a moment."
-                ),
-                _(
-                    "The server at %(where)s failed (%(status)s) after %(retries)s automatic "
-                    "retries. Retry in a moment."
-                ),
-                words,
-            ),
-            retryable=True,
-            code=str(exc.status_code),
-        )
-    if isinstance(exc, openai.APIStatusError):
-        words["reason"] = server_reason(exc, connection)
-        words["status"] = exc.status_code
-        return ev.Failed(
-            _worded(
-                _("The server at %(where)s rejected the request (%(status)s): %(reason)s"),
-                _("The server at %(where)s rejected the request (%(status)s)."),
-                words,
-            ),
-            retryable=exc.status_code >= 500,
-            code=str(exc.status_code),
-        )
-    if isinstance(exc, openai.APIError):
-        words["reason"] = exc.message
-        return ev.Failed(
-            _("The server at %(where)s reported an error: %(reason)s") % words, code="api"
-        )
-    return ev.Failed(f"{type(exc).__name__}: {exc}", code="internal")
+        return failure("server_error", at=at, said=said, status=status, retries=retries)
+    if exc.status_code >= 500:
+        return failure("server_error", at=at, said=said, status=status)
+    return failure("rejected", at=at, said=said, status=status)
+
+
+def stream_broke(connection: Connection, cause: str = "") -> ev.Failed:
+    """The connection broke while the answer was streaming (what arrived is kept)."""
+    where = endpoint_of(connection)
+    return failure(
+        "stream_cut",
+        why=_("the connection to %(where)s broke while the answer was streaming%(cause)s")
+        % {"where": where, "cause": cause},
+    )

@@ -17,8 +17,9 @@ Branches (an edited question, a regenerated answer) get their own state
 messages (`conversations.create(items=...)`), or a new chain whose first
 answer re-sends them; stateless branches need nothing.
 
-Function calls are run here (the profile's Python callables), their output
-sent back and the answer continued, for at most `max_tool_rounds` rounds.
+Function calls (the profile's Python callables and its MCP servers' tools)
+are run here by the one tool loop (`tool_calls`), their output sent back and
+the answer continued, for at most `max_tool_rounds` rounds.
 The profile's `hosted_mcp` servers are passed as `mcp` tools: the API calls
 them itself; a call that needs approval ends the answer with the request, and
 the user's Approve / Deny is the next message (`responses_answer`).
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from assistants_ui.backends.base import (
@@ -69,16 +70,15 @@ from assistants_ui.backends.responses_files import (
     wait_for_indexing,
 )
 from assistants_ui.backends.responses_stream import Translator
+from assistants_ui.backends.tool_calls import Tool, Toolbox, build_toolbox, function_spec
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
-from assistants_ui.tools.registry import FunctionTool, ToolLoadError, ToolResult, load_functions
 
 if TYPE_CHECKING:
     import openai
-    from openai.types.responses import ResponseFunctionToolCall
 
 __all__ = ["SUPPORTED_TOOLS", "ResponsesBackend", "create", "history_input"]
 
@@ -98,11 +98,11 @@ class ResponsesBackend:
     index_timeout = 120.0
 
     def __init__(
-        self, profile: Profile, connection: Connection, functions: Sequence[FunctionTool] = ()
+        self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
     ) -> None:
         self.profile = profile
         self.connection = connection
-        self.functions = {f.name: f for f in functions}
+        self.toolbox = toolbox or Toolbox()
         self.background = connection.type != "azure" and connection.state != "stateless"
         self._containers: dict[str, str] = {}  # generated file id -> container id
         self._lock = threading.Lock()
@@ -168,8 +168,7 @@ class ResponsesBackend:
             )
             return {"state": "stateless", "fallback": "no_conversations"}
         except openai.OpenAIError as exc:
-            failed = self.failure(exc, "the Conversations API")
-            error = BackendError(failed.reason, retryable=failed.retryable, code=failed.code)
+            error = BackendError.of(self.failure(exc, "the Conversations API"))
             raise (branch_failure(error) if items else error) from exc
         self.capabilities.learn("conversations", True)
         return {"state": "conversation", "conversation": conversation.id}
@@ -179,7 +178,9 @@ class ResponsesBackend:
 
     # -- the request -------------------------------------------------------------------
 
-    def _tools(self, remote: Remote) -> tuple[list[dict[str, Any]], list[str]]:
+    def _tools(
+        self, remote: Remote, offered: Iterable[Tool]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         tools: list[dict[str, Any]] = []
         include: list[str] = []
         enabled = set(self.profile.tools)
@@ -203,23 +204,15 @@ class ResponsesBackend:
         if "image_generation" in enabled:
             tools.append({"type": "image_generation", "partial_images": PARTIAL_IMAGES})
         tools += [server.tool() for server in self.profile.hosted_mcp]
-        for f in self.functions.values():
-            tools.append(
-                {
-                    "type": "function",
-                    "name": f.name,
-                    "description": f.description,
-                    "parameters": f.parameters,
-                    "strict": False,
-                }
-            )
+        for f in offered:
+            tools.append({"type": "function", **function_spec(f), "strict": False})
         return tools, include
 
-    def request_base(self, remote: Remote) -> dict[str, Any]:
+    def request_base(self, remote: Remote, offered: Iterable[Tool] = ()) -> dict[str, Any]:
         import openai
 
         p = self.profile
-        tools, include = self._tools(remote)
+        tools, include = self._tools(remote, offered)
         reasoning = {k: v for k, v in p.reasoning.model_dump().items() if v is not None}
         return {
             "model": p.model or "",
@@ -321,22 +314,13 @@ class ResponsesBackend:
             try:
                 opened = self.open()
             except BackendError as exc:
-                yield ev.Failed(exc.reason, exc.retryable, exc.code)
+                yield exc.failed()
                 return
             for key, value in opened.items():
                 remote[key] = value
                 yield tr.track(ev.RemoteUpdate(key, value))
             state = remote.get("state", state)
         yield from Answer(self, tr, remote, state, message, context).run()
-
-    def run_function(self, call: ResponseFunctionToolCall) -> ToolResult:
-        tool = self.functions.get(call.name)
-        if tool is None:
-            known = ", ".join(self.functions) or "none"
-            return ToolResult(
-                f"Error: there is no function named {call.name!r} (known: {known}).", False
-            )
-        return tool.call(call.arguments)
 
     # -- files out ---------------------------------------------------------------------
 
@@ -360,8 +344,7 @@ class ResponsesBackend:
         try:
             return fetch_container_file(self.client, container, file_id, file_id).data
         except openai.OpenAIError as exc:
-            failed = self.failure(exc, f"the file {file_id}")
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            raise BackendError.of(self.failure(exc, f"the file {file_id}")) from exc
 
     # -- stop and delete ---------------------------------------------------------------
 
@@ -409,10 +392,6 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Resp
             + ", ".join(repr(t) for t in lacking)
             + f" (it has {', '.join(sorted(SUPPORTED_TOOLS))})."
         )
-    try:
-        functions = load_functions(profile.functions)
-    except ToolLoadError as exc:
-        raise BackendError(f"Assistant {profile.id!r}: {exc}.") from exc
     for server in profile.hosted_mcp:
         missing = server.missing_env()
         if missing:
@@ -421,4 +400,4 @@ def create(profile: Profile, connection: Connection, settings: Settings) -> Resp
                 f"environment variable{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                 "for its headers (headers_env)."
             )
-    return ResponsesBackend(profile, connection, functions)
+    return ResponsesBackend(profile, connection, build_toolbox(profile))

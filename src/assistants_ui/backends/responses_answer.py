@@ -29,9 +29,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from assistants_ui.backends.base import Remote, SendContext
+from assistants_ui.backends.clients import stream_broke
 from assistants_ui.backends.responses_files import attachment_parts
 from assistants_ui.backends.responses_stream import Translator, incomplete_detail
+from assistants_ui.backends.tool_calls import ToolCall, ToolLoop
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.transcript import Message
 
 if TYPE_CHECKING:
@@ -121,7 +124,8 @@ class Answer:
     ) -> None:
         self.b, self.tr, self.remote, self.state = backend, tr, remote, state
         self.context = context
-        self.base = backend.request_base(remote)
+        self.loop = ToolLoop(backend.toolbox, backend.profile.max_tool_rounds)
+        self.base: dict[str, Any] = {}  # run() builds it once the tools are listed
         self.previous = remote.get("previous_response_id", "")
         # A chain not started yet on a branch with history (a new branch's first
         # answer) re-sends that history; the answers after it chain on this one.
@@ -139,6 +143,9 @@ class Answer:
         self.background = state != "stateless"
 
     def run(self) -> Iterator[ev.StreamEvent]:
+        for notice in self.loop.start():
+            yield self.tr.track(notice)
+        self.base = self.b.request_base(self.remote, self.loop.tools.values())
         try:
             yield from self._rounds()
         finally:
@@ -146,8 +153,7 @@ class Answer:
                 self._settle()
 
     def _rounds(self) -> Iterator[ev.StreamEvent]:
-        b, tr, cancelled = self.b, self.tr, self.context.cancelled
-        rounds = 0
+        b, tr, cancelled, loop = self.b, self.tr, self.context.cancelled, self.loop
         limit_hit = False
         while True:
             kwargs = dict(self.base, input=self.input)
@@ -155,11 +161,9 @@ class Answer:
                 kwargs["conversation"] = self.remote["conversation"]
             elif self.state == "previous_response_id" and self.previous:
                 kwargs["previous_response_id"] = self.previous
-            if rounds >= b.profile.max_tool_rounds:
-                kwargs["tool_choice"] = "none"
-            elif rounds == 0 and b.profile.tool_choice and isinstance(kwargs.get("tools"), list):
-                # Only the first round: forced again after the outputs, it would loop.
-                kwargs["tool_choice"] = tool_choice(b.profile.tool_choice)
+            choice = loop.choice(b.profile.tool_choice)
+            if choice and isinstance(kwargs.get("tools"), list):
+                kwargs["tool_choice"] = tool_choice(choice)
             yield from self._stream(kwargs)
             if cancelled.is_set():
                 return
@@ -173,40 +177,25 @@ class Answer:
                     self.usage.input_tokens + response.usage.input_tokens,
                     self.usage.output_tokens + response.usage.output_tokens,
                 )
-            calls = list(tr.function_calls)
+            calls = [ToolCall(c.call_id, c.name, c.arguments) for c in tr.function_calls]
             if not calls or response.status == "incomplete":
                 break
-            if rounds >= b.profile.max_tool_rounds:
+            if loop.exhausted:
                 limit_hit = True
-                why = f"Not run: the limit of {b.profile.max_tool_rounds} tool rounds was reached."
-                for call in calls:
-                    self.unanswered[call.call_id] = why
-                    yield tr.track(ev.ToolCallDone(call.call_id, "incomplete", error=why))
+                for done in loop.refuse(calls):
+                    self.unanswered[done.call_id] = done.error
+                    yield tr.track(done)
                 break
-            rounds += 1
-            self.unanswered = {c.call_id: "Not run: the user stopped the answer." for c in calls}
-            outputs: list[dict[str, Any]] = []
-            for call in calls:
-                if cancelled.is_set():
-                    return
-                result = b.run_function(call)
+            self.unanswered = {c.call_id: loop.NOT_RUN_STOPPED for c in calls}
+            ran = yield from loop.run_round(calls, cancelled, emit=tr.track)
+            for call, result in ran:
                 self.unanswered[call.call_id] = result.output
-                outputs.append(
-                    {
-                        "type": "function_call_output",
-                        "call_id": call.call_id,
-                        "output": result.output,
-                    }
-                )
-                yield tr.track(
-                    ev.ToolCallDone(
-                        call.call_id,
-                        "completed" if result.ok else "failed",
-                        output=result.output if result.ok else "",
-                        error="" if result.ok else result.output,
-                        arguments=call.arguments,
-                    )
-                )
+            if cancelled.is_set():
+                return
+            outputs: list[dict[str, Any]] = [
+                {"type": "function_call_output", "call_id": call.call_id, "output": result.output}
+                for call, result in ran
+            ]
             if self.state == "stateless":
                 self.transcript += [item.to_dict() for item in response.output] + outputs
             else:
@@ -216,14 +205,7 @@ class Answer:
         if self.state == "previous_response_id" and not self.unanswered:
             yield tr.track(ev.RemoteUpdate("previous_response_id", response.id))
         if limit_hit:
-            yield tr.track(
-                ev.Done(
-                    "incomplete",
-                    self.usage,
-                    f"The assistant kept calling functions after {b.profile.max_tool_rounds} "
-                    "rounds (max_tool_rounds), so the answer stops here.",
-                )
-            )
+            yield tr.track(loop.limit_done(self.usage))
         elif response.status == "incomplete":
             reason = response.incomplete_details.reason if response.incomplete_details else None
             detail = incomplete_detail(reason, b.profile.max_output_tokens)
@@ -263,12 +245,7 @@ class Answer:
         except openai.OpenAIError as exc:
             failed = self.b.failure(exc)
             if received and isinstance(exc, openai.APIConnectionError):
-                failed = ev.Failed(
-                    "The connection broke while the answer was streaming; what arrived is kept. "
-                    "Retry to ask again.",
-                    retryable=True,
-                    code="stream_cut",
-                )
+                failed = stream_broke(self.b.connection)
             tr.failed = failed
         finally:
             stream.close()
@@ -297,9 +274,4 @@ class Answer:
 
 
 def _cut() -> ev.Failed:
-    return ev.Failed(
-        "The answer stopped before it was complete: the server closed the stream "
-        "without saying it had finished.",
-        retryable=True,
-        code="stream_cut",
-    )
+    return failure("stream_cut", why=CLOSED_UNFINISHED)

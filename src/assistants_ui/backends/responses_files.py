@@ -25,11 +25,21 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistants_ui.backends.base import BackendError, Remote, Route
 from assistants_ui.core import events as ev
+from assistants_ui.core.files import (
+    CODE_INTERPRETER_TYPES,
+    DATA_TYPES,
+    DOCUMENT_TYPES,
+    FILE_SEARCH_TYPES,
+    IMAGE_TYPES,
+    PDF_TYPES,
+    Fetched,
+    extension,
+    guess_mime,
+)
 from assistants_ui.core.transcript import Attachment
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
@@ -38,9 +48,6 @@ if TYPE_CHECKING:
     import openai
 
 __all__ = [
-    "CODE_INTERPRETER_TYPES",
-    "DOCUMENT_TYPES",
-    "IMAGE_TYPES",
     "Fetched",
     "attachment_parts",
     "delete_remote_files",
@@ -54,29 +61,7 @@ __all__ = [
 
 RouteName = Literal["image", "file", "code_interpreter", "file_search"]
 
-IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
-PDF_TYPES = frozenset({"pdf"})
-# Tabular and data files: something to compute on, in the code interpreter.
-DATA_TYPES = frozenset(
-    {"csv", "tsv", "xlsx", "xls", "json", "geojson", "parquet", "xml", "jsonl", "ndjson"}
-)
-# Documents that file search can index (OpenAI's supported list, minus PDFs,
-# which the model reads directly as file input).
-DOCUMENT_TYPES = frozenset(
-    {
-        "txt", "md", "markdown", "docx", "doc", "html", "htm", "pptx", "tex", "rtf",
-        "c", "cpp", "cs", "css", "go", "java", "js", "php", "py", "rb", "sh", "ts",
-    }
-)  # fmt: skip
-# Everything the code interpreter can open (it is Python: data, documents, archives).
-CODE_INTERPRETER_TYPES = DATA_TYPES | DOCUMENT_TYPES | {"zip", "tar", "pkl", "gz"}
-FILE_SEARCH_DATA_TYPES = frozenset({"json"})  # data files file search can also index
-
 _LIST_SEP = ","
-
-
-def _ext(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def remote_list(remote: Remote, key: str) -> list[str]:
@@ -91,7 +76,7 @@ def _remote_add(remote: Remote, key: str, value: str) -> None:
 
 def route_for(profile: Profile, name: str) -> Route:
     """Where a file of this name goes for this profile, or why it cannot be used."""
-    ext = _ext(name)
+    ext = extension(name)
     tools = set(profile.tools)
     ci, fs = "code_interpreter" in tools, "file_search" in tools
     if ext in IMAGE_TYPES:
@@ -101,7 +86,7 @@ def route_for(profile: Profile, name: str) -> Route:
     if ext in DATA_TYPES:
         if ci:
             return Route("code_interpreter")
-        if fs and ext in FILE_SEARCH_DATA_TYPES:
+        if fs and ext in FILE_SEARCH_TYPES:
             return Route("file_search")
         return Route(
             None,
@@ -148,7 +133,7 @@ def upload_attachment(
 
     route = route_for(profile, attachment.name)
     if not route.accepted or route.route is None:
-        raise BackendError(f"{attachment.name}: {route.reason}.", retryable=False)
+        raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
     attachment.route = route.route
     if route.route == "image" and connection.type == "azure":
         # Azure cannot reference an uploaded image as input: it is sent inline.
@@ -169,7 +154,7 @@ def upload_attachment(
                 retryable=False,
                 code=failed.code,
             ) from exc
-        raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+        raise BackendError.of(failed) from exc
     attachment.file_id = created.id
     _remote_add(remote, "files", created.id)
     if route.route == "code_interpreter":
@@ -188,7 +173,7 @@ def upload_attachment(
             failed = describe_error(
                 exc, connection, what=_("file search for %(name)s") % {"name": attachment.name}
             )
-            raise BackendError(failed.reason, retryable=failed.retryable, code=failed.code) from exc
+            raise BackendError.of(failed) from exc
     return attachment
 
 
@@ -293,20 +278,6 @@ def _wait(flag: Any, seconds: float) -> bool:
 
 
 # -- out: generated files ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """Bytes of a generated file, with the name and type to offer it under."""
-
-    name: str
-    data: bytes = field(repr=False)
-    mime: str = "application/octet-stream"
-    file_id: str = ""
-
-
-def guess_mime(name: str, default: str = "application/octet-stream") -> str:
-    return mimetypes.guess_type(name)[0] or default
 
 
 def fetch_container_file(

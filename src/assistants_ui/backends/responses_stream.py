@@ -71,9 +71,12 @@ from openai.types.responses.response_output_item import (
     McpListTools,
 )
 
+from assistants_ui.backends.clients import server_code
 from assistants_ui.backends.responses_files import Fetched
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.core.safe_markdown import code_span
+from assistants_ui.i18n import N_
 
 if TYPE_CHECKING:
     from openai.types.responses import Response, ResponseStreamEvent
@@ -92,11 +95,12 @@ RETRYABLE_CODES = frozenset({"server_error", "rate_limit_exceeded", "vector_stor
 
 
 def failure_of(code: str | None, message: str, *, during: str = "") -> ev.Failed:
-    prefix = during or "The model could not answer"
-    return ev.Failed(
-        f"{prefix}: {message}" if message else f"{prefix}.",
+    return failure(
+        server_code(code),
         retryable=code is None or code in RETRYABLE_CODES,
-        code=code or "failed",
+        during=during or N_("The model could not answer"),
+        server="The server, while answering,",
+        said=message,
     )
 
 
@@ -412,7 +416,7 @@ class Translator:
             self._flush(out)
             self.ended = True
             self.failed = failure_of(
-                event.code, event.message, during="The server reported an error while answering"
+                event.code, event.message, during=N_("The server reported an error while answering")
             )
         return out
 

@@ -22,6 +22,7 @@ __all__ = [
     "CodeOutput",
     "Done",
     "Failed",
+    "FailureCode",
     "FileOutput",
     "ImageOutput",
     "ImagePartial",
@@ -51,6 +52,26 @@ ToolKind = Literal[
 CitationKind = Literal["file", "url", "container_file", "file_path"]
 DoneStatus = Literal["complete", "incomplete", "stopped"]
 NoticeLevel = Literal["info", "warning"]
+# Why an answer failed: a closed set, each code worded once (`core/failures.py`).
+FailureCode = Literal[
+    "connection",  # the server cannot be reached
+    "timeout",  # it did not answer in time
+    "stream_cut",  # the answer stopped before it was complete; what arrived is kept
+    "key_refused",  # 401
+    "forbidden",  # 403
+    "not_found",  # 404: a model, deployment, store or conversation the server does not know
+    "rate_limited",  # 429, or a run's rate limit or quota
+    "server_error",  # 5xx, or the server's own server_error
+    "rejected",  # another refusal of the request (4xx, an invalid prompt)
+    "model_error",  # the response or run failed for a reason the server gave
+    "expired",  # an Assistants run expired
+    "run_active",  # an earlier run would not stop
+    "shutdown",  # the Assistants API is gone
+    "local_model",  # the in-process model failed
+    "upload_refused",  # a file could not be sent
+    "config",  # the assistant's configuration cannot work
+    "internal",  # a bug or an unmapped library error
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +253,7 @@ class Failed:
 
     reason: str
     retryable: bool = True
-    code: str = ""
+    code: FailureCode = "internal"
 
 
 @dataclass(frozen=True, slots=True)

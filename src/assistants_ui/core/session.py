@@ -33,6 +33,8 @@ from typing import Protocol, cast
 
 from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
+from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import (
     VOICE,
     ApprovalPart,
@@ -100,7 +102,7 @@ def check_upload(
     """Type and size checked against the profile before anything is sent."""
     if not profile.uploads_enabled:
         return UploadCheck(name, False, _("this assistant does not take files"))
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    ext = extension(name)
     if ext not in profile.upload_types:
         allowed = ", ".join(profile.upload_types)
         return UploadCheck(
@@ -253,13 +255,14 @@ class ReplyStream:
                 if close is not None:
                     close()
         except BackendError as exc:
-            self._queue.put(ev.Failed(exc.reason, exc.retryable, exc.code))
+            self._queue.put(exc.failed())
         except Exception as exc:  # a bug or an unmapped library error: say so, keep going
             log.exception("backend %s failed", session.profile.backend)
             self._queue.put(
-                ev.Failed(
-                    _("Unexpected error in the %(backend)s backend: %(error)s")
-                    % {"backend": session.profile.backend, "error": f"{type(exc).__name__}: {exc}"}
+                failure(
+                    "internal",
+                    during=_(" in the %(backend)s backend") % {"backend": session.profile.backend},
+                    message=f"{type(exc).__name__}: {exc}",
                 )
             )
         finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from assistants_ui.core import events as ev
+from assistants_ui.core.failures import failure
 from assistants_ui.i18n import DEFAULT, N_, format_size
 
 __all__ = [
@@ -468,16 +469,16 @@ class MessageBuilder:
             self.message.status = "stopped"
             self.version += 1
 
-    def fail(self, reason: str, *, retryable: bool = True, code: str = "") -> None:
+    def fail(
+        self, reason: str, *, retryable: bool = True, code: ev.FailureCode = "internal"
+    ) -> None:
         if self.message.status in ("streaming", "complete"):
             self.apply(ev.Failed(reason, retryable, code))
 
     def finish(self) -> None:
         """The event stream ended; an answer still `streaming` was cut off."""
         if self.message.status == "streaming":
-            self.apply(
-                ev.Failed("The answer stopped before it was complete (the stream ended early).")
-            )
+            self.apply(failure("stream_cut", why=N_("the stream ended early")))
 
     # Helpers ------------------------------------------------------------------
 

@@ -24,10 +24,17 @@ from typing import Any
 
 from pydantic import ValidationError, create_model
 
-__all__ = ["ENTRY_POINT_GROUP", "FunctionTool", "ToolLoadError", "ToolResult", "load_functions"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FunctionTool",
+    "ToolLoadError",
+    "ToolResult",
+    "load_functions",
+    "parse_arguments",
+    "timed_out",
+]
 
 ENTRY_POINT_GROUP = "assistants_ui.tools"
-MAX_OUTPUT_CHARS = 20_000
 
 
 class ToolLoadError(Exception):
@@ -38,6 +45,26 @@ class ToolLoadError(Exception):
 class ToolResult:
     output: str
     ok: bool
+
+
+def timed_out(name: str, seconds: float, setting: str) -> ToolResult:
+    """A call that did not finish in time (a function, or an MCP server's tool)."""
+    return ToolResult(
+        f"Error: {name} did not finish within {seconds:g} s ({setting}); "
+        "the answer goes on without its result.",
+        False,
+    )
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | ToolResult:
+    """The model's JSON arguments as an object, or the error to tell it."""
+    try:
+        raw = json.loads(arguments or "{}")
+        if not isinstance(raw, dict):
+            raise ValueError("arguments must be a JSON object")
+    except ValueError as exc:
+        return ToolResult(f"Error: the arguments are not valid JSON ({exc}).", False)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -76,12 +103,9 @@ class FunctionTool:
 
     def call(self, arguments: str) -> ToolResult:
         """Run the function with the model's JSON arguments; errors become text."""
-        try:
-            raw = json.loads(arguments or "{}")
-            if not isinstance(raw, dict):
-                raise ValueError("arguments must be a JSON object")
-        except ValueError as exc:
-            return ToolResult(f"Error: the arguments are not valid JSON ({exc}).", False)
+        raw = parse_arguments(arguments)
+        if isinstance(raw, ToolResult):
+            return raw
         model = getattr(self, "_model")  # noqa: B009 - set in from_callable
         try:
             args = model.model_validate(raw)
@@ -96,8 +120,6 @@ class FunctionTool:
         except Exception as exc:
             return ToolResult(f"Error: {self.name} raised {type(exc).__name__}: {exc}", False)
         text = result if isinstance(result, str) else json.dumps(result, default=str)
-        if len(text) > MAX_OUTPUT_CHARS:
-            text = text[:MAX_OUTPUT_CHARS] + f"\n[... cut after {MAX_OUTPUT_CHARS} characters]"
         return ToolResult(text, True)
 
 
