@@ -49,21 +49,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from assistants_ui.cli import SERVER_OPTIONS  # noqa: E402
 from browser_support import app_command, free_port, serving  # noqa: E402
 from streamlit_client import PageSession, Run  # noqa: E402
 
 FIRST, END = "Zephyrstart", "THEEND"
 PAGES = {"ours": None, "tutorial": ROOT / "bench" / "pages" / "tutorial_chat.py"}
-STREAMLIT_FLAGS = [
-    "--server.headless",
-    "true",
-    "--browser.gatherUsageStats",
-    "false",
-    "--client.showErrorDetails",
-    "type",
-    "--client.toolbarMode",
-    "minimal",
-]
 VOCAB = [
     "stream",
     "render",
@@ -157,10 +148,10 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-def command(app: str, port: int) -> list[str]:
+def command(app: str, port: int, options: list[str]) -> list[str]:
     page = PAGES[app]
     if page is None:
-        return app_command(port)
+        return [*app_command(port), "--", *options] if options else app_command(port)
     return [
         sys.executable,
         "-m",
@@ -171,7 +162,7 @@ def command(app: str, port: int) -> list[str]:
         str(port),
         "--server.address",
         "127.0.0.1",
-        *STREAMLIT_FLAGS,
+        *SERVER_OPTIONS,  # the same server as ours: the difference is the page
     ]
 
 
@@ -298,7 +289,7 @@ async def level(
 
 
 @contextmanager
-def app_process(app: str, base_url: str) -> Iterator[tuple[str, int]]:
+def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         env = {
@@ -313,7 +304,10 @@ def app_process(app: str, base_url: str) -> Iterator[tuple[str, int]]:
         log = Path(home) / "app.log"
         with (
             log.open("wb") as out,
-            serving(command(app, port), port, cwd=home, env=env, output=out) as (url, proc),
+            serving(command(app, port, options), port, cwd=home, env=env, output=out) as (
+                url,
+                proc,
+            ),
         ):
             try:
                 yield url, proc.pid
@@ -327,7 +321,8 @@ def app_process(app: str, base_url: str) -> Iterator[tuple[str, int]]:
 
 @contextmanager
 def profiling(pid: int, out: Path) -> Iterator[None]:
-    """py-spy records the app (collapsed stacks) while the block runs."""
+    """py-spy records the app (collapsed stacks, only the thread holding the GIL: what
+    Python spends CPU on) while the block runs."""
     spy = Path(sys.executable).with_name("py-spy")
     proc = subprocess.Popen(
         [
@@ -341,7 +336,7 @@ def profiling(pid: int, out: Path) -> Iterator[None]:
             "50",
             "--output",
             str(out),
-            "--threads",
+            "--gil",
             "--nonblocking",
         ],
         stdout=subprocess.DEVNULL,
@@ -391,6 +386,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.01, help="seconds between words")
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
+    parser.add_argument(
+        "--ours-options",
+        default="",
+        help="more `streamlit run` options for ours, e.g. '--server.fileWatcherType auto'",
+    )
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.users.split(",")]
     apps = args.apps.split(",")
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
         server = (args.delay, (chunks - 1) * args.delay)
         for users in levels:
             for app in apps:
-                with app_process(app, base_url) as (url, pid):
+                with app_process(app, base_url, args.ours_options.split()) as (url, pid):
                     profile = out / f"load-{app}-{users}.txt"
                     spy = profiling(pid, profile) if args.profile and users == max(levels) else None
                     with spy if spy is not None else _nothing():
