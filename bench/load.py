@@ -24,7 +24,7 @@ Per level: time to the first visible answer text and to the answer's end
 answers not complete or with an error, the app's CPU seconds per answer and
 per page run (/proc), and its RSS per session, idle (after the page's run)
 and after the answer. `--profile` records the largest level of each app with
-py-spy and prints where its CPU went.
+py-spy while the answers stream and prints where its CPU went.
 """
 
 from __future__ import annotations
@@ -240,7 +240,13 @@ async def open_page(url: str, timeout: float) -> tuple[PageSession, float]:
 
 
 async def level(
-    app: str, url: str, pid: int, users: int, server: tuple[float, float], timeout: float
+    app: str,
+    url: str,
+    pid: int,
+    users: int,
+    server: tuple[float, float],
+    timeout: float,
+    profile: Path | None = None,
 ) -> Row:
     # Warm up: one session asks once, so that first imports are not counted.
     page, _ = await open_page(url, timeout)
@@ -257,9 +263,10 @@ async def level(
     await asyncio.sleep(1)
     rss_idle = rss_mb(pid)
     cpu2, mine2, wall2 = cpu_seconds(pid), time.process_time(), time.monotonic()
-    answers = await asyncio.gather(
-        *(ask(p, "Please write about streaming.", timeout) for p in pages)
-    )
+    with profiling(pid, profile) if profile is not None else _nothing():
+        answers = await asyncio.gather(
+            *(ask(p, "Please write about streaming.", timeout) for p in pages)
+        )
     cpu3, mine3, wall3 = cpu_seconds(pid), time.process_time(), time.monotonic()
     await asyncio.sleep(1)
     rss_answered = rss_mb(pid)
@@ -378,6 +385,66 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     return "\n".join(lines)
 
 
+TRANSFERRED = """() => performance.getEntriesByType('navigation')
+  .concat(performance.getEntriesByType('resource'))
+  .reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
+
+
+@dataclass
+class PageLoad:
+    app: str
+    cache: str
+    seconds: float  # median, from navigation to the chat input on the page
+    cpu: float  # the app's CPU seconds per load (median)
+    kb: float  # bytes over the network per load (median)
+
+
+def page_loads(app: str, url: str, pid: int, loads: int) -> list[PageLoad]:
+    """Open the page in Chromium `loads` times with an empty cache, then with a warm one."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import launch_chromium
+
+    out = []
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        for cache in ("cold", "warm"):
+            shared = browser.new_context() if cache == "warm" else None
+            if shared is not None:  # fill the cache once
+                first = shared.new_page()
+                first.goto(url)
+                first.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+                first.close()
+            seconds, cpu, kb = [], [], []
+            for _ in range(loads):
+                context = shared or browser.new_context()
+                page = context.new_page()
+                time.sleep(0.5)
+                cpu0, t0 = cpu_seconds(pid), time.monotonic()
+                page.goto(url)
+                page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+                seconds.append(time.monotonic() - t0)
+                time.sleep(0.5)  # the page's last requests and its script run
+                cpu.append(cpu_seconds(pid) - cpu0)
+                kb.append(page.evaluate(TRANSFERRED) / 1000)
+                page.close()
+                if shared is None:
+                    context.close()
+            if shared is not None:
+                shared.close()
+            out.append(
+                PageLoad(
+                    app,
+                    cache,
+                    round(statistics.median(seconds), 2),
+                    round(statistics.median(cpu), 3),
+                    round(statistics.median(kb)),
+                )
+            )
+        browser.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", default="1,10,50,100", help="levels, e.g. 1,10")
@@ -386,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.01, help="seconds between words")
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
+    parser.add_argument(
+        "--page-loads", type=int, default=3, help="Chromium page loads per cache state (0: none)"
+    )
     parser.add_argument(
         "--ours-options",
         default="",
@@ -399,7 +469,12 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     started = time.monotonic()
     load0 = os.getloadavg()[0]
+    loads: list[PageLoad] = []
     with fake_server(args.words, args.delay) as (base_url, chunks):
+        for app in apps if args.page_loads else []:
+            with app_process(app, base_url, args.ours_options.split()) as (url, pid):
+                loads += page_loads(app, url, pid, args.page_loads)
+            print(f"measured {app}'s page loads", file=sys.stderr, flush=True)
         # The role chunk goes at once, the first word after one delay, the last chunk
         # after one delay per chunk.
         server = (args.delay, (chunks - 1) * args.delay)
@@ -407,10 +482,13 @@ def main(argv: list[str] | None = None) -> None:
             for app in apps:
                 with app_process(app, base_url, args.ours_options.split()) as (url, pid):
                     profile = out / f"load-{app}-{users}.txt"
-                    spy = profiling(pid, profile) if args.profile and users == max(levels) else None
-                    with spy if spy is not None else _nothing():
-                        row = asyncio.run(level(app, url, pid, users, server, args.timeout))
-                    if spy is not None:
+                    spied = args.profile and users == max(levels)
+                    row = asyncio.run(
+                        level(
+                            app, url, pid, users, server, args.timeout, profile if spied else None
+                        )
+                    )
+                    if spied:
                         print(f"\n{app}, {users} users:\n{summarize_profile(profile)}\n")
                 rows.append(row)
                 print(f"measured {app} x {users}", file=sys.stderr, flush=True)
@@ -444,7 +522,20 @@ def main(argv: list[str] | None = None) -> None:
         "answers streamed, near 100% it measures itself)"
     )
     _targets(rows)
-    (out / "load.json").write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    if loads:
+        print(
+            f"\nPage loads in headless Chromium (median of {args.page_loads}; until the chat "
+            "input shows):\n"
+        )
+        print("| app | browser cache | seconds | app CPU s | kB transferred |")
+        print("|---|---|---:|---:|---:|")
+        for p in loads:
+            print(f"| {p.app} | {p.cache} | {p.seconds:.2f} | {p.cpu:.3f} | {p.kb:,.0f} |")
+    (out / "load.json").write_text(
+        json.dumps(
+            {"load": [asdict(r) for r in rows], "page": [asdict(p) for p in loads]}, indent=2
+        )
+    )
 
 
 def _targets(rows: list[Row]) -> None:
