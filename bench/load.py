@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -132,20 +132,25 @@ def fake_server(words: int, delay: float) -> Iterator[tuple[str, int]]:
 # -- the app's process ------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pids: list[int]) -> float:
+    kb = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                kb += int(line.split()[1])
+    return kb / 1024
 
 
-def threads(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/task"))
+def threads(pids: list[int]) -> int:
+    return sum(len(os.listdir(f"/proc/{pid}/task")) for pid in pids)
 
 
 def command(app: str, port: int, options: list[str]) -> list[str]:
@@ -229,9 +234,12 @@ async def ask(page: PageSession, prompt: str, timeout: float) -> Answer:
     return answer
 
 
-async def open_page(url: str, timeout: float) -> tuple[PageSession, float]:
+async def open_page(url: str, timeout: float, person: int) -> tuple[PageSession, float]:
     t0 = time.monotonic()
-    page = await PageSession.open(url, timeout=timeout)
+    # Each person from an address of their own (127.0.0.2, .3, ...), as people are:
+    # nginx limits new sessions per address.
+    address = f"127.0.{2 + person // 250}.{2 + person % 250}"
+    page = await PageSession.open(url, timeout=timeout, local_address=address)
     await page.run(timeout=timeout)
     if page.chat_input_id is None:
         await page.close()
@@ -242,41 +250,44 @@ async def open_page(url: str, timeout: float) -> tuple[PageSession, float]:
 async def level(
     app: str,
     url: str,
-    pid: int,
+    replicas: list[tuple[str, int]],
     users: int,
     server: tuple[float, float],
     timeout: float,
     profile: Path | None = None,
 ) -> Row:
-    # Warm up: one session asks once, so that first imports are not counted.
-    page, _ = await open_page(url, timeout)
-    warm = await ask(page, "warm up", timeout)
-    if warm.error:
-        raise RuntimeError(f"{app}: the warm-up answer failed: {warm.error}")
-    await page.close()
+    """`users` people on the page at `url`, served by `replicas` (URL, pid)."""
+    pids = [pid for _, pid in replicas]
+    # Warm up: one session per process asks once, so that first imports are not counted.
+    for direct, _ in replicas:
+        page, _ = await open_page(direct, timeout, 0)
+        warm = await ask(page, "warm up", timeout)
+        if warm.error:
+            raise RuntimeError(f"{app}: the warm-up answer failed: {warm.error}")
+        await page.close()
     await asyncio.sleep(1)
-    rss0, threads0, cpu0 = rss_mb(pid), threads(pid), cpu_seconds(pid)
+    rss0, threads0, cpu0 = rss_mb(pids), threads(pids), cpu_seconds(pids)
     # A burst of new sessions: every page opens at once.
-    opened = await asyncio.gather(*(open_page(url, timeout) for _ in range(users)))
+    opened = await asyncio.gather(*(open_page(url, timeout, i + 1) for i in range(users)))
     pages = [p for p, _ in opened]
-    cpu1 = cpu_seconds(pid)
+    cpu1 = cpu_seconds(pids)
     await asyncio.sleep(1)
-    rss_idle = rss_mb(pid)
-    cpu2, mine2, wall2 = cpu_seconds(pid), time.process_time(), time.monotonic()
-    with profiling(pid, profile) if profile is not None else _nothing():
+    rss_idle = rss_mb(pids)
+    cpu2, mine2, wall2 = cpu_seconds(pids), time.process_time(), time.monotonic()
+    with profiling(pids[0], profile) if profile is not None else _nothing():
         answers = await asyncio.gather(
             *(ask(p, "Please write about streaming.", timeout) for p in pages)
         )
-    cpu3, mine3, wall3 = cpu_seconds(pid), time.process_time(), time.monotonic()
+    cpu3, mine3, wall3 = cpu_seconds(pids), time.process_time(), time.monotonic()
     await asyncio.sleep(1)
-    rss_answered = rss_mb(pid)
+    rss_answered = rss_mb(pids)
     await asyncio.gather(*(p.close() for p in pages))
     first_token, last_token = server
     firsts = [a.first - first_token for a in answers if a.first is not None]
     ends = [a.end - last_token for a in answers if a.end is not None]
     failed = [a.error or "no answer text" for a in answers if a.error or a.first is None]
     return Row(
-        app=app,
+        app=app if len(pids) == 1 else f"{app} x{len(pids)} behind nginx",
         users=users,
         first_p50=round(pct(firsts, 50), 2),
         first_p95=round(pct(firsts, 95), 2),
@@ -289,7 +300,7 @@ async def level(
         rss_idle_mb=round((rss_idle - rss0) / users, 2),
         rss_answered_mb=round((rss_answered - rss0) / users, 2),
         threads_before=threads0,
-        threads_after=threads(pid),
+        threads_after=threads(pids),
         client_busy=round((mine3 - mine2) / (wall3 - wall2), 2),
         first_error=Counter(failed).most_common(1)[0][0] if failed else "",
     )
@@ -324,6 +335,28 @@ def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[s
                 if problems:
                     print(f"{app}: {len(problems)} errors in its log, e.g.", file=sys.stderr)
                     print("\n".join(lines[-20:]), file=sys.stderr)
+
+
+@contextmanager
+def app_stack(
+    app: str, base_url: str, options: list[str], replicas: int
+) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """The app, or `replicas` of it behind the deployment's nginx template (sticky
+    sessions; each replica with its own SQLite: sessions never cross)."""
+    if replicas == 1:
+        with app_process(app, base_url, options) as (url, pid):
+            yield url, [(url, pid)]
+        return
+    sys.path.insert(0, str(ROOT / "tests" / "deploy"))
+    from deploy_stack import Nginx
+
+    with ExitStack() as stack:
+        apps = [stack.enter_context(app_process(app, base_url, options)) for _ in range(replicas)]
+        prefix = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        upstreams = [url.removeprefix("http://") for url, _ in apps]
+        nginx = Nginx(prefix / "nginx", upstreams).start()
+        stack.callback(nginx.stop)
+        yield nginx.url, apps
 
 
 @contextmanager
@@ -399,7 +432,7 @@ class PageLoad:
     kb: float  # bytes over the network per load (median)
 
 
-def page_loads(app: str, url: str, pid: int, loads: int) -> list[PageLoad]:
+def page_loads(app: str, url: str, pids: list[int], loads: int) -> list[PageLoad]:
     """Open the page in Chromium `loads` times with an empty cache, then with a warm one."""
     from playwright.sync_api import sync_playwright
 
@@ -408,6 +441,11 @@ def page_loads(app: str, url: str, pid: int, loads: int) -> list[PageLoad]:
     out = []
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
+        # The process's first page run imports the app's modules: not counted.
+        context = browser.new_context()
+        context.new_page().goto(url)
+        context.pages[0].get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+        context.close()
         for cache in ("cold", "warm"):
             shared = browser.new_context() if cache == "warm" else None
             if shared is not None:  # fill the cache once
@@ -420,12 +458,12 @@ def page_loads(app: str, url: str, pid: int, loads: int) -> list[PageLoad]:
                 context = shared or browser.new_context()
                 page = context.new_page()
                 time.sleep(0.5)
-                cpu0, t0 = cpu_seconds(pid), time.monotonic()
+                cpu0, t0 = cpu_seconds(pids), time.monotonic()
                 page.goto(url)
                 page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
                 seconds.append(time.monotonic() - t0)
                 time.sleep(0.5)  # the page's last requests and its script run
-                cpu.append(cpu_seconds(pid) - cpu0)
+                cpu.append(cpu_seconds(pids) - cpu0)
                 kb.append(page.evaluate(TRANSFERRED) / 1000)
                 page.close()
                 if shared is None:
@@ -454,6 +492,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
     parser.add_argument(
+        "--replicas", type=int, default=1, help="ours as this many processes behind nginx"
+    )
+    parser.add_argument(
         "--page-loads", type=int, default=3, help="Chromium page loads per cache state (0: none)"
     )
     parser.add_argument(
@@ -473,19 +514,26 @@ def main(argv: list[str] | None = None) -> None:
     with fake_server(args.words, args.delay) as (base_url, chunks):
         for app in apps if args.page_loads else []:
             with app_process(app, base_url, args.ours_options.split()) as (url, pid):
-                loads += page_loads(app, url, pid, args.page_loads)
+                loads += page_loads(app, url, [pid], args.page_loads)
             print(f"measured {app}'s page loads", file=sys.stderr, flush=True)
         # The role chunk goes at once, the first word after one delay, the last chunk
         # after one delay per chunk.
         server = (args.delay, (chunks - 1) * args.delay)
         for users in levels:
             for app in apps:
-                with app_process(app, base_url, args.ours_options.split()) as (url, pid):
+                replicas = args.replicas if app == "ours" else 1
+                with app_stack(app, base_url, args.ours_options.split(), replicas) as (url, served):
                     profile = out / f"load-{app}-{users}.txt"
                     spied = args.profile and users == max(levels)
                     row = asyncio.run(
                         level(
-                            app, url, pid, users, server, args.timeout, profile if spied else None
+                            app,
+                            url,
+                            served,
+                            users,
+                            server,
+                            args.timeout,
+                            profile if spied else None,
                         )
                     )
                     if spied:

@@ -69,13 +69,17 @@ class PageSession:
         self.session_id = ""
 
     @classmethod
-    async def open(cls, url: str, *, timeout: float = 60) -> PageSession:
+    async def open(
+        cls, url: str, *, timeout: float = 60, local_address: str | None = None
+    ) -> PageSession:
+        """Connect (from `local_address`, e.g. 127.0.0.7, to look like another machine)."""
         ws = await websockets.connect(
             ws_url(url),
             subprotocols=[websockets.Subprotocol("streamlit")],
             open_timeout=timeout,
             max_size=None,
             ping_interval=None,
+            local_addr=(local_address, 0) if local_address else None,
         )
         return cls(ws, url)
 
