@@ -513,8 +513,10 @@ def main(argv: list[str] | None = None) -> None:
     loads: list[PageLoad] = []
     with fake_server(args.words, args.delay) as (base_url, chunks):
         for app in apps if args.page_loads else []:
-            with app_process(app, base_url, args.ours_options.split()) as (url, pid):
-                loads += page_loads(app, url, [pid], args.page_loads)
+            replicas = args.replicas if app == "ours" else 1
+            with app_stack(app, base_url, args.ours_options.split(), replicas) as (url, served):
+                label = app if replicas == 1 else f"{app} x{replicas} behind nginx"
+                loads += page_loads(label, url, [pid for _, pid in served], args.page_loads)
             print(f"measured {app}'s page loads", file=sys.stderr, flush=True)
         # The role chunk goes at once, the first word after one delay, the last chunk
         # after one delay per chunk.
