@@ -19,12 +19,15 @@ from pathlib import Path
 import pytest
 
 from browser_support import app_command, free_port, serving
-from fakes.chat_routes import chat_text
-from fakes.server import FakeOpenAI
+from fakes.chat_routes import chat_chunks, chat_text
+from fakes.server import FakeOpenAI, Stream
 from streamlit_client import PageSession, Run
 
 TIMEOUT = 60
 WORDS = [f"w{i} " for i in range(400)]  # 400 words, 20 s at 50 ms each
+
+
+READ_TIMEOUT = "3"  # OPENAI_TIMEOUT: how long a silent model server holds a worker
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[tuple[str, int]]:
         "OPENAI_BASE_URL": fake.base_url,
         "OPENAI_MODEL": "m",
         "OPENAI_MAX_RETRIES": "0",
+        "OPENAI_TIMEOUT": READ_TIMEOUT,
         "HOME": str(tmp_path / "home"),
         "ENABLED_FILE_UPLOAD_MESSAGE": "",
     }
@@ -141,6 +145,33 @@ def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer
 
 class _Seen(Exception):
     """Enough of the answer has arrived."""
+
+
+def test_a_client_gone_while_the_model_server_is_silent_frees_its_worker_too(
+    app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The worker blocked on a server that stopped sending ends at the read timeout."""
+    url, pid = app
+    before = warmed_threads(url, pid, fake, 1)
+    fake.expect("chat.completions", Stream(chat_chunks(WORDS), hang_after=30))
+
+    async def scenario() -> None:
+        gone = await opened(url)
+
+        def enough(run: Run) -> None:
+            if "w20" in run.text:
+                raise _Seen
+
+        with pytest.raises(_Seen):
+            await gone.chat("Write a lot.", on_text=enough, timeout=TIMEOUT)
+        gone.abort()
+
+    asyncio.run(scenario())
+    db = tmp_path / "data" / "assistants-ui.db"
+    wait_for("stored", lambda: any(s == "stopped" for s, _ in stored_answers(db)))
+    (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
+    assert "w0 w1 w2" in partial and "w20" in partial
+    wait_for("back to the threads before", lambda: threads(pid) <= before)
 
 
 def test_silent_sessions_and_a_burst_do_not_keep_others_from_being_served(
