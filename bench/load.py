@@ -240,10 +240,13 @@ async def open_page(url: str, timeout: float, person: int) -> tuple[PageSession,
     # nginx limits new sessions per address.
     address = f"127.0.{2 + person // 250}.{2 + person % 250}"
     page = await PageSession.open(url, timeout=timeout, local_address=address)
-    await page.run(timeout=timeout)
-    if page.chat_input_id is None:
-        await page.close()
-        raise RuntimeError("the page has no chat input")
+    try:
+        await page.run(timeout=timeout)
+        if page.chat_input_id is None:
+            raise RuntimeError("the page has no chat input")
+    except BaseException:
+        page.abort()
+        raise
     return page, time.monotonic() - t0
 
 
@@ -268,7 +271,11 @@ async def level(
     await asyncio.sleep(1)
     rss0, threads0, cpu0 = rss_mb(pids), threads(pids), cpu_seconds(pids)
     # A burst of new sessions: every page opens at once.
-    opened = await asyncio.gather(*(open_page(url, timeout, i + 1) for i in range(users)))
+    tries = await asyncio.gather(
+        *(open_page(url, timeout, i + 1) for i in range(users)), return_exceptions=True
+    )
+    opened = [t for t in tries if not isinstance(t, BaseException)]
+    refused = [f"the page did not open: {t!r}" for t in tries if isinstance(t, BaseException)]
     pages = [p for p, _ in opened]
     cpu1 = cpu_seconds(pids)
     await asyncio.sleep(1)
@@ -285,7 +292,7 @@ async def level(
     first_token, last_token = server
     firsts = [a.first - first_token for a in answers if a.first is not None]
     ends = [a.end - last_token for a in answers if a.end is not None]
-    failed = [a.error or "no answer text" for a in answers if a.error or a.first is None]
+    failed = refused + [a.error or "no answer text" for a in answers if a.error or a.first is None]
     return Row(
         app=app if len(pids) == 1 else f"{app} x{len(pids)} behind nginx",
         users=users,
@@ -294,7 +301,7 @@ async def level(
         end_p50=round(pct(ends, 50), 2),
         end_p95=round(pct(ends, 95), 2),
         errors=len(failed),
-        cpu_per_answer=round((cpu3 - cpu2) / users, 3),
+        cpu_per_answer=round((cpu3 - cpu2) / max(1, len(pages)), 3),
         cpu_per_page=round((cpu1 - cpu0) / users, 3),
         page_p95=round(pct([s for _, s in opened], 95), 2),
         rss_idle_mb=round((rss_idle - rss0) / users, 2),
