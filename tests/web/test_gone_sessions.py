@@ -9,7 +9,6 @@ session's threads end, and what it had received is stored.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import time
@@ -66,7 +65,7 @@ def stored_answers(db: Path) -> list[tuple[str, str]]:
         return []
     with sqlite3.connect(db) as con:
         rows = con.execute("SELECT status, parts FROM messages WHERE role = 'assistant'").fetchall()
-    return [(status, json.dumps(json.loads(parts))) for status, parts in rows]
+    return [(status, str(parts)) for status, parts in rows]
 
 
 async def opened(url: str) -> PageSession:
@@ -108,6 +107,16 @@ def settled_threads(pid: int) -> int:
     return counts[-1]
 
 
+class _Seen(Exception):
+    """Enough of the answer has arrived."""
+
+
+def until_w20(run: Run) -> None:
+    """Stop reading once the answer's 21st word is on the page."""
+    if "w20" in run.text:
+        raise _Seen
+
+
 def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer(
     app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -118,12 +127,8 @@ def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer
     async def scenario() -> Run:
         gone, other = await opened(url), await opened(url)
 
-        def enough(run: Run) -> None:
-            if "w20" in run.text:
-                raise _Seen
-
         with pytest.raises(_Seen):
-            await gone.chat("Write a lot.", on_text=enough, timeout=TIMEOUT)
+            await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
         assert threads(pid) > before  # the answer's worker (and the script's thread) run
         gone.abort()  # no close handshake: a closed laptop, a lost network
         answer = await other.chat("Are you there?", timeout=TIMEOUT)
@@ -143,10 +148,6 @@ def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer
     assert len(fake.calls("chat.completions")) == 1 + 2  # the warm-up, then once per answer
 
 
-class _Seen(Exception):
-    """Enough of the answer has arrived."""
-
-
 def test_a_client_gone_while_the_model_server_is_silent_frees_its_worker_too(
     app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -158,12 +159,8 @@ def test_a_client_gone_while_the_model_server_is_silent_frees_its_worker_too(
     async def scenario() -> None:
         gone = await opened(url)
 
-        def enough(run: Run) -> None:
-            if "w20" in run.text:
-                raise _Seen
-
         with pytest.raises(_Seen):
-            await gone.chat("Write a lot.", on_text=enough, timeout=TIMEOUT)
+            await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
         gone.abort()
 
     asyncio.run(scenario())
