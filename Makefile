@@ -55,6 +55,7 @@ lint: $(VENV)/.installed-test
 ## make bench: the benchmarks in bench/, each printing its table
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.stream_render
+	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.branch_tree

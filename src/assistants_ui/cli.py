@@ -15,7 +15,26 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["SERVER_OPTIONS", "main"]
+
+# What `assistants-ui run` adds to `streamlit run` (the same as .streamlit/config.toml).
+SERVER_OPTIONS = (
+    "--server.headless",
+    "true",
+    "--browser.gatherUsageStats",
+    "false",
+    # People see one sentence, never a traceback; details go to the log.
+    "--client.showErrorDetails",
+    "type",
+    "--client.toolbarMode",
+    "minimal",
+    # No rerun on a source edit: after every script run Streamlit's watcher resolves
+    # the path of every imported module (~2,000 with the SDK and SQLAlchemy) on the
+    # server's event loop: 35% of the CPU with 50 people chatting (docs/benchmarks.md,
+    # "Load"). `assistants-ui run -- --server.fileWatcherType auto` to develop.
+    "--server.fileWatcherType",
+    "none",
+)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -32,15 +51,7 @@ def _run(args: argparse.Namespace) -> int:
         port,
         "--server.address",
         args.address,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # People see one sentence, never a traceback; details go to the log.
-        "--client.showErrorDetails",
-        "type",
-        "--client.toolbarMode",
-        "minimal",
+        *SERVER_OPTIONS,
         *args.streamlit_args,
     ]
     host = "localhost" if args.address in ("0.0.0.0", "127.0.0.1") else args.address

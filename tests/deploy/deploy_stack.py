@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -124,7 +125,10 @@ class AppProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+# Workers as the user that started nginx: the prefix (and the static cache under it)
+# is in a test's private temporary directory, which nobody else may enter.
 _MAIN_CONF = """\
+user {user};
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
@@ -179,7 +183,8 @@ class Nginx:
         tmp = self.prefix / "tmp"
         tmp.mkdir(exist_ok=True)
         tmp.chmod(0o777)  # as root, workers run as nobody and write request bodies here
-        self.conf.write_text(_MAIN_CONF.format(prefix=self.prefix))
+        user = pwd.getpwuid(os.getuid()).pw_name
+        self.conf.write_text(_MAIN_CONF.format(prefix=self.prefix, user=user))
         return self.conf
 
     def test_config(self) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,194 @@
+"""Bad input at the websocket: a client gone mid-answer, sessions that never send, a burst.
+
+The app runs as `make run` starts it (`assistants-ui run`, a real process) and
+is driven through Streamlit's own websocket protocol (`streamlit_client`), as
+`bench/load.py` drives it: the server keeps serving the others, the gone
+session's threads end, and what it had received is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from browser_support import app_command, free_port, serving
+from fakes.chat_routes import chat_chunks, chat_text
+from fakes.server import FakeOpenAI, Stream
+from streamlit_client import PageSession, Run
+
+TIMEOUT = 60
+WORDS = [f"w{i} " for i in range(400)]  # 400 words, 20 s at 50 ms each
+
+
+READ_TIMEOUT = "3"  # OPENAI_TIMEOUT: how long a silent model server holds a worker
+
+
+@pytest.fixture
+def app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_MODEL": "m",
+        "OPENAI_MAX_RETRIES": "0",
+        "OPENAI_TIMEOUT": READ_TIMEOUT,
+        "HOME": str(tmp_path / "home"),
+        "ENABLED_FILE_UPLOAD_MESSAGE": "",
+    }
+    with (
+        (tmp_path / "app.log").open("wb") as log,
+        serving(app_command(port), port, cwd=tmp_path, env=env, output=log) as (url, proc),
+    ):
+        yield url, proc.pid
+
+
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def wait_for(what: str, check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {TIMEOUT} s")
+        time.sleep(0.1)
+
+
+def stored_answers(db: Path) -> list[tuple[str, str]]:
+    """(status, text of the parts) of every stored answer."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT status, parts FROM messages WHERE role = 'assistant'").fetchall()
+    return [(status, str(parts)) for status, parts in rows]
+
+
+async def opened(url: str) -> PageSession:
+    page = await PageSession.open(url)
+    await page.run(timeout=TIMEOUT)
+    assert page.chat_input_id, "the page's first run painted no chat input"
+    return page
+
+
+def warmed_threads(url: str, pid: int, fake: FakeOpenAI, sessions: int) -> int:
+    """The app's threads once `sessions` pages were open at once and one answered.
+
+    The first runs start threads that stay for the process's life (thread pools
+    grown to the load, the database's), so "nothing left behind" is measured
+    against the same load played once before.
+    """
+    fake.expect("chat.completions", chat_text(["Warm."]))
+
+    async def warm_up() -> None:
+        pages = await asyncio.gather(*(opened(url) for _ in range(sessions)))
+        await pages[0].chat("Warm up.", timeout=TIMEOUT)
+        for page in pages:
+            page.abort()
+
+    asyncio.run(warm_up())
+    return settled_threads(pid)
+
+
+def settled_threads(pid: int) -> int:
+    """The thread count once it stayed the same for a second."""
+    counts = [-1]
+
+    def steady() -> bool:
+        time.sleep(1)
+        counts.append(threads(pid))
+        return counts[-1] == counts[-2]
+
+    wait_for("steady", steady)
+    return counts[-1]
+
+
+class _Seen(Exception):
+    """Enough of the answer has arrived."""
+
+
+def until_w20(run: Run) -> None:
+    """Stop reading once the answer's 21st word is on the page."""
+    if "w20" in run.text:
+        raise _Seen
+
+
+def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer(
+    app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    url, pid = app
+    before = warmed_threads(url, pid, fake, 2)
+    fake.expect("chat.completions", chat_text(WORDS, delay=0.05), chat_text(["Still ", "here."]))
+
+    async def scenario() -> Run:
+        gone, other = await opened(url), await opened(url)
+
+        with pytest.raises(_Seen):
+            await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
+        assert threads(pid) > before  # the answer's worker (and the script's thread) run
+        gone.abort()  # no close handshake: a closed laptop, a lost network
+        answer = await other.chat("Are you there?", timeout=TIMEOUT)
+        await other.close()
+        await asyncio.to_thread(
+            wait_for, "back to the threads before", lambda: threads(pid) <= before
+        )
+        return answer
+
+    answer = asyncio.run(scenario())
+    assert "Still here." in answer.text and not answer.errors
+    db = tmp_path / "data" / "assistants-ui.db"
+    wait_for("stored", lambda: any(s == "stopped" for s, _ in stored_answers(db)))
+    (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
+    assert "w0 w1 w2" in partial and "w20" in partial  # what had arrived is kept
+    assert "w399" not in partial  # and the stream was not read to its end
+    assert len(fake.calls("chat.completions")) == 1 + 2  # the warm-up, then once per answer
+
+
+def test_a_client_gone_while_the_model_server_is_silent_frees_its_worker_too(
+    app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The worker blocked on a server that stopped sending ends at the read timeout."""
+    url, pid = app
+    before = warmed_threads(url, pid, fake, 1)
+    fake.expect("chat.completions", Stream(chat_chunks(WORDS), hang_after=30))
+
+    async def scenario() -> None:
+        gone = await opened(url)
+
+        with pytest.raises(_Seen):
+            await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
+        gone.abort()
+
+    asyncio.run(scenario())
+    db = tmp_path / "data" / "assistants-ui.db"
+    wait_for("stored", lambda: any(s == "stopped" for s, _ in stored_answers(db)))
+    (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
+    assert "w0 w1 w2" in partial and "w20" in partial
+    wait_for("back to the threads before", lambda: threads(pid) <= before)
+
+
+def test_silent_sessions_and_a_burst_do_not_keep_others_from_being_served(
+    app: tuple[str, int], fake: FakeOpenAI
+) -> None:
+    url, pid = app
+    before = warmed_threads(url, pid, fake, 22)
+    fake.expect("chat.completions", chat_text(["Served ", "anyway."], delay=0.05))
+
+    async def scenario() -> Run:
+        silent = await PageSession.open(url)  # a websocket that never sends a thing
+        idle = await opened(url)  # a page loaded and never used
+        burst = await asyncio.gather(*(opened(url) for _ in range(20)))
+        answer = await burst[-1].chat("Hello?", timeout=TIMEOUT)
+        for page in [silent, idle, *burst]:
+            page.abort()
+        return answer
+
+    answer = asyncio.run(scenario())
+    assert "Served anyway." in answer.text and not answer.errors
+    assert answer.status == "FINISHED_SUCCESSFULLY"
+    # Every session's script run ended: no thread was left behind by the 22 sessions.
+    wait_for("back to the threads before", lambda: threads(pid) <= before)
