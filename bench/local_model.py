@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from assistants_ui.backends.chat import ChatBackend  # noqa: E402
-from assistants_ui.backends.local_engine import (  # noqa: E402
+from assistants_ui.backends.chat.backend import ChatBackend  # noqa: E402
+from assistants_ui.backends.chat.local_engine import (  # noqa: E402
     REPEAT_PENALTY,
     LocalEngine,
     bundled_model_path,

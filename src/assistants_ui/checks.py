@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants_ui.backends import registry
-from assistants_ui.backends.base import BackendError
+from assistants_ui.core.backend import BackendError
 from assistants_ui.profiles import Config, Connection
 from assistants_ui.settings import Settings
 
@@ -41,7 +41,7 @@ def check_connection(connection: Connection, *, timeout: float = 5.0) -> Check:
     """Can this connection be used right now? (loads the model / lists models)"""
     name = connection.id
     if connection.type == "local":
-        from assistants_ui.backends.local_engine import LocalModelError, check_model_file
+        from assistants_ui.backends.chat.local_engine import LocalModelError, check_model_file
 
         try:
             path = check_model_file(connection.model_path)
@@ -85,8 +85,8 @@ def _probe(backend: Any) -> None:
     connection learns what the server refuses (see backends.capabilities)."""
     import openai
 
-    from assistants_ui.backends.chat import ChatBackend
-    from assistants_ui.backends.responses import ResponsesBackend
+    from assistants_ui.backends.chat.backend import ChatBackend
+    from assistants_ui.backends.responses.backend import ResponsesBackend
 
     if isinstance(backend, ResponsesBackend):
         if backend.connection.state == "conversation":

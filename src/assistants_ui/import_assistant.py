@@ -99,7 +99,7 @@ def fetch_assistant(connection_name: str, assistant_id: str) -> dict[str, Any]:
     """The assistant object from a server that still serves the Assistants API."""
     import openai
 
-    from assistants_ui.backends.assistants import AssistantsBackend
+    from assistants_ui.backends.assistants.backend import AssistantsBackend
     from assistants_ui.backends.clients import client_for
     from assistants_ui.profiles import Profile, load_config
     from assistants_ui.settings import load_settings

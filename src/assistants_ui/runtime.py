@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistants_ui.backends import registry
-from assistants_ui.backends.base import Backend, BackendError
+from assistants_ui.core.backend import Backend, BackendError
 from assistants_ui.logs import configure_logging
 from assistants_ui.profiles import Config, Connection, Profile, load_config
 from assistants_ui.settings import SECRETS_FILES, Problem, load_settings
@@ -38,7 +38,7 @@ def config_fingerprint() -> tuple[object, ...]:
 
 def _model_file_problems(config: Config) -> list[Problem]:
     """A local model file that is missing or not a GGUF, said at start-up (cheap checks)."""
-    from assistants_ui.backends.local_engine import LocalModelError, check_model_file
+    from assistants_ui.backends.chat.local_engine import LocalModelError, check_model_file
 
     problems: list[Problem] = []
     seen: set[str] = set()

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from assistants_ui.backends.assistants import AssistantsBackend, create
-from assistants_ui.backends.base import BackendError
+from assistants_ui.backends.assistants.backend import AssistantsBackend, create
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.citations import annotate
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import (

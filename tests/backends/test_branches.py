@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from assistants_ui.backends.assistants import create as create_assistants
-from assistants_ui.backends.base import Backend, distinct_remotes
-from assistants_ui.backends.chat import ChatBackend
-from assistants_ui.backends.responses import create as create_responses
+from assistants_ui.backends.assistants.backend import create as create_assistants
+from assistants_ui.backends.chat.backend import ChatBackend
+from assistants_ui.backends.responses.backend import create as create_responses
+from assistants_ui.core.backend import Backend, distinct_remotes
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import DEFAULT_UPLOAD_TYPES, Connection, Profile

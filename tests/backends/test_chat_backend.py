@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from assistants_ui.backends.chat import ChatBackend
+from assistants_ui.backends.chat.backend import ChatBackend
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile

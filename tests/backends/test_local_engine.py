@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistants_ui.backends.chat import ChatBackend
-from assistants_ui.backends.local_engine import (
+from assistants_ui.backends.chat.backend import ChatBackend
+from assistants_ui.backends.chat.local_engine import (
     LocalEngine,
     LocalModelError,
     bundled_model_path,

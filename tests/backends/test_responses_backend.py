@@ -32,8 +32,8 @@ from openai.types.responses.response_output_text_annotation_added_event import (
     AnnotationContainerFileCitation,
 )
 
-from assistants_ui.backends.base import BackendError
-from assistants_ui.backends.responses import ResponsesBackend, create
+from assistants_ui.backends.responses.backend import ResponsesBackend, create
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.citations import annotate, footnotes_markdown
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import (

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from test_responses_backend import ask, body, parts
 
-from assistants_ui.backends.base import BackendError, SendContext
-from assistants_ui.backends.responses import ResponsesBackend, create
+from assistants_ui.backends.responses.backend import ResponsesBackend, create
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError, SendContext
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import (
     ApprovalPart,

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from assistants_ui.backends import assistants, chat, responses
-from assistants_ui.backends.base import BackendError
 from assistants_ui.backends.tool_calls import (
     MAX_OUTPUT_CHARS,
     Toolbox,
@@ -27,6 +26,7 @@ from assistants_ui.backends.tool_calls import (
     build_toolbox,
 )
 from assistants_ui.checks import mcp_checks
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message, NoticePart, ToolPart
 from assistants_ui.profiles import Config, Connection, McpServerSettings, Profile, load_config

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from assistants_ui.backends.base import BackendError
-from assistants_ui.backends.chat import ChatBackend
+from assistants_ui.backends.chat.backend import ChatBackend
 from assistants_ui.backends.transcription import (
     MAX_AUDIO_BYTES,
     SILENCE,
     can_transcribe,
     transcribe,
 )
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import VOICE, Attachment, Message
 from assistants_ui.profiles import Connection, Profile

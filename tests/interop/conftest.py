@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _llama_server(folder: Path, name: str, model: dict[str, object]) -> Server:
-    from assistants_ui.backends.local_engine import bundled_model_path
+    from assistants_ui.backends.chat.local_engine import bundled_model_path
 
     path = bundled_model_path()
     if path is None:

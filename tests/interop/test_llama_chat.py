@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from assistants_ui.backends.capabilities import capabilities_for
-from assistants_ui.backends.chat import create
+from assistants_ui.backends.chat.backend import create
 from assistants_ui.backends.clients import client_for
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, ToolPart

@@ -12,7 +12,7 @@ from typing import Any
 import openai
 import pytest
 
-from assistants_ui.backends.responses import ResponsesBackend, create
+from assistants_ui.backends.responses.backend import ResponsesBackend, create
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, ToolPart
 from assistants_ui.profiles import Connection, Profile

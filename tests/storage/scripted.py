@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from assistants_ui.backends.base import Remote, Route, SendContext
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import Remote, Route, SendContext
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Profile
 
@@ -60,6 +60,9 @@ class ScriptedBackend:
 
     def download(self, file_id: str) -> bytes:
         return b""
+
+    def display_title(self) -> str:
+        return PROFILE.title
 
     def delete(self, remote: Remote) -> None:
         pass

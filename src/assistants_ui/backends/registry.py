@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from assistants_ui.backends.base import Backend, BackendError
+from assistants_ui.core.backend import Backend, BackendError
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
 
@@ -28,9 +28,9 @@ ENTRY_POINT_GROUP = "assistants_ui.backends"
 
 # Built in, referenced by import path so that nothing heavy loads at start-up.
 _BUILTIN: dict[str, str] = {
-    "chat": "assistants_ui.backends.chat:create",
-    "responses": "assistants_ui.backends.responses:create",
-    "assistants": "assistants_ui.backends.assistants:create",
+    "chat": "assistants_ui.backends.chat.backend:create",
+    "responses": "assistants_ui.backends.responses.backend:create",
+    "assistants": "assistants_ui.backends.assistants.backend:create",
 }
 
 _lock = threading.Lock()

@@ -26,8 +26,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from assistants_ui.backends.base import BackendError, CancelFlag
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError, CancelFlag
 from assistants_ui.profiles import Profile
 from assistants_ui.tools.mcp import McpServer, McpUnavailable, server_for
 from assistants_ui.tools.registry import (

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import openai
 
-from assistants_ui.backends.base import BackendError
 from assistants_ui.backends.clients import client_for, describe_error
+from assistants_ui.core.backend import BackendError
 from assistants_ui.profiles import Connection, Profile
 
 __all__ = ["MAX_AUDIO_BYTES", "can_transcribe", "transcribe"]

@@ -31,8 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
-from assistants_ui.backends.base import Backend, BackendError, Remote, SendContext
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import (

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from assistants_ui.auth import Identity
-from assistants_ui.backends.base import BackendError
 from assistants_ui.backends.transcription import can_transcribe, transcribe
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
@@ -85,7 +85,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     if unreachable:
         st.warning(inert(unreachable), icon="🔌")
     # A legacy assistant configured by id alone is titled with its name on the server.
-    title = getattr(chat.backend, "display_title", lambda: profile.title)()
+    title = chat.backend.display_title()
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
     menu = st.container()
     saved = chat.conversation_id

@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from assistants_ui.backends.base import BackendError
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message

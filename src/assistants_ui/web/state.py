@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import streamlit as st
 
 from assistants_ui import i18n
-from assistants_ui.backends.base import BackendError, distinct_remotes
+from assistants_ui.core.backend import BackendError, distinct_remotes
 from assistants_ui.core.session import ChatSession
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile

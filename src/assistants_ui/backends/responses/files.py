@@ -27,8 +27,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistants_ui.backends.base import BackendError, Remote, Route
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError, Remote, Route
 from assistants_ui.core.files import (
     CODE_INTERPRETER_TYPES,
     DATA_TYPES,

@@ -45,13 +45,6 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from assistants_ui.backends.base import (
-    BackendError,
-    Remote,
-    Route,
-    SendContext,
-    branch_failure,
-)
 from assistants_ui.backends.capabilities import (
     Capabilities,
     capabilities_for,
@@ -59,8 +52,8 @@ from assistants_ui.backends.capabilities import (
     sent_features,
     strip_unsupported,
 )
-from assistants_ui.backends.responses_answer import Answer, history_input, history_items
-from assistants_ui.backends.responses_files import (
+from assistants_ui.backends.responses.answer import Answer, history_input, history_items
+from assistants_ui.backends.responses.files import (
     delete_remote_files,
     fetch_container_file,
     fetch_image_url,
@@ -69,9 +62,16 @@ from assistants_ui.backends.responses_files import (
     upload_attachment,
     wait_for_indexing,
 )
-from assistants_ui.backends.responses_stream import Translator
+from assistants_ui.backends.responses.stream import Translator
 from assistants_ui.backends.tool_calls import Tool, Toolbox, build_toolbox, function_spec
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import (
+    BackendError,
+    Remote,
+    Route,
+    SendContext,
+    branch_failure,
+)
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
@@ -359,6 +359,9 @@ class ResponsesBackend:
             self.client.responses.cancel(response_id)
         except openai.OpenAIError as exc:  # already finished, or never in background
             log.info("cancel of %s: %s", response_id, exc)
+
+    def display_title(self) -> str:
+        return self.profile.title
 
     def delete(self, remote: Remote) -> None:
         """Delete the conversation, its vector store and the files uploaded to it."""

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 import openai
 
-from assistants_ui.backends.base import BackendError, Route
+from assistants_ui.core.backend import BackendError, Route
 from assistants_ui.core.files import (
     CODE_INTERPRETER_TYPES,
     FILE_SEARCH_TYPES,

@@ -72,7 +72,7 @@ from openai.types.responses.response_output_item import (
 )
 
 from assistants_ui.backends.clients import server_code
-from assistants_ui.backends.responses_files import Fetched
+from assistants_ui.backends.responses.files import Fetched
 from assistants_ui.core import events as ev
 from assistants_ui.core.failures import failure
 from assistants_ui.core.safe_markdown import code_span

@@ -21,7 +21,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import httpx2
 import openai
@@ -29,18 +29,19 @@ from openai.lib.streaming import AssistantEventHandler, AssistantStreamManager
 from openai.types.beta.threads import MessageContentPartParam, Run, message_create_params
 from openai.types.beta.threads.run_submit_tool_outputs_params import ToolOutput
 
-from assistants_ui.backends.assistants_events import RunTranslator
-from assistants_ui.backends.assistants_files import route_parts
-from assistants_ui.backends.base import BackendError, SendContext
+from assistants_ui.backends.assistants.events import RunTranslator
+from assistants_ui.backends.assistants.files import RemoteFiles, route_parts
 from assistants_ui.backends.clients import stream_broke
-from assistants_ui.backends.tool_calls import ToolCall, ToolLoop, function_spec
+from assistants_ui.backends.tool_calls import Toolbox, ToolCall, ToolLoop, function_spec
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError, SendContext
 from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Message
 from assistants_ui.i18n import N_
+from assistants_ui.profiles import Connection, Profile
 
 if TYPE_CHECKING:
-    from assistants_ui.backends.assistants import AssistantsBackend
+    from openai.types.beta import Assistant
 
 __all__ = ["CANCEL_WAIT_SECONDS", "Turn", "message_payload"]
 
@@ -85,10 +86,34 @@ def _active_run_conflict(exc: openai.APIStatusError) -> bool:
     return exc.status_code in (400, 409) and bool(_ACTIVE_RUN.search(str(exc)))
 
 
+class TurnHost(Protocol):
+    """What a turn uses of its backend, and nothing more (`AssistantsBackend` is one)."""
+
+    profile: Profile
+    connection: Connection
+    toolbox: Toolbox
+    files: RemoteFiles
+    assistant_id: str
+    active: dict[str, str]  # thread -> the run answering in it
+
+    @property
+    def where(self) -> str: ...
+
+    def client(self) -> openai.OpenAI: ...
+
+    def failed(self, exc: openai.OpenAIError, what: str = "") -> ev.Failed: ...
+
+    def assistant(self) -> Assistant: ...
+
+    def new_thread(self) -> str: ...
+
+    def cancel_run(self, thread: str, run: str) -> None: ...
+
+
 class Turn:
     """The events of one answer; state shared by its rounds."""
 
-    def __init__(self, backend: AssistantsBackend, message: Message, context: SendContext) -> None:
+    def __init__(self, backend: TurnHost, message: Message, context: SendContext) -> None:
         self.backend = backend
         self.message = message
         self.context = context

@@ -25,20 +25,21 @@ re-sent, since the server keeps nothing then).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from assistants_ui.backends.base import Remote, SendContext
 from assistants_ui.backends.clients import stream_broke
-from assistants_ui.backends.responses_files import attachment_parts
-from assistants_ui.backends.responses_stream import Translator, incomplete_detail
-from assistants_ui.backends.tool_calls import ToolCall, ToolLoop
+from assistants_ui.backends.responses.files import attachment_parts
+from assistants_ui.backends.responses.stream import Translator, incomplete_detail
+from assistants_ui.backends.tool_calls import Tool, Toolbox, ToolCall, ToolLoop
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import Remote, SendContext
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.transcript import Message
+from assistants_ui.profiles import Connection, Profile
 
 if TYPE_CHECKING:
-    from assistants_ui.backends.responses import ResponsesBackend
+    import openai
 
 __all__ = ["Answer", "history_input", "history_items", "user_item"]
 
@@ -110,12 +111,33 @@ def tool_choice(setting: str) -> str | dict[str, str]:
     return {"type": "function", "name": setting}
 
 
+class AnswerHost(Protocol):
+    """What an answer uses of its backend, and nothing more (`ResponsesBackend` is one)."""
+
+    profile: Profile
+    connection: Connection
+    toolbox: Toolbox
+
+    @property
+    def client(self) -> openai.OpenAI: ...
+
+    def failure(self, exc: BaseException, what: str = "") -> ev.Failed: ...
+
+    def request_base(self, remote: Remote, offered: Iterable[Tool] = ()) -> dict[str, Any]: ...
+
+    def uses_background(self) -> bool: ...
+
+    def open_stream(
+        self, kwargs: dict[str, Any], *, background: bool
+    ) -> tuple[Any, list[ev.Notice]]: ...
+
+
 class Answer:
     """One answer: the tool rounds of responses, until text or a limit."""
 
     def __init__(
         self,
-        backend: ResponsesBackend,
+        backend: AnswerHost,
         tr: Translator,
         remote: Remote,
         state: str,

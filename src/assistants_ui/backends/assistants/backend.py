@@ -54,16 +54,16 @@ from collections.abc import Iterator, Sequence
 import openai
 from openai.types.beta import Assistant, thread_create_params
 
-from assistants_ui.backends.assistants_files import RemoteFiles, route_upload
-from assistants_ui.backends.base import (
+from assistants_ui.backends.assistants.files import RemoteFiles, route_upload
+from assistants_ui.backends.tool_calls import Toolbox, build_toolbox
+from assistants_ui.core import events as ev
+from assistants_ui.core.backend import (
     BackendError,
     Remote,
     Route,
     SendContext,
     branch_failure,
 )
-from assistants_ui.backends.tool_calls import Toolbox, build_toolbox
-from assistants_ui.core import events as ev
 from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
@@ -219,7 +219,7 @@ class AssistantsBackend:
     def branch(self, remote: Remote, history: Sequence[Message]) -> Remote:
         """A new branch gets a new thread seeded with its earlier messages (their
         files by id); the thread it forks from is left as it is."""
-        from assistants_ui.backends.assistants_turn import message_payload
+        from assistants_ui.backends.assistants.turn import message_payload
 
         seed: list[thread_create_params.Message] = []
         for m in history:
@@ -260,7 +260,7 @@ class AssistantsBackend:
         return attachment
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
-        from assistants_ui.backends.assistants_turn import Turn
+        from assistants_ui.backends.assistants.turn import Turn
 
         return Turn(self, message, context).events()
 

@@ -41,11 +41,11 @@ from openai.types.beta.threads import Message, MessageDeltaEvent, Run
 from openai.types.beta.threads.runs import RunStep, RunStepDeltaEvent
 from openai.types.shared import ErrorObject
 
-from assistants_ui.backends.assistants_files import Fetched
-from assistants_ui.backends.assistants_outcome import run_outcome
-from assistants_ui.backends.base import BackendError
+from assistants_ui.backends.assistants.files import Fetched
+from assistants_ui.backends.assistants.outcome import run_outcome
 from assistants_ui.backends.clients import server_code
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError
 from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import MessageBuilder, TextPart
 from assistants_ui.i18n import N_

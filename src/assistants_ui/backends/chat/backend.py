@@ -18,7 +18,6 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from assistants_ui.backends.base import BackendError, Remote, Route, SendContext
 from assistants_ui.backends.tool_calls import (
     Toolbox,
     ToolCall,
@@ -27,6 +26,7 @@ from assistants_ui.backends.tool_calls import (
     function_spec,
 )
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import BackendError, Remote, Route, SendContext
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import INLINE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
@@ -303,7 +303,7 @@ class _LocalSource:
         return self.connection.describe()
 
     def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
-        from assistants_ui.backends.local_engine import LocalEngine, LocalModelError
+        from assistants_ui.backends.chat.local_engine import LocalEngine, LocalModelError
 
         conn = self.connection
         max_tokens = self.profile.max_output_tokens or conn.max_tokens
@@ -421,6 +421,9 @@ class ChatBackend:
 
     def download(self, file_id: str) -> bytes:
         raise BackendError("Chat Completions produces no files to download.")
+
+    def display_title(self) -> str:
+        return self.profile.title
 
     def delete(self, remote: Remote) -> None:
         """Nothing is stored remotely."""

@@ -149,6 +149,11 @@ class Backend(Protocol):
         """The bytes of a file the backend announced."""
         ...
 
+    def display_title(self) -> str:
+        """The assistant's name as the page titles it (the profile's title, or what the
+        server calls it when the profile names the assistant by id alone)."""
+        ...
+
     def delete(self, remote: Remote) -> None:
         """Delete the remote side of a conversation, where the API allows it."""
         ...
