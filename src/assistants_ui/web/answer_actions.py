@@ -2,9 +2,14 @@
 
 Copy is a tiny `st.components.v2` component: its HTML and script are fixed
 here, and the answer reaches it only as data that the script hands to the
-clipboard (`navigator.clipboard.writeText`, or a hidden textarea where the
-page is not served over HTTPS or from localhost); no model text is ever
-turned into HTML. Feedback is `st.feedback("thumbs")` with an optional
+clipboard; no model text is ever turned into HTML. The text is not shipped
+with the button (it would be one more copy of every answer on the
+websocket, on every run that paints it): a click asks for it (a trigger
+value, which reruns only the button's fragment) and the clipboard receives
+it through a `ClipboardItem` whose data is a promise, which keeps the
+click's user activation. Where that API is missing (a page not served over
+HTTPS or from localhost), the text is kept once it came and the next click
+copies it through a hidden textarea. Feedback is `st.feedback("thumbs")` with an optional
 comment, saved on the message (`Recorder.save_feedback`) and exported with it.
 """
 
@@ -46,20 +51,43 @@ function fallback(text) {
   return ok;
 }
 
-export default function ({ parentElement, data }) {
+export default function ({ parentElement, data, setTriggerValue }) {
   const button = parentElement.querySelector("button.copy");
   const label = button.querySelector(".label");
-  button.onclick = async () => {
-    const text = (data && data.text) || "";
-    let ok = false;
-    try {
-      await navigator.clipboard.writeText(text);
-      ok = true;
-    } catch (e) {
-      ok = fallback(text);
-    }
+  const shown = (ok) => {
     label.textContent = ok ? "Copied" : "Copy failed";
     setTimeout(() => { label.textContent = "Copy"; }, 1500);
+  };
+  // The server's answer to a click: the text, once asked for.
+  if (data && typeof data.text === "string") {
+    parentElement.__copyText = data.text;
+    if (parentElement.__copyWaiting) {
+      parentElement.__copyWaiting(data.text);
+      parentElement.__copyWaiting = null;
+    }
+  }
+  button.onclick = async () => {
+    const known = parentElement.__copyText;
+    if (typeof known === "string") {
+      let ok = false;
+      try {
+        await navigator.clipboard.writeText(known);
+        ok = true;
+      } catch (e) {
+        ok = fallback(known);
+      }
+      shown(ok);
+      return;
+    }
+    const text = new Promise((resolve) => { parentElement.__copyWaiting = resolve; });
+    setTriggerValue("copy", true);
+    try {
+      const blob = text.then((t) => new Blob([t], { type: "text/plain" }));
+      await navigator.clipboard.write([new ClipboardItem({ "text/plain": blob })]);
+      shown(true);
+    } catch (e) {
+      label.textContent = "Click again to copy";  // no async clipboard: text now kept
+    }
   };
 }
 """
@@ -68,10 +96,19 @@ _copy = st.components.v2.component("assistants_ui.copy_markdown", html=_HTML, cs
 _THUMBS: dict[int, Feedback] = {0: "down", 1: "up"}
 
 
+def _asked(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+@st.fragment
 def copy_button(message: Message) -> None:
-    """One click puts the answer's Markdown on the clipboard."""
-    if message.text:
-        _copy(data={"text": message.text}, key=f"copy-{message.id}")
+    """One click puts the answer's Markdown on the clipboard (fetched on that click)."""
+    if not message.text:
+        return
+    key = f"copy-{message.id}"
+    flag = f"{key}-asked"
+    data = {"text": message.text} if st.session_state.get(flag) else {}
+    _copy(data=data, key=key, on_copy_change=lambda: _asked(flag))
 
 
 def _save(chat: ChatSession, message: Message) -> None:
