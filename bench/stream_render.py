@@ -88,7 +88,10 @@ OBSERVER = """
       if (!answer) return;
       for (const p of answer.querySelectorAll('p')) {
         const t = p.textContent || '';
-        if (t.includes('```') || t.includes('|---') || rawRow.test(t)) { window.__broken += 1; return; }
+        if (t.includes('```') || t.includes('|---') || rawRow.test(t)) {
+          window.__broken += 1;
+          return;
+        }
       }
       for (const pre of answer.querySelectorAll('pre')) {
         if ((pre.textContent || '').includes('```')) { window.__broken += 1; return; }
@@ -112,10 +115,29 @@ FINAL = """
 }
 """
 
-_VOCAB = (
-    "stream render answer token model paragraph browser element delta frame markdown "
-    "table list code python chart file citation source user history"
-).split()
+_VOCAB = [
+    "stream",
+    "render",
+    "answer",
+    "token",
+    "model",
+    "paragraph",
+    "browser",
+    "element",
+    "delta",
+    "frame",
+    "markdown",
+    "table",
+    "list",
+    "code",
+    "python",
+    "chart",
+    "file",
+    "citation",
+    "source",
+    "user",
+    "history",
+]
 
 
 def reply_text(words: int = 2000) -> str:
@@ -225,6 +247,11 @@ SHAPES = [
 ]
 
 
+# The smallest answer: what any answer costs besides its own text (the run that
+# sends the message repaints the page: sidebar, input, the question, Copy, ...).
+ONE_LINE = Shape("one line", f"Hi there. {END}")
+
+
 def words(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
@@ -308,7 +335,7 @@ def final_exact(shape: Shape, final: dict[str, object]) -> bool:
         and final["tr"] == html.count("<tr")
         and final["li"] == html.count("<li")
         and final["code"] == codes
-        and str(final["text"]).count(END) == 1
+        and str(final["text"]).count(END) == (shape.text + shape.code).count(END)
     )
 
 
@@ -439,6 +466,18 @@ def shape_table(results: list[Result]) -> None:
                 f"{'exact' if r.final_exact else 'NOT exact'}"
             )
         print(f"| {shape.name} | {shape.size:,} | " + " | ".join(cells) + " |")
+    fixed = next((r for r in results if r.shape == ONE_LINE.name), None)
+    results = [r for r in results if r.shape != ONE_LINE.name]
+    if fixed is not None:
+        print(
+            f"\nAn answer's fixed cost, whatever its size: {fixed.ws_bytes / 1000:.1f} kB "
+            f"({fixed.ws_frames} frames) for a {fixed.reply_bytes}-byte answer; without it: "
+            + ", ".join(
+                f"{r.shape} {(r.ws_bytes - fixed.ws_bytes) / r.reply_bytes:.1f}x ({r.speed})"
+                for r in results
+            )
+            + "."
+        )
     worst = max(results, key=lambda r: r.ratio)
     slowest = min(results, key=lambda r: r.paints_per_second)
     print(
@@ -478,7 +517,8 @@ def main() -> None:
     with FakeOpenAI() as fake, sync_playwright() as pw:
         browser = launch_chromium(pw)
         if both or args.shapes:
-            chat = [(s, speed) for s in SHAPES if not s.code for speed in SPEEDS]
+            chat = [(ONE_LINE, "~170 words/s")]
+            chat += [(s, speed) for s in SHAPES if not s.code for speed in SPEEDS]
             shapes += run(browser, fake, "ours", chat, {})
             code = [(s, speed) for s in SHAPES if s.code for speed in SPEEDS]
             responses = {"OPENAI_API": "responses", "OPENAI_API_KEY": "sk-bench"}

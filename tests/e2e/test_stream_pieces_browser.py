@@ -17,7 +17,7 @@ PARAGRAPH = " ".join(
 )
 ANSWER = f"{PARAGRAPH}\n\n```python\n{CODE}\n```\n\nThe end."
 
-PIECES = "[class*='st-key-aui-pieces-']"
+PIECES = "[class*='st-key-pc-']"
 
 
 def lines(text: str) -> list[str]:

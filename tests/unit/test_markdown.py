@@ -140,7 +140,7 @@ def blocks(piece: str) -> list[str]:
     return [t.type for t in _md.parse(piece) if t.level == 0 and t.nesting != -1]
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 @pytest.mark.parametrize("block", [CODE, CODE_4, TILDE], ids=["backticks", "four", "tildes"])
 def test_a_fenced_block_is_cut_between_lines_into_whole_fences(seed: int, block: str) -> None:
     steps = grow(block, seed)
@@ -157,7 +157,7 @@ def test_a_fenced_block_is_cut_between_lines_into_whole_fences(seed: int, block:
     assert len(steps[-1]) > 3
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_a_table_is_cut_between_rows_and_every_piece_is_a_table(seed: int) -> None:
     steps = grow(TABLE, seed)
     stable(steps)
@@ -169,7 +169,7 @@ def test_a_table_is_cut_between_rows_and_every_piece_is_a_table(seed: int) -> No
     assert len(steps[-1]) > 3
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 @pytest.mark.parametrize("block", [LIST, BULLETS], ids=["ordered", "nested"])
 def test_a_list_is_cut_between_top_level_items(seed: int, block: str) -> None:
     steps = grow(block, seed)
@@ -188,7 +188,7 @@ def _inline(text: str) -> str:
     return " ".join(html[3:-4].split())
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_a_paragraph_is_cut_between_words_with_nothing_left_open(seed: int) -> None:
     steps = grow(PARAGRAPH + " End.", seed)
     stable(steps)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
@@ -153,7 +153,8 @@ def _code_layout(block: str) -> _Layout | None:
         ends[-1],
         head=opening.group(0),
         foot=f"{indent}{fence}",
-        cuts=frozenset(ends),
+        # Not next to a blank line: a code box trims blank lines at its ends.
+        cuts=frozenset(e for e in ends if "\n" not in (block[e - 2 : e - 1], block[e : e + 1])),
         partial_ok=not unsure,
     )
 
@@ -322,7 +323,7 @@ class RepaintPace:
     """
 
     budget: float = 1.0
-    rate: float = 4.4
+    rate: float = 4.6
     first: float | None = None
     paints: int = 0
 

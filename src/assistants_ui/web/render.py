@@ -54,23 +54,22 @@ DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 # Pieces of one growing block, stacked so that they read as the block: no gap, one
 # code box, one table (continuations hide their header row), one list, one
 # paragraph flowing inline. Constant CSS, scoped to the pieces' keyed containers.
-_PIECES_CSS = """<style>
-[class*="st-key-aui-pieces-"] { gap: 0; }
-[class*="st-key-aui-pieces-"] [data-testid="stMarkdownContainer"] > :last-child {
-  margin-bottom: 0; }
-[class*="st-key-aui-pieces-code"] > div:not(:first-child) pre {
-  border-top-left-radius: 0; border-top-right-radius: 0; padding-top: 0; }
-[class*="st-key-aui-pieces-code"] > div:not(:last-child) pre {
-  border-bottom-left-radius: 0; border-bottom-right-radius: 0; padding-bottom: 0;
-  margin-bottom: 0; }
-[class*="st-key-aui-pieces-code"] > div:not(:last-child) button { display: none; }
-[class*="st-key-aui-pieces-table"] > div:not(:first-child) thead { display: none; }
-[class*="st-key-aui-pieces-table"] table { table-layout: fixed; width: 100%; margin: 0; }
-[class*="st-key-aui-pieces-list"] :is(ul, ol) { margin-bottom: 0; }
-[class*="st-key-aui-pieces-paragraph"] { display: block; }
-[class*="st-key-aui-pieces-paragraph"] :is(div, p) { display: inline; }
-[class*="st-key-aui-pieces-paragraph"] p::after { content: " "; }
-</style>"""
+_PIECES_CSS = (
+    "<style>[class*=st-key-pc-]{gap:0}"
+    "[class*=st-key-pc-] [data-testid=stMarkdownContainer]{margin-bottom:0}"
+    "[class*=st-key-pc-] [data-testid=stMarkdownContainer]>:last-child{margin-bottom:0}"
+    "[class*=st-key-pc-code]>div:not(:first-child) pre"
+    "{border-top-left-radius:0;border-top-right-radius:0;padding-top:0}"
+    "[class*=st-key-pc-code]>div:not(:last-child) pre{border-bottom-left-radius:0;"
+    "border-bottom-right-radius:0;padding-bottom:0;margin-bottom:0}"
+    "[class*=st-key-pc-code]>div:not(:last-child) button{display:none}"
+    "[class*=st-key-pc-table]>div:not(:first-child) thead{display:none}"
+    "[class*=st-key-pc-table] table{table-layout:fixed;width:100%;margin:0}"
+    "[class*=st-key-pc-list] :is(ul,ol){margin-bottom:0}"
+    "[class*=st-key-pc-paragraph]{display:block}"
+    "[class*=st-key-pc-paragraph] :is(div,p){display:inline}"
+    '[class*=st-key-pc-paragraph] p::after{content:" "}</style>'
+)
 _piece_keys = itertools.count()
 _DELTA_BYTES = 100  # what one painted element costs on the websocket besides its text
 
@@ -126,7 +125,7 @@ class _Growing:
             if self.slot is None:
                 self.slot = self.parent.empty()
             self.meter.style()
-            key = f"aui-pieces-{self.splitter.kind or 'block'}-{next(_piece_keys)}"
+            key = f"pc-{self.splitter.kind or 'block'}-{next(_piece_keys)}"
             self.box = self.slot.container(key=key, gap=None)
             self.elements, self.painted = [], []
         for index, piece in enumerate(pieces):
