@@ -231,11 +231,29 @@ def test_a_growing_fence_opening_or_table_header_shows_nothing_raw() -> None:
     assert PieceSplitter().split("```py\nx = 1\n``") == ["```py\nx = 1\n```"]
 
 
+def _paint_if_due(pace: RepaintPace, now: float, chars: int, sent: int) -> bool:
+    due = pace.due(now, chars, sent)
+    if due:
+        pace.painted()
+    return due
+
+
 def test_the_pace_paints_every_frame_within_budget_then_at_its_rate() -> None:
     pace = RepaintPace(budget=2.0, rate=4.0)
-    assert pace.due(0.0, 100, 150)
-    assert pace.due(0.09, 100, 200)  # within 2x: every frame
-    assert not pace.due(0.18, 100, 201)  # over budget, ahead of 4 a second
+    assert _paint_if_due(pace, 0.0, 100, 150)
+    assert _paint_if_due(pace, 0.09, 100, 200)  # within 2x: every frame
+    assert not _paint_if_due(pace, 0.18, 100, 201)  # over budget, ahead of 4 a second
     frames = [0.27 + 0.09 * n for n in range(100)]
-    painted = [t for t in frames if pace.due(t, 100, 900)]
+    painted = [t for t in frames if _paint_if_due(pace, t, 100, 900)]
     assert 4 * 9 <= len(painted) + 2 <= 4 * 9 + 2  # over budget: 4 a second on average
+
+
+def test_a_due_frame_that_showed_nothing_new_does_not_count() -> None:
+    pace = RepaintPace(budget=0.0, rate=4.0)
+    assert pace.due(0.0, 100, 900)
+    pace.painted(False)  # nothing whole to show yet: not counted
+    assert pace.due(0.09, 100, 900)
+    pace.painted()
+    assert pace.due(0.18, 100, 900)
+    pace.painted()
+    assert not pace.due(0.20, 100, 900)  # two paints by 0.2 s: ahead of 4 a second

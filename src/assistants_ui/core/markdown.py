@@ -317,9 +317,11 @@ class RepaintPace:
     """Which frames of a streaming answer are painted.
 
     Every frame while the bytes painted so far stay within `budget` times the
-    text's size; beyond that, as many frames as keep `rate` paints a second
-    on average since the first paint (the page stays lively). Pure: the caller
-    passes the clock, the text's size and the bytes it sent.
+    text's size; beyond that, as many frames as keep `rate` visible paints a
+    second on average since the first one (the page stays lively). A frame
+    that was due but changed nothing on the page (the growing unit not whole
+    yet) is reported with `painted(False)` and does not count. Pure: the
+    caller passes the clock, the text's size and the bytes it sent.
     """
 
     budget: float = 1.0
@@ -331,7 +333,7 @@ class RepaintPace:
         if self.first is None:
             self.first = now
         behind = self.paints < self.rate * (now - self.first) + 1
-        if behind or sent_bytes <= self.budget * text_chars:
-            self.paints += 1
-            return True
-        return False
+        return behind or sent_bytes <= self.budget * text_chars
+
+    def painted(self, visible: bool = True) -> None:
+        self.paints += visible

@@ -341,7 +341,8 @@ class MessageView:
     def update(self, message: Message, *, version: int | None = None, final: bool = False) -> None:
         if version is not None and version == self.version and not final:
             return
-        if not final and not self.pace.due(time.monotonic(), _size(message), self.meter.sent):
+        sent = self.meter.sent
+        if not final and not self.pace.due(time.monotonic(), _size(message), sent):
             return  # over the bytes budget: this frame is skipped, a later one paints
         if version is not None:
             self.version = version
@@ -350,6 +351,7 @@ class MessageView:
                 self.slots.append(self._slot_for(part, index))
                 self.kinds.append(part.kind)
             self.slots[index].update(part, final)
+        self.pace.painted(self.meter.sent != sent)
         if final:
             self._status(message)
 
