@@ -2,9 +2,14 @@
 
 Copy is a tiny `st.components.v2` component: its HTML and script are fixed
 here, and the answer reaches it only as data that the script hands to the
-clipboard (`navigator.clipboard.writeText`, or a hidden textarea where the
-page is not served over HTTPS or from localhost); no model text is ever
-turned into HTML. Feedback is `st.feedback("thumbs")` with an optional
+clipboard; no model text is ever turned into HTML. The text is not shipped
+with the button (it would be one more copy of every answer on the
+websocket, on every run that paints it): a click asks for it (a trigger
+value, which reruns only the button's fragment) and the clipboard receives
+it through a `ClipboardItem` whose data is a promise, which keeps the
+click's user activation. Where that API is missing (a page not served over
+HTTPS or from localhost), the text is kept once it came and the next click
+copies it through a hidden textarea. Feedback is `st.feedback("thumbs")` with an optional
 comment, saved on the message (`Recorder.save_feedback`) and exported with it.
 """
 
@@ -48,24 +53,47 @@ function fallback(text) {
   return ok;
 }
 
-export default function ({ parentElement, data }) {
+export default function ({ parentElement, data, setTriggerValue }) {
   const button = parentElement.querySelector("button.copy");
   const label = button.querySelector(".label");
   const words = (data && data.labels) || {};
   const idle = words.copy || "Copy";
   label.textContent = idle;
   if (words.title) button.title = words.title;
-  button.onclick = async () => {
-    const text = (data && data.text) || "";
-    let ok = false;
-    try {
-      await navigator.clipboard.writeText(text);
-      ok = true;
-    } catch (e) {
-      ok = fallback(text);
-    }
+  const shown = (ok) => {
     label.textContent = ok ? words.copied || "Copied" : words.failed || "Copy failed";
     setTimeout(() => { label.textContent = idle; }, 1500);
+  };
+  // The server's answer to a click: the text, once asked for.
+  if (data && typeof data.text === "string") {
+    parentElement.__copyText = data.text;
+    if (parentElement.__copyWaiting) {
+      parentElement.__copyWaiting(data.text);
+      parentElement.__copyWaiting = null;
+    }
+  }
+  button.onclick = async () => {
+    const known = parentElement.__copyText;
+    if (typeof known === "string") {
+      let ok = false;
+      try {
+        await navigator.clipboard.writeText(known);
+        ok = true;
+      } catch (e) {
+        ok = fallback(known);
+      }
+      shown(ok);
+      return;
+    }
+    const text = new Promise((resolve) => { parentElement.__copyWaiting = resolve; });
+    setTriggerValue("copy", true);
+    try {
+      const blob = text.then((t) => new Blob([t], { type: "text/plain" }));
+      await navigator.clipboard.write([new ClipboardItem({ "text/plain": blob })]);
+      shown(true);
+    } catch (e) {
+      label.textContent = words.again || "Click again to copy";  // no async clipboard: text kept
+    }
   };
 }
 """
@@ -74,16 +102,28 @@ _copy = st.components.v2.component("assistants_ui.copy_markdown", html=_HTML, cs
 _THUMBS: dict[int, Feedback] = {0: "down", 1: "up"}
 
 
+def _asked(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+@st.fragment
 def copy_button(message: Message) -> None:
-    """One click puts the answer's Markdown on the clipboard."""
-    if message.text:
-        labels = {  # the script shows them as text (textContent), never as markup
-            "copy": _("Copy"),
-            "copied": _("Copied"),
-            "failed": _("Copy failed"),
-            "title": _("Copy the answer as Markdown"),
-        }
-        _copy(data={"text": message.text, "labels": labels}, key=f"copy-{message.id}")
+    """One click puts the answer's Markdown on the clipboard (fetched on that click)."""
+    if not message.text:
+        return
+    key = f"copy-{message.id}"
+    flag = f"{key}-asked"
+    labels = {  # the script shows them as text (textContent), never as markup
+        "copy": _("Copy"),
+        "copied": _("Copied"),
+        "failed": _("Copy failed"),
+        "again": _("Click again to copy"),
+        "title": _("Copy the answer as Markdown"),
+    }
+    data: dict[str, object] = {"labels": labels}
+    if st.session_state.get(flag):
+        data["text"] = message.text
+    _copy(data=data, key=key, on_copy_change=lambda: _asked(flag))
 
 
 def _save(chat: ChatSession, message: Message) -> None:

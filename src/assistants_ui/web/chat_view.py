@@ -32,8 +32,9 @@ from assistants_ui.web.render import MessageView, approval_label, render_user_me
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
 
-# One repaint per frame at most: ~12 visible updates per second, whatever the
-# token rate, and the final text painted exactly once the stream ends.
+# One poll per frame: at most ~11 repaints a second, whatever the token rate (the
+# view's `RepaintPace` skips frames once its bytes budget is spent, keeping
+# ~4.6 a second), and the final text painted exactly once the stream ends.
 FRAME_SECONDS = 0.09
 
 

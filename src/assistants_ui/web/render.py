@@ -4,8 +4,11 @@
 live loop calls it once per frame as the message grows, history calls it once
 with `final=True`. Each part gets its own slot, created in part order; a slot
 repaints only when its part changed. Text is split into finished Markdown
-blocks (painted once) and the growing last block (repainted), so the bytes
-sent stay proportional to the answer rather than to its square.
+blocks (painted once) and the growing last block; a long growing block (and
+a code interpreter's code) is shown as stacked pieces of which only the last
+repaints, joined into one element when it is finished (`core.markdown`), and
+`RepaintPace` skips frames once the bytes sent pass their budget. So the
+bytes sent stay proportional to the answer rather than to its square.
 
 Every text that arrives from a model, a server, a file or a user is painted as
 Markdown only after `core.safe_markdown.inert` (images become links showing
@@ -16,12 +19,14 @@ never with `unsafe_allow_html`. Files leave through `st.download_button`.
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import Any
 
 import streamlit as st
 
 from assistants_ui.core.citations import annotate, footnotes_markdown
-from assistants_ui.core.markdown import BlockSplitter
+from assistants_ui.core.markdown import BlockSplitter, PieceSplitter, RepaintPace
 from assistants_ui.core.math_delims import dollar_math
 from assistants_ui.core.safe_markdown import code_span, inert, literal
 from assistants_ui.core.transcript import (
@@ -48,6 +53,110 @@ NOT_KEPT = N_("this file was not kept (it was over the size limit for stored fil
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
 
+# Pieces of one growing block, stacked so that they read as the block: no gap, one
+# code box, one table (continuations hide their header row), one list, one
+# paragraph flowing inline. Constant CSS, scoped to the pieces' keyed containers.
+_PIECES_CSS = (
+    "<style>[class*=st-key-pc-]{gap:0}"
+    "[class*=st-key-pc-] [data-testid=stMarkdownContainer]{margin-bottom:0}"
+    "[class*=st-key-pc-] [data-testid=stMarkdownContainer]>:last-child{margin-bottom:0}"
+    "[class*=st-key-pc-code]>div:not(:first-child) pre"
+    "{border-top-left-radius:0;border-top-right-radius:0;padding-top:0}"
+    "[class*=st-key-pc-code]>div:not(:last-child) pre{border-bottom-left-radius:0;"
+    "border-bottom-right-radius:0;padding-bottom:0;margin-bottom:0}"
+    "[class*=st-key-pc-code]>div:not(:last-child) button{display:none}"
+    "[class*=st-key-pc-table]>div:not(:first-child) thead{display:none}"
+    "[class*=st-key-pc-table] table{table-layout:fixed;width:100%;margin:0}"
+    "[class*=st-key-pc-list] :is(ul,ol){margin-bottom:0}"
+    "[class*=st-key-pc-paragraph]{display:block}"
+    "[class*=st-key-pc-paragraph] :is(div,p){display:inline}"
+    '[class*=st-key-pc-paragraph] p::after{content:" "}</style>'
+)
+_piece_keys = itertools.count()
+_DELTA_BYTES = 100  # what one painted element costs on the websocket besides its text
+
+
+class _Meter:
+    """The bytes one message's paints sent (text plus a per-element estimate)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.styled = False  # the pieces' CSS went out with this message
+
+    def style(self) -> None:
+        if not self.styled:
+            self.styled = True
+            self.sent += len(_PIECES_CSS)
+            st.html(_PIECES_CSS)  # style only: Streamlit sends it where it takes no space
+
+    def markdown(self, target: DeltaGenerator, text: str) -> DeltaGenerator:
+        self.sent += len(text.encode()) + _DELTA_BYTES
+        return target.markdown(text)
+
+
+class _Growing:
+    """The block still growing: one element, or stacked pieces once it is long.
+
+    `show(block)` paints the block so far; `finish(text)` paints the finished
+    block (with whatever finished with it) whole into the same slot, replacing
+    the pieces: the final text is painted exactly, as one element.
+    """
+
+    def __init__(self, parent: DeltaGenerator, meter: _Meter, *, wrap: str = "") -> None:
+        self.parent = parent
+        self.meter = meter
+        self.wrap = wrap  # raw code: the fence its pieces are painted in
+        self.slot: DeltaGenerator | None = None
+        self.box: DeltaGenerator | None = None
+        self.elements: list[DeltaGenerator] = []
+        self.painted: list[str] = []
+        self.splitter = PieceSplitter()
+
+    def _markdown(self, target: DeltaGenerator, text: str) -> DeltaGenerator:
+        # \( \) and \[ \] as the $ $ and $$ $$ KaTeX reads, then the whole painted
+        # string made inert: a reference definition counts only within its own element.
+        return self.meter.markdown(target, inert(dollar_math(text)))
+
+    def show(self, block: str) -> None:
+        pieces = self.splitter.split(self.wrap + block if self.wrap else block)
+        if len(pieces) == 1 and self.box is None:
+            if pieces[0] != (self.painted or [""])[0]:
+                self._single(pieces[0])
+            return
+        if self.box is None:
+            if self.slot is None:
+                self.slot = self.parent.empty()
+            self.meter.style()
+            key = f"pc-{self.splitter.kind or 'block'}-{next(_piece_keys)}"
+            self.box = self.slot.container(key=key, gap=None)
+            self.elements, self.painted = [], []
+        for index, piece in enumerate(pieces):
+            if index < len(self.painted) and self.painted[index] == piece:
+                continue
+            if index < len(self.elements):
+                self._markdown(self.elements[index], piece)
+                self.painted[index] = piece
+            else:
+                self.elements.append(self._markdown(self.box, piece))
+                self.painted.append(piece)
+        for index in range(len(pieces), len(self.elements)):
+            if self.painted[index]:
+                self.elements[index].empty()
+                self.painted[index] = ""
+
+    def _single(self, text: str) -> None:
+        if self.slot is None:
+            self.slot = self._markdown(self.parent, text)
+        else:
+            self._markdown(self.slot, text)
+        self.painted = [text]
+
+    def finish(self, text: str) -> None:
+        self.box = None
+        self.elements = []
+        self._single(text)
+
+
 class _TextSlot:
     """Finished blocks in their own elements; only the growing block repaints.
 
@@ -56,11 +165,12 @@ class _TextSlot:
     painting into the element's own handle.
     """
 
-    def __init__(self, container: DeltaGenerator) -> None:
+    def __init__(self, container: DeltaGenerator, meter: _Meter) -> None:
         self.container = container
+        self.meter = meter
         self.blocks = container.container()
-        self.painted_elements: list[DeltaGenerator] = []
-        self.current: DeltaGenerator | None = None
+        self.finished: list[_Growing] = []
+        self.growing = _Growing(self.blocks, meter)
         self.splitter = BlockSplitter()
         self.painted = ""
         self.citations = 0
@@ -75,10 +185,11 @@ class _TextSlot:
                 self.citations = len(part.citations)
                 # Each element is emptied through its own handle: emptying or replacing
                 # the container would leave the browser showing the old elements.
-                for element in self.painted_elements:
-                    element.empty()
-                self.painted_elements = []
-                self.current = None
+                for block in [*self.finished, self.growing]:
+                    if block.slot is not None:
+                        block.slot.empty()
+                self.finished = []
+                self.growing = _Growing(self.blocks, self.meter)
                 self.splitter = BlockSplitter()
                 self.painted = ""
                 if notes:
@@ -89,38 +200,38 @@ class _TextSlot:
                         self.footer.caption(body)
         self._paint(text, final)
 
-    def _show(self, text: str) -> None:
-        # \( \) and \[ \] as the $ $ and $$ $$ KaTeX reads, then the whole painted string
-        # made inert: a reference definition counts only within its own element.
-        text = inert(dollar_math(text))
-        if self.current is None:
-            self.current = self.blocks.markdown(text)
-            self.painted_elements.append(self.current)
-        else:
-            self.current.markdown(text)
-
     def _paint(self, text: str, final: bool) -> None:
         if text == self.painted and not final:
             return
         finished, tail = self.splitter.advance(text, final=final)
         if finished:
-            self._show(finished)
-            self.current = None
+            self.growing.finish(finished)
+            self.finished.append(self.growing)
+            self.growing = _Growing(self.blocks, self.meter)
         if tail:
-            self._show(tail)
+            self.growing.show(tail)
         self.painted = text
 
 
 class _ToolSlot:
-    def __init__(self, container: DeltaGenerator) -> None:
+    def __init__(self, container: DeltaGenerator, meter: _Meter) -> None:
         self.box = container.empty()
+        self.meter = meter
         self.seen: tuple[Any, ...] = ()
+        self.code_seen = ""
+        self.code: _Growing | None = None  # the code's pieces while it streams
 
     def update(self, part: ToolPart, final: bool) -> None:
-        key = (part.status, len(part.code), len(part.logs), part.output, part.error, part.arguments)
-        if key == self.seen:
+        key = (part.status, len(part.logs), part.output, part.error, part.arguments)
+        running = part.status == "running" and not final
+        if key == self.seen and part.code == self.code_seen and (self.code is None or running):
+            return
+        self.code_seen = part.code
+        if key == self.seen and self.code is not None and running:
+            self.code.show(part.code)  # only the code grew: repaint its last piece
             return
         self.seen = key
+        self.code = None
         label = _(TOOL_LABELS[part.tool]) if part.tool in TOOL_LABELS else literal(part.tool)
         if part.tool in ("function", "custom", "mcp"):
             label = f"{label} {code_span(part.name or '?')}"
@@ -132,11 +243,16 @@ class _ToolSlot:
             "failed": "error",
             "incomplete": "error",
         }[part.status]
-        running = part.status == "running"
         box = self.box.container()
+        self.meter.sent += len(part.code) + len(part.logs) + _DELTA_BYTES * 3
         with box.status(label, state=state, expanded=running or part.tool == "code_interpreter"):
             if part.tool == "code_interpreter":
-                if part.code:
+                if running:
+                    # Streaming code: painted in pieces of whole lines (see _Growing).
+                    self.code = _Growing(st.container(), self.meter, wrap=_CODE_FENCE)
+                    if part.code:
+                        self.code.show(part.code)
+                elif part.code:
                     st.code(part.code, language="python")
                 if part.logs:
                     st.code(part.logs, language="text")
@@ -179,6 +295,10 @@ _DECISIONS = {
     "denied": N_("🚫 Denied: the call was not made."),
     "unanswered": N_("Not answered (the conversation went on): the call was not made."),
 }
+
+
+# A fence no Python line closes, around a code interpreter's code while it streams.
+_CODE_FENCE = "~" * 12 + " python\n"
 
 
 class _SimpleSlot:
@@ -265,10 +385,15 @@ class MessageView:
         self.kinds: list[str] = []
         self.version = -1
         self.status_box: DeltaGenerator | None = None
+        self.meter = _Meter()
+        self.pace = RepaintPace()
 
     def update(self, message: Message, *, version: int | None = None, final: bool = False) -> None:
         if version is not None and version == self.version and not final:
             return
+        sent = self.meter.sent
+        if not final and not self.pace.due(time.monotonic(), _size(message), sent):
+            return  # over the bytes budget: this frame is skipped, a later one paints
         if version is not None:
             self.version = version
         for index, part in enumerate(message.parts):
@@ -276,14 +401,15 @@ class MessageView:
                 self.slots.append(self._slot_for(part, index))
                 self.kinds.append(part.kind)
             self.slots[index].update(part, final)
+        self.pace.painted(self.meter.sent != sent)
         if final:
             self._status(message)
 
     def _slot_for(self, part: Part, index: int) -> Any:
         if isinstance(part, TextPart):
-            return _TextSlot(self.container.container())
+            return _TextSlot(self.container.container(), self.meter)
         if isinstance(part, ToolPart):
-            return _ToolSlot(self.container)
+            return _ToolSlot(self.container, self.meter)
         return _SimpleSlot(self.container, f"{self.key}-{index}")
 
     def _status(self, message: Message) -> None:
@@ -306,6 +432,13 @@ _ROUTES = {
 def _route(route: str) -> str:
     return " + ".join(
         _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ") for part in route.split("+")
+    )
+
+
+def _size(message: Message) -> int:
+    """The characters of a message's growing parts: what its repaints are measured against."""
+    return sum(
+        len(getattr(part, "text", "")) + len(getattr(part, "code", "")) for part in message.parts
     )
 
 
