@@ -3,7 +3,8 @@
 anna is an admin (ADMIN_USERS), bert is not: anna sees usage, sets a limit
 bert then hits with a clear message, disables bert, who is signed out at his
 next action and cannot sign in; bert never reaches the page, by link or by
-widget. The audit log is read back from the app's database.
+widget. The audit log is read back from the app's database. The page, its
+messages and the limit's refusal also speak Japanese and Chinese.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_isolation_browser import signed_in
+from test_languages_browser import choose_language
 from test_login_browser import SECRETS, TIMEOUT, add_user, log_in, write_secrets
 
 from browser_support import StartApp, choose, send
@@ -130,3 +132,44 @@ def test_an_admin_sees_usage_limits_a_user_and_disables_him(
         (actor, "set_limit", "Bert B (password:bert)", "all assistants: 1 messages/day"),
         (actor, "disable", "Bert B (password:bert)", ""),
     ]
+
+
+def test_the_admin_page_and_the_refusal_speak_the_chosen_language(
+    browser: Browser, admin_app: str
+) -> None:
+    anna = browser.new_context(locale="en-US").new_page()
+    signed_in(anna, admin_app, "anna", "anna-password-1", "Anna A")
+    choose_language(anna, "Language", "日本語")
+    anna.get_by_role("link", name="管理").click()
+    for heading in ("利用状況", "ユーザー", "1 日あたりの上限", "監査ログ"):
+        expect(anna.get_by_role("heading", name=heading)).to_be_visible(timeout=TIMEOUT)
+    sent = anna.get_by_test_id("stMetric").filter(has_text="送信されたメッセージ（30 日間）")
+    expect(sent).to_be_visible(timeout=TIMEOUT)
+    expect(anna.get_by_text("過去 30 日間に送信されたメッセージはありません。")).to_be_visible()
+
+    # The refusal of a nonsense amount (worded in storage) and the confirmation.
+    choose(anna, "対象", "全員")
+    anna.get_by_role("textbox", name="1 日あたりのメッセージ数").fill("lots")
+    anna.get_by_role("button", name="上限を保存").click()
+    refused = anna.get_by_text("1 日あたりのメッセージ数：'lots' は整数ではありません。")
+    expect(refused).to_be_visible(timeout=TIMEOUT)
+    choose(anna, "対象", "全員")
+    anna.get_by_role("textbox", name="1 日あたりのメッセージ数").fill("0")
+    anna.get_by_role("button", name="上限を保存").click()
+    expect(anna.get_by_text("上限を保存しました。")).to_be_visible(timeout=TIMEOUT)
+
+    choose_language(anna, "言語", "简体中文")
+    for heading in ("用量", "用户", "每日限额", "审计日志"):
+        expect(anna.get_by_role("heading", name=heading)).to_be_visible(timeout=TIMEOUT)
+    expect(anna.get_by_role("link", name="管理")).to_be_visible()
+    expect(anna.get_by_role("heading", name="監査ログ")).to_have_count(0)
+
+    # Everyone's limit of 0: bert, reading Chinese, is told so and when it resets.
+    bert = browser.new_context(locale="en-US").new_page()
+    signed_in(bert, admin_app, "bert", "bert-password-1", "Bert B")
+    choose_language(bert, "Language", "简体中文")
+    send(bert, "你好")
+    refusal = bert.get_by_text("未发送：今天你已被禁止向所有助手发送消息。")
+    expect(refusal).to_be_visible(timeout=TIMEOUT)
+    expect(refusal).to_contain_text("00:00 UTC（", timeout=TIMEOUT)
+    expect(refusal).to_contain_text("未保存或发送任何内容。", timeout=TIMEOUT)

@@ -31,6 +31,8 @@ SHOWN = {
 def choose_language(page: Page, label: str, name: str) -> None:
     """Pick `name` in the sidebar's language selector (labelled `label`)."""
     box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=label)
+    # Right after signing in, the login page's selector stays until the run ends.
+    expect(box).to_have_count(1, timeout=TIMEOUT)
     expect(box).to_be_visible(timeout=TIMEOUT)
     box.click()
     page.get_by_role("option", name=name, exact=True).click()

@@ -14,21 +14,23 @@ import openai
 
 from assistants_ui.backends.clients import client_for, describe_error
 from assistants_ui.core.backend import BackendError
+from assistants_ui.i18n import N_, _, format_number, format_size
 from assistants_ui.profiles import Connection, Profile
 
 __all__ = ["MAX_AUDIO_BYTES", "can_transcribe", "transcribe"]
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024  # OpenAI's and Azure's limit for one file
 
-TOO_LARGE = (
-    "The recording is {size:.1f} MB, over the {limit:g} MB the transcription service "
+# Said on the page, in the active language (`_(SILENCE)`).
+TOO_LARGE = N_(
+    "The recording is %(size)s, over the %(limit)s MB the transcription service "
     "accepts: record a shorter message."
 )
-SILENCE = (
+SILENCE = N_(
     "Nothing was heard in the recording (silence?): nothing was sent. "
     "Try again closer to the microphone."
 )
-EMPTY = "The recording is empty: nothing was sent."
+EMPTY = N_("The recording is empty: nothing was sent.")
 
 
 def can_transcribe(profile: Profile, connection: Connection) -> bool:
@@ -45,12 +47,19 @@ def transcribe(
 ) -> str:
     """The words in `audio` (stripped), or BackendError saying why there are none."""
     if not can_transcribe(profile, connection):
-        raise BackendError(f"The assistant {profile.title!r} has no transcription configured.")
+        raise BackendError(
+            _("The assistant %(title)s has no transcription configured.")
+            % {"title": repr(profile.title)}
+        )
     if not audio:
-        raise BackendError(EMPTY)
+        raise BackendError(_(EMPTY))
     if len(audio) > MAX_AUDIO_BYTES:
         raise BackendError(
-            TOO_LARGE.format(size=len(audio) / 1_048_576, limit=MAX_AUDIO_BYTES / 1_048_576)
+            _(TOO_LARGE)
+            % {
+                "size": format_size(len(audio)),
+                "limit": format_number(MAX_AUDIO_BYTES / 1_048_576),
+            }
         )
     assert profile.transcription_model is not None
     try:
@@ -58,12 +67,13 @@ def transcribe(
             model=profile.transcription_model, file=(name, audio, mime)
         )
     except openai.OpenAIError as exc:
-        what = f"the transcription model {profile.transcription_model!r}"
+        what = _("the transcription model %(model)s") % {"model": repr(profile.transcription_model)}
         failed = describe_error(exc, connection, what=what)
         raise BackendError(
-            f"Voice input failed: {failed.reason}", retryable=failed.retryable
+            _("Voice input failed: %(reason)s") % {"reason": failed.reason},
+            retryable=failed.retryable,
         ) from exc
     text = (getattr(result, "text", "") or "").strip()
     if not text:
-        raise BackendError(SILENCE)
+        raise BackendError(_(SILENCE))
     return text

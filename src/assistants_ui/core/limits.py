@@ -19,6 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from babel.dates import format_date, format_time
+
+from assistants_ui.i18n import _, current, format_number, ngettext
+
 __all__ = [
     "EVERYONE",
     "GUESTS",
@@ -62,14 +66,17 @@ def day_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 
 def until(moment: dt.datetime, now: dt.datetime) -> str:
-    """`moment - now` in words: "3 h 12 min", "45 min", "less than a minute"."""
+    """`moment - now` in words, in the active language: "3 h 12 min", "45 min",
+    "less than a minute"."""
     minutes = int((moment - now).total_seconds() // 60)
     if minutes < 1:
-        return "less than a minute"
+        return _("less than a minute")
     hours, minutes = divmod(minutes, 60)
     if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return _("%(minutes)s min") % {"minutes": minutes}
+    if not minutes:
+        return _("%(hours)s h") % {"hours": hours}
+    return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
 
 
 def parse_amount(raw: object) -> int | None:
@@ -86,11 +93,18 @@ def parse_amount(raw: object) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{str(raw).strip()!r} is not a whole number") from None
+        raise ValueError(
+            _("%(value)s is not a whole number") % {"value": repr(str(raw).strip())}
+        ) from None
     if value < 0:
-        raise ValueError(f"{value} is negative (0 blocks, blank means no cap)")
+        raise ValueError(
+            _("%(value)s is negative (0 blocks, blank means no cap)") % {"value": value}
+        )
     if value > MAX_PER_DAY:
-        raise ValueError(f"{value:,} is more than {MAX_PER_DAY:,} per day")
+        raise ValueError(
+            _("%(value)s is more than %(most)s per day")
+            % {"value": format_number(value), "most": format_number(MAX_PER_DAY)}
+        )
     return value
 
 
@@ -105,18 +119,54 @@ class Exceeded:
     resets_at: dt.datetime
 
     def message(self, now: dt.datetime) -> str:
-        scope = "with this assistant" if self.profile_id else "across all assistants"
-        if self.allowed == 0:
-            what = f"Sending is blocked for you {scope} today"
-        else:
-            unit = "message" if self.kind == "messages" else "token"
-            plural = "" if self.allowed == 1 else "s"
-            what = (
-                f"You have reached your daily limit of {self.allowed:,} {unit}{plural} {scope} "
-                f"({self.used:,} used today)"
-            )
-        return (
-            f"Not sent: {what}. The limit resets at {self.resets_at:%H:%M} UTC "
-            f"({self.resets_at:%Y-%m-%d}), in {until(self.resets_at, now)}. "
+        """The refusal, in the active language: what was reached, and when it resets."""
+        return _(
+            "Not sent: %(what)s. The limit resets at %(time)s UTC (%(day)s), in %(left)s. "
             "Nothing was saved or sent."
-        )
+        ) % {
+            "what": self._what(),
+            "time": format_time(self.resets_at, "HH:mm", tzinfo=dt.UTC, locale=current()),
+            # The day's pattern is the translators' (`2026-03-02`, `2026年3月2日`).
+            "day": format_date(self.resets_at, _("yyyy-MM-dd"), locale=current()),
+            "left": until(self.resets_at, now),
+        }
+
+    def _what(self) -> str:
+        if self.allowed == 0:
+            if self.profile_id:
+                return _("Sending is blocked for you with this assistant today")
+            return _("Sending is blocked for you across all assistants today")
+        figures = {"n": format_number(self.allowed), "used": format_number(self.used)}
+        if self.kind == "messages" and self.profile_id:
+            what = ngettext(
+                "You have reached your daily limit of %(n)s message with this assistant "
+                "(%(used)s used today)",
+                "You have reached your daily limit of %(n)s messages with this assistant "
+                "(%(used)s used today)",
+                self.allowed,
+            )
+        elif self.kind == "messages":
+            what = ngettext(
+                "You have reached your daily limit of %(n)s message across all assistants "
+                "(%(used)s used today)",
+                "You have reached your daily limit of %(n)s messages across all assistants "
+                "(%(used)s used today)",
+                self.allowed,
+            )
+        elif self.profile_id:
+            what = ngettext(
+                "You have reached your daily limit of %(n)s token with this assistant "
+                "(%(used)s used today)",
+                "You have reached your daily limit of %(n)s tokens with this assistant "
+                "(%(used)s used today)",
+                self.allowed,
+            )
+        else:
+            what = ngettext(
+                "You have reached your daily limit of %(n)s token across all assistants "
+                "(%(used)s used today)",
+                "You have reached your daily limit of %(n)s tokens across all assistants "
+                "(%(used)s used today)",
+                self.allowed,
+            )
+        return what % figures

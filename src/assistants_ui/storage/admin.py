@@ -34,6 +34,7 @@ from assistants_ui.core.limits import (
     parse_amount,
     user_target,
 )
+from assistants_ui.i18n import N_, _
 from assistants_ui.storage.engine import Database, describe
 from assistants_ui.storage.errors import NotFound, StorageError
 from assistants_ui.storage.models import (
@@ -324,12 +325,16 @@ class Admin:
         if len(profile_id) > 64:
             raise ValueError("an assistant id is at most 64 characters")
         amounts = {}
-        for name, raw in (("messages per day", messages), ("tokens per day", tokens)):
+        for name, field, raw in (
+            ("messages", N_("Messages per day"), messages),
+            ("tokens", N_("Tokens per day"), tokens),
+        ):
             try:
                 amounts[name] = parse_amount(raw)
             except ValueError as exc:
-                raise ValueError(f"{name.capitalize()}: {exc}.") from None
-        per_day, tokens_per_day = amounts["messages per day"], amounts["tokens per day"]
+                reason = {"field": _(field), "reason": exc}
+                raise ValueError(_("%(field)s: %(reason)s.") % reason) from None
+        per_day, tokens_per_day = amounts["messages"], amounts["tokens"]
         now = self.clock()
         with self.db.session() as s:
             if target.startswith("user:") and s.get(User, int(target[5:])) is None:

@@ -6,8 +6,9 @@ again, so that the page is empty for anyone else whatever URL they open.
 Everything it reads and changes goes through `storage.admin.Admin`, which
 writes each change to the audit log with the acting admin's name.
 
-Every sentence the page shows is a constant below (one place, ready for
-gettext).
+Every sentence the page shows is a constant below, marked with `N_()` and
+translated where it is shown (`_()`); numbers and dates are formatted for the
+language (docs/translations.md). The CSV stays machine-readable English.
 """
 
 from __future__ import annotations
@@ -20,84 +21,85 @@ import streamlit as st
 
 from assistants_ui.core.limits import EVERYONE, GUESTS, Limit, user_target
 from assistants_ui.core.safe_markdown import literal
+from assistants_ui.i18n import N_, _, format_datetime, format_number
 from assistants_ui.storage import NotFound
 from assistants_ui.storage.admin import Admin, DayUsage, UserUsage
 
 __all__ = ["PAGE_TITLE", "URL_PATH", "render_admin"]
 
 # -- what the page says -------------------------------------------------------------------
-PAGE_TITLE = "Admin"
+PAGE_TITLE = N_("Admin")
 URL_PATH = "admin"
-NOT_ADMIN = "This page is for the app's administrators."
-USAGE_HEADER = "Usage"
-DAYS_LABEL = "Days"
-MEASURE_LABEL = "Show"
-MESSAGES = "Messages"
-TOKENS = "Tokens"
-METRIC_USERS = "Users"
-METRIC_MESSAGES = "Messages sent ({days} days)"
-METRIC_TOKENS = "Tokens used ({days} days)"
-NO_USAGE = "Nothing was sent in the last {days} days."
-USAGE_AGE = "Usage figures are refreshed every minute."
-CSV_BUTTON = "Download usage per user, day and assistant (CSV)"
+NOT_ADMIN = N_("This page is for the app's administrators.")
+USAGE_HEADER = N_("Usage")
+DAYS_LABEL = N_("Days")
+MEASURE_LABEL = N_("Show")
+MESSAGES = N_("Messages")
+TOKENS = N_("Tokens")
+METRIC_USERS = N_("Users")
+METRIC_MESSAGES = N_("Messages sent (%(days)s days)")
+METRIC_TOKENS = N_("Tokens used (%(days)s days)")
+NO_USAGE = N_("Nothing was sent in the last %(days)s days.")
+USAGE_AGE = N_("Usage figures are refreshed every minute.")
+CSV_BUTTON = N_("Download usage per user, day and assistant (CSV)")
 CSV_HEADER = ("day", "user_id", "user", "assistant", "messages", "tokens")
-CHART_DAY = "Day (UTC)"
-CHART_ASSISTANT = "Assistant"
-USERS_HEADER = "Users"
-SEARCH_LABEL = "Find a user"
-SEARCH_HELP = "Part of a name, login or e-mail address."
-USERS_SHOWN = "{first}–{last} of {total} users, most recently active first."
-NO_USERS = "No user matches."
-PREVIOUS = "Previous"
-NEXT = "Next"
-COL_USER = "User"
-COL_METHOD = "Sign-in"
-COL_EMAIL = "E-mail"
-COL_LAST = "Last activity (UTC)"
-COL_CONVERSATIONS = "Conversations"
-COL_MESSAGES = "Messages"
-COL_TOKENS = "Tokens"
-COL_DISABLED = "Disabled"
-USER_LABEL = "User to manage"
-USER_DISABLED = "{user} is disabled: signed out, and cannot sign in."
-USER_ACTIVE = "{user} can use the app."
-DISABLE = "Disable"
-ENABLE = "Enable"
-DISABLED_TOAST = "{user} is disabled: signed out at their next action."
-ENABLED_TOAST = "{user} is enabled again."
-GONE = "This user does not exist any more."
-LIMITS_HEADER = "Daily limits"
-LIMITS_INTRO = (
+CHART_DAY = N_("Day (UTC)")
+CHART_ASSISTANT = N_("Assistant")
+USERS_HEADER = N_("Users")
+SEARCH_LABEL = N_("Find a user")
+SEARCH_HELP = N_("Part of a name, login or e-mail address.")
+USERS_SHOWN = N_("%(first)s–%(last)s of %(total)s users, most recently active first.")
+NO_USERS = N_("No user matches.")
+PREVIOUS = N_("Previous")
+NEXT = N_("Next")
+COL_USER = N_("User")
+COL_METHOD = N_("Sign-in")
+COL_EMAIL = N_("E-mail")
+COL_LAST = N_("Last activity (UTC)")
+COL_CONVERSATIONS = N_("Conversations")
+COL_MESSAGES = N_("Messages")
+COL_TOKENS = N_("Tokens")
+COL_DISABLED = N_("Disabled")
+USER_LABEL = N_("User to manage")
+USER_DISABLED = N_("%(user)s is disabled: signed out, and cannot sign in.")
+USER_ACTIVE = N_("%(user)s can use the app.")
+DISABLE = N_("Disable")
+ENABLE = N_("Enable")
+DISABLED_TOAST = N_("%(user)s is disabled: signed out at their next action.")
+ENABLED_TOAST = N_("%(user)s is enabled again.")
+GONE = N_("This user does not exist any more.")
+LIMITS_HEADER = N_("Daily limits")
+LIMITS_INTRO = N_(
     "Messages and/or tokens per UTC day, reset at 00:00 UTC. A user's own limit wins over "
     "the guests' one, which wins over everyone's; a limit for one assistant and one for all "
     "assistants both apply. Leave both amounts blank to remove a limit; 0 blocks sending."
 )
-TARGET_LABEL = "Applies to"
-TARGET_EVERYONE = "Everyone"
-TARGET_GUESTS = "Every guest (anonymous browser)"
-TARGET_USER = "{user} only"
-ASSISTANT_LABEL = "Assistant"
-ALL_ASSISTANTS = "All assistants together"
-MESSAGES_LABEL = "Messages per day"
-TOKENS_LABEL = "Tokens per day"
-AMOUNT_HELP = "A whole number; blank: no cap."
-SAVE_LIMIT = "Save limit"
-LIMIT_SAVED = "Limit saved."
-LIMIT_REMOVED = "Limit removed."
-NO_LIMIT_TO_REMOVE = "There was no such limit: nothing changed."
-NO_LIMITS = "No limit is set: everyone may send as much as they like."
-COL_TARGET = "Applies to"
-COL_ASSISTANT = "Assistant"
-COL_MESSAGES_DAY = "Messages/day"
-COL_TOKENS_DAY = "Tokens/day"
-AUDIT_HEADER = "Audit log"
-AUDIT_EMPTY = "No admin action yet."
-COL_AT = "When (UTC)"
-COL_ACTOR = "Who"
-COL_ACTION = "Action"
-COL_TARGET_AUDIT = "Whom"
-COL_DETAIL = "Detail"
-GUEST_METHOD = "guest"
+TARGET_LABEL = N_("Applies to")
+TARGET_EVERYONE = N_("Everyone")
+TARGET_GUESTS = N_("Every guest (anonymous browser)")
+TARGET_USER = N_("%(user)s only")
+ASSISTANT_LABEL = N_("Assistant")
+ALL_ASSISTANTS = N_("All assistants together")
+MESSAGES_LABEL = N_("Messages per day")
+TOKENS_LABEL = N_("Tokens per day")
+AMOUNT_HELP = N_("A whole number; blank: no cap.")
+SAVE_LIMIT = N_("Save limit")
+LIMIT_SAVED = N_("Limit saved.")
+LIMIT_REMOVED = N_("Limit removed.")
+NO_LIMIT_TO_REMOVE = N_("There was no such limit: nothing changed.")
+NO_LIMITS = N_("No limit is set: everyone may send as much as they like.")
+COL_TARGET = N_("Applies to")
+COL_ASSISTANT = N_("Assistant")
+COL_MESSAGES_DAY = N_("Messages/day")
+COL_TOKENS_DAY = N_("Tokens/day")
+AUDIT_HEADER = N_("Audit log")
+AUDIT_EMPTY = N_("No admin action yet.")
+COL_AT = N_("When (UTC)")
+COL_ACTOR = N_("Who")
+COL_ACTION = N_("Action")
+COL_TARGET_AUDIT = N_("Whom")
+COL_DETAIL = N_("Detail")
+GUEST_METHOD = N_("guest")
 # ------------------------------------------------------------------------------------------
 
 PAGE_SIZE = 50
@@ -120,9 +122,9 @@ def _show_message() -> None:
 
 def render_admin(admin: Admin, *, actor: str, allowed: bool, profiles: Sequence[str]) -> None:
     """The admin page, for `actor` (named in the audit log); nothing unless `allowed`."""
-    st.title(f"🛡️ {PAGE_TITLE}")
+    st.title(f"🛡️ {_(PAGE_TITLE)}")
     if not allowed:
-        st.error(NOT_ADMIN, icon="🔒")
+        st.error(_(NOT_ADMIN), icon="🔒")
         return
     _show_message()
     _usage(admin)
@@ -139,37 +141,43 @@ def _daily_usage(_admin: Admin, days: int) -> list[DayUsage]:
 
 
 def _usage(admin: Admin) -> None:
-    st.header(USAGE_HEADER)
+    st.header(_(USAGE_HEADER))
     left, right = st.columns(2)
     days = (
         left.segmented_control(
-            DAYS_LABEL, [7, 30, 90], default=30, key="admin_days", format_func=str
+            _(DAYS_LABEL), [7, 30, 90], default=30, key="admin_days", format_func=format_number
         )
         or 30
     )
     measure = (
         right.segmented_control(
-            MEASURE_LABEL, [MESSAGES, TOKENS], default=MESSAGES, key="admin_measure"
+            _(MEASURE_LABEL),
+            [MESSAGES, TOKENS],
+            default=MESSAGES,
+            key="admin_measure",
+            format_func=_,
         )
         or MESSAGES
     )
     rows = _daily_usage(admin, days)
     a, b, c = st.columns(3)
-    a.metric(METRIC_USERS, f"{admin.count_users():,}")
-    b.metric(METRIC_MESSAGES.format(days=days), f"{sum(r.messages for r in rows):,}")
-    c.metric(METRIC_TOKENS.format(days=days), f"{sum(r.tokens for r in rows):,}")
+    period = {"days": format_number(days)}
+    a.metric(_(METRIC_USERS), format_number(admin.count_users()))
+    b.metric(_(METRIC_MESSAGES) % period, format_number(sum(r.messages for r in rows)))
+    c.metric(_(METRIC_TOKENS) % period, format_number(sum(r.tokens for r in rows)))
     if not rows:
-        st.info(NO_USAGE.format(days=days))
+        st.info(_(NO_USAGE) % period)
     else:
+        day, assistant, shown = _(CHART_DAY), _(CHART_ASSISTANT), _(measure)
         frame = {
-            CHART_DAY: [r.day.isoformat() for r in rows],
-            CHART_ASSISTANT: [r.profile_id for r in rows],
-            measure: [r.messages if measure == MESSAGES else r.tokens for r in rows],
+            day: [r.day.isoformat() for r in rows],
+            assistant: [r.profile_id for r in rows],
+            shown: [r.messages if measure == MESSAGES else r.tokens for r in rows],
         }
-        st.bar_chart(frame, x=CHART_DAY, y=measure, color=CHART_ASSISTANT)
-    st.caption(USAGE_AGE)
+        st.bar_chart(frame, x=day, y=shown, color=assistant)
+    st.caption(_(USAGE_AGE))
     st.download_button(
-        CSV_BUTTON,
+        _(CSV_BUTTON),
         data=lambda: _csv(admin.daily_usage(days=days, per_user=True)),
         file_name=f"usage-{days}-days.csv",
         mime="text/csv",
@@ -194,11 +202,11 @@ def _page_to(offset: int) -> None:
 
 def _users(admin: Admin, actor: str) -> UserUsage | None:
     """The users table; returns the user picked for managing (None: none)."""
-    st.header(USERS_HEADER)
+    st.header(_(USERS_HEADER))
     query = st.text_input(
-        SEARCH_LABEL,
+        _(SEARCH_LABEL),
         key="admin_search",
-        help=SEARCH_HELP,
+        help=_(SEARCH_HELP),
         max_chars=100,
         on_change=_page_to,
         args=(0,),
@@ -207,20 +215,21 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
     offset = min(int(st.session_state.get(_OFFSET_KEY, 0)), max(0, total - 1))
     users = admin.users(query=query, limit=PAGE_SIZE, offset=offset) if total else []
     if not users:
-        st.info(NO_USERS)
+        st.info(_(NO_USERS))
         return None
-    st.caption(USERS_SHOWN.format(first=offset + 1, last=offset + len(users), total=total))
+    shown = {"first": offset + 1, "last": offset + len(users), "total": total}
+    st.caption(_(USERS_SHOWN) % {k: format_number(v) for k, v in shown.items()})
     st.dataframe(
         (
             {
-                COL_USER: [u.label for u in users],
-                COL_METHOD: [_method(u) for u in users],
-                COL_EMAIL: [u.email for u in users],
-                COL_LAST: [u.last_activity.strftime("%Y-%m-%d %H:%M") for u in users],
-                COL_CONVERSATIONS: [u.conversations for u in users],
-                COL_MESSAGES: [u.messages for u in users],
-                COL_TOKENS: [u.tokens for u in users],
-                COL_DISABLED: [u.disabled for u in users],
+                _(COL_USER): [u.label for u in users],
+                _(COL_METHOD): [_method(u) for u in users],
+                _(COL_EMAIL): [u.email for u in users],
+                _(COL_LAST): [format_datetime(u.last_activity) for u in users],
+                _(COL_CONVERSATIONS): [u.conversations for u in users],
+                _(COL_MESSAGES): [u.messages for u in users],
+                _(COL_TOKENS): [u.tokens for u in users],
+                _(COL_DISABLED): [u.disabled for u in users],
             }
         ),
         hide_index=True,
@@ -228,14 +237,14 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
     )
     back, forward = st.columns(2)
     back.button(
-        PREVIOUS,
+        _(PREVIOUS),
         key="admin_prev",
         disabled=offset == 0,
         on_click=_page_to,
         args=(offset - PAGE_SIZE,),
     )
     forward.button(
-        NEXT,
+        _(NEXT),
         key="admin_next",
         disabled=offset + PAGE_SIZE >= total,
         on_click=_page_to,
@@ -243,7 +252,7 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
     )
     by_id = {u.id: u for u in users}
     picked = st.selectbox(
-        USER_LABEL,
+        _(USER_LABEL),
         list(by_id),
         format_func=lambda uid: f"{by_id[uid].label} ({_method(by_id[uid])})",
         key="admin_user",
@@ -255,29 +264,29 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
 
 
 def _method(user: UserUsage) -> str:
-    return GUEST_METHOD if user.auth_provider == "anonymous" else user.auth_provider
+    return _(GUEST_METHOD) if user.auth_provider == "anonymous" else user.auth_provider
 
 
 def _set_disabled(admin: Admin, actor: str, user: UserUsage, disabled: bool) -> None:
     try:
         admin.set_disabled(actor=actor, user_id=user.id, disabled=disabled)
     except NotFound:
-        _say("error", GONE)
+        _say("error", _(GONE))
         return
-    _say("success", (DISABLED_TOAST if disabled else ENABLED_TOAST).format(user=user.label))
+    _say("success", _(DISABLED_TOAST if disabled else ENABLED_TOAST) % {"user": user.label})
 
 
 def _manage(admin: Admin, actor: str, user: UserUsage) -> None:
     name = literal(user.label)
     if user.disabled:
-        st.warning(USER_DISABLED.format(user=name), icon="🚫")
+        st.warning(_(USER_DISABLED) % {"user": name}, icon="🚫")
         st.button(
-            ENABLE, key="admin_enable", on_click=_set_disabled, args=(admin, actor, user, False)
+            _(ENABLE), key="admin_enable", on_click=_set_disabled, args=(admin, actor, user, False)
         )
     else:
-        st.caption(USER_ACTIVE.format(user=name))
+        st.caption(_(USER_ACTIVE) % {"user": name})
         st.button(
-            DISABLE,
+            _(DISABLE),
             key="admin_disable",
             type="primary",
             on_click=_set_disabled,
@@ -287,10 +296,11 @@ def _manage(admin: Admin, actor: str, user: UserUsage) -> None:
 
 def _target_label(target: str, chosen: UserUsage | None) -> str:
     if target == EVERYONE:
-        return TARGET_EVERYONE
+        return _(TARGET_EVERYONE)
     if target == GUESTS:
-        return TARGET_GUESTS
-    return TARGET_USER.format(user=chosen.label if chosen else f"#{target.removeprefix('user:')}")
+        return _(TARGET_GUESTS)
+    user = chosen.label if chosen else f"#{target.removeprefix('user:')}"
+    return _(TARGET_USER) % {"user": user}
 
 
 def _save_limit(admin: Admin, actor: str) -> None:
@@ -307,47 +317,48 @@ def _save_limit(admin: Admin, actor: str) -> None:
         _say("error", str(exc))
         return
     except NotFound:
-        _say("error", GONE)
+        _say("error", _(GONE))
         return
     blank = (
         not str(state["admin_limit_messages"]).strip()
         and not str(state["admin_limit_tokens"]).strip()
     )
-    _say("success", LIMIT_REMOVED if blank and saved is None else LIMIT_SAVED)
+    _say("success", _(LIMIT_REMOVED if blank and saved is None else LIMIT_SAVED))
 
 
 def _limits(admin: Admin, actor: str, chosen: UserUsage | None, profiles: Sequence[str]) -> None:
-    st.header(LIMITS_HEADER)
-    st.caption(LIMITS_INTRO)
+    st.header(_(LIMITS_HEADER))
+    st.caption(_(LIMITS_INTRO))
     targets = [EVERYONE, GUESTS] + ([user_target(chosen.id)] if chosen else [])
     with st.form("admin_limit_form"):
         st.selectbox(
-            TARGET_LABEL,
+            _(TARGET_LABEL),
             targets,
             format_func=lambda t: _target_label(t, chosen),
             key="admin_limit_target",
         )
         st.selectbox(
-            ASSISTANT_LABEL,
+            _(ASSISTANT_LABEL),
             ["", *profiles],
-            format_func=lambda p: p or ALL_ASSISTANTS,
+            format_func=lambda p: p or _(ALL_ASSISTANTS),
             key="admin_limit_profile",
         )
         left, right = st.columns(2)
-        left.text_input(MESSAGES_LABEL, key="admin_limit_messages", help=AMOUNT_HELP, max_chars=20)
-        right.text_input(TOKENS_LABEL, key="admin_limit_tokens", help=AMOUNT_HELP, max_chars=20)
-        st.form_submit_button(SAVE_LIMIT, on_click=_save_limit, args=(admin, actor))
+        helps = _(AMOUNT_HELP)
+        left.text_input(_(MESSAGES_LABEL), key="admin_limit_messages", help=helps, max_chars=20)
+        right.text_input(_(TOKENS_LABEL), key="admin_limit_tokens", help=helps, max_chars=20)
+        st.form_submit_button(_(SAVE_LIMIT), on_click=_save_limit, args=(admin, actor))
     limits = admin.limits()
     if not limits:
-        st.caption(NO_LIMITS)
+        st.caption(_(NO_LIMITS))
         return
     st.dataframe(
         (
             {
-                COL_TARGET: [_limit_target(limit, chosen) for limit in limits],
-                COL_ASSISTANT: [limit.profile_id or ALL_ASSISTANTS for limit in limits],
-                COL_MESSAGES_DAY: [_amount(limit.messages) for limit in limits],
-                COL_TOKENS_DAY: [_amount(limit.tokens) for limit in limits],
+                _(COL_TARGET): [_limit_target(limit, chosen) for limit in limits],
+                _(COL_ASSISTANT): [limit.profile_id or _(ALL_ASSISTANTS) for limit in limits],
+                _(COL_MESSAGES_DAY): [_amount(limit.messages) for limit in limits],
+                _(COL_TOKENS_DAY): [_amount(limit.tokens) for limit in limits],
             }
         ),
         hide_index=True,
@@ -362,23 +373,23 @@ def _limit_target(limit: Limit, chosen: UserUsage | None) -> str:
 
 
 def _amount(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
+    return "" if value is None else format_number(value)
 
 
 def _audit(admin: Admin) -> None:
-    st.header(AUDIT_HEADER)
+    st.header(_(AUDIT_HEADER))
     entries = admin.audit(limit=100)
     if not entries:
-        st.caption(AUDIT_EMPTY)
+        st.caption(_(AUDIT_EMPTY))
         return
     st.dataframe(
         (
             {
-                COL_AT: [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in entries],
-                COL_ACTOR: [e.actor for e in entries],
-                COL_ACTION: [e.action for e in entries],
-                COL_TARGET_AUDIT: [e.target for e in entries],
-                COL_DETAIL: [e.detail for e in entries],
+                _(COL_AT): [format_datetime(e.at) for e in entries],
+                _(COL_ACTOR): [e.actor for e in entries],
+                _(COL_ACTION): [e.action for e in entries],
+                _(COL_TARGET_AUDIT): [e.target for e in entries],
+                _(COL_DETAIL): [e.detail for e in entries],
             }
         ),
         hide_index=True,

@@ -217,7 +217,7 @@ def _page() -> None:
             pages.append(
                 st.Page(
                     lambda: _admin_page(rt, repo, user, identity),
-                    title=PAGE_TITLE,
+                    title=_(PAGE_TITLE),
                     icon=":material/admin_panel_settings:",
                     url_path=URL_PATH,
                 )

@@ -241,7 +241,7 @@ def _voice_text(
 ) -> str | None:
     """What was typed and what was said, or None after saying why nothing was heard."""
     try:
-        with st.spinner("Transcribing your recording…"):
+        with st.spinner(_("Transcribing your recording…")):
             heard = transcribe(recording.data, recording.mime)
     except BackendError as exc:
         _give_back(inert(exc.reason), typed, recording, icon="🎤")
@@ -326,7 +326,7 @@ def _give_back(
         )
     if recording is not None:
         st.download_button(
-            "Download your recording",
+            _("Download your recording"),
             data=recording.data,
             file_name=recording.name,
             mime=recording.mime,

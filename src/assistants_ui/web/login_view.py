@@ -41,7 +41,7 @@ from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
-from assistants_ui.i18n import _, ngettext
+from assistants_ui.i18n import N_, _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
 from assistants_ui.storage.admin import Admin
@@ -72,11 +72,11 @@ _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at lo
 _SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout callbacks)
 _REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
 NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
-DISABLED = (
+DISABLED = N_(
     "This account was disabled by an administrator: it is signed out and cannot sign in. "
     "Ask the administrator to enable it again."
 )
-DISABLED_GUEST = (
+DISABLED_GUEST = N_(
     "This browser was disabled by the app's administrator: nothing can be sent from it."
 )
 
@@ -163,7 +163,7 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
         if not setup.required:
             guest = _anonymous(db)
             if _disabled(db, guest):
-                st.error(DISABLED_GUEST, icon="🚫")
+                st.error(_(DISABLED_GUEST), icon="🚫")
                 return None
             return guest
         # Disabling also ends the logins: ask first, so that the page says why.
@@ -193,10 +193,10 @@ def _refuse_disabled(identity: Identity) -> None:
     if identity.auth_provider == "oidc":
         _revoke_login()
         _forget_identity()
-        st.session_state[_NOTICE_KEY] = DISABLED
+        st.session_state[_NOTICE_KEY] = _(DISABLED)
         st.session_state[_REFUSED_KEY] = True
     else:
-        _sign_out(DISABLED)
+        _sign_out(_(DISABLED))
 
 
 def is_admin(settings: Settings) -> bool:
@@ -430,7 +430,7 @@ def _password_form(
     user = result.user
     if result.disabled:
         log.warning("login: a disabled account tried to sign in")
-        st.error(DISABLED, icon="🚫")
+        st.error(_(DISABLED), icon="🚫")
         return None
     if user is None:
         # Never the typed name: people type their password into the name box.
