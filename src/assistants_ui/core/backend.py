@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 
 from assistants_ui.core.events import Failed, FailureCode, StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.i18n import _
 
 __all__ = [
     "Backend",
@@ -71,9 +72,12 @@ class BackendError(Exception):
 def branch_failure(exc: BackendError) -> BackendError:
     """The server refused to seed a new branch with its earlier messages: say what to do."""
     return BackendError(
-        "This branch could not be started on the server with its earlier messages: "
-        f"{exc.reason.rstrip('.')}. If a file of those messages expired there, edit the "
-        "message that carries it and leave the file out.",
+        _(
+            "This branch could not be started on the server with its earlier messages: "
+            "%(reason)s. If a file of those messages expired there, edit the message that "
+            "carries it and leave the file out."
+        )
+        % {"reason": exc.reason.rstrip(".")},
         retryable=exc.retryable,
         code=exc.code,
     )
