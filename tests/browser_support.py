@@ -129,15 +129,17 @@ def send(page: Page, text: str) -> None:
 
 def choose(page: Page, label: str, option: str, *, timeout: float = 60_000) -> None:
     """Choose `option` in the selectbox `label`; a rerun still finishing may close the
-    list as it opens, so it is opened again until the option shows."""
+    list as it opens, or cover the option as it is clicked, so both are tried again."""
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
     wanted = page.get_by_role("option", name=option)
-    for _ in range(5):
+    for attempt in range(6):
         box.click()
         try:
             wanted.wait_for(state="visible", timeout=5_000)
+            wanted.click(timeout=5_000)
             break
         except PlaywrightTimeout:
+            if attempt == 5:
+                raise
             page.keyboard.press("Escape")
-    wanted.click()
     expect(page.get_by_role("combobox", name=label)).to_have_value(option, timeout=timeout)

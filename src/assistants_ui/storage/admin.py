@@ -16,13 +16,11 @@ Database failures become one `StorageError` sentence, as in the repository.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, case, cast, func, or_, select, true, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from assistants_ui.core.limits import (
@@ -35,8 +33,9 @@ from assistants_ui.core.limits import (
     user_target,
 )
 from assistants_ui.i18n import N_, _
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import NotFound, StorageError
+from assistants_ui.storage.engine import Database
+from assistants_ui.storage.engine import guarded as _guard
+from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import (
     AdminAudit,
     Conversation,
@@ -49,8 +48,6 @@ from assistants_ui.storage.models import (
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
 DAY_SECONDS = 86400
 MAX_USERS_PAGE = 500
 MAX_AUDIT = 1000
@@ -97,20 +94,6 @@ class AuditEntry:
     action: str
     target: str
     detail: str
-
-
-def _guard(method: Callable[Concatenate[Admin, P], R]) -> Callable[Concatenate[Admin, P], R]:
-    @functools.wraps(method)
-    def wrapper(self: Admin, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
-                f"{describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def _epoch(moment: dt.datetime) -> float:

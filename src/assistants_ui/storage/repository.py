@@ -21,15 +21,13 @@ a branch whose messages carry none uses the conversation's `remote`.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.core.transcript import ErrorPart, Feedback, Message
@@ -41,8 +39,9 @@ from assistants_ui.storage.codec import (
     fold_text,
     title_for,
 )
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
+from assistants_ui.storage.engine import Database
+from assistants_ui.storage.engine import guarded as _guard
+from assistants_ui.storage.errors import NotFound, ShareRevoked
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
 
 __all__ = [
@@ -72,9 +71,6 @@ MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
 
 ROOT = ""  # the key of a conversation's first messages in `MessagePage.children`
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def new_id() -> str:
@@ -298,24 +294,6 @@ class SkippedFile:
 @dataclass(frozen=True, slots=True)
 class SaveResult:
     skipped: tuple[SkippedFile, ...] = ()
-
-
-def _guard(
-    method: Callable[Concatenate[Repository, P], R],
-) -> Callable[Concatenate[Repository, P], R]:
-    """Database failures become one StorageError sentence."""
-
-    @functools.wraps(method)
-    def wrapper(self: Repository, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
-                f"{describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def _check_id(value: object, what: str = "conversation") -> str:
