@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from assistants_ui.backends import assistants, chat, responses
+from assistants_ui.backends.assistants import backend as assistants
+from assistants_ui.backends.chat import backend as chat
+from assistants_ui.backends.responses import backend as responses
 from assistants_ui.backends.tool_calls import (
     MAX_OUTPUT_CHARS,
     Toolbox,
