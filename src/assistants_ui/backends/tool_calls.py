@@ -1,7 +1,7 @@
 """The one tool loop every backend uses: offer the tools, run a round of calls, bound the rounds.
 
 In the spirit of `llm`'s `Response.execute_tool_calls` and its chain limit. A
-profile's tools are its Python functions (`tools.registry`) and the tools of
+profile's tools are its Python functions (`tools.functions`) and the tools of
 its MCP servers (`tools.mcp`), offered to the model alike as function tools.
 `Toolbox.offer()` lists them (connecting MCP servers; one `Notice` per server
 that is down, and the answer goes on without it). `ToolLoop.run_round(calls)`
@@ -16,7 +16,7 @@ Every failure is worded once, as one line that is both sent to the model and
 shown on the call, and the answer goes on: what only the loop can see (a tool
 that does not exist, the round limit, a cut output) here; what happens inside
 a call where it runs (malformed arguments, an exception, a timeout:
-`tools.registry`; a server that is down or gone mid-call: `tools.mcp`).
+`tools.functions`; a server that is down or gone mid-call: `tools.mcp`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from typing import Any, Literal
 from assistants_ui.core import events as ev
 from assistants_ui.core.backend import BackendError, CancelFlag
 from assistants_ui.profiles import Profile
-from assistants_ui.tools.mcp import McpServer, McpUnavailable, server_for
-from assistants_ui.tools.registry import (
+from assistants_ui.tools.functions import (
     FunctionTool,
     ToolLoadError,
     ToolResult,
@@ -38,6 +37,7 @@ from assistants_ui.tools.registry import (
     parse_arguments,
     timed_out,
 )
+from assistants_ui.tools.mcp import McpServer, McpUnavailable, server_for
 
 __all__ = [
     "MAX_OUTPUT_CHARS",

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx2
 
 from assistants_ui.profiles import McpServerSettings
-from assistants_ui.tools.registry import ToolResult, timed_out
+from assistants_ui.tools.functions import ToolResult, timed_out
 
 if TYPE_CHECKING:
     from mcp import Client

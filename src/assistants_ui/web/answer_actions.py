@@ -21,7 +21,7 @@ from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Feedback, Message
 from assistants_ui.i18n import _
 from assistants_ui.storage import FEEDBACK_MAX, NotFound
-from assistants_ui.web import state
+from assistants_ui.web import chat_state
 
 __all__ = ["answer_actions", "copy_button"]
 
@@ -161,8 +161,8 @@ def answer_actions(
             icon=":material/autorenew:",
             type="tertiary",
             help=_("Answer this question again; this answer stays as another version"),
-            on_click=state.request_action,
-            args=("regenerate", message.id),
+            on_click=chat_state.request_action,
+            args=(chat_state.Regenerate(message.id),),
         )
     if not feedback or chat.conversation_id is None or message.status == "failed":
         return

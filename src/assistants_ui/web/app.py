@@ -23,7 +23,7 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import language, state
+from assistants_ui.web import chat_state, deps, language
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -47,20 +47,20 @@ def _not_found() -> None:
     st.error(
         _("Conversation not found. It may have been deleted, or the link is wrong."), icon="🔎"
     )
-    st.button(_("Start a new chat"), on_click=state.new_chat, key="not-found-new")
+    st.button(_("Start a new chat"), on_click=chat_state.new_chat, key="not-found-new")
 
 
 def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     """The deep-linked conversation (`?c=<id>`), or the current or a new one."""
     wanted = st.query_params.get("c")
-    chat = state.current_chat()
+    chat = chat_state.current_chat()
     if wanted and (chat is None or chat.conversation_id != wanted):
         try:
-            chat = state.open_conversation(rt, repo, user, wanted)
+            chat = chat_state.open_conversation(rt, repo, user, wanted)
         except NotFound:
             _not_found()
             return
-    if isinstance(chat, state.ReadOnlyChat):
+    if isinstance(chat, chat_state.ReadOnlyChat):
         st.title(literal(chat.info.title) or _("Conversation"))
         st.warning(
             _(
@@ -74,14 +74,14 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         render_usage(usage, repo, user, chat.info.id)
         render_messages(chat.messages)
         return
-    profile = state.selected_profile(rt)
+    profile = deps.selected_profile(rt)
     try:
-        chat = state.chat_session(rt, profile, repo, user)
+        chat = chat_state.chat_session(rt, profile, repo, user)
     except BackendError as exc:
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
         return
-    unreachable = state.reachability_problem(rt, profile)
+    unreachable = deps.reachability_problem(rt, profile)
     if unreachable:
         st.warning(inert(unreachable), icon="🔌")
     # A legacy assistant configured by id alone is titled with its name on the server.
@@ -96,21 +96,21 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     settings = rt.config.settings
     render_chat(
         chat,
-        older=state.older_cursor() is not None,
-        on_older=lambda: state.load_older(repo, user),
+        older=chat_state.older_cursor() is not None,
+        on_older=lambda: chat_state.load_older(repo, user),
         limits=Limits(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
-        on_branch=lambda message_id: state.switch_branch(
-            rt, repo, state.saved_user(user), message_id
+        on_branch=lambda message_id: chat_state.switch_branch(
+            rt, repo, deps.saved_user(user), message_id
         ),
-        quota=lambda: state.limit_refusal(repo, state.saved_user(user), profile.id),
+        quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
         transcribe=_transcriber(rt, profile),
     )
     if chat.conversation_id and not saved:  # this run's first answer created it
         with menu:
-            usage = render_menu(rt, repo, state.saved_user(user), chat.conversation_id)
+            usage = render_menu(rt, repo, deps.saved_user(user), chat.conversation_id)
     if chat.conversation_id:  # the total, once this run's answer has ended
-        render_usage(usage, repo, state.saved_user(user), chat.conversation_id, prices_of(profile))
+        render_usage(usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile))
 
 
 def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
@@ -133,7 +133,7 @@ def _chat_page(rt: Runtime, repo: Repository, user: UserInfo, shared: str | None
         render_shared(repo, shared)
     else:
         _conversation(rt, repo, user)
-    render_history(history, rt, repo, state.saved_user(user))
+    render_history(history, rt, repo, deps.saved_user(user))
 
 
 def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:
@@ -178,8 +178,8 @@ def main() -> None:
 
 
 def _page() -> None:
-    rt = state.runtime()
-    profile = state.selected_profile(rt) if rt.profiles else None
+    rt = deps.runtime()
+    profile = deps.selected_profile(rt) if rt.profiles else None
     st.set_page_config(
         page_title=profile.title if profile else "Assistants UI",
         page_icon=profile.icon if profile else "🤖",
@@ -191,7 +191,7 @@ def _page() -> None:
         st.info(_("No assistant is usable until the configuration above is fixed."))
         return
     try:
-        repo = state.repository(rt)
+        repo = deps.repository(rt)
         shared = st.query_params.get(QUERY_KEY)
         if shared is not None and rt.config.settings.share_links_public:
             render_shared(repo, shared)  # SHARE_LINKS_PUBLIC: the link alone, no sign-in
@@ -201,7 +201,7 @@ def _page() -> None:
             with st.sidebar:
                 language.selector()  # the login page in the reader's language
             return  # the login form is on the page
-        user = state.signed_in_user(repo, identity)
+        user = deps.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
         language.adopt_user(user)
         pages = [
             st.Page(

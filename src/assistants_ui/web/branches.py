@@ -18,7 +18,7 @@ from assistants_ui.core.safe_markdown import literal
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
-from assistants_ui.web import state
+from assistants_ui.web import chat_state
 
 __all__ = ["edit_button", "edit_form", "edited", "version_switcher"]
 
@@ -60,7 +60,7 @@ def edit_button(message: Message) -> None:
         icon=":material/edit:",
         type="tertiary",
         help=_("Edit this message: the conversation goes on from it on a new branch"),
-        on_click=state.start_editing,
+        on_click=chat_state.start_editing,
         args=(message.id,),
     )
 
@@ -80,10 +80,10 @@ def edit_form(message: Message) -> None:
                 _("Send edited message"),
                 type="primary",
                 icon=":material/send:",
-                on_click=state.request_action,
-                args=("edit", message.id),
+                on_click=chat_state.request_action,
+                args=(chat_state.Edit(message.id),),
             )
-            st.form_submit_button(_("Cancel"), on_click=state.stop_editing)
+            st.form_submit_button(_("Cancel"), on_click=chat_state.stop_editing)
 
 
 def edited(message: Message) -> tuple[str, list[Attachment]]:

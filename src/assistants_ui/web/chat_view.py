@@ -25,9 +25,10 @@ from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
-from assistants_ui.web import state
+from assistants_ui.web import chat_state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
 from assistants_ui.web.branches import OnBranch, edit_button, edit_form, edited, version_switcher
+from assistants_ui.web.chat_state import Action, Decide, Edit, Regenerate, Retry, Starter
 from assistants_ui.web.render import MessageView, approval_label, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
@@ -44,8 +45,8 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
             _("Retry"),
             icon=":material/refresh:",
             key=f"retry-{message.id}",
-            on_click=state.request_action,
-            args=("retry", message.id),
+            on_click=chat_state.request_action,
+            args=(Retry(message.id),),
         )
 
 
@@ -61,15 +62,15 @@ def _approval_buttons(chat: ChatSession, message: Message, *, busy: bool = False
             icon=":material/check:",
             key=f"approve-{part.request_id}",
             type="primary",
-            on_click=state.request_action,
-            args=("approval", part.request_id, True),
+            on_click=chat_state.request_action,
+            args=(Decide(part.request_id, approve=True),),
         )
         deny.button(
             _("Deny"),
             icon=":material/block:",
             key=f"deny-{part.request_id}",
-            on_click=state.request_action,
-            args=("approval", part.request_id, False),
+            on_click=chat_state.request_action,
+            args=(Decide(part.request_id, approve=False),),
         )
 
 
@@ -111,8 +112,8 @@ def _starters(chat: ChatSession) -> None:
             key=f"starter-{index}",
             icon=":material/chat_bubble:",
             width="stretch",
-            on_click=state.request_action,
-            args=("starter", text),
+            on_click=chat_state.request_action,
+            args=(Starter(text),),
         )
 
 
@@ -125,7 +126,7 @@ def _render_history(
         avatar = chat.profile.icon if message.role == "assistant" else None
         with st.chat_message(message.role, avatar=avatar):
             if message.role == "user":
-                if branching and state.editing() == message.id:
+                if branching and chat_state.editing() == message.id:
                     edit_form(message)
                     continue
                 render_user_message(message)
@@ -180,15 +181,15 @@ def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
             stream.close()
 
 
-def _branch(chat: ChatSession, action: tuple[Any, ...] | None, limits: Limits) -> bool:
+def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
     """Carry out an Edit or Regenerate request: True when an answer is to be streamed.
 
     Whatever goes wrong (the message is gone, an answer is still streaming, the
     edit is over a limit) is said once and nothing is lost: the conversation
     stays as it was and the edit form keeps what was typed."""
-    if action is None or action[0] not in ("edit", "regenerate"):
+    if not isinstance(action, Edit | Regenerate):
         return False
-    target = next((m for m in chat.messages if m.id == action[1]), None)
+    target = next((m for m in chat.messages if m.id == action.message_id), None)
     if target is None:
         st.toast(_("That message is not on the branch shown any more."), icon="🔎")
         return False
@@ -201,7 +202,7 @@ def _branch(chat: ChatSession, action: tuple[Any, ...] | None, limits: Limits) -
             icon="✋",
         )
         return False
-    if action[0] == "regenerate":
+    if isinstance(action, Regenerate):
         try:
             chat.regenerate(target)
         except ValueError:  # no question before it: nothing to ask again
@@ -215,7 +216,7 @@ def _branch(chat: ChatSession, action: tuple[Any, ...] | None, limits: Limits) -
     if _refuse_message(text, kept, limits):
         return False
     chat.edit(target, text, kept)
-    state.stop_editing()
+    chat_state.stop_editing()
     return True
 
 
@@ -377,17 +378,17 @@ def render_chat(
     # No `max_chars` here: Streamlit would cut a longer paste silently (in the browser
     # and on the server); the check below refuses it with a message and gives it back.
     value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
-    action = state.pop_action()
-    retry = action is not None and action[0] == "retry" and chat.can_retry
-    if value is None and action is not None and action[0] == "starter" and not chat.messages:
-        value = action[1]  # a starter is sent exactly as if it had been typed
-    # Approve / Deny: the decision becomes the message the answer continues from.
-    decided = (
-        value is None
-        and action is not None
-        and action[0] == "approval"
-        and chat.decide(action[1], action[2]) is not None
-    )
+    action = chat_state.pop_action()
+    retry = False
+    decided = False
+    match action:
+        case Retry():
+            retry = chat.can_retry
+        case Starter(text=starter) if value is None and not chat.messages:
+            value = starter  # a starter is sent exactly as if it had been typed
+        case Decide(request_id=request_id, approve=approve) if value is None:
+            # Approve / Deny: the decision becomes the message the answer continues from.
+            decided = chat.decide(request_id, approve) is not None
     branched = value is None and not retry and not decided and _branch(chat, action, limits)
     busy = value is not None or retry or decided or branched
 

@@ -21,7 +21,7 @@ from assistants_ui.storage import (
     write_json,
     write_markdown,
 )
-from assistants_ui.web import state
+from assistants_ui.web import chat_state, deps
 from assistants_ui.web.share_view import render_share_menu
 
 __all__ = ["render_menu", "render_usage"]
@@ -40,7 +40,7 @@ def _pin(repo: Repository, user: UserInfo, conversation_id: str, pinned: bool) -
 
 
 def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
-    chat = state.current_chat()
+    chat = chat_state.current_chat()
     profile_id = getattr(getattr(chat, "profile", None), "id", None) or getattr(
         getattr(chat, "info", None), "profile_id", ""
     )
@@ -48,9 +48,9 @@ def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str)
         remotes = repo.delete_conversation(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
         remotes = []
-    state.delete_remote_later(rt, str(profile_id), remotes)
+    deps.delete_remote_later(rt, str(profile_id), remotes)
     st.session_state.pop(_CONFIRM_KEY, None)
-    state.new_chat()
+    chat_state.new_chat()
     st.toast(_("Conversation deleted."), icon=":material/delete:")
 
 

@@ -1,7 +1,7 @@
 """The page's language: the browser's by default, changeable per user, remembered.
 
 Each run starts with `start_run()`, which makes sure this browser session has a
-language (`state.LANGUAGE_KEY`): the one chosen in this session, else the
+language (`LANGUAGE_KEY`): the one chosen in this session, else the
 language cookie this browser keeps (guests, and the login page), else the
 browser's own (`st.context.locale`), else English. Once someone is signed in
 (`adopt_user`), the language saved with their account wins. The selector
@@ -12,7 +12,8 @@ theirs in the browser only.
 `i18n` reads the session's language through a resolver installed here, so that
 callbacks (which run before the page script) and `core/` speak it too.
 
-Session-state keys: `state.LANGUAGE_KEY`, and this module's own (prefix `language_`).
+Session-state keys: `LANGUAGE_KEY` (which a sign-out keeps, `login_view`), and the
+selector's own (prefix `language_`).
 """
 
 from __future__ import annotations
@@ -25,24 +26,24 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from assistants_ui import i18n
 from assistants_ui.i18n import _
 from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, StorageError, UserInfo
-from assistants_ui.web import state
-from assistants_ui.web.login_view import write_cookie
+from assistants_ui.web import login_view
 
-__all__ = ["COOKIE", "adopt_user", "selector", "start_run"]
+__all__ = ["COOKIE", "LANGUAGE_KEY", "adopt_user", "selector", "start_run"]
 
 log = logging.getLogger(__name__)
 
+LANGUAGE_KEY = "language"  # the interface language of this browser session
 COOKIE = "assistants_ui_language"
 COOKIE_DAYS = 400  # the longest lifetime browsers allow a cookie
 _WIDGET_KEY = "language_select"  # the selector's own key (a widget's state is dropped
-# on a run that does not draw it: the language itself lives in state.LANGUAGE_KEY)
+# on a run that does not draw it: the language itself lives in LANGUAGE_KEY)
 _ADOPTED_KEY = "language_adopted"  # the user id whose saved language was applied
 
 
 def _session_language() -> str | None:
     if get_script_run_ctx(suppress_warning=True) is None:
         return None  # not a page run (a worker thread, a test): no session to ask
-    return i18n.normalize(st.session_state.get(state.LANGUAGE_KEY))
+    return i18n.normalize(st.session_state.get(LANGUAGE_KEY))
 
 
 def _browser_language() -> str | None:
@@ -60,7 +61,7 @@ def start_run() -> str:
     code = _session_language()
     if code is None:
         code = _browser_language() or i18n.DEFAULT
-        st.session_state[state.LANGUAGE_KEY] = code
+        st.session_state[LANGUAGE_KEY] = code
     return code
 
 
@@ -71,7 +72,7 @@ def adopt_user(user: UserInfo) -> None:
     st.session_state[_ADOPTED_KEY] = user.id
     saved = i18n.normalize(user.language)
     if saved is not None:
-        st.session_state[state.LANGUAGE_KEY] = saved
+        st.session_state[LANGUAGE_KEY] = saved
 
 
 def _remembers(user: UserInfo | None) -> bool:
@@ -81,8 +82,8 @@ def _remembers(user: UserInfo | None) -> bool:
 
 def _changed(repo: Repository | None, user: UserInfo | None) -> None:
     code = i18n.normalize(st.session_state.get(_WIDGET_KEY)) or i18n.DEFAULT
-    st.session_state[state.LANGUAGE_KEY] = code
-    write_cookie(COOKIE, code, COOKIE_DAYS * 86400)
+    st.session_state[LANGUAGE_KEY] = code
+    login_view.write_cookie(COOKIE, code, COOKIE_DAYS * 86400)
     if repo is not None and user is not None and _remembers(user):
         try:
             repo.set_language(user_id=user.id, language=code)

@@ -45,7 +45,7 @@ from assistants_ui.i18n import N_, _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web.state import LANGUAGE_KEY
+from assistants_ui.web import language as languages  # (a cycle: module attributes only)
 
 __all__ = [
     "ANONYMOUS_COOKIE",
@@ -518,10 +518,10 @@ def _sign_out(notice: str) -> None:
     """End the password session: revoke it, forget this session's state, delete the cookie."""
     name = st.session_state.get(_COOKIE_NAME_KEY)
     _revoke_login()
-    language = st.session_state.get(LANGUAGE_KEY)  # the browser's, not the account's
+    language = st.session_state.get(languages.LANGUAGE_KEY)  # the browser's, not the account's
     st.session_state.clear()
     if language is not None:
-        st.session_state[LANGUAGE_KEY] = language
+        st.session_state[languages.LANGUAGE_KEY] = language
     st.session_state[_LOGGED_OUT_KEY] = True
     st.session_state[_NOTICE_KEY] = notice
     if isinstance(name, str):

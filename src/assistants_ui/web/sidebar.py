@@ -15,16 +15,52 @@ from streamlit.delta_generator import DeltaGenerator
 from assistants_ui.core.safe_markdown import literal
 from assistants_ui.i18n import _, format_datetime
 from assistants_ui.runtime import Runtime
-from assistants_ui.storage import ConversationInfo, Repository, UserInfo
-from assistants_ui.web import state
+from assistants_ui.storage import ConversationInfo, ConversationPage, Repository, UserInfo
+from assistants_ui.storage.repository import MAX_PAGE
+from assistants_ui.web import chat_state, deps
 
 __all__ = ["render_history", "render_sidebar"]
+
+SEARCH_KEY = "history_query"  # the search box
+_LIST_KEY = "history_limit"  # how many conversations the list shows
+HISTORY_STEP = 30  # conversations listed at first, and added by each "More"
 
 
 def _open(conversation_id: str) -> None:
     st.query_params["c"] = conversation_id
     st.query_params.pop("share", None)  # leaving a shared snapshot's page
-    st.session_state.pop("chat", None)  # the run loads it from the deep link
+    chat_state.forget_chat()  # the run loads it from the deep link
+
+
+def history_limit() -> int:
+    limit: int = st.session_state.get(_LIST_KEY, HISTORY_STEP)
+    return limit
+
+
+def show_more_history() -> None:
+    st.session_state[_LIST_KEY] = history_limit() + HISTORY_STEP
+
+
+def history_page(repo: Repository, user: UserInfo, query: str) -> ConversationPage:
+    """The first `history_limit()` conversations (matching `query`).
+
+    Fetched a repository page (at most `MAX_PAGE`) at a time, so "More" keeps
+    working past the repository's page size.
+    """
+    limit = history_limit()
+    items: list[ConversationInfo] = []
+    offset: int | None = 0
+    while offset is not None and len(items) < limit:
+        size = min(MAX_PAGE, limit - len(items))
+        if query:
+            page = repo.search_conversations(
+                user_id=user.id, query=query, limit=size, offset=offset
+            )
+        else:
+            page = repo.list_conversations(user_id=user.id, limit=size, offset=offset)
+        items += page.items
+        offset = page.next_offset
+    return ConversationPage(items=items, next_offset=offset)
 
 
 @st.fragment
@@ -35,14 +71,14 @@ def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars
     # crafted client sends to it on the server, before this code sees it.
     query = st.text_input(
         _("Search conversations"),
-        key=state.SEARCH_KEY,
+        key=SEARCH_KEY,
         placeholder=_("Search titles and messages"),
         label_visibility="collapsed",
         icon=":material/search:",
         max_chars=max_chars,
     ).strip()
-    page = state.history_page(repo, user, query)
-    current = state.current_chat()
+    page = history_page(repo, user, query)
+    current = chat_state.current_chat()
     current_id = current.conversation_id if current is not None else None
     if not page.items:
         st.caption(_("No conversation matches.") if query else _("Your conversations appear here."))
@@ -51,7 +87,7 @@ def _history(titles: dict[str, str], repo: Repository, user: UserInfo, max_chars
             _open(info.id)
             st.rerun(scope="app")
     if page.next_offset is not None:
-        st.button(_("More"), key="history_more", on_click=state.show_more_history, type="tertiary")
+        st.button(_("More"), key="history_more", on_click=show_more_history, type="tertiary")
 
 
 def _history_item(info: ConversationInfo, current: bool, assistant: str | None) -> bool:
@@ -77,7 +113,7 @@ def render_sidebar(
     made here, so that a conversation created by this run's answer is listed
     without running the page twice.
     """
-    profile = state.selected_profile(rt)
+    profile = deps.selected_profile(rt)
     with st.sidebar:
         profiles = {p.id: p for p in rt.profiles}
         if len(profiles) > 1:
@@ -85,14 +121,14 @@ def render_sidebar(
                 _("Assistant"),
                 options=list(profiles),
                 format_func=lambda pid: f"{profiles[pid].icon} {profiles[pid].title}",
-                key=state.PROFILE_KEY,
-                on_change=state.new_chat,
+                key=deps.PROFILE_KEY,
+                on_change=chat_state.new_chat,
                 help=_("Switching assistant starts a new conversation."),
             )
         st.button(
             _("New chat"),
             icon=":material/add_comment:",
-            on_click=state.new_chat,
+            on_click=chat_state.new_chat,
             width="stretch",
             key="new_chat",
         )
