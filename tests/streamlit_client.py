@@ -16,10 +16,11 @@ session, send, and drop the connection mid-answer.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self, TypeVar
 
 import websockets
 from streamlit.proto.Alert_pb2 import Alert
@@ -29,7 +30,30 @@ from streamlit.proto.Common_pb2 import ChatInputValue
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
-__all__ = ["PageSession", "Run", "ws_url"]
+__all__ = ["PageSession", "Run", "run_isolated", "ws_url"]
+
+T = TypeVar("T")
+
+
+def run_isolated(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coro)` in a thread of its own: the calling thread may already run
+    an event loop (Playwright's sync API does, for the browser tests of the same
+    pytest process), where `asyncio.run` refuses to start."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            done.append(asyncio.run(coro))
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=main, name="streamlit-client")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 def ws_url(url: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 from browser_support import app_command, free_port, serving
 from fakes.chat_routes import chat_chunks, chat_text
 from fakes.server import FakeOpenAI, Stream
-from streamlit_client import PageSession, Run
+from streamlit_client import PageSession, Run, run_isolated
 
 TIMEOUT = 60
 WORDS = [f"w{i} " for i in range(400)]  # 400 words, 20 s at 50 ms each
@@ -90,7 +90,7 @@ def warmed_threads(url: str, pid: int, fake: FakeOpenAI, sessions: int) -> int:
         for page in pages:
             page.abort()
 
-    asyncio.run(warm_up())
+    run_isolated(warm_up())
     return settled_threads(pid)
 
 
@@ -138,7 +138,7 @@ def test_a_client_gone_mid_answer_frees_its_threads_and_keeps_the_partial_answer
         )
         return answer
 
-    answer = asyncio.run(scenario())
+    answer = run_isolated(scenario())
     assert "Still here." in answer.text and not answer.errors
     db = tmp_path / "data" / "assistants-ui.db"
     wait_for("stored", lambda: any(s == "stopped" for s, _ in stored_answers(db)))
@@ -163,7 +163,7 @@ def test_a_client_gone_while_the_model_server_is_silent_frees_its_worker_too(
             await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
         gone.abort()
 
-    asyncio.run(scenario())
+    run_isolated(scenario())
     db = tmp_path / "data" / "assistants-ui.db"
     wait_for("stored", lambda: any(s == "stopped" for s, _ in stored_answers(db)))
     (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
@@ -187,7 +187,7 @@ def test_silent_sessions_and_a_burst_do_not_keep_others_from_being_served(
             page.abort()
         return answer
 
-    answer = asyncio.run(scenario())
+    answer = run_isolated(scenario())
     assert "Served anyway." in answer.text and not answer.errors
     assert answer.status == "FINISHED_SUCCESSFULLY"
     # Every session's script run ended: no thread was left behind by the 22 sessions.
