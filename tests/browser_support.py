@@ -118,10 +118,23 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def page_text(page: Page) -> str:
+    """What the page shows (its text, cut), for a failure message."""
+    try:
+        return page.locator("body").inner_text(timeout=5_000)[:3000]
+    except PlaywrightTimeout:
+        return "(the page did not answer)"
+
+
 def send(page: Page, text: str) -> None:
     """Type into the chat input and send, once attachments finished uploading."""
     box = page.get_by_test_id("stChatInputTextArea")
-    box.wait_for(state="visible", timeout=30_000)
+    try:
+        box.wait_for(state="visible", timeout=30_000)
+    except PlaywrightTimeout as exc:  # say what the page shows instead of the input
+        raise AssertionError(
+            f"no chat input after 30 s; the page shows:\n{page_text(page)}"
+        ) from exc
     box.fill(text)
     expect(page.get_by_test_id("stChatInputSubmitButton")).to_be_enabled(timeout=30_000)
     box.press("Enter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -86,6 +87,23 @@ def browser() -> Iterator[Browser]:
     one instance at a time in a process, so the folders share it)."""
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(autouse=True)
+def _close_browser_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close the pages a browser test opened once it ends. Left open, every page of a
+    stopped server keeps reconnecting its websocket in the shared Chromium; by the
+    later tests of a full run dozens of them compete with the page under test."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    shared: Browser = request.getfixturevalue("browser")
+    before = set(shared.contexts)
+    yield
+    for context in shared.contexts:
+        if context not in before:
+            with contextlib.suppress(Exception):  # closed by the test, or browser gone
+                context.close()
 
 
 @pytest.fixture(scope="session")

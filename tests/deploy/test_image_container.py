@@ -27,7 +27,7 @@ from containers import (
 )
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from browser_support import send
+from browser_support import page_text, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.local_model, pytest.mark.timeout(3600)]
 
@@ -67,7 +67,13 @@ def chat(page: Page, url: str, question: str, made_logs: object) -> str:
     # A new container's first page imports the whole app (the SDKs, SQLAlchemy, llama.cpp)
     # before it paints: on a shared 2-core machine that passed send()'s 30 s once.
     t0 = time.monotonic()
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=WAIT_MS)
+    try:
+        expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=WAIT_MS)
+    except AssertionError as exc:
+        raise AssertionError(
+            f"no chat input; the page shows:\n{page_text(page)}\n"
+            f"{made_logs() if callable(made_logs) else made_logs}"
+        ) from exc
     FIGURES.setdefault("first page of a new container (s)", f"{time.monotonic() - t0:.1f}")
     send(page, question)
     user = page.get_by_role("group", name="Chat message from user").filter(has_text=question)
