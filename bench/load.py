@@ -50,34 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from assistants_ui.cli import SERVER_OPTIONS  # noqa: E402
+from bench.stream_render import VOCAB  # noqa: E402  (one word list for both benches)
 from browser_support import app_command, free_port, serving  # noqa: E402
 from streamlit_client import PageSession, Run  # noqa: E402
 
 FIRST, END = "Zephyrstart", "THEEND"
 PAGES = {"ours": None, "tutorial": ROOT / "bench" / "pages" / "tutorial_chat.py"}
-VOCAB = [
-    "stream",
-    "render",
-    "answer",
-    "token",
-    "model",
-    "paragraph",
-    "browser",
-    "element",
-    "delta",
-    "frame",
-    "markdown",
-    "table",
-    "list",
-    "code",
-    "python",
-    "chart",
-    "file",
-    "citation",
-    "source",
-    "user",
-    "history",
-]
 
 
 def reply_words(words: int) -> list[str]:

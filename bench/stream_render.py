@@ -115,7 +115,7 @@ FINAL = """
 }
 """
 
-_VOCAB = [
+VOCAB = [
     "stream",
     "render",
     "answer",
@@ -142,7 +142,7 @@ _VOCAB = [
 
 def reply_text(words: int = 2000) -> str:
     """A deterministic friendly Markdown answer of about `words` words."""
-    vocab = _VOCAB
+    vocab = VOCAB
     parts: list[str] = []
     count = 0
     section = 0
@@ -170,7 +170,7 @@ def reply_text(words: int = 2000) -> str:
 
 
 def _sentence(n: int, words: int) -> str:
-    return " ".join(_VOCAB[(n * 5 + i * 3) % len(_VOCAB)] for i in range(words)).capitalize()
+    return " ".join(VOCAB[(n * 5 + i * 3) % len(VOCAB)] for i in range(words)).capitalize()
 
 
 def long_paragraph() -> str:
@@ -213,7 +213,7 @@ def code_block() -> str:
 def table(rows: int = 200) -> str:
     head = "| # | name | kind | value | note |\n|---:|---|---|---:|---|\n"
     body = "\n".join(
-        f"| {i} | {_VOCAB[i % len(_VOCAB)]}_{i} | {_VOCAB[(i * 3) % len(_VOCAB)]} | "
+        f"| {i} | {VOCAB[i % len(VOCAB)]}_{i} | {VOCAB[(i * 3) % len(VOCAB)]} | "
         f"{i * 37 % 1000} | {'ok' if i % 3 else 'check'} |"
         for i in range(1, rows)
     )
@@ -221,7 +221,7 @@ def table(rows: int = 200) -> str:
 
 
 def long_list(items: int = 150) -> str:
-    out = [f"{i}. {_sentence(i, 6)} (`{_VOCAB[i % len(_VOCAB)]}`)" for i in range(1, items)]
+    out = [f"{i}. {_sentence(i, 6)} (`{VOCAB[i % len(VOCAB)]}`)" for i in range(1, items)]
     out.append(f"{items}. {END}")
     return "\n".join(out)
 
