@@ -90,6 +90,8 @@ def test_stop_keeps_the_partial_answer_and_the_next_message_works(
     expect(page.get_by_text("word20", exact=False)).to_be_visible(timeout=30_000)
     box = page.get_by_test_id("stChatInputTextArea")
     expect(box).to_be_disabled()  # no second message while it streams
+    # The conversation is in the URL while it answers: a reload now comes back to it.
+    assert "c=" in page.url, f"no conversation in the URL mid-answer: {page.url}"
     page.get_by_test_id("stChatInputStopButton").click()
     expect(box).to_be_enabled(timeout=10_000)
     kept = assistant_text(page)

@@ -427,6 +427,7 @@ def render_chat(
         if attachments and _refuse_uploads(chat, text, attachments):
             st.rerun()
         message = chat.submit(text, attachments)
+        _after_save(chat)  # in the URL now: a reload while it answers comes back here
         with st.chat_message("user"):
             render_user_message(message)
             controls = st.container()
