@@ -12,10 +12,18 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    WebSocket,
+    expect,
+    sync_playwright,
+)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 __all__ = [
@@ -26,9 +34,12 @@ __all__ = [
     "chromium",
     "free_port",
     "launch_chromium",
+    "page_text",
+    "seen_by",
     "send",
     "serving",
     "wait_healthy",
+    "watched",
 ]
 
 StartApp = Callable[..., str]
@@ -111,19 +122,100 @@ def chromium() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-system-deps)")
     with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+        browser = watched(launch_chromium(pw))
         try:
             yield browser
         finally:
             browser.close()
 
 
+# What each browser context saw that a failure message should name: page errors,
+# console errors, failed requests, HTTP errors, websockets opened and closed.
+_JOURNALS: dict[int, list[str]] = {}
+
+
+def _journal(context: BrowserContext) -> list[str]:
+    return _JOURNALS.setdefault(id(context), [])
+
+
+def _watch_page(page: Page, journal: list[str]) -> None:
+    start = time.monotonic()
+
+    def note(text: str) -> None:
+        journal.append(f"+{time.monotonic() - start:6.2f}s {text}"[:300])
+
+    page.on("pageerror", lambda error: note(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda msg: (
+            note(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None
+        ),
+    )
+    page.on("requestfailed", lambda req: note(f"failed: {req.url} ({req.failure})"))
+    page.on(
+        "response",
+        lambda res: note(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None,
+    )
+
+    def websocket(ws: WebSocket) -> None:
+        received = [0]
+        note(f"websocket opened: {ws.url}")
+
+        def frame(_: object) -> None:
+            received[0] += 1
+            if received[0] in (1, 10, 100, 1000):
+                note(f"websocket {ws.url}: {received[0]} frames received")
+
+        ws.on("framereceived", frame)
+        ws.on("socketerror", lambda error: note(f"websocket error: {error}"))
+        ws.on("close", lambda _: note(f"websocket closed after {received[0]} frames"))
+
+    page.on("websocket", websocket)
+    page.on("load", lambda _: note(f"loaded {page.url}"))
+
+
+def watched(browser: Browser) -> Browser:
+    """Every context `browser` opens from now on keeps a journal for `page_text`."""
+    plain = browser.new_context
+
+    def new_context(*args: Any, **kwargs: Any) -> BrowserContext:
+        context = plain(*args, **kwargs)
+        journal = _journal(context)
+        context.on("page", lambda page: _watch_page(page, journal))
+
+        def forget(_: BrowserContext) -> None:
+            _JOURNALS.pop(id(context), None)
+
+        context.on("close", forget)
+        return context
+
+    browser.new_context = new_context  # type: ignore[method-assign]
+    return browser
+
+
+def seen_by(browser: Browser) -> str:
+    """Every open page of `browser`: its address, text and journal (a failed test's report)."""
+    found = []
+    for context in browser.contexts:
+        for page in context.pages:
+            try:
+                found.append(f"=== {page.url}\n{page_text(page)}")
+            except Exception as exc:  # the browser itself may be what failed
+                found.append(f"=== (a page that cannot be read: {exc})")
+    return "\n".join(found) or "(no open page)"
+
+
 def page_text(page: Page) -> str:
-    """What the page shows (its text, cut), for a failure message."""
+    """What the page shows (its text, cut) and what its browser context saw, for a
+    failure message."""
     try:
-        return page.locator("body").inner_text(timeout=5_000)[:3000]
+        shown = page.locator("body").inner_text(timeout=5_000)[:3000]
     except PlaywrightTimeout:
-        return "(the page did not answer)"
+        shown = "(the page did not answer)"
+    seen = _JOURNALS.get(id(page.context), [])
+    return f"{shown}\n--- what the browser saw ({len(seen)} events, last 40):\n" + "\n".join(
+        seen[-40:]
+    )
 
 
 def send(page: Page, text: str) -> None:

@@ -16,7 +16,7 @@ sys.path.insert(0, str(TESTS))  # `fakes` is importable as a package
 
 from playwright.sync_api import Browser  # noqa: E402
 
-from browser_support import chromium  # noqa: E402
+from browser_support import chromium, seen_by  # noqa: E402
 from fakes.server import FakeOpenAI  # noqa: E402
 from storage.pgcluster import PgCluster  # noqa: E402
 
@@ -87,6 +87,17 @@ def browser() -> Iterator[Browser]:
     one instance at a time in a process, so the folders share it)."""
     with chromium() as b:
         yield b
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test's report shows what each of its pages showed and saw
+    (page errors, failed requests, websockets), read before its contexts are closed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and browser is not None:
+        report.sections.append(("what the browser showed and saw", seen_by(browser)))
 
 
 @pytest.fixture(autouse=True)

@@ -125,7 +125,10 @@ def test_the_page_works_under_the_policy_and_the_policy_is_enforced(
     expect(answer).to_contain_text("Here is the chart.", timeout=30_000)
     chart = answer.locator("img")
     expect(chart).to_have_count(1)
-    assert chart.evaluate("img => img.complete && img.naturalWidth") == 1  # it loaded
+    # It loads (the element is painted before its bytes arrive: wait, then check the size).
+    chart.element_handle().wait_for_element_state("visible")
+    page.wait_for_function("img => img.complete", arg=chart.element_handle(), timeout=30_000)
+    assert chart.evaluate("img => img.naturalWidth") == 1
     assert proxied.fake.calls("files.create"), "the upload did not reach the server"
     assert page.evaluate("window.__csp") == []
 
