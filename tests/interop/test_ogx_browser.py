@@ -1,14 +1,19 @@
 """Through the real page in headless Chromium: the app, configured for OGX, answers
 after a text file was uploaded, indexed and searched on the server (no fake
-anywhere). Several turns are covered through the backend (test_ogx_responses.py):
+anywhere), and a second turn continues the conversation the server holds. Stop,
+function tools and delete are covered through the backend (test_ogx_responses.py):
 each turn here costs a forced search and a long prompt on a small CPU."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import openai
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from browser_support import app_command, free_port, send, serving
@@ -19,6 +24,13 @@ pytestmark = pytest.mark.browser
 NOTE = b"The launch code of the blue rocket is 7731.\n"
 
 
+def text_of(content: Any) -> str:
+    """A stored message's text: OGX keeps a string input as a string, parts as parts."""
+    if isinstance(content, str):
+        return content
+    return "".join(getattr(part, "text", "") for part in content)
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -26,7 +38,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def test_a_file_searched_on_ogx_is_shown_then_answered(
+def test_a_file_searched_on_ogx_is_shown_then_answered_and_a_second_turn_follows(
     page: Page, ogx_server: Server, tmp_path: Path
 ) -> None:
     (tmp_path / "assistants.toml").write_text(
@@ -50,10 +62,13 @@ max_output_tokens = 16
 temperature = 0
 """
     )
+    database = f"sqlite:///{tmp_path / 'app.db'}"
     port = free_port()
     with (
         (tmp_path / "app.log").open("wb") as log,
-        serving(app_command(port), port, cwd=tmp_path, output=log) as (url, _),
+        serving(
+            app_command(port), port, cwd=tmp_path, env={"DATABASE_URL": database}, output=log
+        ) as (url, _),
     ):
         page.goto(url)
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=90_000)
@@ -70,3 +85,22 @@ temperature = 0
         assert "rejected the request" not in page.get_by_role("main").inner_text()
         after = first.inner_text().rsplit("File search", 1)[1]
         assert after.strip(), first.inner_text()  # the answer's text, after the search
+
+        # A second turn: the same conversation on the server holds both questions.
+        send(page, "And the red rocket?")
+        expect(answers).to_have_count(2, timeout=30_000)
+        expect(box).to_be_enabled(timeout=300_000)
+        assert "rejected the request" not in page.get_by_role("main").inner_text()
+        assert answers.last.inner_text().strip()
+
+    with sa.create_engine(database).connect() as db:
+        remotes = db.execute(sa.text("SELECT remote FROM conversations")).scalars().all()
+    assert len(remotes) == 1, remotes
+    remote = remotes[0] if isinstance(remotes[0], dict) else json.loads(remotes[0])
+    server = openai.OpenAI(base_url=ogx_server.url, api_key="none", max_retries=0)
+    items = list(server.conversations.items.list(remote["conversation"], order="asc"))
+    said = [text_of(i.content) for i in items if i.type == "message" and i.role == "user"]
+    # The first carries the app's note that the file was indexed, after the question.
+    assert said[0].startswith("What is the launch code?") and said[1:] == ["And the red rocket?"]
+    replies = [i for i in items if i.type == "message" and i.role == "assistant"]
+    assert len(replies) == 2, [i.type for i in items]
