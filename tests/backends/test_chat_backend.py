@@ -11,7 +11,7 @@ from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.profiles import Connection, Profile
 from fakes.chat_routes import chat_chunks, chat_text, models_list
-from fakes.server import Error, FakeOpenAI, Hang, Stream
+from fakes.server import SSE, Error, FakeOpenAI, Hang, Stream
 
 
 def session(
@@ -180,6 +180,18 @@ def test_stream_cut_midway_keeps_the_partial_answer(fake: FakeOpenAI) -> None:
     assert answer.text == "partial"
     assert answer.error is not None and answer.error.retryable
     assert "broke while the answer was streaming" in answer.error.reason
+
+
+def test_an_error_sent_inside_the_stream_keeps_the_text_and_names_it(fake: FakeOpenAI) -> None:
+    # vLLM and LiteLLM-style proxies report a failure mid-answer as a data event of its own.
+    events = chat_chunks(["half ", "an answer"], finish=None, usage=None)
+    events.append(SSE({"error": {"message": "the GPU ran out of memory", "code": 500}}))
+    fake.expect("chat.completions", Stream(events))
+    answer = ask(session(fake, retries=0), "Hi")
+    assert answer.status == "failed"
+    assert answer.text == "half an answer"
+    assert answer.error is not None
+    assert "the GPU ran out of memory" in answer.error.reason
 
 
 def test_stream_closed_without_finish_is_a_failure(fake: FakeOpenAI) -> None:

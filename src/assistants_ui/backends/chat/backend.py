@@ -149,14 +149,18 @@ class _RemoteSource:
         caps = capabilities_for(self.connection)
         strip_unsupported(request, caps)
         try:
-            return client.chat.completions.create(**request)
+            raw = client.chat.completions.with_raw_response.create(**request)
         except openai.APIStatusError as exc:
             reason = server_reason(exc, self.connection)
             if refused_feature(exc.status_code, reason, sent_features(request)) is None:
                 raise
             caps.learn("stream_usage", False, reason)
             strip_unsupported(request, caps)
-            return client.chat.completions.create(**request)
+            raw = client.chat.completions.with_raw_response.create(**request)
+        # The chunks as the JSON they are (the SDK still reads the events, ends at [DONE]
+        # and raises a streamed error): building a typed chunk per token was about a third
+        # of the app's CPU per answer (docs/benchmarks.md, "Load").
+        return raw.parse(to=openai.Stream[object])
 
     def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
         """The answer: requests until the model stops calling tools (the one tool loop)."""
@@ -240,20 +244,26 @@ class _RemoteSource:
             )
             try:
                 for chunk in stream:
-                    if chunk.usage is not None:
-                        usage = ev.Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                    for choice in chunk.choices[:1]:
-                        delta = choice.delta
-                        if delta is not None and delta.content:
-                            text.append(delta.content)
-                            yield ev.TextDelta(delta.content)
-                        refusal = getattr(delta, "refusal", None) if delta is not None else None
-                        if refusal:
-                            yield ev.Refusal(refusal)
-                        for tc in (delta.tool_calls if delta is not None else None) or []:
+                    if not isinstance(chunk, dict):
+                        continue  # not a chunk (a server's keep-alive of its own making)
+                    counted = chunk.get("usage")
+                    if isinstance(counted, dict):
+                        usage = ev.Usage(
+                            int(counted.get("prompt_tokens") or 0),
+                            int(counted.get("completion_tokens") or 0),
+                        )
+                    for choice in (chunk.get("choices") or [])[:1]:
+                        delta = choice.get("delta") or {}
+                        content = delta.get("content")
+                        if content:
+                            text.append(content)
+                            yield ev.TextDelta(content)
+                        if delta.get("refusal"):
+                            yield ev.Refusal(delta["refusal"])
+                        for tc in delta.get("tool_calls") or []:
                             yield from _call_delta(calls, tc)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
+                        if choice.get("finish_reason"):
+                            finish = choice["finish_reason"]
                     if context.cancelled.is_set():
                         return None
             finally:
@@ -277,19 +287,18 @@ class _RemoteSource:
         return _Round(finish, usage, "".join(text), found)
 
 
-def _call_delta(calls: dict[int, dict[str, str]], tc: Any) -> Iterator[ev.StreamEvent]:
+def _call_delta(calls: dict[int, dict[str, str]], tc: dict[str, Any]) -> Iterator[ev.StreamEvent]:
     """Fold one streamed `tool_calls` delta; announce the call once its name is known."""
-    slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-    if tc.id and not slot["id"]:
-        slot["id"] = tc.id
-    fn = tc.function
-    if fn is not None:
-        if fn.name and not slot["name"]:
-            slot["name"] = fn.name
-            slot["id"] = slot["id"] or f"call_{uuid.uuid4().hex[:12]}"
-            yield ev.ToolCallStarted(slot["id"], "function", fn.name)
-        if fn.arguments:
-            slot["arguments"] += fn.arguments
+    slot = calls.setdefault(int(tc.get("index") or 0), {"id": "", "name": "", "arguments": ""})
+    if tc.get("id") and not slot["id"]:
+        slot["id"] = tc["id"]
+    fn = tc.get("function") or {}
+    if fn.get("name") and not slot["name"]:
+        slot["name"] = fn["name"]
+        slot["id"] = slot["id"] or f"call_{uuid.uuid4().hex[:12]}"
+        yield ev.ToolCallStarted(slot["id"], "function", fn["name"])
+    if fn.get("arguments"):
+        slot["arguments"] += fn["arguments"]
 
 
 class _LocalSource:
