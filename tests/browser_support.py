@@ -18,8 +18,10 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Frame,
     Page,
     Playwright,
+    Request,
     WebSocket,
     expect,
     sync_playwright,
@@ -151,7 +153,44 @@ def _watch_page(page: Page, journal: list[str]) -> None:
             note(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None
         ),
     )
-    page.on("requestfailed", lambda req: note(f"failed: {req.url} ({req.failure})"))
+    # Podman adds and removes network interfaces as containers start and stop; Chromium
+    # then fails the requests in flight with ERR_NETWORK_CHANGED. A Streamlit page that
+    # lost one of its scripts that way stays blank forever (seen in CI: a new container's
+    # first page, no text for 180 s). Such a page is reloaded, as a person would, once
+    # it has loaded, at most three times; the journal says so.
+    state = {"loaded": False, "due": False, "reloads": 0}
+
+    def reload() -> None:
+        state["due"] = False
+        state["reloads"] += 1
+        note("reloading: a script of the page was lost to a network change")
+        try:
+            page.reload()
+        except Exception as exc:  # closed meanwhile, or another navigation won
+            note(f"the reload failed: {exc}")
+
+    def failed(request: Request) -> None:
+        note(f"failed: {request.url} ({request.failure})")
+        lost = "ERR_NETWORK_CHANGED" in (request.failure or "") and "/static/" in request.url
+        if not lost or state["due"] or state["reloads"] >= 3:
+            return
+        if state["loaded"]:
+            reload()
+        else:
+            state["due"] = True
+
+    def loaded(_: Page) -> None:
+        state["loaded"] = True
+        note(f"loaded {page.url}")
+        if state["due"]:
+            reload()
+
+    def navigated(frame: Frame) -> None:
+        if frame == page.main_frame:
+            state["loaded"] = False
+
+    page.on("requestfailed", failed)
+    page.on("framenavigated", navigated)
     page.on(
         "response",
         lambda res: note(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None,
@@ -171,7 +210,7 @@ def _watch_page(page: Page, journal: list[str]) -> None:
         ws.on("close", lambda _: note(f"websocket closed after {received[0]} frames"))
 
     page.on("websocket", websocket)
-    page.on("load", lambda _: note(f"loaded {page.url}"))
+    page.on("load", loaded)
 
 
 def watched(browser: Browser) -> Browser:
