@@ -269,3 +269,36 @@ def test_a_parallel_burst_with_the_right_password_checks_at_most_the_limit(
     wrong_checked = sum(r.checked and r.user is None for r in results)
     assert wrong_checked <= 5 * (1 + successes) < 40
     assert sum(not r.checked for r in results) >= 40 - 5 * (1 + successes)
+
+
+def test_first_attempts_and_successes_at_once_never_collide(
+    db: Database, second_db: Database
+) -> None:
+    """A name's first attempts arriving together, while successes delete its row:
+    each attempt inserts the row or counts in it, never fails on the row another
+    one inserted (PostgreSQL once failed the burst above with 'duplicate key value
+    violates unique constraint "pk_login_failures"'). 20 rounds of 16 threads."""
+    throttles = [LoginThrottle(d, max_failures=1000, lockout=LOCK) for d in (db, second_db)]
+    errors: list[BaseException] = []
+
+    def login(index: int, name: str, start: threading.Barrier) -> None:
+        try:
+            start.wait()
+            throttle = throttles[index % 2]
+            attempt = throttle.attempt(name)
+            if index % 3 == 0:
+                throttle.record_success(name, attempt)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    for round_ in range(20):
+        start = threading.Barrier(16)
+        threads = [
+            threading.Thread(target=login, args=(i, f"first-{round_}", start)) for i in range(16)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    assert errors == []
+    assert not throttles[0].state("first-0").locked

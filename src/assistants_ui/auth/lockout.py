@@ -34,8 +34,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from assistants_ui.i18n import ngettext
@@ -141,32 +142,23 @@ class LoginThrottle:
         """
         key = _key(username)
         now = self.clock()
-        for attempt in (1, 2):
-            try:
-                with self.db.session() as s:
-                    row = self._claim(s, key)
-                    if row is None:
-                        row = LoginFailure(subject=key, failures=0, last_failure_at=now)
-                        s.add(row)
-                    if row.locked_until is not None and row.locked_until > now:
-                        # Locked: refused unchecked, neither counted nor extending the lock.
-                        return Attempt(allowed=False, state=self._state(row, now))
-                    if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
-                        row.failures, row.locked_until = 0, None  # an old story: start again
-                    row.failures += 1
-                    row.last_failure_at = now
-                    lock = None
-                    if row.failures >= self.max_failures:
-                        lock = now + self.lockout
-                        row.failures, row.locked_until = 0, lock
-                    s.flush()
-                    state = self._state(row, now)
-                    self._forget_old(s, now, keep=key)
-                    return Attempt(allowed=True, state=state, lock=lock)
-            except IntegrityError:
-                if attempt == 2:  # pragma: no cover - two insert races in a row
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        with self.db.session() as s:
+            row = self._claim(s, key, now)
+            if row.locked_until is not None and row.locked_until > now:
+                # Locked: refused unchecked, neither counted nor extending the lock.
+                return Attempt(allowed=False, state=self._state(row, now))
+            if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
+                row.failures, row.locked_until = 0, None  # an old story: start again
+            row.failures += 1
+            row.last_failure_at = now
+            lock = None
+            if row.failures >= self.max_failures:
+                lock = now + self.lockout
+                row.failures, row.locked_until = 0, lock
+            s.flush()
+            state = self._state(row, now)
+            self._forget_old(s, now, keep=key)
+            return Attempt(allowed=True, state=state, lock=lock)
 
     def record_failure(self, username: str) -> LockState:
         """Count one wrong password (an attempt whose check failed); the state after."""
@@ -189,20 +181,24 @@ class LoginThrottle:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _claim(self, s: Session, key: str) -> LoginFailure | None:
-        # Write first: the UPDATE takes the lock (SQLite: the database's, PostgreSQL:
-        # the row's) before anything is read, so concurrent counts serialize.
+    def _claim(self, s: Session, key: str, now: dt.datetime) -> LoginFailure:
+        # Write first, in one statement that inserts the name's row or, when it is
+        # there, locks it (SQLite: the database's write lock, PostgreSQL: the row's),
+        # so concurrent counts serialize. An INSERT and an UPDATE in two statements
+        # let two first attempts both insert (PostgreSQL: duplicate key), and a
+        # success's DELETE in between let the retry race again.
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
         s.execute(
-            update(LoginFailure)
-            .where(LoginFailure.subject == key)
-            .values(failures=LoginFailure.failures)
-            .execution_options(synchronize_session=False)
+            insert(LoginFailure)
+            .values(subject=key, failures=0, last_failure_at=now)
+            .on_conflict_do_update(
+                index_elements=[LoginFailure.subject],
+                set_={"failures": LoginFailure.failures},
+            )
         )
-        # FOR UPDATE as well: on PostgreSQL a row another transaction inserted after
-        # the UPDATE above (which then matched nothing) must be locked before it is read.
         return s.scalars(
             select(LoginFailure).where(LoginFailure.subject == key).with_for_update()
-        ).one_or_none()
+        ).one()
 
     def _forget_old(self, s: Session, now: dt.datetime, *, keep: str) -> None:
         # Rows whose failures are past the cool-down and that hold no lock mean nothing.
