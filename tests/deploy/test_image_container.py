@@ -64,8 +64,9 @@ def answers(page: Page) -> Locator:
 def chat(page: Page, url: str, question: str, made_logs: object) -> str:
     """Ask in the page; returns the conversation id once the answer is complete."""
     page.goto(url)
-    # A new container's first page imports the whole app (the SDKs, SQLAlchemy, llama.cpp)
-    # before it paints: on a shared 2-core machine that passed send()'s 30 s once.
+    # WAIT_MS, not send()'s 30 s: on a shared 2-core machine a new container's first page
+    # took longer than that (a page whose scripts Chromium lost to ERR_NETWORK_CHANGED,
+    # as Podman changes interfaces, is reloaded by browser_support).
     t0 = time.monotonic()
     try:
         expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=WAIT_MS)

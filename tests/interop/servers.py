@@ -9,6 +9,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,10 @@ def stop(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+def content_text(content: Any) -> str:
+    """A stored message's text: OGX keeps a string input as a string, parts as parts."""
+    if isinstance(content, str):
+        return content
+    return "".join(getattr(part, "text", "") for part in content)

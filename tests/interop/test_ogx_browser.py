@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import openai
 import pytest
@@ -17,18 +16,11 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from browser_support import app_command, free_port, send, serving
-from interop.servers import OGX_MODEL, Server
+from interop.servers import OGX_MODEL, Server, content_text
 
 pytestmark = pytest.mark.browser
 
 NOTE = b"The launch code of the blue rocket is 7731.\n"
-
-
-def text_of(content: Any) -> str:
-    """A stored message's text: OGX keeps a string input as a string, parts as parts."""
-    if isinstance(content, str):
-        return content
-    return "".join(getattr(part, "text", "") for part in content)
 
 
 @pytest.fixture
@@ -99,7 +91,7 @@ temperature = 0
     remote = remotes[0] if isinstance(remotes[0], dict) else json.loads(remotes[0])
     server = openai.OpenAI(base_url=ogx_server.url, api_key="none", max_retries=0)
     items = list(server.conversations.items.list(remote["conversation"], order="asc"))
-    said = [text_of(i.content) for i in items if i.type == "message" and i.role == "user"]
+    said = [content_text(i.content) for i in items if i.type == "message" and i.role == "user"]
     # The first carries the app's note that the file was indexed, after the question.
     assert said[0].startswith("What is the launch code?") and said[1:] == ["And the red rocket?"]
     replies = [i for i in items if i.type == "message" and i.role == "assistant"]

@@ -17,7 +17,7 @@ from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, ToolPart
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import load_settings
-from interop.servers import OGX_MODEL, Server
+from interop.servers import OGX_MODEL, Server, content_text
 
 
 def connect(server: Server, **values: Any) -> Connection:
@@ -56,12 +56,6 @@ def ask(chat: ChatSession, text: str, attachments: list[Attachment] | None = Non
 
 def errors(message: Message) -> list[str]:
     return [p.reason for p in message.parts if isinstance(p, ErrorPart)]
-
-
-def content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(getattr(part, "text", "") for part in content)
 
 
 def client(server: Server) -> openai.OpenAI:
