@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.stream_render        (or `make bench`)
     .venv/bin/python -m bench.stream_render --shapes    (only the shape table)
     .venv/bin/python -m bench.stream_render --pages     (only the page comparison)
+    .venv/bin/python -m bench.stream_render --conversation  (only the conversation table)
 
 Two tables, one run. **Shapes**: the app itself (`src/assistants_ui/web/entry.py`)
 answers six replies of different shapes (many short paragraphs, one long
@@ -26,6 +27,13 @@ a fence or a table row in a paragraph, a fence inside a code block) and
 whether the final answer is exact (as many code blocks, table rows and list
 items as the reply has, the code blocks' text equal to the reply's code, the
 end marker once). Ratios are relative to the reply's own size.
+
+**Conversation** (a third table): every run repaints the whole conversation,
+so each question costs the bytes of the answers before it. Eight questions in
+one page, each answered with the long paragraph at ~170 words/s, with
+Streamlit's default message cache (elements of 10 kB or more sent by
+reference once the browser has them) and with ours (1 kB, `assistants-ui
+run`'s `--global.minCachedMessageSize`): the websocket bytes of each question.
 """
 
 from __future__ import annotations
@@ -260,7 +268,7 @@ def words(text: str) -> list[str]:
 def _vocab_model() -> object | None:
     try:
         import llama_cpp
-        from assistants_ui.backends.local_engine import bundled_model_path
+        from assistants_ui.backends.chat.local_engine import bundled_model_path
     except ImportError:
         return None
     path = bundled_model_path()
@@ -394,7 +402,9 @@ def measure(
     )
 
 
-def serve(script: Path, fake: FakeOpenAI, cwd: str) -> tuple[list[str], int, dict[str, str]]:
+def serve(
+    script: Path, fake: FakeOpenAI, cwd: str, options: tuple[str, ...] = ()
+) -> tuple[list[str], int, dict[str, str]]:
     port = free_port()
     env = {
         "OPENAI_BASE_URL": fake.base_url,
@@ -416,6 +426,7 @@ def serve(script: Path, fake: FakeOpenAI, cwd: str) -> tuple[list[str], int, dic
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *options,
     ]
     return command, port, env
 
@@ -443,6 +454,69 @@ def run(
                     flush=True,
                 )
     return results
+
+
+CACHES = {
+    "Streamlit's default (10 kB)": (),
+    "ours (1 kB)": ("--global.minCachedMessageSize", "1000"),
+}
+COUNT_END = f"(n) => document.body.innerText.split({END!r}).length - 1 >= n"
+ENABLED = """() => !document.querySelector('[data-testid="stChatInputTextArea"]').disabled"""
+
+
+def _count_received(page: Page) -> list[int]:
+    """[bytes received over the page's websockets so far], kept up to date."""
+    received = [0]
+
+    def on_ws(ws: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            received[0] += len(payload)
+
+        ws.on("framereceived", frame)
+
+    page.on("websocket", on_ws)
+    return received
+
+
+def conversation(browser: Browser, fake: FakeOpenAI, turns: int = 8) -> dict[str, list[int]]:
+    """Websocket bytes of each question in one conversation, per message-cache size."""
+    shape, (cut, delay) = SHAPES[1], SPEEDS["~170 words/s"]
+    out: dict[str, list[int]] = {}
+    for label, options in CACHES.items():
+        with tempfile.TemporaryDirectory() as cwd:
+            command, port, env = serve(APP, fake, cwd, options)
+            with serving(command, port, cwd=cwd, env=env) as (url, _):
+                context = browser.new_context(viewport={"width": 1200, "height": 900})
+                page = context.new_page()
+                received = _count_received(page)
+                page.goto(url)
+                box = page.get_by_test_id("stChatInputTextArea")
+                box.wait_for(state="visible", timeout=30_000)
+                per_turn = []
+                for turn in range(1, turns + 1):
+                    expect_reply(fake, shape, cut, delay)
+                    time.sleep(0.5)
+                    before = received[0]
+                    box.fill(f"Question {turn}, please.")
+                    box.press("Enter")
+                    page.wait_for_function(COUNT_END, arg=turn, timeout=120_000)
+                    page.wait_for_function(ENABLED, timeout=60_000)
+                    time.sleep(0.5)  # trailing frames
+                    per_turn.append(received[0] - before)
+                context.close()
+        out[label] = per_turn
+        print(f"measured the conversation: {label}", file=sys.stderr, flush=True)
+    return out
+
+
+def conversation_table(out: dict[str, list[int]], reply: int) -> None:
+    labels = list(out)
+    print(f"\nOne conversation, each answer {reply:,} characters: websocket bytes per question")
+    print("| question | " + " | ".join(labels) + " |")
+    print("|---:|" + "---:|" * len(labels))
+    for i in range(len(out[labels[0]])):
+        print(f"| {i + 1} | " + " | ".join(f"{out[k][i] / 1000:.1f} kB" for k in labels) + " |")
+    print("| all | " + " | ".join(f"{sum(out[k]) / 1000:.1f} kB" for k in labels) + " |")
 
 
 def shape_table(results: list[Result]) -> None:
@@ -509,10 +583,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", action="store_true", help="only the shape table")
     parser.add_argument("--pages", action="store_true", help="only the page comparison")
+    parser.add_argument("--conversation", action="store_true", help="only the conversation")
     args = parser.parse_args()
-    both = not (args.shapes or args.pages)
+    both = not (args.shapes or args.pages or args.conversation)
     shapes: list[Result] = []
     pages: list[Result] = []
+    talk: dict[str, list[int]] = {}
     with FakeOpenAI() as fake, sync_playwright() as pw:
         browser = launch_chromium(pw)
         if both or args.shapes:
@@ -525,15 +601,25 @@ def main() -> None:
         if both or args.pages:
             for name in PAGES:
                 pages += run(browser, fake, name, [(SHAPES[0], "~170 words/s")], {})
+        if both or args.conversation:
+            talk = conversation(browser, fake)
         browser.close()
     if shapes:
         shape_table(shapes)
     if pages:
         page_table(pages)
+    if talk:
+        conversation_table(talk, SHAPES[1].size)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "stream_render.json").write_text(
-        json.dumps([asdict(r) | {"ratio": r.ratio} for r in shapes + pages], indent=2)
+        json.dumps(
+            {
+                "runs": [asdict(r) | {"ratio": r.ratio} for r in shapes + pages],
+                "conversation": talk,
+            },
+            indent=2,
+        )
     )
 
 
