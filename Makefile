@@ -56,6 +56,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.stream_render
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.stream_events
 	$(BIN)/python -m bench.local_model
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.branch_tree

@@ -268,6 +268,7 @@ def words(text: str) -> list[str]:
 def _vocab_model() -> object | None:
     try:
         import llama_cpp
+
         from assistants_ui.backends.chat.local_engine import bundled_model_path
     except ImportError:
         return None

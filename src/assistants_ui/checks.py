@@ -112,9 +112,9 @@ def _probe(backend: Any) -> None:
             return
         response_id = ""
         try:
-            for event in stream:
-                response = getattr(event, "response", None)
-                response_id = getattr(response, "id", "") or ""
+            for event in stream:  # the JSON of the first event: response.created
+                response = event.get("response") if isinstance(event, dict) else None
+                response_id = str(response.get("id") or "") if isinstance(response, dict) else ""
                 break
         finally:
             stream.close()

@@ -27,6 +27,7 @@ from assistants_ui.core.transcript import (
     Message,
     MessageBuilder,
     NoticePart,
+    ReasoningPart,
     TextPart,
     ToolPart,
 )
@@ -249,6 +250,24 @@ def test_an_unknown_item_or_event_is_one_line_naming_it(fake: FakeOpenAI) -> Non
         "The server sent an event `response.hologram.delta`, which this app does not show.",
     ]
     assert [p.text for p in parts(answer, TextPart)] == ["Before.", "After."]
+
+
+def test_a_lean_delta_from_a_server_that_is_not_openai_is_still_text(fake: FakeOpenAI) -> None:
+    """Deltas are read as the JSON they are (not the SDK's objects): one with only its
+    type and text, no item, index or sequence number, is shown like any other."""
+    script = (
+        ResponseScript()
+        .text(["Full "])
+        .undocumented_event("response.output_text.delta", delta="lean ")
+        .undocumented_event("response.reasoning_summary_text.delta", delta="thought")
+        .text(["again."])
+    )
+    fake.expect("responses.create", script.stream())
+    chat, _ = make(fake)
+    answer = ask(chat, "Go")
+    assert answer.status == "complete" and parts(answer, NoticePart) == []
+    assert answer.text == "Full lean again."
+    assert [p.text for p in parts(answer, ReasoningPart)] == ["thought"]
 
 
 # -- hosted MCP -------------------------------------------------------------------------------

@@ -236,7 +236,8 @@ class ResponsesBackend:
     def open_stream(
         self, kwargs: dict[str, Any], *, background: bool
     ) -> tuple[Any, list[ev.Notice]]:
-        """Start a streamed response; returns it and what the page should be told.
+        """Start a streamed response; returns its events (each the JSON the server sent)
+        and what the page should be told.
 
         Optional features the connection's server refuses (background mode, an
         `include` value, a hosted tool type) are dropped and the request sent again,
@@ -255,7 +256,7 @@ class ResponsesBackend:
             dropped = strip_unsupported(request, caps)
             notices += [self._dropped_notice(f, caps) for f in dropped if f.startswith("tool:")]
             try:
-                stream = self.client.responses.create(stream=True, **request)
+                raw = self.client.responses.with_raw_response.create(stream=True, **request)
             except openai.APIStatusError as exc:
                 reason = server_reason(exc, self.connection)
                 feature = refused_feature(exc.status_code, reason, sent_features(request))
@@ -267,7 +268,9 @@ class ResponsesBackend:
             for feature in sent_features(request):
                 if feature not in tried:
                     caps.learn(feature, True)
-            return stream, notices
+            # The events as the JSON they are (`Translator.feed`): the SDK still reads
+            # the events and raises an error sent inside the stream.
+            return raw.parse(to=openai.Stream[object]), notices
 
     def _dropped_notice(self, feature: str, caps: Capabilities) -> ev.Notice:
         tool = feature.split(":", 1)[1]
