@@ -675,6 +675,7 @@ class Repository:
             if title is None:
                 raise NotFound()
             row = s.get(StoredMessage, (cid, message.id))
+            new = row is None
             if row is None:
                 parent = self._parent_of(s, cid, message.parent_id)
                 # A new message is the last of the branch shown.
@@ -693,11 +694,13 @@ class Repository:
             row.output_tokens = message.output_tokens
             row.seconds = message.seconds
             row.text_folded = encoded.text_folded
-            s.flush()  # files reference the message row
-            ids, skipped = self._save_files(s, user_id, cid, message.id, encoded.files)
-            for blob, file_id in zip(encoded.files, ids, strict=True):
-                items = encoded.parts if blob.slot == "part" else encoded.attachments
-                items[blob.position]["data"] = {"file": file_id}
+            skipped: list[SkippedFile] = []
+            if encoded.files or not new:  # a new message without files has none to look up
+                s.flush()  # files reference the message row
+                ids, skipped = self._save_files(s, user_id, cid, message.id, encoded.files)
+                for blob, file_id in zip(encoded.files, ids, strict=True):
+                    items = encoded.parts if blob.slot == "part" else encoded.attachments
+                    items[blob.position]["data"] = {"file": file_id}
             row.parts = encoded.parts
             row.attachments = encoded.attachments
             if not title and message.role == "user":
