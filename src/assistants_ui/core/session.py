@@ -542,25 +542,11 @@ class ChatSession:
         stream.message.parent_id = self._parent()
         self.active = stream
         self.messages.append(stream.message)
+        self.recorder.save_message(self, stream.message)
         replacing, self._replacing = self._replacing, None
-        if replacing is None:
-            # The request goes out first, and the answer's row is written while the server
-            # thinks: the worker reads only what is set above, and its events wait in its
-            # queue for `poll` on this thread. With fifty people sending at once, that
-            # write queued behind theirs before their first words could show.
-            stream.start()
-            try:
-                self.recorder.save_message(self, stream.message)
-            except BaseException:
-                stream.cancel()  # nobody would see (or keep) what it answers
-                raise
-        else:
-            # A new branch: its remote state (made by this answer) must start empty,
-            # owned by this answer's saved row, before the worker reads it.
-            self.recorder.save_message(self, stream.message)
+        if replacing is not None:
             self._branch_at(replacing, stream.message)
             self._start_branch(stream.message)
-            stream.start()
         log.info(
             "answer started: assistant=%s backend=%s conversation=%s",
             self.profile.id,
@@ -568,7 +554,7 @@ class ChatSession:
             self.conversation_id or "new",
         )
         log.debug("question: %s", question.text)  # content: only when LOG_LEVEL=DEBUG
-        return stream
+        return stream.start()
 
     @property
     def last_question(self) -> Message | None:
