@@ -347,40 +347,46 @@ def final_exact(shape: Shape, final: dict[str, object]) -> bool:
     )
 
 
+COUNT_END = f"(n) => document.body.innerText.split({END!r}).length - 1 >= n"
+ENABLED = """() => !document.querySelector('[data-testid="stChatInputTextArea"]').disabled"""
+
+
+def _count_received(page: Page) -> list[int]:
+    """[bytes, frames] received over the page's websockets so far, kept up to date."""
+    received = [0, 0]
+
+    def on_ws(ws: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            received[0] += len(payload)
+            received[1] += 1
+
+        ws.on("framereceived", frame)
+
+    page.on("websocket", on_ws)
+    return received
+
+
 def measure(
     name: str, url: str, pid: int, fake: FakeOpenAI, page: Page, shape: Shape, speed: str
 ) -> Result:
     cut, delay = SPEEDS[speed]
     expect_reply(fake, shape, cut, delay)
-    counters = {"bytes": 0, "frames": 0, "on": False}
-
-    def on_ws(ws: WebSocket) -> None:
-        def frame(payload: str | bytes) -> None:
-            if counters["on"]:
-                counters["bytes"] += len(payload)
-                counters["frames"] += 1
-
-        ws.on("framereceived", frame)
-
-    page.on("websocket", on_ws)
+    received = _count_received(page)
     page.goto(url)
     box = page.get_by_test_id("stChatInputTextArea")
     box.wait_for(state="visible", timeout=30_000)
     time.sleep(1.0)  # let the first run settle before counting
     page.evaluate(OBSERVER)
     cpu0 = cpu_seconds(pid)
-    counters["on"] = True
+    bytes0, frames0 = received
     t0 = time.monotonic()
     box.fill("Answer, please.")
     box.press("Enter")
     page.get_by_text(END).last.wait_for(timeout=180_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stChatInputTextArea\"]').disabled",
-        timeout=60_000,
-    )
+    page.wait_for_function(ENABLED, timeout=60_000)
     elapsed = time.monotonic() - t0
     time.sleep(0.5)  # trailing frames
-    counters["on"] = False
+    ws_bytes, ws_frames = received[0] - bytes0, received[1] - frames0
     cpu = cpu_seconds(pid) - cpu0
     paints, broken, first, last = page.evaluate(
         "() => [window.__paints, window.__broken, window.__first, window.__last]"
@@ -392,8 +398,8 @@ def measure(
         shape.name,
         speed,
         shape.size,
-        int(counters["bytes"]),
-        int(counters["frames"]),
+        ws_bytes,
+        ws_frames,
         round(cpu, 2),
         round(elapsed, 1),
         int(paints),
@@ -461,22 +467,6 @@ CACHES = {
     "Streamlit's default (10 kB)": (),
     "ours (1 kB)": ("--global.minCachedMessageSize", "1000"),
 }
-COUNT_END = f"(n) => document.body.innerText.split({END!r}).length - 1 >= n"
-ENABLED = """() => !document.querySelector('[data-testid="stChatInputTextArea"]').disabled"""
-
-
-def _count_received(page: Page) -> list[int]:
-    """[bytes received over the page's websockets so far], kept up to date."""
-    received = [0]
-
-    def on_ws(ws: WebSocket) -> None:
-        def frame(payload: str | bytes) -> None:
-            received[0] += len(payload)
-
-        ws.on("framereceived", frame)
-
-    page.on("websocket", on_ws)
-    return received
 
 
 def conversation(browser: Browser, fake: FakeOpenAI, turns: int = 8) -> dict[str, list[int]]:

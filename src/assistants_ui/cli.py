@@ -37,7 +37,7 @@ SERVER_OPTIONS = (
     # Every run repaints the whole conversation; a painted element of 1 kB or more (an
     # answer, its Copy button) is sent once, then by reference to the copy the browser
     # keeps (Streamlit's default: 10 kB). A question in a conversation of eight 3 kB
-    # answers: 65 kB on the websocket before, 27 kB now (docs/benchmarks.md).
+    # answers: 68.3 kB on the websocket before, 29.1 kB now (docs/benchmarks.md).
     "--global.minCachedMessageSize",
     "1000",
 )

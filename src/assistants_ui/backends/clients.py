@@ -25,6 +25,7 @@ __all__ = [
     "client_for",
     "describe_error",
     "endpoint_of",
+    "json_events",
     "server_code",
     "server_reason",
     "stream_broke",
@@ -214,3 +215,12 @@ def stream_broke(connection: Connection, cause: str = "") -> ev.Failed:
         why=_("the connection to %(where)s broke while the answer was streaming%(cause)s")
         % {"where": where, "cause": cause},
     )
+
+
+def json_events(raw: Any) -> openai.Stream[object]:
+    """A streamed response (`with_raw_response.create(stream=True, ...)`) as the JSON of
+    its events: the SDK still decodes the server-sent events, stops at `[DONE]` and
+    raises an error sent inside the stream, but builds no typed object per event.
+    Those cost about 0.06-0.07 CPU s per 400-token answer, a third of the app's CPU per
+    answer under load (docs/benchmarks.md, "Load")."""
+    return raw.parse(to=openai.Stream[object])  # type: ignore[no-any-return]

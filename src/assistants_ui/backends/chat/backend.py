@@ -144,7 +144,7 @@ class _RemoteSource:
             sent_features,
             strip_unsupported,
         )
-        from assistants_ui.backends.clients import server_reason
+        from assistants_ui.backends.clients import json_events, server_reason
 
         caps = capabilities_for(self.connection)
         strip_unsupported(request, caps)
@@ -157,10 +157,7 @@ class _RemoteSource:
             caps.learn("stream_usage", False, reason)
             strip_unsupported(request, caps)
             raw = client.chat.completions.with_raw_response.create(**request)
-        # The chunks as the JSON they are (the SDK still reads the events, ends at [DONE]
-        # and raises a streamed error): building a typed chunk per token was about a third
-        # of the app's CPU per answer (docs/benchmarks.md, "Load").
-        return raw.parse(to=openai.Stream[object])
+        return json_events(raw)
 
     def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
         """The answer: requests until the model stops calling tools (the one tool loop)."""

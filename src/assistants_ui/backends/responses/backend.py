@@ -244,7 +244,7 @@ class ResponsesBackend:
         once per feature; see `capabilities`."""
         import openai
 
-        from assistants_ui.backends.clients import server_reason
+        from assistants_ui.backends.clients import json_events, server_reason
 
         caps = self.capabilities
         request = dict(kwargs)
@@ -268,9 +268,7 @@ class ResponsesBackend:
             for feature in sent_features(request):
                 if feature not in tried:
                     caps.learn(feature, True)
-            # The events as the JSON they are (`Translator.feed`): the SDK still reads
-            # the events and raises an error sent inside the stream.
-            return raw.parse(to=openai.Stream[object]), notices
+            return json_events(raw), notices  # read by `Translator.feed`
 
     def _dropped_notice(self, feature: str, caps: Capabilities) -> ev.Notice:
         tool = feature.split(":", 1)[1]

@@ -1,7 +1,7 @@
 """Translation of the Responses API's SSE events into our `StreamEvent`s.
 
 `Translator.feed(event)` takes one event as the server sent it (its JSON, as
-`openai.Stream[object]` decodes it) and returns the events to yield: text,
+`clients.json_events` decodes it) and returns the events to yield: text,
 reasoning summary and refusal deltas; the code interpreter's code, logs and
 images; file-search and web-search progress; function calls (collected for
 the backend to run) with their arguments as they stream; image generation
