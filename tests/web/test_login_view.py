@@ -4,6 +4,7 @@ SSO buttons, anonymous browsers, logging out."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,27 @@ def test_logout_revokes_the_login_on_the_server(required: None) -> None:
         assert not LoginSessions(db).active(sid, auth_provider="password", subject="jsmith")
     finally:
         db.dispose()
+
+
+def _cookie_writes(at: AppTest) -> str:
+    """What this run asks the browser to store: the cookie jar's data, if it is drawn."""
+    return " ".join(jar.proto.json for jar in at.get("bidi_component"))
+
+
+def test_a_cookie_write_is_rendered_for_a_while_then_no_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The websocket is compressed: a secret sent beside text an attacker can choose
+    # (a web page the model quotes) is what length-probing attacks (CRIME, BREACH)
+    # read. So the signed guest token goes with the runs of its first seconds, to
+    # survive a rerun or a reconnect, not with every answer after.
+    monkeypatch.setattr(login_view, "COOKIE_WRITE_SECONDS", 1.0)
+    at = page()
+    token = signed_in(at).split("subject=")[1].split()[0]
+    assert token in _cookie_writes(at) and login_view.ANONYMOUS_COOKIE in _cookie_writes(at)
+    at.run()
+    assert token in _cookie_writes(at)  # still within its seconds: drawn again
+    time.sleep(1.2)
+    at.run()
+    assert _cookie_writes(at) == ""
+    assert signed_in(at).split("subject=")[1].split()[0] == token  # the same person

@@ -21,8 +21,11 @@ returns None, after which the caller stops.
 
 Cookies are read from `st.context.cookies` (sent when the session starts) and
 written by a tiny `st.components.v2` component that sets `document.cookie`
-in the page, re-rendered on every run while it matters, so a write is never
-lost to a rerun. Nothing secret is logged.
+in the page, re-rendered on every run for `COOKIE_WRITE_SECONDS` after the
+write, so a write is not lost to a rerun or a reconnect, and then no more: a
+cookie's value crosses the (compressed) websocket only in those runs, not
+beside every later answer (docs/security.md, "The websocket"). Nothing
+secret is logged.
 
 Session-state keys are this module's own (prefix `auth_`).
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from typing import Any
 
 import streamlit as st
@@ -65,7 +69,8 @@ _IDENTITY_KEY = "auth_identity"  # the signed-in Identity of this browser sessio
 _METHOD_KEY = "auth_method"  # "password" | "oidc" | "anonymous"
 _FINGERPRINT_KEY = "auth_fingerprint"  # password sessions: the password's fingerprint
 _LOGGED_OUT_KEY = "auth_logged_out"  # True after "Log out": ignore the cookie of the start
-_COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page keeps rendering (see _cookie_jar)
+_COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page is rendering (see _cookie_jar)
+COOKIE_WRITE_SECONDS = 30.0  # how long a cookie write is re-rendered on every run
 _NOTICE_KEY = "auth_notice"  # a message for the next login page (e.g. "signed out")
 _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to delete at logout
 _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
@@ -128,15 +133,22 @@ def _setup(settings: Settings) -> AuthSetup:
 
 def write_cookie(name: str, value: str, max_age: int) -> None:
     """Ask the browser to store (max_age > 0) or delete (0) a cookie, from this run on."""
-    ops: dict[str, dict[str, Any]] = dict(st.session_state.get(_COOKIE_KEY, {}))
-    ops[name] = {"name": name, "value": value, "max_age": max_age}
+    ops: dict[str, tuple[dict[str, Any], float]] = dict(st.session_state.get(_COOKIE_KEY, {}))
+    op = {"name": name, "value": value, "max_age": max_age}
+    ops[name] = (op, time.monotonic() + COOKIE_WRITE_SECONDS)
     st.session_state[_COOKIE_KEY] = ops
 
 
 def _render_cookie_jar() -> None:
-    ops = st.session_state.get(_COOKIE_KEY)
-    if ops:
-        _cookie_jar(data={"ops": list(ops.values())}, key="auth-cookie-jar", height=0)
+    """The writes of the last `COOKIE_WRITE_SECONDS`; none once they are older."""
+    ops: dict[str, tuple[dict[str, Any], float]] = st.session_state.get(_COOKIE_KEY, {})
+    now = time.monotonic()
+    live = {name: (op, until) for name, (op, until) in ops.items() if until > now}
+    if len(live) != len(ops):
+        st.session_state[_COOKIE_KEY] = live
+    if live:
+        data = {"ops": [op for op, _until in live.values()]}
+        _cookie_jar(data=data, key="auth-cookie-jar", height=0)
 
 
 def _cookie(name: str) -> str | None:
