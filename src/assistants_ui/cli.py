@@ -40,6 +40,13 @@ SERVER_OPTIONS = (
     # answers: 68.3 kB on the websocket before, 29.1 kB now (docs/benchmarks.md).
     "--global.minCachedMessageSize",
     "1000",
+    # Answers cross the network deflated (permessage-deflate, when the browser offers
+    # it, as every current one does; uvicorn keeps a 4 kB window, ~40 kB a session):
+    # the long paragraph at the model's speed 21.5 -> 6.9 kB, the 200-row table
+    # 59.2 -> 18.9 kB (docs/benchmarks.md). `-- --server.enableWebsocketCompression
+    # false` turns it off.
+    "--server.enableWebsocketCompression",
+    "true",
 )
 
 

@@ -151,19 +151,40 @@ def test_another_origin_cannot_frame_the_page(proxied: Proxied, page: Page) -> N
     assert page.frame_locator("#f").get_by_test_id("stApp").count() == 0
 
 
-def _open_websocket(port: int) -> int:
-    """One websocket handshake to Streamlit's stream path; the HTTP status nginx answers."""
+def _handshake(port: int, headers: str = "") -> str:
+    """One websocket handshake to Streamlit's stream path; the response's head."""
     request = (
         "GET /_stcore/stream HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{port}\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Protocol: streamlit\r\n\r\n"
+        f"Sec-WebSocket-Protocol: streamlit\r\n{headers}\r\n"
     )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request.encode())
-        head = sock.recv(1024).decode(errors="replace")
-    return int(head.split(" ", 2)[1])
+        return sock.recv(1024).decode(errors="replace")
+
+
+def _open_websocket(port: int) -> int:
+    """One websocket handshake; the HTTP status nginx answers."""
+    return int(_handshake(port).split(" ", 2)[1])
+
+
+@pytest.mark.parametrize("through", ["app", "nginx"])
+def test_the_websocket_is_compressed_when_the_browser_offers_it(
+    proxied: Proxied, through: str
+) -> None:
+    # What Chromium offers. Answers then cross the network deflated: about a third of
+    # their bytes (docs/benchmarks.md, "Streaming an answer into the page"). nginx
+    # passes the offer and the answer through untouched.
+    port = proxied.app.port if through == "app" else proxied.nginx.port
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    head = _handshake(port, offer)
+    assert head.startswith("HTTP/1.1 101"), head
+    accepted = [
+        line for line in head.split("\r\n") if line.lower().startswith("sec-websocket-extensions:")
+    ]
+    assert accepted and "permessage-deflate" in accepted[0], head
 
 
 def test_new_sessions_are_rate_limited_per_address(proxied: Proxied, tmp_path: Path) -> None:
