@@ -41,10 +41,10 @@ SERVER_OPTIONS = (
     "--global.minCachedMessageSize",
     "1000",
     # Answers cross the network deflated (permessage-deflate, when the browser offers
-    # it, as every current one does; uvicorn keeps a 4 kB window, ~40 kB a session):
-    # the long paragraph at the model's speed 21.5 -> 6.9 kB, the 200-row table
-    # 59.2 -> 18.9 kB (docs/benchmarks.md). `-- --server.enableWebsocketCompression
-    # false` turns it off.
+    # it, as every current one does; uvicorn keeps a 4 kB window, ~50 kB a session):
+    # the long paragraph and the 200-row table at the model's speed 7.1x -> 2.4x and
+    # 2.3x their size (docs/benchmarks.md). Why one might turn it off, and how:
+    # docs/security.md, "The websocket".
     "--server.enableWebsocketCompression",
     "true",
 )

@@ -149,6 +149,10 @@ def _render_cookie_jar() -> None:
     if live:
         data = {"ops": [op for op, _until in live.values()]}
         _cookie_jar(data=data, key="auth-cookie-jar", height=0)
+    elif _COOKIE_KEY in st.session_state:
+        # Its place kept: the page's next elements keep their positions, which the
+        # browser's copies of them are found by (else every answer is sent again).
+        st.empty()
 
 
 def _cookie(name: str) -> str | None:
