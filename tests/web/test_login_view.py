@@ -239,7 +239,12 @@ def test_a_cookie_write_is_rendered_for_a_while_then_no_more(
     assert token in _cookie_writes(at) and login_view.ANONYMOUS_COOKIE in _cookie_writes(at)
     at.run()
     assert token in _cookie_writes(at)  # still within its seconds: drawn again
+    places = [child.type for child in at.main.children.values()]
     time.sleep(1.2)
     at.run()
     assert _cookie_writes(at) == ""
     assert signed_in(at).split("subject=")[1].split()[0] == token  # the same person
+    # Its place is kept (an empty element): the elements after it keep theirs, by
+    # which the browser's copies of them are found, or every answer is sent again.
+    after = [child.type for child in at.main.children.values()]
+    assert len(after) == len(places) and after[1:] == places[1:], (places, after)
