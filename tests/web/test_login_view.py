@@ -244,7 +244,7 @@ def test_a_cookie_write_is_rendered_for_a_while_then_no_more(
     at.run()
     assert _cookie_writes(at) == ""
     assert signed_in(at).split("subject=")[1].split()[0] == token  # the same person
-    # Its place is kept (an empty element): the elements after it keep theirs, by
-    # which the browser's copies of them are found, or every answer is sent again.
+    # Its place is kept (an empty element): the elements after it keep theirs (when
+    # they moved, the next run sent every earlier answer again, not by reference).
     after = [child.type for child in at.main.children.values()]
     assert len(after) == len(places) and after[1:] == places[1:], (places, after)
