@@ -71,6 +71,7 @@ _FINGERPRINT_KEY = "auth_fingerprint"  # password sessions: the password's finge
 _LOGGED_OUT_KEY = "auth_logged_out"  # True after "Log out": ignore the cookie of the start
 _COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page is rendering (see _cookie_jar)
 COOKIE_WRITE_SECONDS = 30.0  # how long a cookie write is re-rendered on every run
+_Writes = dict[str, tuple[dict[str, Any], float]]  # cookie name: (its write, until when)
 _NOTICE_KEY = "auth_notice"  # a message for the next login page (e.g. "signed out")
 _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to delete at logout
 _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
@@ -133,7 +134,7 @@ def _setup(settings: Settings) -> AuthSetup:
 
 def write_cookie(name: str, value: str, max_age: int) -> None:
     """Ask the browser to store (max_age > 0) or delete (0) a cookie, from this run on."""
-    ops: dict[str, tuple[dict[str, Any], float]] = dict(st.session_state.get(_COOKIE_KEY, {}))
+    ops: _Writes = dict(st.session_state.get(_COOKIE_KEY, {}))
     op = {"name": name, "value": value, "max_age": max_age}
     ops[name] = (op, time.monotonic() + COOKIE_WRITE_SECONDS)
     st.session_state[_COOKIE_KEY] = ops
@@ -141,7 +142,7 @@ def write_cookie(name: str, value: str, max_age: int) -> None:
 
 def _render_cookie_jar() -> None:
     """The writes of the last `COOKIE_WRITE_SECONDS`; none once they are older."""
-    ops: dict[str, tuple[dict[str, Any], float]] = st.session_state.get(_COOKIE_KEY, {})
+    ops: _Writes = st.session_state.get(_COOKIE_KEY, {})
     now = time.monotonic()
     live = {name: (op, until) for name, (op, until) in ops.items() if until > now}
     if len(live) != len(ops):
