@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ from assistants_ui.storage.engine import Database
 from assistants_ui.storage.engine import guarded as _guard
 from assistants_ui.storage.errors import NotFound, ShareRevoked
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
+from assistants_ui.storage.writers import still_writing, this_writer
 
 __all__ = [
     "ROOT",
@@ -693,6 +695,10 @@ class Repository:
             row.input_tokens = message.input_tokens
             row.output_tokens = message.output_tokens
             row.seconds = message.seconds
+            row.stopped_by = message.stopped_by
+            writing = message.status == "streaming"
+            row.writer = this_writer() if writing else None
+            row.written_at = time.time() if writing else None
             row.text_folded = encoded.text_folded
             skipped: list[SkippedFile] = []
             if encoded.files or not new:  # a new message without files has none to look up
@@ -823,8 +829,9 @@ class Repository:
         cursor `before`, with the tree's shape around it.
 
         Messages come back oldest first with their files' bytes. A message
-        still marked streaming was cut off (the app stopped mid-answer): it
-        comes back failed, retryable, with what had been saved.
+        still marked streaming whose writer is gone was cut off (the app stopped
+        mid-answer): it comes back failed, retryable, with what had been saved;
+        one still being written (`writers.still_writing`) comes back streaming.
         """
         cid = _check_id(conversation_id)
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
@@ -1090,12 +1097,13 @@ def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -
         seconds=row.seconds,
         feedback=row.feedback,
         feedback_comment=row.feedback_comment,
+        stopped_by=row.stopped_by,
         parent_id=row.parent_id or ROOT,
         parts=row.parts,
         attachments=row.attachments,
         blobs=blobs,
     )
-    if message.status == "streaming":
+    if message.status == "streaming" and not still_writing(row.writer, row.written_at):
         message.parts.append(ErrorPart(INTERRUPTED, retryable=True))
         message.status = "failed"
     return message
