@@ -373,6 +373,19 @@ _STATUS_NOTES = {
     "stopped": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
     "incomplete": N_("The answer is incomplete."),
 }
+# Who stopped it (`Message.stopped_by`); stored before that was kept: the reader.
+_STOPPED_BY = {
+    "user": _STATUS_NOTES["stopped"],
+    "server": N_("⏹ Stopped by the model's server: the answer above is what it sent."),
+    "unattended": N_(
+        "⏹ Stopped by the app: nobody had this conversation open for longer than "
+        "UNATTENDED_ANSWER_MINUTES allows. The answer above is what arrived."
+    ),
+    "shutdown": N_(
+        "⏹ Stopped: the app was shut down while this answer was being written. "
+        "The answer above is what arrived."
+    ),
+}
 
 
 class MessageView:
@@ -413,11 +426,11 @@ class MessageView:
         return _SimpleSlot(self.container, f"{self.key}-{index}")
 
     def _status(self, message: Message) -> None:
-        note = _STATUS_NOTES.get(message.status)
-        if note and message.status == "stopped":
-            if self.status_box is None:
-                self.status_box = self.container.empty()
-            self.status_box.caption(_(note))
+        if message.status != "stopped":
+            return
+        if self.status_box is None:
+            self.status_box = self.container.empty()
+        self.status_box.caption(_(_STOPPED_BY[message.stopped_by or "user"]))
 
 
 # Where an upload went (`Route.route`, "+"-joined): the tools by their names.
