@@ -444,6 +444,33 @@ def test_an_ended_answer_forgets_its_writer_and_keeps_who_stopped_it(
     assert (loaded.status, loaded.stopped_by) == ("stopped", "unattended")
 
 
+def test_a_checkpoint_saves_the_text_so_far_and_never_an_ended_answer(
+    repo: Repository, alice: UserInfo
+) -> None:
+    bob = repo.ensure_user(auth_provider="password", subject="bob", display_name="Bob")
+    conv = new_conv(repo, alice)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("q"))
+    answer = Message(role="assistant", status="streaming", parts=[TextPart("Once")])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    answer.parts[0].text = "Once upon a time"  # type: ignore[union-attr]
+    assert repo.checkpoint_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert (loaded.status, loaded.text) == ("streaming", "Once upon a time")
+    assert [c.id for c in repo.search_conversations(user_id=alice.id, query="upon").items] == [
+        conv.id
+    ]
+    # Someone else's conversation: nothing written.
+    late = Message(role="assistant", status="streaming", parts=[TextPart("x")], id=answer.id)
+    assert not repo.checkpoint_message(user_id=bob.id, conversation_id=conv.id, message=late)
+    # The answer ended: a checkpoint that comes late changes nothing.
+    answer.status = "complete"
+    answer.parts[0].text = "Once upon a time, the end."  # type: ignore[union-attr]
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    assert not repo.checkpoint_message(user_id=alice.id, conversation_id=conv.id, message=late)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert (loaded.status, loaded.text) == ("complete", "Once upon a time, the end.")
+
+
 # -- files ---------------------------------------------------------------------------
 
 

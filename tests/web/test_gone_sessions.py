@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from assistants_ui.storage import Repository, open_url
 from browser_support import app_command, free_port, serving
 from fakes.chat_routes import chat_chunks, chat_text
 from fakes.server import FakeOpenAI, Stream
@@ -189,7 +192,7 @@ def test_an_answer_nobody_watches_is_stopped_by_the_server_once_the_operator_say
     app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     """UNATTENDED_ANSWER_MINUTES=0: stopped as soon as no page shows it, kept so far."""
-    url, pid = app
+    url, _ = app
     fake.expect("chat.completions", chat_text(WORDS, delay=0.05))
 
     async def scenario() -> None:
@@ -204,6 +207,66 @@ def test_an_answer_nobody_watches_is_stopped_by_the_server_once_the_operator_say
     assert stored_stops(db) == [("stopped", "unattended")]
     (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
     assert "w20" in partial and "w399" not in partial
+
+
+def test_a_crash_mid_answer_keeps_what_was_shown_marked_cut_off_with_retry(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    """`kill -9` mid-answer, restart, reopen: at least 90% of what the page showed a
+    second before the kill is there, marked cut off, with Retry."""
+    env = {
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_MODEL": "m",
+        "HOME": str(tmp_path / "home"),
+        "ENABLED_FILE_UPLOAD_MESSAGE": "",
+    }
+    fake.expect("chat.completions", chat_text(WORDS, delay=0.05))
+    shown: list[tuple[float, str]] = []  # (when, the answer's text the page showed)
+
+    def until_killed(proc: subprocess.Popen[bytes]) -> Callable[[Run], None]:
+        def seen(run: Run) -> None:
+            now = time.monotonic()
+            shown.append((now, run.text))
+            if "w100" in run.text and now - next(t for t, text in shown if "w100" in text) > 1.5:
+                proc.kill()  # SIGKILL: no shutdown hook, no last save
+                raise _Seen
+
+        return seen
+
+    port = free_port()
+    with (
+        (tmp_path / "app.log").open("wb") as log,
+        serving(app_command(port), port, cwd=tmp_path, env=env, output=log) as (url, proc),
+    ):
+
+        async def crash() -> None:
+            page = await opened(url)
+            with pytest.raises(_Seen):
+                await page.chat("Write a lot.", on_text=until_killed(proc), timeout=TIMEOUT)
+            page.abort()
+
+        run_isolated(crash())
+        killed_at = time.monotonic()
+        proc.wait(timeout=TIMEOUT)
+    before = [text for t, text in shown if t <= killed_at - 1.0][-1]
+    # The page paints a growing paragraph in pieces: the words it showed are w0..wN.
+    words_before = 1 + max(int(w[1:]) for w in re.findall(r"\bw\d+\b", before))
+    db = tmp_path / "data" / "assistants-ui.db"
+    with sqlite3.connect(db) as con:
+        (cid, user_id) = con.execute("SELECT id, user_id FROM conversations").fetchone()
+    # Reopened as the page reopens it (the guest's cookie is not this client's to send;
+    # tests/e2e/test_day_of_use_browser.py reopens it in Chromium).
+    database = open_url(f"sqlite:///{db}")
+    try:
+        answer = Repository(database).load_messages(user_id=user_id, conversation_id=cid)
+    finally:
+        database.dispose()
+    cut = answer.messages[-1]
+    assert cut.status == "failed" and cut.error is not None and cut.error.retryable
+    assert "cut off" in cut.error.reason
+    kept_words = cut.text.split()
+    assert kept_words == [w.strip() for w in WORDS[: len(kept_words)]]
+    assert len(kept_words) >= 0.9 * words_before, (len(kept_words), words_before)
 
 
 def test_silent_sessions_and_a_burst_do_not_keep_others_from_being_served(

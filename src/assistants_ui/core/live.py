@@ -36,7 +36,7 @@ class LiveAnswers:
     def __init__(
         self,
         *,
-        checkpoint_seconds: float = 2.0,
+        checkpoint_seconds: float = 1.0,
         unattended_seconds: float | None = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -719,6 +719,37 @@ class Repository:
                     )
         return SaveResult(tuple(skipped))
 
+    @_guard
+    def checkpoint_message(self, *, user_id: int, conversation_id: str, message: Message) -> bool:
+        """Save an answer still being written, as far as it came: one UPDATE of its
+        text, when it has no files (else `save_message`). False when the message is
+        not saved as being written any more (it ended meanwhile: nothing is changed)."""
+        encoded = encode_message(message)
+        if encoded.files:
+            self.save_message(user_id=user_id, conversation_id=conversation_id, message=message)
+            return True
+        cid = _check_id(conversation_id)
+        owned = select(Conversation.id).where(_owned(user_id, cid)).scalar_subquery()
+        with self.db.session() as s:
+            done = s.execute(
+                update(StoredMessage)
+                .where(
+                    StoredMessage.conversation_id == owned,
+                    StoredMessage.id == message.id,
+                    StoredMessage.status == "streaming",
+                )
+                .values(
+                    parts=encoded.parts,
+                    text_folded=encoded.text_folded,
+                    input_tokens=message.input_tokens,
+                    output_tokens=message.output_tokens,
+                    writer=this_writer(),
+                    written_at=time.time(),
+                )
+                .returning(StoredMessage.id)
+            ).one_or_none()
+        return done is not None
+
     def _parent_of(self, s: Session, cid: str, parent_id: str | None) -> str | None:
         """The stored parent of a new message: the one named ("": none), else (not
         named, or not in this conversation) the last message of the branch shown."""

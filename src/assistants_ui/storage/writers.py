@@ -40,7 +40,9 @@ def this_writer() -> str:
     return f"{socket.gethostname()}:{pid}:{_started(pid) or ''}"
 
 
-def still_writing(writer: str | None, written_at: float | None, *, now: float | None = None) -> bool:
+def still_writing(
+    writer: str | None, written_at: float | None, *, now: float | None = None
+) -> bool:
     """Whether the answer saved by `writer` at `written_at` is still being written."""
     if not writer or written_at is None:
         return False
