@@ -186,6 +186,12 @@ Part = (
     | ApprovalPart
 )
 
+_REPLACED: dict[str, type[TextPart | ReasoningPart | RefusalPart]] = {
+    "text": TextPart,
+    "reasoning": ReasoningPart,
+    "refusal": RefusalPart,
+}
+
 _PART_TYPES: dict[str, type[Any]] = {
     "text": TextPart,
     "reasoning": ReasoningPart,
@@ -411,6 +417,15 @@ class MessageBuilder:
                     refusal = RefusalPart()
                     self.message.parts.append(refusal)
                 refusal.text += text
+            case ev.Replace(kind=kind, start=start, text=text):
+                # The last part of its kind, like a citation, even when another part
+                # (a file the text cites) was appended since.
+                cls = _REPLACED[kind]
+                found = next((p for p in reversed(self.message.parts) if isinstance(p, cls)), None)
+                replaced = cls() if found is None else found
+                if found is None:
+                    self.message.parts.append(replaced)
+                replaced.text = replaced.text[:start] + text
             case ev.ToolCallStarted(call_id=cid, kind=kind, name=name, arguments=args):
                 tool = self._tools.get(cid)
                 if tool is None:

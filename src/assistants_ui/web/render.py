@@ -173,25 +173,22 @@ class _TextSlot:
         self.growing = _Growing(self.blocks, meter)
         self.splitter = BlockSplitter()
         self.painted = ""
+        self.source = ""  # the part's text when it was last painted
         self.citations = 0
         self.footer: DeltaGenerator | None = None
 
     def update(self, part: TextPart, final: bool) -> None:
+        if not part.text.startswith(self.source):
+            # The server's final word replaced text already painted (`ev.Replace`).
+            self._restart()
+        self.source = part.text
         text = part.text
         if part.citations:
             text, notes = annotate(part.text, part.citations)
             if len(part.citations) != self.citations:
                 # Citation markers land inside finished blocks: repaint the text once.
                 self.citations = len(part.citations)
-                # Each element is emptied through its own handle: emptying or replacing
-                # the container would leave the browser showing the old elements.
-                for block in [*self.finished, self.growing]:
-                    if block.slot is not None:
-                        block.slot.empty()
-                self.finished = []
-                self.growing = _Growing(self.blocks, self.meter)
-                self.splitter = BlockSplitter()
-                self.painted = ""
+                self._restart()
                 if notes:
                     body = inert(_("Sources") + "\n\n" + footnotes_markdown(notes))
                     if self.footer is None:
@@ -199,6 +196,18 @@ class _TextSlot:
                     else:
                         self.footer.caption(body)
         self._paint(text, final)
+
+    def _restart(self) -> None:
+        """Paint the text anew, from its first block."""
+        # Each element is emptied through its own handle: emptying or replacing
+        # the container would leave the browser showing the old elements.
+        for block in [*self.finished, self.growing]:
+            if block.slot is not None:
+                block.slot.empty()
+        self.finished = []
+        self.growing = _Growing(self.blocks, self.meter)
+        self.splitter = BlockSplitter()
+        self.painted = ""
 
     def _paint(self, text: str, final: bool) -> None:
         if text == self.painted and not final:
@@ -311,7 +320,8 @@ class _SimpleSlot:
 
     def update(self, part: Part, final: bool) -> None:
         growing = isinstance(part, ReasoningPart | RefusalPart)
-        fingerprint: object = len(part.text) if growing else id(part)  # type: ignore[union-attr]
+        # A reasoning or refusal text grows, or is replaced by the server's final word.
+        fingerprint: object = part.text if growing else id(part)  # type: ignore[union-attr]
         if isinstance(part, ImagePart):  # a partial image is replaced in place
             fingerprint = (id(part), id(part.data), final and part.partial)
         elif isinstance(part, ApprovalPart):
