@@ -25,7 +25,11 @@ from collections.abc import Callable
 from assistants_ui.core.session import ReplyStream
 from assistants_ui.core.transcript import StopCause
 
-__all__ = ["LiveAnswers"]
+__all__ = ["WATCH_GRACE", "LiveAnswers"]
+
+# A page that shows an answer marks it watched every frame; between two runs (a click
+# reruns the page) or two frames of a busy server it may not for a moment.
+WATCH_GRACE = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ class LiveAnswers:
         for stream in self.streams():
             try:
                 limit = self.unattended_seconds
-                if limit is not None and now - stream.watched_at > limit:
+                if limit is not None and now - stream.watched_at > limit + WATCH_GRACE:
                     log.info(
                         "answer stopped: nobody watched it for %g s (conversation=%s)",
                         limit,

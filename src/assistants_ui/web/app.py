@@ -102,7 +102,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = chat.backend.display_title()
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
-    menu = st.container()
+    menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
     follow = render_chat(
         chat,
@@ -120,6 +120,14 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     if chat.conversation_id:  # saved, or made by this run's question
         with menu:
             usage = render_menu(rt, repo, deps.saved_user(user), chat.conversation_id)
+            # Also here, not only in the sidebar: a phone hides the sidebar.
+            st.button(
+                _("New chat"),
+                icon=":material/add_comment:",
+                on_click=chat_state.new_chat,
+                key="new_chat_top",
+                type="tertiary",
+            )
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
             _written_elsewhere(repo, deps.saved_user(user), chat)
 

@@ -32,8 +32,16 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.web import chat_state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
-from assistants_ui.web.branches import OnBranch, edit_button, edit_form, edited, version_switcher
+from assistants_ui.web.branches import (
+    OnBranch,
+    edit_button,
+    edit_form,
+    edit_key,
+    edited,
+    version_switcher,
+)
 from assistants_ui.web.chat_state import Action, Decide, Edit, Regenerate, Retry, Starter
+from assistants_ui.web.page_script import page_script
 from assistants_ui.web.render import MessageView, approval_label, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
@@ -155,9 +163,14 @@ def _answer_controls(
 ) -> None:
     """Under an ended answer: usage, copy, regenerate, thumbs, versions, Retry, Approve."""
     _usage(message, prices_of(chat.profile), speed=speed)
-    answer_actions(chat, message, regenerate=message.status != "failed")
-    if chat.conversation_id is not None:
-        version_switcher(chat, message, on_branch)
+    answer_actions(
+        chat,
+        message,
+        regenerate=message.status != "failed",
+        versions=partial(version_switcher, chat, message, on_branch)
+        if chat.conversation_id is not None
+        else None,
+    )
     _retry_button(chat, message)
     _approval_buttons(chat, message)
 
@@ -167,20 +180,26 @@ def _stop(stream: ReplyStream) -> None:
 
 
 def _follow(
-    chat: ChatSession, stream: ReplyStream, *, speed: bool, on_branch: OnBranch | None
+    chat: ChatSession,
+    stream: ReplyStream,
+    box: DeltaGenerator,
+    *,
+    speed: bool,
+    on_branch: OnBranch | None,
 ) -> None:
-    """Paint the answer being written until it ends, then its controls.
+    """Paint the answer being written into its chat message `box` until it ends,
+    then its controls.
 
     If this run is stopped (a click anywhere reruns the page; a closed tab ends
     the session's run) the answer goes on: the next run follows it again."""
-    with st.chat_message("assistant", avatar=chat.profile.icon):
-        view = MessageView(st.container(), key="live")
+    with box:
+        view = MessageView(st.container(), key=f"live-{stream.message.id}")
         waiting: DeltaGenerator | None = st.caption(_("Thinking…")) if not stream.version else None
         stop = st.empty()
         stop.button(
             _("Stop"),
             icon=":material/stop_circle:",
-            key="stop-answer",
+            key=f"stop-{stream.message.id}",
             shortcut="Esc",
             help=_("Stop this answer (Esc). Leaving the page does not stop it."),
             on_click=_stop,
@@ -379,8 +398,8 @@ def _send(
     quota: Callable[[], str | None] | None,
     transcribe: Callable[[bytes, str], str] | None,
 ) -> Message | None:
-    """Check, save and start answering what was typed: the question sent, painted here
-    (None when nothing was sent).
+    """Check, save and start answering what was typed: the question sent (None when
+    nothing was sent). The page paints it with the history.
 
     Refused (over a limit, a daily quota, a recording not heard, a file not
     accepted): one message saying why, and nothing typed is lost."""
@@ -403,9 +422,6 @@ def _send(
     message = chat.submit(text, attachments)
     chat.reply()  # the request goes out now, before anything else is painted
     _after_save(chat)  # in the URL now: a reload while it answers comes back here
-    with st.chat_message("user"):
-        render_user_message(message)
-        edit_button(message)
     return message
 
 
@@ -469,8 +485,11 @@ def render_chat(
     value = st.chat_input(placeholder, key="prompt", **kwargs)
     chat_state.follow_live(chat)
     action = chat_state.pop_action()
-    top, bottom = st.container(), st.container()
-    sent: Message | None = None  # painted below, with the answer
+    # The conversation is one list, in the order it reads: what the previous run
+    # painted at a place is replaced by what this run paints there (`_list_for`).
+    slots = (st.empty(), st.empty())
+    bottom = st.container()  # refusals and warnings, the page script
+    sent: Message | None = None
     send = partial(_send, chat, limits=limits, quota=quota, transcribe=transcribe)
     with bottom:
         if value is not None and chat.busy:
@@ -490,12 +509,17 @@ def render_chat(
                         _start(chat, quota)
                 case Edit() | Regenerate() if _branch(chat, action, limits):
                     _start(chat, quota)
-        queued_slot = st.empty()
+        script = st.empty()
+        queued_slot = st.empty()  # under the answer being written: what waits for it
     # The answer being written (even if it has just ended): `follow` paints it.
     live = chat.active
-    below = {id(m) for m in (sent, live.message if live else None) if m is not None}
-    history = [m for m in chat.messages if id(m) not in below]
-    with top:
+    editing = chat_state.editing()
+    place = partial(page_script, focus=edit_key(editing) if editing else None)
+    with script:
+        place(sent=sent.id if sent else None, streaming=live is not None)
+    history = [m for m in chat.messages if live is None or m is not live.message]
+    conversation = _list_for(slots, [m.id for m in chat.messages])
+    with conversation:
         if older:
             st.button(
                 _("Load older messages"),
@@ -512,30 +536,58 @@ def render_chat(
         _render_history(chat, history, speed=speed, on_branch=on_branch)
 
     def follow() -> None:
-        slot, stream = queued_slot, live
-        while True:
-            if stream is not None:
-                waiting = chat_state.queued()
-                if waiting is not None:
-                    _queued(slot, waiting)
-                with bottom:
-                    _follow(chat, stream, speed=speed, on_branch=on_branch)
-                if stream.session is not chat:  # another page's answer: reload what it saved
-                    chat_state.reload(chat)
-                    st.rerun()
+        stream = live
+        while stream is not None:
+            box = conversation.chat_message("assistant", avatar=profile.icon)
+            waiting = chat_state.queued()
+            if waiting is not None:  # sent when the answer ends
+                _queued(queued_slot, waiting)
+            _follow(chat, stream, box, speed=speed, on_branch=on_branch)
+            if stream.session is not chat:  # another page's answer: reload what it saved
+                chat_state.reload(chat)
+                st.rerun()
             typed = chat_state.pop_queued()
             if typed is None:
                 break
-            slot.empty()
+            queued_slot.empty()
             with bottom:
-                started = send(typed)
-                slot = st.empty()
-            if started is None:
+                question = send(typed)
+            if question is None:
                 break
+            with conversation, st.chat_message("user"):
+                render_user_message(question)
+                edit_button(question)
             stream = chat.active
+            with script:
+                place(sent=question.id, streaming=True)
+        if live is not None:
+            with script:
+                place(streaming=False)
         _after_save(chat)
 
     return follow
+
+
+_LIST_KEY = "conversation-list"  # (which of the two slots, the message ids it shows)
+
+
+def _list_for(slots: tuple[DeltaGenerator, DeltaGenerator], ids: list[str]) -> DeltaGenerator:
+    """The container the conversation is painted in this run.
+
+    Streamlit keeps a container's children from the previous run until this run
+    replaces them, and greys them until the run ends, which with an answer
+    being followed is the answer's whole length: a shorter conversation opened
+    in place of a longer one, or a regenerated answer in place of the one it
+    replaces, would show the old messages' leftovers under it. So while the list
+    only grows (the same messages, then more) it stays in its slot and the
+    browser keeps what it painted; otherwise it moves to the other slot, which
+    starts empty, and the one it leaves becomes an empty element (its old
+    children go at once)."""
+    index, shown = st.session_state.get(_LIST_KEY, (0, []))
+    if ids[: len(shown)] != shown:
+        index = 1 - index
+    st.session_state[_LIST_KEY] = (index, ids)
+    return slots[index].container()
 
 
 def _start(chat: ChatSession, quota: Callable[[], str | None] | None) -> None:
