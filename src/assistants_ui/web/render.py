@@ -10,11 +10,13 @@ repaints, joined into one element when it is finished (`core.markdown`), and
 `RepaintPace` skips frames once the bytes sent pass their budget. So the
 bytes sent stay proportional to the answer rather than to its square.
 
-Every text that arrives from a model, a server, a file or a user is painted as
+Every text that arrives from a model, a server or a file is painted as
 Markdown only after `core.safe_markdown.inert` (images become links showing
-their host, links keep http/https/mailto, raw HTML shows as text), and names
-in labels (buttons, statuses, captions) only through `literal` or `code_span`;
-never with `unsafe_allow_html`. Files leave through `st.download_button`.
+their host, links keep http/https/mailto, raw HTML shows as text, a single
+line break stays one); what the user typed is plain text (`st.text`), exactly
+as typed; names in labels (buttons, statuses, captions) only through `literal`
+or `code_span`; never with `unsafe_allow_html`. Files leave through
+`st.download_button`.
 """
 
 from __future__ import annotations
@@ -465,10 +467,22 @@ def _size(message: Message) -> int:
     )
 
 
+# `st.text` dedents and strips what it is given; a text that starts with white space
+# (an indented first line, or every line indented) is shown after this invisible,
+# zero-width character, which it neither strips nor dedents past.
+_KEEP_INDENT = "\u200b"
+
+
 def render_user_message(message: Message) -> None:
-    """The user's text (as Markdown, inert) and the files they attached."""
+    """The user's text exactly as typed, and the files they attached.
+
+    `st.text` shows it as plain text in the page's font, its line breaks, blank
+    lines, runs of spaces and tabs kept (its CSS preserves white space), and
+    nothing in it read as Markdown or HTML, as ChatGPT shows questions.
+    """
     if message.text:
-        st.markdown(inert(message.text))
+        text = message.text
+        st.text(_KEEP_INDENT + text if text[:1].isspace() else text)
     for part in message.approvals:
         verb = _("✅ Approved") if part.decision == "approved" else _("🚫 Denied")
         st.markdown(f"{verb}: {approval_label(part)}")
