@@ -31,8 +31,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 __all__ = [
     "APP_CLI",
     "CHROMIUM",
+    "TWO_ASSISTANTS",
     "StartApp",
     "app_command",
+    "choose",
     "chromium",
     "free_port",
     "launch_chromium",
@@ -287,3 +289,27 @@ def choose(page: Page, label: str, option: str, *, timeout: float = 60_000) -> N
                 raise
             page.keyboard.press("Escape")
     expect(page.get_by_role("combobox", name=label)).to_have_value(option, timeout=timeout)
+
+
+# Two assistants on the fake server (`base_url`), the original project's OPENAI_ASSISTANTS
+# case: every way of opening a conversation must also pick its assistant.
+TWO_ASSISTANTS = """
+[connections.fake]
+type = "openai"
+base_url = "{base_url}"
+
+[[assistants]]
+id = "first"
+title = "First"
+backend = "chat"
+connection = "fake"
+model = "m"
+
+[[assistants]]
+id = "second"
+title = "Second"
+icon = "🦉"
+backend = "chat"
+connection = "fake"
+model = "m"
+"""

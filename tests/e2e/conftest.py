@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from test_login_browser import SECRETS, add_user, write_secrets
 
-from browser_support import StartApp, app_command, free_port, serving
+from browser_support import TWO_ASSISTANTS, StartApp, app_command, free_port, serving
 from fakes.server import FakeOpenAI
 
 
@@ -41,11 +41,16 @@ def start_app(tmp_path: Path) -> Iterator[StartApp]:
 
 
 @pytest.fixture
-def two_users_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
-    """The app with password login and two users, anna and bert, answering from the fake."""
+def two_users_app(
+    start_app: StartApp, tmp_path: Path, fake: FakeOpenAI, request: pytest.FixtureRequest
+) -> str:
+    """The app with password login and two users, anna and bert, answering from the fake;
+    with `indirect` parameter 2, two assistants ("First", "Second") on the fake."""
     write_secrets(tmp_path, SECRETS)
     add_user(tmp_path, "anna", "anna-password-1", "Anna A")
     add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    if getattr(request, "param", 1) == 2:
+        (tmp_path / "assistants.toml").write_text(TWO_ASSISTANTS.format(base_url=fake.base_url))
     return start_app(
         {
             "AUTHENTICATION_REQUIRED": "true",

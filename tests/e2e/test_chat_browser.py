@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from browser_support import StartApp, send
 from fakes.chat_routes import chat_chunks, chat_text
@@ -37,21 +37,20 @@ def test_hello_gets_a_streamed_reply_from_the_local_model(page: Page, start_app:
     page.goto(url)
     send(page, "Hello")
     expect(user_messages(page).first).to_contain_text("Hello", timeout=30_000)
-    box = page.get_by_test_id("stChatInputTextArea")
-    expect(box).to_be_disabled(timeout=10_000)  # no second message while it streams
+    stop = page.get_by_role("button", name="Stop")
     seen: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = assistant_text(page)
         if text and (not seen or text != seen[-1]):
             seen.append(text)
-        if box.is_enabled():  # the answer ended
+        if seen and stop.count() == 0:  # the answer ended: its Stop is gone
             break
         time.sleep(0.03)
     seen.append(assistant_text(page))
     assert seen and seen[-1], "no reply appeared"
     assert len({t for t in seen if t}) >= 3, f"the reply did not stream (saw {seen!r})"
-    assert box.is_enabled(), "the input stayed disabled after the answer"
+    expect(page.get_by_role("button", name="Regenerate")).to_be_visible(timeout=10_000)
 
 
 def test_html_in_model_output_stays_inert(
@@ -88,20 +87,80 @@ def test_stop_keeps_the_partial_answer_and_the_next_message_works(
     page.goto(url)
     send(page, "Write a lot")
     expect(page.get_by_text("word20", exact=False)).to_be_visible(timeout=30_000)
-    box = page.get_by_test_id("stChatInputTextArea")
-    expect(box).to_be_disabled()  # no second message while it streams
     # The conversation is in the URL while it answers: a reload now comes back to it.
     assert "c=" in page.url, f"no conversation in the URL mid-answer: {page.url}"
-    page.get_by_test_id("stChatInputStopButton").click()
-    expect(box).to_be_enabled(timeout=10_000)
-    kept = assistant_text(page)
-    assert "word20" in kept and "word399" not in kept
-
+    # Typing goes on while it streams: what is sent waits under the answer.
     send(page, "Next question")
+    expect(page.get_by_text("Sent when the answer above ends.")).to_be_visible(timeout=10_000)
+    assert "Second answer." not in page.get_by_role("main").inner_text()
+    page.keyboard.press("Escape")  # Stop, from the keyboard
     expect(page.get_by_text("Second answer.")).to_be_visible(timeout=30_000)
-    # The stopped answer is still there, marked as stopped.
+    kept = page.get_by_role("main").inner_text()
+    assert "word20" in kept and "word399" not in kept
+    # The stopped answer is still there, marked as stopped by the reader.
     expect(page.get_by_text("Stopped: the answer above is what arrived")).to_be_visible()
-    assert "word20" in page.get_by_role("main").inner_text()
-    # The second request re-sent the stopped answer as history.
+    expect(page.get_by_text("Sent when the answer above ends.")).to_have_count(0)
+    # The second request re-sent the stopped answer as history, then the waiting question.
     history = fake.calls("chat.completions")[-1].body["messages"]
     assert history[-2]["role"] == "assistant" and "word20" in history[-2]["content"]
+    assert history[-1] == {"role": "user", "content": "Next question"}
+
+
+def test_the_stop_button_stops_it_and_leaving_the_page_does_not(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    words = [f"word{i} " for i in range(300)]
+    fake.expect(
+        "chat.completions",
+        Stream(chat_chunks(words), delay=0.02),
+        Stream(chat_chunks(words), delay=0.02),
+    )
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.goto(url)
+    send(page, "Write a lot")
+    expect(page.get_by_text("word20", exact=False)).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="New chat").first.click()  # leave it: it goes on
+    expect(page.get_by_text("word20", exact=False)).to_have_count(0, timeout=10_000)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Write a lot").click()
+    expect(page.get_by_text("word299", exact=False)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Stopped")).to_have_count(0)
+
+    send(page, "Again")
+    expect(page.get_by_text("word20", exact=False).last).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("Stopped: the answer above is what arrived")).to_be_visible(
+        timeout=10_000
+    )
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+
+
+def test_two_tabs_on_one_conversation_follow_the_same_answer(
+    browser: Browser, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    """A second tab opened on the link while the answer is written follows it live;
+    what it sends meanwhile waits for that answer, then is answered."""
+    words = [f"word{i} " for i in range(300)]
+    fake.expect(
+        "chat.completions", Stream(chat_chunks(words), delay=0.03), chat_text(["Both done."])
+    )
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    context = browser.new_context()  # one browser: the same guest in both tabs
+    try:
+        first = context.new_page()
+        first.goto(url)
+        send(first, "Write a lot")
+        expect(first.get_by_text("word20", exact=False)).to_be_visible(timeout=30_000)
+        second = context.new_page()
+        second.goto(first.url)
+        expect(second.get_by_text("word60", exact=False)).to_be_visible(timeout=30_000)
+        expect(second.get_by_role("button", name="Stop")).to_be_visible()
+        send(second, "And then?")
+        expect(second.get_by_text("Sent when the answer above ends.")).to_be_visible(timeout=10_000)
+        expect(second.get_by_text("Both done.")).to_be_visible(timeout=60_000)
+        expect(second.get_by_text("word299", exact=False)).to_be_visible()
+        assert len(fake.calls("chat.completions")) == 2  # one answer each, none twice
+        first.reload()
+        expect(first.get_by_text("Both done.")).to_be_visible(timeout=30_000)
+        expect(first.get_by_text("Something went wrong")).to_have_count(0)
+    finally:
+        context.close()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_login_browser import COOKIE_NAME, TIMEOUT, log_in
 
-from browser_support import send
+from browser_support import choose, send
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,17 @@ def signed_in(page: Page, url: str, user: str, password: str, name: str) -> None
     )
 
 
+@pytest.mark.parametrize("two_users_app", [1, 2], indirect=True, ids=["one", "two-assistants"])
 def test_users_see_only_their_own_conversations(browser: Browser, two_users_app: str) -> None:
+    """With two assistants (the original project's OPENAI_ASSISTANTS), every way of
+    opening a conversation also picks its assistant: a reload, the history list, a
+    link after signing in."""
     anna = browser.new_context().new_page()
     signed_in(anna, two_users_app, "anna", "anna-password-1", "Anna A")
+    picker = anna.get_by_role("combobox", name="Assistant")
+    two = picker.count() > 0
+    if two:  # the conversation is the second assistant's: opening it must select it
+        choose(anna, "Assistant", "🦉 Second")
     send(anna, "Anna's secret plan")
     expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
     side = anna.get_by_test_id("stSidebar")
@@ -41,6 +49,20 @@ def test_users_see_only_their_own_conversations(browser: Browser, two_users_app:
     anna.reload()  # the conversation comes back from storage, the login from the cookie
     expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
     expect(side.get_by_role("button", name="Anna's secret plan")).to_be_visible()
+    expect(anna.get_by_text("Something went wrong")).to_have_count(0)
+    if two:
+        expect(picker).to_have_value("🦉 Second")
+        choose(anna, "Assistant", "🤖 First")  # a new chat with the other assistant
+        expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_have_count(0)
+    else:
+        anna.get_by_role("button", name="New chat").first.click()
+        expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_have_count(0)
+    side.get_by_role("button", name="Anna's secret plan").click()  # from the history list
+    expect(anna.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
+    expect(anna.get_by_text("Something went wrong")).to_have_count(0)
+    expect(side.get_by_role("button", name="Anna's secret plan")).to_be_visible()
+    if two:
+        expect(picker).to_have_value("🦉 Second")
 
     bert = browser.new_context().new_page()
     signed_in(bert, two_users_app, "bert", "bert-password-1", "Bert B")
@@ -61,3 +83,6 @@ def test_users_see_only_their_own_conversations(browser: Browser, two_users_app:
     again.goto(link)
     log_in(again, "anna", "anna-password-1")
     expect(again.get_by_text("Fake answer to: Anna's secret plan")).to_be_visible(timeout=TIMEOUT)
+    expect(again.get_by_text("Something went wrong")).to_have_count(0)
+    if two:
+        expect(again.get_by_role("combobox", name="Assistant")).to_have_value("🦉 Second")

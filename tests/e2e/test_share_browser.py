@@ -29,6 +29,7 @@ def close_menu(page: Page) -> None:
     expect(page.get_by_test_id("stPopoverBody")).to_have_count(0, timeout=TIMEOUT)
 
 
+@pytest.mark.parametrize("two_users_app", [1, 2], indirect=True, ids=["one", "two-assistants"])
 def test_a_shared_snapshot_across_two_users(browser: Browser, two_users_app: str) -> None:
     anna = browser.new_context().new_page()
     signed_in(anna, two_users_app, "anna", "anna-password-1", "Anna A")

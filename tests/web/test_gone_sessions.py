@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import time
@@ -267,6 +268,34 @@ def test_a_crash_mid_answer_keeps_what_was_shown_marked_cut_off_with_retry(
     kept_words = cut.text.split()
     assert kept_words == [w.strip() for w in WORDS[: len(kept_words)]]
     assert len(kept_words) >= 0.9 * words_before, (len(kept_words), words_before)
+
+
+def test_a_shutdown_mid_answer_saves_it_stopped_by_the_shutdown(
+    app: tuple[str, int], fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """SIGTERM (a deploy, `docker stop`) while an answer nobody watches is written:
+    the app stops it and saves it, marked stopped by the shutdown."""
+    url, pid = app
+    fake.expect("chat.completions", chat_text(WORDS, delay=0.05))
+
+    async def scenario() -> None:
+        gone = await opened(url)
+        with pytest.raises(_Seen):
+            await gone.chat("Write a lot.", on_text=until_w20, timeout=TIMEOUT)
+        gone.abort()
+
+    run_isolated(scenario())
+    os.kill(pid, signal.SIGTERM)
+    wait_for("gone", lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid))
+    db = tmp_path / "data" / "assistants-ui.db"
+    assert stored_stops(db) == [("stopped", "shutdown")]
+    (partial,) = [text for status, text in stored_answers(db) if status == "stopped"]
+    assert "w20" in partial and "w399" not in partial
+
+
+def _zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_silent_sessions_and_a_burst_do_not_keep_others_from_being_served(

@@ -12,7 +12,8 @@ there. One housekeeping thread, started with the first answer, every
 - stops an answer that no page has shown for `unattended_seconds` (the
   operator's UNATTENDED_ANSWER_MINUTES), marked stopped by the server.
 
-`stop_all` stops every answer (the app's shutdown), each saved as stopped.
+`stop_all` stops every answer (the app's shutdown: `web/server.py`'s lifespan
+calls `stop_every`), each saved as stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from typing import ClassVar
 
 from assistants_ui.core.session import ReplyStream
 from assistants_ui.core.transcript import StopCause
@@ -37,6 +40,13 @@ log = logging.getLogger(__name__)
 class LiveAnswers:
     """The process's answers being written, by conversation id."""
 
+    _every: ClassVar[weakref.WeakSet[LiveAnswers]] = weakref.WeakSet()  # for the shutdown
+
+    @classmethod
+    def stop_every(cls, cause: StopCause = "shutdown") -> int:
+        """`stop_all` on every registry of the process (the app's shutdown hook)."""
+        return sum(live.stop_all(cause) for live in list(cls._every))
+
     def __init__(
         self,
         *,
@@ -52,6 +62,7 @@ class LiveAnswers:
         self._answers: dict[str, ReplyStream] = {}
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        LiveAnswers._every.add(self)
 
     def add(self, stream: ReplyStream) -> None:
         """Keep `stream` (its conversation must be saved: it is the key)."""

@@ -537,15 +537,19 @@ def render_chat(
 
     def follow() -> None:
         stream = live
-        while stream is not None:
-            box = conversation.chat_message("assistant", avatar=profile.icon)
-            waiting = chat_state.queued()
-            if waiting is not None:  # sent when the answer ends
-                _queued(queued_slot, waiting)
-            _follow(chat, stream, box, speed=speed, on_branch=on_branch)
-            if stream.session is not chat:  # another page's answer: reload what it saved
-                chat_state.reload(chat)
-                st.rerun()
+        while True:
+            if stream is not None:
+                box = conversation.chat_message("assistant", avatar=profile.icon)
+                waiting = chat_state.queued()
+                if waiting is not None:  # sent when the answer ends
+                    _queued(queued_slot, waiting)
+                _follow(chat, stream, box, speed=speed, on_branch=on_branch)
+                if stream.session is not chat:  # another page's answer: reload what it saved
+                    chat_state.reload(chat)
+                    st.rerun()
+            if chat.busy:  # followed elsewhere (a second tab's answer reloaded)
+                break
+            # What waited for the answer (it ended here, or before this run: Stop).
             typed = chat_state.pop_queued()
             if typed is None:
                 break

@@ -11,7 +11,6 @@ this module's own `_USER_KEY`.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -88,10 +87,8 @@ def runtime() -> Runtime:
 
 @st.cache_resource(show_spinner=False)
 def _live_answers(unattended_seconds: float, checkpoint_seconds: float) -> LiveAnswers:
-    live = LiveAnswers(checkpoint_seconds=checkpoint_seconds, unattended_seconds=unattended_seconds)
-    # The app's shutdown (SIGTERM, Ctrl+C) stops them, each saved as stopped by it.
-    atexit.register(live.stop_all, "shutdown")
-    return live
+    # The app's shutdown stops them, each saved as stopped by it (web/server.py).
+    return LiveAnswers(checkpoint_seconds=checkpoint_seconds, unattended_seconds=unattended_seconds)
 
 
 def live_answers(rt: Runtime) -> LiveAnswers:

@@ -5,17 +5,41 @@ and serves it on the same Starlette server it uses for a plain script, with
 `headers.SecurityHeaders` in front of every HTTP response. So a deployment
 without a proxy gets the same policy as one behind the nginx template.
 Websocket messages carry no headers; the page that opens the websocket does.
+
+Its lifespan ends with the server (SIGTERM, Ctrl-C): the answers still being
+written are stopped then, each saved, marked stopped by the shutdown. (The
+server re-raises the signal once it has stopped, so `atexit` never runs.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 from starlette.middleware import Middleware
 
+from assistants_ui.core.live import LiveAnswers
 from assistants_ui.web.headers import SecurityHeaders
 
 __all__ = ["app"]
 
-app = st.App(Path(__file__).with_name("entry.py"), middleware=[Middleware(SecurityHeaders)])
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def _lifespan(_app: st.App) -> AsyncIterator[None]:
+    yield
+    stopped = await asyncio.to_thread(LiveAnswers.stop_every, "shutdown")
+    if stopped:
+        log.info("shutdown: %d answer(s) being written were stopped and saved", stopped)
+
+
+app = st.App(
+    Path(__file__).with_name("entry.py"),
+    middleware=[Middleware(SecurityHeaders)],
+    lifespan=_lifespan,
+)
