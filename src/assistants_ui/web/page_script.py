@@ -6,8 +6,9 @@ A `st.components.v2` component whose HTML, CSS and script are constants here
 
 - scrolls to the question just sent (`sent`: the question's id, so each
   question scrolls once), even when the reader had scrolled up;
-- while an answer streams (`streaming`), shows a "Latest" button when the
-  reader has scrolled up from the end, which scrolls back down;
+- while an answer streams (`streaming`), keeps a reader who is at the end at
+  the end as it grows, and shows a "Latest" button to one who scrolled up,
+  which scrolls back down (and keeps them there);
 - puts the cursor in the edit box of the question being edited (`focus`: the
   edit box's key), once per opened form.
 """
@@ -54,12 +55,6 @@ export default function ({ parentElement, data }) {
   label.textContent = words.latest || "Latest";
   if (words.title) button.title = words.title;
 
-  const toEnd = () => {
-    const all = messages(doc);
-    const last = all[all.length - 1];
-    if (last) last.scrollIntoView({ block: "end", behavior: "smooth" });
-  };
-  button.onclick = () => { toEnd(); button.hidden = true; };
 
   if (data && data.sent && state.sent !== data.sent) {
     state.sent = data.sent;
@@ -91,20 +86,46 @@ export default function ({ parentElement, data }) {
     state.focused = null;
   }
 
+  // While an answer streams: a reader at the end stays at the end as it grows; one
+  // who scrolled up is left there, with "Latest" to come back.
   const streaming = !!(data && data.streaming);
-  const check = () => {
+  const area = () => {
     const all = messages(doc);
-    const area = scroller(doc, all[all.length - 1]);
-    if (!area) return;
-    const below = area.scrollHeight - area.scrollTop - area.clientHeight;
-    button.hidden = !(state.streaming && below > 150);
+    return scroller(doc, all[all.length - 1]);
+  };
+  const check = () => {
+    const box = area();
+    if (!box) return;
+    if (state.expected !== null && Math.abs(box.scrollTop - state.expected) <= 2) return;
+    state.expected = null;  // the reader scrolled
+    state.pinned = box.scrollHeight - box.scrollTop - box.clientHeight <= 150;
+    button.hidden = !(state.streaming && !state.pinned);
+  };
+  const follow = () => {
+    const box = area();
+    if (!box || !state.streaming || !state.pinned) return;
+    const end = box.scrollHeight - box.clientHeight;
+    if (box.scrollTop >= end - 2) return;
+    state.expected = end;
+    box.scrollTop = end;
+  };
+  button.onclick = () => {
+    state.pinned = true;
+    button.hidden = true;
+    follow();
   };
   state.streaming = streaming;
   if (!state.listening) {
     state.listening = true;
+    state.pinned = true;
+    state.expected = null;
     doc.addEventListener("scroll", () => { if (state.check) state.check(); }, true);
+    new win.MutationObserver(() => { if (state.follow) state.follow(); }).observe(
+      doc.body, { childList: true, subtree: true, characterData: true }
+    );
   }
   state.check = check;
+  state.follow = follow;
   check();
 }
 """
