@@ -319,3 +319,50 @@ def test_latex_delimiters_from_the_model_are_painted_as_dollar_math(
     assert "Energy: $E = mc^2$." in painted
     assert "`\\(code\\)` stays." in painted
     assert "$$ a^2 $$" in painted
+
+
+def test_the_run_that_answers_paints_every_control_of_every_message(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """Complete pages: the run that streamed the second answer ends with Edit on both
+    questions and Copy, Regenerate and thumbs under both answers, without a further
+    click (they used to be left off the earlier messages while an answer streamed)."""
+    use_fake(monkeypatch, fake)
+    fake.expect("chat.completions", chat_text(["One."]), chat_text(["Two."]))
+    at = app()
+    at.chat_input[0].set_value("First").run()
+    at.chat_input[0].set_value("Second").run()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert labels.count("Edit") == 2 and labels.count("Regenerate") == 2, labels
+    assert len(at.get("feedback")) == 2
+    assert "One." in texts(at) and "Two." in texts(at)
+
+
+def test_a_stop_clicked_reruns_into_a_complete_page(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """After Stop: the stopped note, the history list, the menu and every control, in the
+    run the click made (Stop used to end the run before they were painted)."""
+    use_fake(monkeypatch, fake)
+    fake.expect(
+        "chat.completions",
+        chat_text(["Done."]),
+        Stream(chat_chunks([f"w{i} " for i in range(2000)]), delay=0.02),
+    )
+    at = app()
+    at.chat_input[0].set_value("Short").run()
+    chat = at.session_state["chat"]
+    chat.submit("Long")
+    stream = chat.reply()
+    while not stream.message.text:
+        stream.wait(stream.version, 0.05)
+    stream.cancel("user")
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("you stopped it" in c for c in captions), captions
+    labels = [b.label for b in at.button]
+    assert labels.count("Regenerate") == 2 and labels.count("Edit") == 2, labels
+    assert len(at.get("popover")) == 1  # the conversation menu
+    assert [b.label for b in at.sidebar.button if b.label == "Short"] == ["Short"]
