@@ -99,6 +99,6 @@ def test_in_memory_sqlite_works_for_scripts() -> None:
     db = open_url("sqlite://")
     try:
         user = Repository(db).ensure_user(auth_provider="p", subject="s")
-        assert Repository(db).get_user(user_id=user.id) == user
+        assert Repository(db).find_user(auth_provider="p", subject="s") == user
     finally:
         db.dispose()

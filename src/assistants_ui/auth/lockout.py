@@ -160,10 +160,6 @@ class LoginThrottle:
             self._forget_old(s, now, keep=key)
             return Attempt(allowed=True, state=state, lock=lock)
 
-    def record_failure(self, username: str) -> LockState:
-        """Count one wrong password (an attempt whose check failed); the state after."""
-        return self.attempt(username).state
-
     @_guard
     def record_success(self, username: str, attempt: Attempt | None = None) -> None:
         """The right password: forget the name's counted attempts.

@@ -48,14 +48,12 @@ __all__ = [
     "ROOT",
     "ConversationInfo",
     "ConversationPage",
-    "FileInfo",
     "MessagePage",
     "Repository",
     "SaveResult",
     "ShareInfo",
     "SkippedFile",
     "Snapshot",
-    "StoredFile",
     "UserInfo",
     "is_valid_id",
     "is_valid_share_token",
@@ -249,29 +247,6 @@ def _newest_leaf(nodes: Sequence[_Node], top: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class FileInfo:
-    id: str
-    conversation_id: str
-    message_id: str
-    kind: str
-    name: str
-    mime: str
-    size: int
-    sha256: str
-    stored: bool
-    provider_file_id: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    """A file for download; `data` is None when it was over the stored-file limit."""
-
-    info: FileInfo
-    data: bytes | None = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
 class SkippedFile:
     """A file whose bytes were not kept (too large); its metadata was."""
 
@@ -337,22 +312,6 @@ def _user_info(u: User) -> UserInfo:
         created_at=u.created_at,
         last_seen_at=u.last_seen_at,
         language=u.language,
-    )
-
-
-def _file_info(f: File) -> FileInfo:
-    return FileInfo(
-        id=f.id,
-        conversation_id=f.conversation_id,
-        message_id=f.message_id,
-        kind=f.kind,
-        name=f.name,
-        mime=f.mime,
-        size=f.size,
-        sha256=f.sha256,
-        stored=f.stored,
-        provider_file_id=f.provider_file_id,
-        created_at=f.created_at,
     )
 
 
@@ -442,14 +401,6 @@ class Repository:
             if user is None:
                 raise NotFound("user")
             user.language = language
-
-    @_guard
-    def get_user(self, *, user_id: int) -> UserInfo:
-        with self.db.session() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise NotFound("user")
-            return _user_info(user)
 
     # -- conversations -------------------------------------------------------------
 
@@ -950,42 +901,6 @@ class Repository:
             ):
                 blobs.setdefault(f.message_id, {})[(f.slot, f.position)] = f.data
         return blobs
-
-    # -- files ------------------------------------------------------------------------
-
-    @_guard
-    def get_file(self, *, user_id: int, file_id: str) -> StoredFile:
-        """A stored file with its bytes, for download."""
-        fid = _check_id(file_id, "file")
-        with self.db.session() as s:
-            row = s.scalars(
-                select(File)
-                .options(undefer(File.data))
-                .where(File.id == fid, File.user_id == user_id)
-            ).one_or_none()
-            if row is None:
-                raise NotFound("file")
-            return StoredFile(info=_file_info(row), data=row.data)
-
-    @_guard
-    def list_files(self, *, user_id: int, conversation_id: str) -> list[FileInfo]:
-        """Every file of one conversation, without bytes, in message order."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            self._conversation(s, user_id, cid)
-            rows = s.scalars(
-                select(File)
-                .join(
-                    StoredMessage,
-                    and_(
-                        StoredMessage.conversation_id == File.conversation_id,
-                        StoredMessage.id == File.message_id,
-                    ),
-                )
-                .where(File.conversation_id == cid, File.user_id == user_id)
-                .order_by(StoredMessage.seq, File.slot.desc(), File.position)
-            )
-            return [_file_info(f) for f in rows]
 
     # -- share links ------------------------------------------------------------------
 
