@@ -29,44 +29,21 @@ never lose an update.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from assistants_ui.i18n import ngettext
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.engine import Database
 from assistants_ui.storage.models import LoginFailure, utcnow
+from assistants_ui.storage.store import Store, guarded
 
 __all__ = ["Attempt", "LockState", "LoginThrottle", "normalize_username"]
 
 Clock = Callable[[], dt.datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guard(
-    method: Callable[Concatenate[LoginThrottle, P], R],
-) -> Callable[Concatenate[LoginThrottle, P], R]:
-    """Database failures become one StorageError sentence naming DATABASE_URL."""
-
-    @functools.wraps(method)
-    def wrapper(self: LoginThrottle, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed while "
-                f"checking a login: {describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def normalize_username(username: str) -> str:
@@ -104,8 +81,10 @@ class Attempt:
     lock: dt.datetime | None = None
 
 
-class LoginThrottle:
+class LoginThrottle(Store):
     """Counts wrong passwords per login name in the database; thread- and process-safe."""
+
+    during = " while checking a login"
 
     def __init__(
         self,
@@ -119,12 +98,12 @@ class LoginThrottle:
             raise ValueError("max_failures must be >= 1")
         if lockout <= dt.timedelta(0):
             raise ValueError("lockout must be positive")
-        self.db = db
+        super().__init__(db)
         self.max_failures = max_failures
         self.lockout = lockout
         self.clock = clock
 
-    @_guard
+    @guarded
     def state(self, username: str) -> LockState:
         """The name's lock right now (reads only)."""
         key = _key(username)
@@ -133,7 +112,7 @@ class LoginThrottle:
             row = s.get(LoginFailure, key)
             return self._state(row, now)
 
-    @_guard
+    @guarded
     def attempt(self, username: str) -> Attempt:
         """Count one attempt and decide, in one transaction, whether it may be checked.
 
@@ -160,7 +139,7 @@ class LoginThrottle:
             self._forget_old(s, now, keep=key)
             return Attempt(allowed=True, state=state, lock=lock)
 
-    @_guard
+    @guarded
     def record_success(self, username: str, attempt: Attempt | None = None) -> None:
         """The right password: forget the name's counted attempts.
 

@@ -22,45 +22,26 @@ Every method is one short transaction; database failures become one
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.engine import Database
 from assistants_ui.storage.models import AppKey, LoginSession, utcnow
+from assistants_ui.storage.store import Store, database_errors, guarded
 
 __all__ = ["GUEST_KEY", "LoginSessions", "oidc_session_id", "server_key"]
 
 GUEST_KEY = "anonymous-cookie"  # app_keys: signs the guests' identity cookies
 Clock = Callable[[], dt.datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
 # How long a revoked single sign-on session is remembered: Streamlit's identity
 # cookie lives 30 days at most.
 OIDC_REVOCATION_DAYS = 31
-
-
-def _guard(
-    method: Callable[Concatenate[LoginSessions, P], R],
-) -> Callable[Concatenate[LoginSessions, P], R]:
-    @functools.wraps(method)
-    def wrapper(self: LoginSessions, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed while "
-                f"checking a login session: {describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def oidc_session_id(claims: Mapping[str, Any]) -> str:
@@ -74,14 +55,16 @@ def oidc_session_id(claims: Mapping[str, Any]) -> str:
     return "oidc:" + hashlib.sha256(text.encode()).hexdigest()[:56]
 
 
-class LoginSessions:
+class LoginSessions(Store):
     """The `login_sessions` table; thread- and process-safe."""
 
+    during = " while checking a login session"
+
     def __init__(self, db: Database, *, clock: Clock = utcnow) -> None:
-        self.db = db
+        super().__init__(db)
         self.clock = clock
 
-    @_guard
+    @guarded
     def start(self, *, auth_provider: str, subject: str, lifetime: dt.timedelta) -> str:
         """A new login's random id (goes into the login cookie)."""
         now = self.clock()
@@ -99,7 +82,7 @@ class LoginSessions:
             s.execute(delete(LoginSession).where(LoginSession.expires_at < now))
         return sid
 
-    @_guard
+    @guarded
     def active(self, sid: str, *, auth_provider: str, subject: str) -> bool:
         """Whether the login `sid` is this person's, unexpired and not logged out."""
         if not sid or len(sid) > 64:
@@ -114,14 +97,14 @@ class LoginSessions:
                 and row.subject == subject[:255]
             )
 
-    @_guard
+    @guarded
     def revoked(self, sid: str) -> bool:
         """Whether the login `sid` was logged out (single sign-on: no row means not)."""
         with self.db.session() as s:
             row = s.get(LoginSession, sid)
             return row is not None and row.revoked_at is not None
 
-    @_guard
+    @guarded
     def revoke(self, sid: str, *, auth_provider: str, subject: str) -> None:
         """End the login `sid` (recorded even if it was never started here)."""
         now = self.clock()
@@ -153,7 +136,7 @@ class LoginSessions:
 
 def server_key(db: Database, name: str) -> str:
     """The app's own random secret `name`, made by whichever process asks first."""
-    try:
+    with database_errors(db, " while reading the app's keys"):
         for attempt in (1, 2):
             try:
                 with db.session() as s:
@@ -165,9 +148,4 @@ def server_key(db: Database, name: str) -> str:
             except IntegrityError:  # another process made it first: read theirs
                 if attempt == 2:  # pragma: no cover
                     raise
-    except SQLAlchemyError as exc:
-        raise StorageError(
-            f"The history database (DATABASE_URL {db.display_url!r}) failed while "
-            f"reading the app's keys: {describe(exc)}."
-        ) from exc
     raise AssertionError("unreachable")  # pragma: no cover

@@ -34,7 +34,6 @@ from assistants_ui.core.limits import (
 )
 from assistants_ui.i18n import N_, _
 from assistants_ui.storage.engine import Database
-from assistants_ui.storage.engine import guarded as _guard
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import (
     AdminAudit,
@@ -45,6 +44,7 @@ from assistants_ui.storage.models import (
     User,
     utcnow,
 )
+from assistants_ui.storage.store import Store, guarded
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
@@ -109,11 +109,11 @@ def _sent() -> ColumnElement[int]:
     return case((StoredMessage.role == "user", 1), else_=0)
 
 
-class Admin:
+class Admin(Store):
     """Cross-user reads and the admins' changes. Thread- and process-safe."""
 
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.db = db
+        super().__init__(db)
         self.clock = clock
 
     def _day(self) -> ColumnElement[int]:
@@ -125,14 +125,14 @@ class Admin:
 
     # -- users ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def count_users(self, *, query: str = "") -> int:
         with self.db.session() as s:
             return int(
                 s.scalar(select(func.count()).select_from(User).where(_matching(query))) or 0
             )
 
-    @_guard
+    @guarded
     def users(self, *, query: str = "", limit: int = 50, offset: int = 0) -> list[UserUsage]:
         """Users, most recently active first, with their totals (all time)."""
         if not 1 <= limit <= MAX_USERS_PAGE or offset < 0:
@@ -183,7 +183,7 @@ class Admin:
                 for u, conversations, last_at in rows
             ]
 
-    @_guard
+    @guarded
     def is_disabled(self, *, auth_provider: str, subject: str) -> bool:
         """Whether this identity's user was disabled (no row: never disabled)."""
         with self.db.session() as s:
@@ -196,7 +196,7 @@ class Admin:
                 is not None
             )
 
-    @_guard
+    @guarded
     def set_disabled(self, *, actor: str, user_id: int, disabled: bool) -> None:
         """Disable (signed out at the next action, no sign-in) or enable a user; audited."""
         now = self.clock()
@@ -230,7 +230,7 @@ class Admin:
 
     # -- usage ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def daily_usage(
         self, *, days: int = 30, user_id: int | None = None, per_user: bool = False
     ) -> list[DayUsage]:
@@ -277,7 +277,7 @@ class Admin:
 
     # -- limits --------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def limits(self, *, targets: Iterable[str] | None = None) -> list[Limit]:
         """The limits set, for `targets` only if given."""
         query = select(UsageLimit).order_by(UsageLimit.target, UsageLimit.profile_id)
@@ -289,7 +289,7 @@ class Admin:
                 for r in s.scalars(query)
             ]
 
-    @_guard
+    @guarded
     def set_limit(
         self,
         *,
@@ -356,7 +356,7 @@ class Admin:
             return _who(user) if user is not None else target
         return "every guest" if target == GUESTS else "everyone"
 
-    @_guard
+    @guarded
     def check_limits(self, *, user_id: int | None, guest: bool, profile_id: str) -> Exceeded | None:
         """The first limit this user has reached for `profile_id` today (None: may send).
 
@@ -405,7 +405,7 @@ class Admin:
 
     # -- audit ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def audit(self, *, limit: int = 100) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
         if not 1 <= limit <= MAX_AUDIT:

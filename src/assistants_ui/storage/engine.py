@@ -17,24 +17,23 @@ with the password masked.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from assistants_ui.settings import Settings
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.errors import StorageError, describe
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -155,13 +154,6 @@ def check_connection(db: Database) -> None:
         ) from exc
 
 
-def describe(exc: BaseException) -> str:
-    """The first line of the driver's own message, without SQLAlchemy's decoration."""
-    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    text = str(inner).strip().splitlines()
-    return text[0].strip() if text else type(inner).__name__
-
-
 def private_dir(folder: Path) -> None:
     """Create `folder` and any missing parents readable by their owner only (0700).
 
@@ -230,29 +222,3 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.close()
 
     return engine
-
-
-class _OnDatabase(Protocol):
-    db: Database
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-_S = TypeVar("_S", bound=_OnDatabase)
-
-
-def guarded(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
-    """A method of something holding `db`: database failures become one StorageError
-    sentence naming the database (the repository's and the admin page's methods)."""
-
-    @functools.wraps(method)
-    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
-                f"{describe(exc)}."
-            ) from exc
-
-    return wrapper

@@ -4,12 +4,15 @@
 what is wrong, never a password); the page shows it instead of a traceback.
 `NotFound` is what a missing id, a malformed id and another user's id all
 look like, so that nobody can probe which ids exist. `ShareRevoked` is a
-share link its owner withdrew.
+share link its owner withdrew. `describe(exc)` is the driver's own first
+line, which the sentences quote.
 """
 
 from __future__ import annotations
 
-__all__ = ["NotFound", "ShareRevoked", "StorageError"]
+from sqlalchemy.exc import DBAPIError
+
+__all__ = ["NotFound", "ShareRevoked", "StorageError", "describe"]
 
 
 class StorageError(Exception):
@@ -29,3 +32,10 @@ class ShareRevoked(LookupError):
 
     def __init__(self) -> None:
         super().__init__("share revoked")
+
+
+def describe(exc: BaseException) -> str:
+    """The first line of the driver's own message, without SQLAlchemy's decoration."""
+    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(inner).strip().splitlines()
+    return text[0].strip() if text else type(inner).__name__

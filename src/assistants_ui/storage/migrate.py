@@ -27,8 +27,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.engine import Database
+from assistants_ui.storage.errors import StorageError, describe
 
 __all__ = [
     "MIGRATIONS",

@@ -39,10 +39,9 @@ from assistants_ui.storage.codec import (
     fold_text,
     title_for,
 )
-from assistants_ui.storage.engine import Database
-from assistants_ui.storage.engine import guarded as _guard
 from assistants_ui.storage.errors import NotFound, ShareRevoked
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
+from assistants_ui.storage.store import Store, guarded
 
 __all__ = [
     "ROOT",
@@ -330,15 +329,12 @@ def _owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
     return and_(Conversation.id == conversation_id, Conversation.user_id == user_id)
 
 
-class Repository:
+class Repository(Store):
     """History for every user of one database; safe to share between threads."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     # -- users -----------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def ensure_user(
         self,
         *,
@@ -382,7 +378,7 @@ class Repository:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @_guard
+    @guarded
     def find_user(self, *, auth_provider: str, subject: str) -> UserInfo | None:
         """The user with this identity if it has a row (never creates one)."""
         with self.db.session() as s:
@@ -391,7 +387,7 @@ class Repository:
             ).one_or_none()
             return _user_info(user) if user is not None else None
 
-    @_guard
+    @guarded
     def set_language(self, *, user_id: int, language: str | None) -> None:
         """Remember the user's interface language (None: follow the browser)."""
         if language is not None and not 1 <= len(language) <= 16:
@@ -404,7 +400,7 @@ class Repository:
 
     # -- conversations -------------------------------------------------------------
 
-    @_guard
+    @guarded
     def create_conversation(
         self,
         *,
@@ -435,14 +431,14 @@ class Repository:
             s.flush()
             return _conversation_info(conv)
 
-    @_guard
+    @guarded
     def get_conversation(self, *, user_id: int, conversation_id: str) -> ConversationInfo:
         """One of the user's conversations (a deep link's `?c=`), or NotFound."""
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             return _conversation_info(self._conversation(s, user_id, cid))
 
-    @_guard
+    @guarded
     def list_conversations(
         self, *, user_id: int, limit: int = 50, offset: int = 0
     ) -> ConversationPage:
@@ -450,7 +446,7 @@ class Repository:
         _page_args(limit, offset)
         return self._page(user_id, [], limit, offset)
 
-    @_guard
+    @guarded
     def search_conversations(
         self, *, user_id: int, query: str, limit: int = 50, offset: int = 0
     ) -> ConversationPage:
@@ -492,7 +488,7 @@ class Repository:
             next_offset=offset + limit if more else None,
         )
 
-    @_guard
+    @guarded
     def rename_conversation(
         self, *, user_id: int, conversation_id: str, title: str
     ) -> ConversationInfo:
@@ -507,7 +503,7 @@ class Repository:
             s.flush()
             return _conversation_info(conv)
 
-    @_guard
+    @guarded
     def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
         """The conversation's tokens in and out, every answer summed."""
         cid = _check_id(conversation_id)
@@ -521,7 +517,7 @@ class Repository:
             ).one()
             return int(row[0]), int(row[1])
 
-    @_guard
+    @guarded
     def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
         """Pin the conversation to the top of the history, or unpin it."""
         cid = _check_id(conversation_id)
@@ -531,7 +527,7 @@ class Repository:
             s.flush()
             return _conversation_info(conv)
 
-    @_guard
+    @guarded
     def set_remote(
         self,
         *,
@@ -562,7 +558,7 @@ class Repository:
             if done is None:
                 raise NotFound("message" if message_id else "conversation")
 
-    @_guard
+    @guarded
     def switch_branch(self, *, user_id: int, conversation_id: str, message_id: str) -> str:
         """Show the branch through `message_id`: its newest message becomes the
         conversation's active leaf (returned). Not activity."""
@@ -575,7 +571,7 @@ class Repository:
             conv.active_leaf = _newest_leaf(nodes, message_id)
             return conv.active_leaf
 
-    @_guard
+    @guarded
     def delete_conversation(self, *, user_id: int, conversation_id: str) -> list[dict[str, str]]:
         """Delete it with its messages and files; returns the remote references of
         every branch (the conversation's first) so that the caller can delete the
@@ -603,7 +599,7 @@ class Repository:
 
     # -- messages ---------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def save_message(self, *, user_id: int, conversation_id: str, message: Message) -> SaveResult:
         """Insert or update a message (by `message.id`), its files and the title.
 
@@ -676,7 +672,7 @@ class Repository:
         ).scalar_one_or_none()
         return _leaf(s, cid, active)
 
-    @_guard
+    @guarded
     def set_feedback(
         self,
         *,
@@ -761,7 +757,7 @@ class Repository:
             s.delete(gone)
         return ids, skipped
 
-    @_guard
+    @guarded
     def load_messages(
         self,
         *,
@@ -844,14 +840,14 @@ class Repository:
         branch = _branch(cid, _leaf(s, cid, active))
         return list(s.scalars(select(branch.c.id).order_by(branch.c.seq)))
 
-    @_guard
+    @guarded
     def _shown_ids(self, user_id: int, conversation_id: str) -> list[str]:
         cid = _check_id(conversation_id)
         with self.db.session() as s:
             conv = self._conversation(s, user_id, cid)
             return self._branch_ids(s, cid, conv.active_leaf)
 
-    @_guard
+    @guarded
     def _batch_after(
         self,
         user_id: int,
@@ -904,7 +900,7 @@ class Repository:
 
     # -- share links ------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def create_share(self, *, user_id: int, conversation_id: str) -> ShareInfo:
         """A new share link: a copy of the branch shown, messages and files, as it is now.
 
@@ -937,7 +933,7 @@ class Repository:
             s.flush()
             return _share_info(share)
 
-    @_guard
+    @guarded
     def list_shares(self, *, user_id: int, conversation_id: str) -> list[ShareInfo]:
         """The conversation's share links that still work, newest first (owner only)."""
         cid = _check_id(conversation_id)
@@ -954,7 +950,7 @@ class Repository:
             )
             return [_share_info(r) for r in rows]
 
-    @_guard
+    @guarded
     def revoke_share(self, *, user_id: int, token: str) -> None:
         """Withdraw a share link; only its owner can (anyone else gets NotFound)."""
         if not is_valid_share_token(token):
@@ -968,7 +964,7 @@ class Repository:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
 
-    @_guard
+    @guarded
     def open_share(self, *, token: str) -> Snapshot:
         """The snapshot behind a share link, for whoever holds the link.
 
