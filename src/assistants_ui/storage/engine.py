@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from assistants_ui.settings import Settings
-from assistants_ui.storage.errors import StorageError, describe
+from assistants_ui.storage.errors import StorageError, describe, shown_url
+from assistants_ui.storage.migrate import upgrade
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -68,7 +69,7 @@ class Database:
     @property
     def display_url(self) -> str:
         """The URL with its password masked, for messages and logs."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.engine.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -106,7 +107,7 @@ def parse_url(raw: str) -> URL:
         return url.set(drivername="sqlite", database=database)
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         return url.set(drivername="postgresql+psycopg")
-    shown = url.render_as_string(hide_password=True)
+    shown = shown_url(url)
     raise StorageError(
         f"DATABASE_URL {shown!r} names an unsupported database or driver "
         f"{url.drivername!r}; expected {EXAMPLES}."
@@ -135,9 +136,7 @@ def open_url(url: str | URL, *, max_stored_file_mb: float = 50, migrate: bool = 
     try:
         check_connection(db)
         if migrate:
-            from assistants_ui.storage.migrate import upgrade
-
-            upgrade(db)
+            upgrade(engine)
     except BaseException:
         engine.dispose()
         raise

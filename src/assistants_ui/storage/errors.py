@@ -10,9 +10,10 @@ line, which the sentences quote.
 
 from __future__ import annotations
 
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["NotFound", "ShareRevoked", "StorageError", "describe"]
+__all__ = ["NotFound", "ShareRevoked", "StorageError", "describe", "shown_url"]
 
 
 class StorageError(Exception):
@@ -39,3 +40,8 @@ def describe(exc: BaseException) -> str:
     inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     text = str(inner).strip().splitlines()
     return text[0].strip() if text else type(inner).__name__
+
+
+def shown_url(url: URL) -> str:
+    """A database URL as sentences and logs show it: its password masked."""
+    return url.render_as_string(hide_password=True)
