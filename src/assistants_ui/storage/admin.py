@@ -33,6 +33,7 @@ from assistants_ui.core.limits import (
     user_target,
 )
 from assistants_ui.i18n import N_, _
+from assistants_ui.storage.codec import from_row
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import (
@@ -167,13 +168,9 @@ class Admin(Store):
                 )
             }
             return [
-                UserUsage(
-                    id=u.id,
-                    auth_provider=u.auth_provider,
-                    subject=u.subject,
-                    display_name=u.display_name,
-                    email=u.email,
-                    created_at=u.created_at,
+                from_row(
+                    UserUsage,
+                    u,
                     last_activity=_aware(last_at) or u.last_seen_at,
                     conversations=int(conversations),
                     messages=totals.get(u.id, (0, 0))[0],
@@ -285,7 +282,7 @@ class Admin(Store):
             query = query.where(UsageLimit.target.in_(list(targets)))
         with self.db.session() as s:
             return [
-                Limit(r.target, r.profile_id, r.messages_per_day, r.tokens_per_day)
+                from_row(Limit, r, messages=r.messages_per_day, tokens=r.tokens_per_day)
                 for r in s.scalars(query)
             ]
 
@@ -412,7 +409,7 @@ class Admin(Store):
             raise ValueError(f"limit must be 1..{MAX_AUDIT}")
         with self.db.session() as s:
             return [
-                AuditEntry(r.at, r.actor, r.action, r.target, r.detail)
+                from_row(AuditEntry, r)
                 for r in s.scalars(
                     select(AdminAudit)
                     .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())

@@ -37,6 +37,7 @@ from assistants_ui.storage.codec import (
     decode_message,
     encode_message,
     fold_text,
+    from_row,
     title_for,
 )
 from assistants_ui.storage.errors import NotFound, ShareRevoked
@@ -288,41 +289,16 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conversation_info(c: Conversation) -> ConversationInfo:
-    return ConversationInfo(
-        id=c.id,
-        profile_id=c.profile_id,
-        backend=c.backend,
-        title=c.title,
-        remote=dict(c.remote or {}),
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        pinned=bool(c.pinned),
-    )
+def _conversation_info(row: Conversation) -> ConversationInfo:
+    return from_row(ConversationInfo, row, remote=dict(row.remote or {}), pinned=bool(row.pinned))
 
 
-def _user_info(u: User) -> UserInfo:
-    return UserInfo(
-        id=u.id,
-        auth_provider=u.auth_provider,
-        subject=u.subject,
-        display_name=u.display_name,
-        email=u.email,
-        created_at=u.created_at,
-        last_seen_at=u.last_seen_at,
-        language=u.language,
-    )
+def _user_info(row: User) -> UserInfo:
+    return from_row(UserInfo, row)
 
 
 def _share_info(row: Share) -> ShareInfo:
-    return ShareInfo(
-        token=row.token,
-        conversation_id=row.conversation_id,
-        title=row.title,
-        message_count=row.message_count,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return from_row(ShareInfo, row)
 
 
 def _owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
@@ -991,21 +967,7 @@ def _has_files(row: StoredMessage) -> bool:
 
 
 def _decode(row: StoredMessage, blobs: Mapping[tuple[str, int], bytes | None]) -> Message:
-    message = decode_message(
-        id=row.id,
-        role=row.role,
-        status=row.status,
-        created_at=row.created_at,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        seconds=row.seconds,
-        feedback=row.feedback,
-        feedback_comment=row.feedback_comment,
-        parent_id=row.parent_id or ROOT,
-        parts=row.parts,
-        attachments=row.attachments,
-        blobs=blobs,
-    )
+    message = decode_message(row, blobs, parent_id=row.parent_id or ROOT)
     if message.status == "streaming":
         message.parts.append(ErrorPart(INTERRUPTED, retryable=True))
         message.status = "failed"
