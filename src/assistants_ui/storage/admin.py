@@ -46,6 +46,7 @@ from assistants_ui.storage.models import (
     utcnow,
 )
 from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.users import Account
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
@@ -56,15 +57,9 @@ MAX_DAYS = 366
 
 
 @dataclass(frozen=True, slots=True)
-class UserUsage:
+class UserUsage(Account):
     """One row of the admin page's user table."""
 
-    id: int
-    auth_provider: str
-    subject: str
-    display_name: str
-    email: str
-    created_at: dt.datetime
     last_activity: dt.datetime
     conversations: int
     messages: int

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.core.transcript import ErrorPart, Feedback, Message
@@ -42,7 +41,8 @@ from assistants_ui.storage.codec import (
 )
 from assistants_ui.storage.errors import NotFound, ShareRevoked
 from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
-from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.store import guarded
+from assistants_ui.storage.users import UserInfo, Users
 
 __all__ = [
     "ROOT",
@@ -104,18 +104,6 @@ class Snapshot:
 
     info: ShareInfo
     messages: list[Message]
-
-
-@dataclass(frozen=True, slots=True)
-class UserInfo:
-    id: int
-    auth_provider: str
-    subject: str
-    display_name: str
-    email: str
-    created_at: dt.datetime
-    last_seen_at: dt.datetime
-    language: str | None = None  # the interface language chosen; None: the browser's
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,10 +281,6 @@ def _conversation_info(row: Conversation) -> ConversationInfo:
     return from_row(ConversationInfo, row, remote=dict(row.remote or {}), pinned=bool(row.pinned))
 
 
-def _user_info(row: User) -> UserInfo:
-    return from_row(UserInfo, row)
-
-
 def _share_info(row: Share) -> ShareInfo:
     return from_row(ShareInfo, row)
 
@@ -305,74 +289,8 @@ def _owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
     return and_(Conversation.id == conversation_id, Conversation.user_id == user_id)
 
 
-class Repository(Store):
+class Repository(Users):
     """History for every user of one database; safe to share between threads."""
-
-    # -- users -----------------------------------------------------------------------
-
-    @guarded
-    def ensure_user(
-        self,
-        *,
-        auth_provider: str,
-        subject: str,
-        display_name: str | None = None,
-        email: str | None = None,
-    ) -> UserInfo:
-        """The user with this identity, created on first sign-in; notes the visit."""
-        if not auth_provider or len(auth_provider) > 64:
-            raise ValueError("auth_provider must be 1..64 characters")
-        if not subject or len(subject) > 255:
-            raise ValueError("subject must be 1..255 characters")
-        for attempt in (1, 2):
-            try:
-                with self.db.session() as s:
-                    user = s.scalars(
-                        select(User).where(
-                            User.auth_provider == auth_provider, User.subject == subject
-                        )
-                    ).one_or_none()
-                    now = utcnow()
-                    if user is None:
-                        user = User(
-                            auth_provider=auth_provider,
-                            subject=subject,
-                            display_name="",
-                            email="",
-                            created_at=now,
-                        )
-                        s.add(user)
-                    user.last_seen_at = now
-                    if display_name is not None:
-                        user.display_name = display_name[:255]
-                    if email is not None:
-                        user.email = email[:320]
-                    s.flush()
-                    return _user_info(user)
-            except IntegrityError:
-                if attempt == 2:  # pragma: no cover - a second race in a row
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @guarded
-    def find_user(self, *, auth_provider: str, subject: str) -> UserInfo | None:
-        """The user with this identity if it has a row (never creates one)."""
-        with self.db.session() as s:
-            user = s.scalars(
-                select(User).where(User.auth_provider == auth_provider, User.subject == subject)
-            ).one_or_none()
-            return _user_info(user) if user is not None else None
-
-    @guarded
-    def set_language(self, *, user_id: int, language: str | None) -> None:
-        """Remember the user's interface language (None: follow the browser)."""
-        if language is not None and not 1 <= len(language) <= 16:
-            raise ValueError("language must be 1..16 characters")
-        with self.db.session() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise NotFound("user")
-            user.language = language
 
     # -- conversations -------------------------------------------------------------
 
