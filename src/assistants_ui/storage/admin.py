@@ -33,7 +33,7 @@ from assistants_ui.core.limits import (
     user_target,
 )
 from assistants_ui.i18n import N_, _
-from assistants_ui.storage.codec import from_row
+from assistants_ui.storage.codec import escape_like, from_row
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import (
@@ -417,7 +417,7 @@ def _matching(query: str) -> ColumnElement[bool]:
     text = query.strip().lower()
     if not text:
         return true()
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = f"%{escape_like(text)}%"
     return or_(
         func.lower(User.subject).like(pattern, escape="\\"),
         func.lower(User.display_name).like(pattern, escape="\\"),

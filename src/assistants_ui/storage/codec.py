@@ -32,6 +32,7 @@ __all__ = [
     "Slot",
     "decode_message",
     "encode_message",
+    "escape_like",
     "fold_text",
     "from_row",
     "title_for",
@@ -93,6 +94,11 @@ class EncodedMessage:
 def fold_text(text: str) -> str:
     """The form search compares: case-folded, so "Straße" finds "STRASSE"."""
     return text.casefold()
+
+
+def escape_like(text: str) -> str:
+    """`text` matched literally by `LIKE ... ESCAPE '\\'` (its `%` and `_` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _plain(item: Any) -> dict[str, Any]:

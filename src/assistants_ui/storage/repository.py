@@ -23,14 +23,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.core.transcript import ErrorPart, Feedback, Message
 from assistants_ui.i18n import _, format_number
+from assistants_ui.storage.branches import (
+    ROOT,
+    Branches,
+    branch,
+    branch_ids,
+    branch_owner,
+    leaf,
+    versions,
+)
 from assistants_ui.storage.codec import (
     FileBlob,
     decode_message,
@@ -39,12 +48,25 @@ from assistants_ui.storage.codec import (
     from_row,
     title_for,
 )
+from assistants_ui.storage.conversations import (
+    MAX_PAGE,
+    TITLE_MAX,
+    ConversationInfo,
+    ConversationPage,
+    Conversations,
+    check_id,
+    is_valid_id,
+    new_id,
+    owned,
+    owned_conversation,
+)
 from assistants_ui.storage.errors import NotFound, ShareRevoked
-from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, User, utcnow
+from assistants_ui.storage.models import Conversation, File, Share, StoredMessage, utcnow
 from assistants_ui.storage.store import guarded
 from assistants_ui.storage.users import UserInfo, Users
 
 __all__ = [
+    "MAX_PAGE",
     "ROOT",
     "ConversationInfo",
     "ConversationPage",
@@ -60,25 +82,9 @@ __all__ = [
     "new_id",
 ]
 
-_ID = re.compile(r"[A-Za-z0-9_-]{16}")
 _SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
-TITLE_MAX = 200
 FEEDBACK_MAX = 2000  # characters of a feedback comment
-MAX_PAGE = 500
-MAX_SEARCH_TERMS = 8
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
-
-ROOT = ""  # the key of a conversation's first messages in `MessagePage.children`
-
-
-def new_id() -> str:
-    """A fresh conversation or file id: 16 URL-safe characters (96 random bits)."""
-    return secrets.token_urlsafe(12)
-
-
-def is_valid_id(value: object) -> bool:
-    """Whether `value` has the shape of an id this app hands out (e.g. from `?c=`)."""
-    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def is_valid_share_token(value: object) -> bool:
@@ -107,26 +113,6 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationInfo:
-    id: str
-    profile_id: str
-    backend: str
-    title: str
-    remote: dict[str, str]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    pinned: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationPage:
-    """One page of the sidebar; pass `next_offset` back for the next (None: no more)."""
-
-    items: list[ConversationInfo]
-    next_offset: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class MessagePage:
     """The branch shown, oldest first; pass `before` back for the older ones (None: no more).
 
@@ -141,97 +127,6 @@ class MessagePage:
     children: dict[str, list[str]] = field(default_factory=dict)
     remote_owner: str | None = None
     remote: dict[str, str] = field(default_factory=dict)
-
-
-# One message of the tree without its contents: (id, parent_id, seq); the rows as
-# read (no object per row: a long conversation has thousands).
-_Node = Row[str, str | None, int]
-
-
-def _nodes(s: Session, cid: str) -> Sequence[_Node]:
-    """The conversation's tree without contents, in `seq` order (parents before children)."""
-    return s.execute(
-        select(StoredMessage.id, StoredMessage.parent_id, StoredMessage.seq)
-        .where(StoredMessage.conversation_id == cid)
-        .order_by(StoredMessage.seq)
-    ).all()
-
-
-def _leaf(s: Session, cid: str, active: str | None) -> str | None:
-    """The last message of the branch shown: `active`, or the newest message."""
-    if active is not None and s.get(StoredMessage, (cid, active)) is not None:
-        return active
-    newest: str | None = s.scalars(
-        select(StoredMessage.id)
-        .where(StoredMessage.conversation_id == cid)
-        .order_by(StoredMessage.seq.desc())
-        .limit(1)
-    ).first()
-    return newest
-
-
-def _branch(cid: str, leaf: str | None) -> CTE:
-    """The branch ending at `leaf`, walked up by the database (a recursive CTE):
-    (id, parent_id, seq) of each of its messages. A parent is always older (a
-    smaller seq), so the walk ends even on a damaged tree."""
-    m = StoredMessage.__table__
-    start = (
-        select(m.c.id, m.c.parent_id, m.c.seq)
-        .where(m.c.conversation_id == cid, m.c.id == leaf)
-        .cte("branch", recursive=True)
-    )
-    up = select(m.c.id, m.c.parent_id, m.c.seq).join(
-        start,
-        and_(m.c.conversation_id == cid, m.c.id == start.c.parent_id, m.c.seq < start.c.seq),
-    )
-    return start.union_all(up)
-
-
-def _branch_owner(s: Session, cid: str, branch: CTE) -> tuple[str, dict[str, str]] | None:
-    """The newest message of the branch that starts a branch with its own remote state."""
-    m = StoredMessage.__table__
-    row = s.execute(
-        select(m.c.id, m.c.remote)
-        .join(branch, and_(m.c.conversation_id == cid, m.c.id == branch.c.id))
-        .where(m.c.remote.is_not(None))
-        .order_by(m.c.seq.desc())
-        .limit(1)
-    ).first()
-    return (row[0], dict(row[1] or {})) if row is not None else None
-
-
-def _versions(s: Session, cid: str, parents: set[str]) -> dict[str, list[str]]:
-    """For each of `parents` (ROOT: none) with more than one child: its children, oldest first."""
-    m = StoredMessage.__table__
-    parent = func.coalesce(m.c.parent_id, ROOT)
-    forks = (
-        select(parent)
-        .where(m.c.conversation_id == cid)
-        .group_by(parent)
-        .having(func.count() > 1)
-        .scalar_subquery()
-    )
-    rows = s.execute(
-        select(parent, m.c.id)
-        .where(m.c.conversation_id == cid, parent.in_(forks))
-        .order_by(m.c.seq)
-    )
-    children: dict[str, list[str]] = {}
-    for key, mid in rows:
-        if key in parents:
-            children.setdefault(key, []).append(mid)
-    return children
-
-
-def _newest_leaf(nodes: Sequence[_Node], top: str) -> str:
-    """The newest message under `top` (itself included): always a leaf."""
-    under = {top}
-    newest = top
-    for n in nodes:  # parents come before their children
-        if n.parent_id in under:
-            under.add(n.id)
-            newest = n.id
-    return newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,237 +154,12 @@ class SaveResult:
     skipped: tuple[SkippedFile, ...] = ()
 
 
-def _check_id(value: object, what: str = "conversation") -> str:
-    if not is_valid_id(value):
-        raise NotFound(what)
-    assert isinstance(value, str)
-    return value
-
-
-def _page_args(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be 1..{MAX_PAGE}")
-    if offset < 0:
-        raise ValueError("offset must be >= 0")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _conversation_info(row: Conversation) -> ConversationInfo:
-    return from_row(ConversationInfo, row, remote=dict(row.remote or {}), pinned=bool(row.pinned))
-
-
 def _share_info(row: Share) -> ShareInfo:
     return from_row(ShareInfo, row)
 
 
-def _owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
-    return and_(Conversation.id == conversation_id, Conversation.user_id == user_id)
-
-
-class Repository(Users):
+class Repository(Users, Conversations, Branches):
     """History for every user of one database; safe to share between threads."""
-
-    # -- conversations -------------------------------------------------------------
-
-    @guarded
-    def create_conversation(
-        self,
-        *,
-        user_id: int,
-        profile_id: str,
-        backend: str,
-        remote: Mapping[str, str] | None = None,
-        title: str = "",
-    ) -> ConversationInfo:
-        title = " ".join(title.split())[:TITLE_MAX]
-        with self.db.session() as s:
-            if s.get(User, user_id) is None:
-                raise NotFound("user")
-            now = utcnow()
-            conv = Conversation(
-                id=new_id(),
-                user_id=user_id,
-                profile_id=profile_id,
-                backend=backend,
-                remote=dict(remote or {}),
-                title=title,
-                title_folded=fold_text(title),
-                last_seq=0,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(conv)
-            s.flush()
-            return _conversation_info(conv)
-
-    @guarded
-    def get_conversation(self, *, user_id: int, conversation_id: str) -> ConversationInfo:
-        """One of the user's conversations (a deep link's `?c=`), or NotFound."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            return _conversation_info(self._conversation(s, user_id, cid))
-
-    @guarded
-    def list_conversations(
-        self, *, user_id: int, limit: int = 50, offset: int = 0
-    ) -> ConversationPage:
-        """The user's conversations: pinned ones first, then most recently active first."""
-        _page_args(limit, offset)
-        return self._page(user_id, [], limit, offset)
-
-    @guarded
-    def search_conversations(
-        self, *, user_id: int, query: str, limit: int = 50, offset: int = 0
-    ) -> ConversationPage:
-        """Conversations where every word of `query` is in the title or in a message.
-
-        Case-insensitive substring match (no stemming); an empty query lists all.
-        """
-        _page_args(limit, offset)
-        terms = fold_text(query).split()[:MAX_SEARCH_TERMS]
-        conditions: list[ColumnElement[bool]] = []
-        for term in terms:
-            pattern = f"%{_escape_like(term)}%"
-            in_messages = exists().where(
-                StoredMessage.conversation_id == Conversation.id,
-                StoredMessage.text_folded.like(pattern, escape="\\"),
-            )
-            conditions.append(
-                or_(Conversation.title_folded.like(pattern, escape="\\"), in_messages)
-            )
-        return self._page(user_id, conditions, limit, offset)
-
-    def _page(
-        self, user_id: int, conditions: list[ColumnElement[bool]], limit: int, offset: int
-    ) -> ConversationPage:
-        query = (
-            select(Conversation)
-            .where(Conversation.user_id == user_id, *conditions)
-            .order_by(
-                Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
-            )
-            .limit(limit + 1)
-            .offset(offset)
-        )
-        with self.db.session() as s:
-            rows = list(s.scalars(query))
-        more = len(rows) > limit
-        return ConversationPage(
-            items=[_conversation_info(c) for c in rows[:limit]],
-            next_offset=offset + limit if more else None,
-        )
-
-    @guarded
-    def rename_conversation(
-        self, *, user_id: int, conversation_id: str, title: str
-    ) -> ConversationInfo:
-        cid = _check_id(conversation_id)
-        title = " ".join(title.split())[:TITLE_MAX]
-        if not title:
-            raise ValueError("a conversation's title cannot be empty")
-        with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            conv.title = title
-            conv.title_folded = fold_text(title)
-            s.flush()
-            return _conversation_info(conv)
-
-    @guarded
-    def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
-        """The conversation's tokens in and out, every answer summed."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            self._conversation(s, user_id, cid)
-            row = s.execute(
-                select(
-                    func.coalesce(func.sum(StoredMessage.input_tokens), 0),
-                    func.coalesce(func.sum(StoredMessage.output_tokens), 0),
-                ).where(StoredMessage.conversation_id == cid)
-            ).one()
-            return int(row[0]), int(row[1])
-
-    @guarded
-    def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
-        """Pin the conversation to the top of the history, or unpin it."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            conv.pinned = pinned
-            s.flush()
-            return _conversation_info(conv)
-
-    @guarded
-    def set_remote(
-        self,
-        *,
-        user_id: int,
-        conversation_id: str,
-        remote: Mapping[str, str],
-        message_id: str | None = None,
-    ) -> None:
-        """Replace the backend's references (conversation/thread/vector store ids):
-        the conversation's, or with `message_id` those of the branch that message starts."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            if message_id is None:
-                done = s.execute(
-                    update(Conversation)
-                    .where(_owned(user_id, cid))
-                    .values(remote=dict(remote))
-                    .returning(Conversation.id)
-                ).one_or_none()
-            else:
-                self._conversation(s, user_id, cid)
-                done = s.execute(
-                    update(StoredMessage)
-                    .where(StoredMessage.conversation_id == cid, StoredMessage.id == message_id)
-                    .values(remote=dict(remote))
-                    .returning(StoredMessage.id)
-                ).one_or_none()
-            if done is None:
-                raise NotFound("message" if message_id else "conversation")
-
-    @guarded
-    def switch_branch(self, *, user_id: int, conversation_id: str, message_id: str) -> str:
-        """Show the branch through `message_id`: its newest message becomes the
-        conversation's active leaf (returned). Not activity."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            nodes = _nodes(s, cid)
-            if not any(n.id == message_id for n in nodes):
-                raise NotFound("message")
-            conv.active_leaf = _newest_leaf(nodes, message_id)
-            return conv.active_leaf
-
-    @guarded
-    def delete_conversation(self, *, user_id: int, conversation_id: str) -> list[dict[str, str]]:
-        """Delete it with its messages and files; returns the remote references of
-        every branch (the conversation's first) so that the caller can delete the
-        remote conversations, threads or vector stores."""
-        cid = _check_id(conversation_id)
-        with self.db.session() as s:
-            branches = s.scalars(
-                select(StoredMessage.remote)
-                .join(Conversation, Conversation.id == StoredMessage.conversation_id)
-                .where(_owned(user_id, cid), StoredMessage.remote.is_not(None))
-                .order_by(StoredMessage.seq)
-            ).all()
-            row = s.execute(
-                delete(Conversation).where(_owned(user_id, cid)).returning(Conversation.remote)
-            ).one_or_none()
-            if row is None:
-                raise NotFound()
-            return [dict(row[0] or {}), *(dict(r) for r in branches if r)]
-
-    def _conversation(self, s: Session, user_id: int, cid: str) -> Conversation:
-        conv = s.scalars(select(Conversation).where(_owned(user_id, cid))).one_or_none()
-        if conv is None:
-            raise NotFound()
-        return conv
 
     # -- messages ---------------------------------------------------------------------
 
@@ -500,7 +170,7 @@ class Repository(Users):
         The first user message titles an untitled conversation. A file over the
         stored-file limit keeps its metadata only and is listed in the result.
         """
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         if not message.id or len(message.id) > 64:
             raise ValueError("a message id must be 1..64 characters")
         encoded = encode_message(message)
@@ -509,7 +179,7 @@ class Repository(Users):
             # and proves ownership in one statement.
             title = s.execute(
                 update(Conversation)
-                .where(_owned(user_id, cid))
+                .where(owned(user_id, cid))
                 .values(updated_at=utcnow())
                 .returning(Conversation.title)
             ).scalar_one_or_none()
@@ -564,7 +234,7 @@ class Repository(Users):
         active = s.execute(
             select(Conversation.active_leaf).where(Conversation.id == cid)
         ).scalar_one_or_none()
-        return _leaf(s, cid, active)
+        return leaf(s, cid, active)
 
     @guarded
     def set_feedback(
@@ -580,11 +250,11 @@ class Repository(Users):
 
         Not activity: the conversation keeps its place in the history.
         """
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         if feedback not in (None, "up", "down"):
             raise ValueError("feedback is 'up', 'down' or None")
         with self.db.session() as s:
-            self._conversation(s, user_id, cid)
+            owned_conversation(s, user_id, cid)
             done = s.execute(
                 update(StoredMessage)
                 .where(
@@ -667,16 +337,16 @@ class Repository(Users):
         still marked streaming was cut off (the app stopped mid-answer): it
         comes back failed, retryable, with what had been saved.
         """
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
             raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
         with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            branch = _branch(cid, _leaf(s, cid, conv.active_leaf))
-            query = select(branch.c.id, branch.c.parent_id, branch.c.seq)
+            conv = owned_conversation(s, user_id, cid)
+            shown = branch(cid, leaf(s, cid, conv.active_leaf))
+            query = select(shown.c.id, shown.c.parent_id, shown.c.seq)
             if before is not None:
-                query = query.where(branch.c.seq < before)
-            query = query.order_by(branch.c.seq.desc())
+                query = query.where(shown.c.seq < before)
+            query = query.order_by(shown.c.seq.desc())
             if limit is not None:
                 query = query.limit(limit + 1)
             wanted = list(s.execute(query))
@@ -685,8 +355,8 @@ class Repository(Users):
             wanted.reverse()
             rows = self._rows(s, cid, [w.id for w in wanted])
             blobs = self._blobs(s, user_id, cid, rows)
-            children = _versions(s, cid, {w.parent_id or ROOT for w in wanted})
-            owner = _branch_owner(s, cid, branch)
+            children = versions(s, cid, {w.parent_id or ROOT for w in wanted})
+            owner = branch_owner(s, cid, shown)
             remote = owner[1] if owner is not None else dict(conv.remote or {})
         messages = [_decode(r, blobs.get(r.id, {})) for r in rows]
         return MessagePage(
@@ -729,17 +399,12 @@ class Repository(Users):
                 return
             after = after_next
 
-    def _branch_ids(self, s: Session, cid: str, active: str | None) -> list[str]:
-        """The ids of the branch shown, oldest first."""
-        branch = _branch(cid, _leaf(s, cid, active))
-        return list(s.scalars(select(branch.c.id).order_by(branch.c.seq)))
-
     @guarded
     def _shown_ids(self, user_id: int, conversation_id: str) -> list[str]:
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            return self._branch_ids(s, cid, conv.active_leaf)
+            conv = owned_conversation(s, user_id, cid)
+            return branch_ids(s, cid, conv.active_leaf)
 
     @guarded
     def _batch_after(
@@ -750,11 +415,11 @@ class Repository(Users):
         limit: int,
         ids: list[str] | None = None,
     ) -> tuple[list[Message], int | None]:
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"batch must be 1..{MAX_PAGE}")
         with self.db.session() as s:
-            self._conversation(s, user_id, cid)
+            owned_conversation(s, user_id, cid)
             if ids is not None:  # `after` counts messages of the branch
                 rows = self._rows(s, cid, ids[after : after + limit + 1])
                 more = len(rows) > limit
@@ -802,10 +467,10 @@ class Repository(Users):
         messages, edits and file changes stay out of it. The owner's feedback
         on answers is left out.
         """
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         with self.db.session() as s:
-            conv = self._conversation(s, user_id, cid)
-            rows = self._rows(s, cid, self._branch_ids(s, cid, conv.active_leaf))
+            conv = owned_conversation(s, user_id, cid)
+            rows = self._rows(s, cid, branch_ids(s, cid, conv.active_leaf))
             blobs = self._blobs(s, user_id, cid, rows)
             frozen = []
             for row in rows:
@@ -830,9 +495,9 @@ class Repository(Users):
     @guarded
     def list_shares(self, *, user_id: int, conversation_id: str) -> list[ShareInfo]:
         """The conversation's share links that still work, newest first (owner only)."""
-        cid = _check_id(conversation_id)
+        cid = check_id(conversation_id)
         with self.db.session() as s:
-            self._conversation(s, user_id, cid)
+            owned_conversation(s, user_id, cid)
             rows = s.scalars(
                 select(Share)
                 .where(
