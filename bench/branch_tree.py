@@ -28,8 +28,8 @@ from assistants_ui.storage import Repository, open_url
 from assistants_ui.storage.branches import branch as walk_branch
 from assistants_ui.storage.branches import leaf
 from assistants_ui.storage.codec import encode_message
+from assistants_ui.storage.messages import message_of
 from assistants_ui.storage.models import Conversation, StoredMessage
-from assistants_ui.storage.repository import _decode
 
 MESSAGES = 1_000
 
@@ -91,7 +91,7 @@ def main() -> None:
                     .order_by(StoredMessage.seq.desc())
                     .limit(51)
                 ).all()
-                [_decode(r, {}) for r in newest[:50]]
+                [message_of(r, {}) for r in newest[:50]]
 
         print(f"Opening a conversation of {MESSAGES:,} messages, SQLite, CPU ms (median of 30)")
 
