@@ -3,8 +3,8 @@
 Storage is kept in rooms, each a store of its own with one transaction per
 call: users (`users.py`), conversations (`conversations.py`) and their
 branches (`branches.py`), messages and files (`messages.py`), share links
-(`shares.py`), feedback on answers (`feedback.py`); the admin page's
-cross-user queries are `admin.py`'s.
+(`shares.py`), feedback on answers (`feedback.py`); login state (for
+`auth/`) is `logins.py`'s and the admin page's cross-user queries `admin.py`'s.
 `Repository(db)` is all the user-scoped rooms in one object (it inherits
 each store's methods and adds none), so that the page, the CLI and the
 recorder need not know which room a call lives in. Every call names the

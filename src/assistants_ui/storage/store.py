@@ -7,6 +7,8 @@ such a method and `database_errors` a block of code that is not one: a
 database failure (`SQLAlchemyError`) becomes one `StorageError("failed")`
 naming DATABASE_URL (password masked), what the store was doing (its
 `during`) and the driver's own first line, instead of a traceback.
+`Store.racing` runs a read-or-insert once more when another process
+inserted the same row first.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ClassVar, Concatenate, ParamSpec, TypeVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from assistants_ui.storage.codec import Record, from_row
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import StorageError, describe
 
 __all__ = ["Store", "database_errors", "guarded"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class Store:
@@ -31,6 +38,22 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def by_key(self, record: type[Record], model: type[Any], key: object) -> Record | None:
+        """The row of `model` whose primary key is `key`, as a `record` (None: none)."""
+        with self.db.session() as s:
+            row = s.get(model, key)
+            return from_row(record, row) if row is not None else None
+
+    def racing(self, work: Callable[[Session], _R]) -> _R:
+        """`work` in one transaction, run once more if another process inserted the
+        same row meanwhile (IntegrityError): the second run finds theirs."""
+        try:
+            with self.db.session() as s:
+                return work(s)
+        except IntegrityError:
+            with self.db.session() as s:
+                return work(s)
 
 
 @contextmanager
@@ -45,8 +68,6 @@ def database_errors(db: Database, during: str = "") -> Iterator[None]:
         ) from exc
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 _S = TypeVar("_S", bound=Store)
 
 

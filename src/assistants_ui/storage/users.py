@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from assistants_ui.storage.codec import from_row
 from assistants_ui.storage.errors import NotFound
@@ -69,31 +69,28 @@ class Users(Store):
             raise ValueError("auth_provider must be 1..64 characters")
         if not subject or len(subject) > 255:
             raise ValueError("subject must be 1..255 characters")
-        for attempt in (1, 2):
-            try:
-                with self.db.session() as s:
-                    user = s.scalars(by_identity(auth_provider, subject)).one_or_none()
-                    now = utcnow()
-                    if user is None:
-                        user = User(
-                            auth_provider=auth_provider,
-                            subject=subject,
-                            display_name="",
-                            email="",
-                            created_at=now,
-                        )
-                        s.add(user)
-                    user.last_seen_at = now
-                    if display_name is not None:
-                        user.display_name = display_name[:255]
-                    if email is not None:
-                        user.email = email[:320]
-                    s.flush()
-                    return user_info(user)
-            except IntegrityError:
-                if attempt == 2:  # pragma: no cover - a second race in a row
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def ensure(s: Session) -> UserInfo:
+            user = s.scalars(by_identity(auth_provider, subject)).one_or_none()
+            now = utcnow()
+            if user is None:
+                user = User(
+                    auth_provider=auth_provider,
+                    subject=subject,
+                    display_name="",
+                    email="",
+                    created_at=now,
+                )
+                s.add(user)
+            user.last_seen_at = now
+            if display_name is not None:
+                user.display_name = display_name[:255]
+            if email is not None:
+                user.email = email[:320]
+            s.flush()
+            return user_info(user)
+
+        return self.racing(ensure)
 
     @guarded
     def find_user(self, *, auth_provider: str, subject: str) -> UserInfo | None:
