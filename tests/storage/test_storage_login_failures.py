@@ -156,6 +156,8 @@ def test_database_failures_are_one_storage_error(db: Database, clock: Clock) -> 
     with pytest.raises(StorageError) as caught:
         throttle(db, clock).attempt("x")
     assert "DATABASE_URL" in str(caught.value) and "login" in str(caught.value)
+    assert caught.value.code == "failed"
+    assert caught.value.slots["during"] == " while checking a login"
 
 
 def test_policy_arguments_are_checked(db: Database) -> None:

@@ -32,10 +32,9 @@ from assistants_ui.core.limits import (
     parse_amount,
     user_target,
 )
-from assistants_ui.i18n import N_, _
 from assistants_ui.storage.codec import escape_like, from_row
 from assistants_ui.storage.engine import Database
-from assistants_ui.storage.errors import NotFound
+from assistants_ui.storage.errors import AmountField, AmountRefused, NotFound
 from assistants_ui.storage.models import (
     AdminAudit,
     Conversation,
@@ -299,16 +298,13 @@ class Admin(Store):
         _check_target(target)
         if len(profile_id) > 64:
             raise ValueError("an assistant id is at most 64 characters")
-        amounts = {}
-        for name, field, raw in (
-            ("messages", N_("Messages per day"), messages),
-            ("tokens", N_("Tokens per day"), tokens),
-        ):
+        amounts: dict[AmountField, int | None] = {}
+        typed: tuple[tuple[AmountField, object], ...] = (("messages", messages), ("tokens", tokens))
+        for name, raw in typed:
             try:
                 amounts[name] = parse_amount(raw)
             except ValueError as exc:
-                reason = {"field": _(field), "reason": exc}
-                raise ValueError(_("%(field)s: %(reason)s.") % reason) from None
+                raise AmountRefused(name, str(exc)) from None
         per_day, tokens_per_day = amounts["messages"], amounts["tokens"]
         now = self.clock()
         with self.db.session() as s:

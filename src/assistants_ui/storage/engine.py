@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULT_FILE_NAME = "assistants-ui.db"
 SQLITE_BUSY_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 10
-EXAMPLES = "sqlite:///data/assistants-ui.db or postgresql://user:password@host:5432/dbname"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +94,7 @@ def parse_url(raw: str) -> URL:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         shown = raw if "@" not in raw else raw.split("://", 1)[0] + "://…"
-        raise StorageError(
-            f"DATABASE_URL is not a database URL ({shown!r}); expected {EXAMPLES}."
-        ) from exc
+        raise StorageError("not_a_url", shown=shown) from exc
     backend, _, driver = url.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite"):
         database = url.database
@@ -108,10 +105,7 @@ def parse_url(raw: str) -> URL:
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         return url.set(drivername="postgresql+psycopg")
     shown = shown_url(url)
-    raise StorageError(
-        f"DATABASE_URL {shown!r} names an unsupported database or driver "
-        f"{url.drivername!r}; expected {EXAMPLES}."
-    )
+    raise StorageError("unsupported_url", url=shown, driver=url.drivername)
 
 
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
@@ -148,9 +142,7 @@ def check_connection(db: Database) -> None:
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except SQLAlchemyError as exc:
-        raise StorageError(
-            f"DATABASE_URL {db.display_url!r}: cannot connect ({describe(exc)})."
-        ) from exc
+        raise StorageError("cannot_connect", url=db.display_url, cause=describe(exc)) from exc
 
 
 def private_dir(folder: Path) -> None:
@@ -199,8 +191,10 @@ def _sqlite_engine(url: URL) -> Engine:
             private_file(Path(path))
         except OSError as exc:
             raise StorageError(
-                f"DATABASE_URL {url.render_as_string()!r}: cannot create the folder "
-                f"{str(folder)!r} ({exc.strerror or exc})."
+                "cannot_create_folder",
+                url=url.render_as_string(),
+                folder=str(folder),
+                cause=str(exc.strerror or exc),
             ) from exc
         engine = create_engine(
             url,

@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistants_ui.core.transcript import ErrorPart, Message
-from assistants_ui.i18n import _, format_number
 from assistants_ui.storage.branches import ROOT, branch, branch_ids, branch_owner, leaf, versions
 from assistants_ui.storage.codec import (
     FileBlob,
@@ -38,7 +37,7 @@ from assistants_ui.storage.conversations import (
     owned,
     owned_conversation,
 )
-from assistants_ui.storage.errors import NotFound
+from assistants_ui.storage.errors import NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
 from assistants_ui.storage.store import Store, guarded
 
@@ -46,7 +45,6 @@ __all__ = [
     "MessagePage",
     "Messages",
     "SaveResult",
-    "SkippedFile",
     "blobs_of",
     "message_of",
     "rows_in_order",
@@ -72,26 +70,6 @@ class MessagePage:
     children: dict[str, list[str]] = field(default_factory=dict)
     remote_owner: str | None = None
     remote: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedFile:
-    """A file whose bytes were not kept (too large); its metadata was."""
-
-    name: str
-    size: int
-    limit: int
-
-    def __str__(self) -> str:
-        return _(
-            "%(name)s (%(size)s MB) is over the %(limit)s MB limit for stored files "
-            "(MAX_STORED_FILE_MB): the message was saved, the file itself will not be kept "
-            "in history."
-        ) % {
-            "name": self.name,
-            "size": format_number(self.size / 1_048_576, digits=1),
-            "limit": format_number(self.limit / 1_048_576, digits=2),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,8 +86,7 @@ def upgrade(engine: Engine) -> str:
                 command.upgrade(alembic_config(conn), "head")
     except SQLAlchemyError as exc:
         raise StorageError(
-            f"DATABASE_URL {shown_url(engine.url)!r}: could not bring the schema up to date "
-            f"({describe(exc)}); nothing was changed."
+            "cannot_migrate", url=shown_url(engine.url), cause=describe(exc)
         ) from exc
     return head
 
@@ -105,8 +104,5 @@ def _refuse_unknown(engine: Engine, current: str | None) -> None:
         return
     if current not in known_revisions():
         raise StorageError(
-            f"DATABASE_URL {shown_url(engine.url)!r} holds a schema at revision {current!r}, "
-            f"newer than this version of Assistants UI knows (its newest is "
-            f"{head_revision()!r}); upgrade Assistants UI or use another database. "
-            "Nothing was changed."
+            "schema_too_new", url=shown_url(engine.url), revision=current, head=head_revision()
         )

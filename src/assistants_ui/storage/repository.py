@@ -23,8 +23,9 @@ from assistants_ui.storage.conversations import (
     is_valid_id,
     new_id,
 )
+from assistants_ui.storage.errors import SkippedFile
 from assistants_ui.storage.feedback import FEEDBACK_MAX, AnswerFeedback
-from assistants_ui.storage.messages import MessagePage, Messages, SaveResult, SkippedFile
+from assistants_ui.storage.messages import MessagePage, Messages, SaveResult
 from assistants_ui.storage.shares import ShareInfo, Shares, Snapshot, is_valid_share_token
 from assistants_ui.storage.users import UserInfo, Users
 

@@ -63,8 +63,7 @@ def database_errors(db: Database, during: str = "") -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StorageError(
-            f"The history database (DATABASE_URL {db.display_url!r}) failed{during}: "
-            f"{describe(exc)}."
+            "failed", url=db.display_url, during=during, cause=describe(exc)
         ) from exc
 
 
