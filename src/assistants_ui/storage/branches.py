@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from sqlalchemy import CTE, Row, and_, func, select
 from sqlalchemy.orm import Session
 
-from assistants_ui.storage.conversations import check_id, owned_conversation
+from assistants_ui.storage.conversations import check_id, on_conversation
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import StoredMessage
 from assistants_ui.storage.store import Store, guarded
@@ -146,8 +146,7 @@ class Branches(Store):
         """Show the branch through `message_id`: its newest message becomes the
         conversation's active leaf (returned). Not activity."""
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             tree = nodes(s, cid)
             if not any(n.id == message_id for n in tree):
                 raise NotFound("message")

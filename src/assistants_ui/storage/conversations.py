@@ -4,8 +4,9 @@ Owns the `conversations` table: create, open (a deep link's `?c=`), list
 and search (the sidebar: pinned first, then most recent activity), rename,
 pin, the backend's remote references, the token totals, delete. Every call
 names the acting user and the SQL itself is scoped by that user
-(`owned`, `owned_conversation`): another user's id, a missing id and a
-malformed id all raise the same `NotFound`, so nothing can be probed.
+(`on_conversation`: the transaction every room's call opens on one): another
+user's id, a missing id and a malformed id all raise the same `NotFound`, so
+nothing can be probed.
 `ConversationInfo` is built from the row by `conversation_info` only.
 Search is a case-insensitive substring match of every word against the
 title or any message's visible text (`casefold`ed copies, `LIKE` with its
@@ -17,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistants_ui.storage.codec import escape_like, fold_text, from_row
+from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import Conversation, StoredMessage, User, utcnow
 from assistants_ui.storage.store import Store, guarded
@@ -37,6 +40,7 @@ __all__ = [
     "conversation_info",
     "is_valid_id",
     "new_id",
+    "on_conversation",
     "owned",
     "owned_conversation",
 ]
@@ -102,6 +106,13 @@ def owned_conversation(s: Session, user_id: int, cid: str) -> Conversation:
     return conv
 
 
+@contextmanager
+def on_conversation(db: Database, user_id: int, cid: str) -> Iterator[tuple[Session, Conversation]]:
+    """A transaction on the user's conversation `cid`, or NotFound before anything is read."""
+    with db.session() as s:
+        yield s, owned_conversation(s, user_id, cid)
+
+
 def page_args(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be 1..{MAX_PAGE}")
@@ -147,8 +158,8 @@ class Conversations(Store):
     def get_conversation(self, *, user_id: int, conversation_id: str) -> ConversationInfo:
         """One of the user's conversations (a deep link's `?c=`), or NotFound."""
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            return conversation_info(owned_conversation(s, user_id, cid))
+        with on_conversation(self.db, user_id, cid) as (_, conv):
+            return conversation_info(conv)
 
     @guarded
     def list_conversations(
@@ -208,8 +219,7 @@ class Conversations(Store):
         title = " ".join(title.split())[:TITLE_MAX]
         if not title:
             raise ValueError("a conversation's title cannot be empty")
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             conv.title = title
             conv.title_folded = fold_text(title)
             s.flush()
@@ -219,8 +229,7 @@ class Conversations(Store):
     def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
         """The conversation's tokens in and out, every answer summed."""
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, _):
             row = s.execute(
                 select(
                     func.coalesce(func.sum(StoredMessage.input_tokens), 0),
@@ -233,8 +242,7 @@ class Conversations(Store):
     def set_pinned(self, *, user_id: int, conversation_id: str, pinned: bool) -> ConversationInfo:
         """Pin the conversation to the top of the history, or unpin it."""
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             conv.pinned = pinned
             s.flush()
             return conversation_info(conv)

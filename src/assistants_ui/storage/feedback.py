@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from assistants_ui.core.transcript import Feedback
-from assistants_ui.storage.conversations import check_id, owned_conversation
+from assistants_ui.storage.conversations import check_id, on_conversation
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import StoredMessage
 from assistants_ui.storage.store import Store, guarded
@@ -42,8 +42,7 @@ class AnswerFeedback(Store):
         cid = check_id(conversation_id)
         if feedback not in (None, "up", "down"):
             raise ValueError("feedback is 'up', 'down' or None")
-        with self.db.session() as s:
-            owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, _):
             done = s.execute(
                 update(StoredMessage)
                 .where(

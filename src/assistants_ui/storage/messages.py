@@ -34,8 +34,8 @@ from assistants_ui.storage.conversations import (
     TITLE_MAX,
     check_id,
     new_id,
+    on_conversation,
     owned,
-    owned_conversation,
 )
 from assistants_ui.storage.errors import NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
@@ -162,8 +162,7 @@ class Messages(Store):
         cid = check_id(conversation_id)
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
             raise ValueError(f"limit must be 1..{MAX_PAGE * 10} or None")
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             shown = branch(cid, leaf(s, cid, conv.active_leaf))
             query = select(shown.c.id, shown.c.parent_id, shown.c.seq)
             if before is not None:
@@ -210,8 +209,7 @@ class Messages(Store):
     @guarded
     def _shown_ids(self, user_id: int, conversation_id: str) -> list[str]:
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             return branch_ids(s, cid, conv.active_leaf)
 
     @guarded
@@ -226,8 +224,7 @@ class Messages(Store):
         cid = check_id(conversation_id)
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"batch must be 1..{MAX_PAGE}")
-        with self.db.session() as s:
-            owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, _):
             if ids is not None:  # `after` counts messages of the branch
                 rows = rows_in_order(s, cid, ids[after : after + limit + 1])
                 more = len(rows) > limit

@@ -23,7 +23,7 @@ from sqlalchemy.orm import undefer
 from assistants_ui.core.transcript import Message
 from assistants_ui.storage.branches import branch_ids
 from assistants_ui.storage.codec import from_row
-from assistants_ui.storage.conversations import check_id, owned_conversation
+from assistants_ui.storage.conversations import check_id, on_conversation
 from assistants_ui.storage.errors import NotFound, ShareRevoked
 from assistants_ui.storage.messages import blobs_of, message_of, rows_in_order
 from assistants_ui.storage.models import Share, utcnow
@@ -75,8 +75,7 @@ class Shares(Store):
         on answers is left out.
         """
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            conv = owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, conv):
             rows = rows_in_order(s, cid, branch_ids(s, cid, conv.active_leaf))
             blobs = blobs_of(s, user_id, cid, rows)
             frozen = []
@@ -103,8 +102,7 @@ class Shares(Store):
     def list_shares(self, *, user_id: int, conversation_id: str) -> list[ShareInfo]:
         """The conversation's share links that still work, newest first (owner only)."""
         cid = check_id(conversation_id)
-        with self.db.session() as s:
-            owned_conversation(s, user_id, cid)
+        with on_conversation(self.db, user_id, cid) as (s, _):
             rows = s.scalars(
                 select(Share)
                 .where(
