@@ -72,6 +72,7 @@ class Run:
     texts: dict[tuple[int, ...], str] = field(default_factory=dict)  # delta path -> text
     changed: str = ""  # the text the last message painted
     errors: list[str] = field(default_factory=list)
+    buttons: list[str] = field(default_factory=list)  # the labels of the buttons painted
     finished: float | None = None
     status: str = ""
     messages: int = 0
@@ -91,6 +92,7 @@ class PageSession:
         self.page_script_hash = ""
         self.chat_input_id: str | None = None
         self.session_id = ""
+        self.query_string = ""  # what follows the page's "?", sent with every rerun
 
     @classmethod
     async def open(
@@ -124,7 +126,7 @@ class PageSession:
 
     async def rerun(self, widgets: list[WidgetState] | None = None) -> None:
         state = ClientState(
-            query_string="",
+            query_string=self.query_string,
             page_script_hash=self.page_script_hash,
             widget_states=WidgetStates(widgets=widgets or []),
             context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US"),
@@ -190,6 +192,8 @@ class PageSession:
             elif which == "code":
                 run.texts[path] = run.changed = element.code.code_text
                 return True
+            elif which == "button":
+                run.buttons.append(element.button.label)
             elif which == "exception":
                 run.errors.append(f"{element.exception.type}: {element.exception.message}")
             elif which == "alert" and element.alert.format == Alert.ERROR:

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["logfmt", "json"] = "logfmt"  # assistants_ui.logs
+    # An answer outlives its page; one that no page has shown for this long is stopped
+    # (0: as soon as nobody watches). What was written is kept (core.live).
+    unattended_answer_minutes: float = Field(default=10, ge=0, le=1440)
+    # How often an answer being written is saved, so that a crash keeps what was shown.
+    answer_checkpoint_seconds: float = Field(default=1, gt=0, le=60)
 
     # History storage (assistants_ui.storage) -----------------------------------------
     # A secret: a PostgreSQL URL carries a password. Unset: DATA_DIR/assistants-ui.db.

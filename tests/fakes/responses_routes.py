@@ -293,6 +293,93 @@ class ResponseScript:
         )
         return self
 
+    def bridged(
+        self,
+        pieces: list[str],
+        *,
+        refusal: bool = False,
+        deltas: bool = True,
+        dones: bool = True,
+        final: str | None = None,
+        annotations: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> ResponseScript:
+        """One message as a gateway that bridges the Responses API onto Chat Completions
+        streams it: every event names an item id of its own, all at output_index 0, and
+        each "done" event repeats the whole text (the annotations too).
+
+        `refusal` makes it a refusal; `deltas=False` sends the done events only,
+        `dones=False` no done event (`response.completed` still lists the message);
+        `final` is the text `output_item.done` and the response carry when it differs
+        from the deltas'."""
+        text = "".join(pieces)
+
+        def content(text: str, annotations: list[dict[str, Any]]) -> dict[str, Any]:
+            if refusal:
+                return {"type": "refusal", "refusal": text}
+            return {"type": "output_text", "text": text, "annotations": annotations, "logprobs": []}
+
+        def message(status: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+            item = {"id": _id("msg"), "type": "message", "role": "assistant", "status": status}
+            return {**item, "content": parts}
+
+        def where() -> dict[str, Any]:
+            return {"item_id": _id("msg"), "output_index": 0, "content_index": 0}
+
+        item = message("completed", [content(text if final is None else final, list(annotations))])
+        self._ev("response.output_item.added", output_index=0, item=message("in_progress", []))
+        self._ev("response.content_part.added", **where(), part=content("", []))
+        for piece in pieces if deltas else []:
+            if refusal:
+                self._ev("response.refusal.delta", **where(), delta=piece)
+            else:
+                self._ev("response.output_text.delta", **where(), delta=piece, logprobs=[])
+        for k, ann in enumerate(annotations if deltas else []):
+            self._ev(
+                "response.output_text.annotation.added",
+                **where(),
+                annotation_index=k,
+                annotation=ann,
+            )
+        if dones:
+            if refusal:
+                self._ev("response.refusal.done", **where(), refusal=text)
+            else:
+                self._ev("response.output_text.done", **where(), text=text, logprobs=[])
+            self._ev("response.content_part.done", **where(), part=content(text, list(annotations)))
+            self._ev("response.output_item.done", output_index=0, item=item)
+        self.output.append(item)
+        return self
+
+    def bridged_reasoning(
+        self, pieces: list[str], *, deltas: bool = True, final: str | None = None
+    ) -> ResponseScript:
+        """A reasoning summary as the gateway of `bridged` streams it: ids of their own,
+        output_index 0, the text again in each done event (`final` in the item's)."""
+        text = "".join(pieces)
+
+        def where() -> dict[str, Any]:
+            return {"item_id": _id("rs"), "output_index": 0, "summary_index": 0}
+
+        summary = {"type": "summary_text", "text": text}
+        item = {
+            "id": _id("rs"),
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": text if final is None else final}],
+        }
+        self._ev(
+            "response.output_item.added",
+            output_index=0,
+            item={"id": _id("rs"), "type": "reasoning", "summary": []},
+        )
+        self._ev("response.reasoning_summary_part.added", **where(), part={**summary, "text": ""})
+        for piece in pieces if deltas else []:
+            self._ev("response.reasoning_summary_text.delta", **where(), delta=piece)
+        self._ev("response.reasoning_summary_text.done", **where(), text=text)
+        self._ev("response.reasoning_summary_part.done", **where(), part=summary)
+        self._ev("response.output_item.done", output_index=0, item=item)
+        self.output.append(item)
+        return self
+
     def reasoning(self, summaries: list[list[str]]) -> ResponseScript:
         """A reasoning item whose summary parts are streamed in pieces."""
         item_id = _id("rs")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import subprocess
+import time
 
 import pytest
 from samples import every_part_answer, png_bytes, xlsx_bytes
+from sqlalchemy import update
 from stored_files import stored_files
 
 from assistants_ui.core import events as ev
@@ -18,6 +22,8 @@ from assistants_ui.storage import (
     is_valid_id,
     open_url,
 )
+from assistants_ui.storage.models import StoredMessage
+from assistants_ui.storage.writers import STALE_SECONDS
 
 
 def sha(data: bytes) -> str:
@@ -377,16 +383,89 @@ def test_newest_first_paging_of_a_long_conversation(repo: Repository, alice: Use
     assert len(everything.messages) == 120 and everything.before is None
 
 
+def _writer_of(repo: Repository, conversation_id: str, **values: object) -> None:
+    """Rewrite who saved the conversation's answer being written, and when."""
+    with repo.db.session() as s:
+        s.execute(
+            update(StoredMessage)
+            .where(StoredMessage.conversation_id == conversation_id)
+            .where(StoredMessage.role == "assistant")
+            .values(**values)
+        )
+
+
+def _dead_pid() -> int:
+    """A process id no process has now (a child that has exited and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    "gone",
+    [
+        {"written_at": time.time() - STALE_SECONDS - 1},  # a replica that stopped saving
+        {"writer": f"{socket.gethostname()}:{_dead_pid()}:1"},  # this machine's, killed
+    ],
+    ids=["stale", "dead-process"],
+)
 def test_interrupted_answer_comes_back_failed_and_retryable(
-    repo: Repository, alice: UserInfo
+    repo: Repository, alice: UserInfo, gone: dict[str, object]
 ) -> None:
     conv = new_conv(repo, alice)
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("q"))
     cut = Message(role="assistant", status="streaming", parts=[TextPart("half")])
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=cut)
+    # Still being written by this process: it comes back as it is.
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert loaded.status == "streaming" and loaded.text == "half" and loaded.error is None
+    _writer_of(repo, conv.id, **gone)
     loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
     assert loaded.status == "failed" and loaded.text == "half"
     assert isinstance(loaded.error, ErrorPart) and loaded.error.retryable
+
+
+def test_an_ended_answer_forgets_its_writer_and_keeps_who_stopped_it(
+    repo: Repository, alice: UserInfo
+) -> None:
+    conv = new_conv(repo, alice)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("q"))
+    answer = Message(role="assistant", status="streaming", parts=[TextPart("half")])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    answer.status, answer.stopped_by = "stopped", "unattended"
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    with repo.db.session() as s:
+        row = s.get(StoredMessage, (conv.id, answer.id))
+        assert row is not None and row.writer is None and row.written_at is None
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert (loaded.status, loaded.stopped_by) == ("stopped", "unattended")
+
+
+def test_a_checkpoint_saves_the_text_so_far_and_never_an_ended_answer(
+    repo: Repository, alice: UserInfo
+) -> None:
+    bob = repo.ensure_user(auth_provider="password", subject="bob", display_name="Bob")
+    conv = new_conv(repo, alice)
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=Message.user("q"))
+    answer = Message(role="assistant", status="streaming", parts=[TextPart("Once")])
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    answer.parts[0].text = "Once upon a time"  # type: ignore[union-attr]
+    assert repo.checkpoint_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert (loaded.status, loaded.text) == ("streaming", "Once upon a time")
+    assert [c.id for c in repo.search_conversations(user_id=alice.id, query="upon").items] == [
+        conv.id
+    ]
+    # Someone else's conversation: nothing written.
+    late = Message(role="assistant", status="streaming", parts=[TextPart("x")], id=answer.id)
+    assert not repo.checkpoint_message(user_id=bob.id, conversation_id=conv.id, message=late)
+    # The answer ended: a checkpoint that comes late changes nothing.
+    answer.status = "complete"
+    answer.parts[0].text = "Once upon a time, the end."  # type: ignore[union-attr]
+    repo.save_message(user_id=alice.id, conversation_id=conv.id, message=answer)
+    assert not repo.checkpoint_message(user_id=alice.id, conversation_id=conv.id, message=late)
+    loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages[-1]
+    assert (loaded.status, loaded.text) == ("complete", "Once upon a time, the end.")
 
 
 # -- files ---------------------------------------------------------------------------

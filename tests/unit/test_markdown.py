@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from assistants_ui.core.markdown import BlockSplitter, PieceSplitter, RepaintPace
+from assistants_ui.core.safe_markdown import inert
 
 DOC = """# Title
 
@@ -200,6 +201,53 @@ def test_a_paragraph_is_cut_between_words_with_nothing_left_open(seed: int) -> N
         for piece in pieces[:-1]:
             assert piece.count("$") % 2 == 0 and piece.count("\\(") == piece.count("\\)")
             assert piece.replace(" * ", "").count("*") % 2 == 0 and piece.count("`") % 2 == 0
+    assert len(steps[-1]) > 3
+
+
+POEM = "".join(
+    f"Line {i} of the poem walks *along* the {WORDS[i % 9]},\nand {WORDS[(i * 4) % 9]} "
+    f"answers back in verse {i}.\n"
+    for i in range(40)
+)
+WORD_LINES = "".join(f"{WORDS[i % 9]}{i}\n" for i in range(150))  # no space to cut at
+LAZY = "".join(f"- item {i} has words\nwith a lazy line {i}\n" for i in range(40))
+
+
+def _shown(piece: str) -> str:
+    """A paragraph piece as the page shows it (rewritten by `inert`), white space folded;
+    a space at the end of a line is not shown."""
+    return _inline(inert(piece)).replace(" <br />", "<br />")
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("poem", [POEM, WORD_LINES], ids=["poem", "word lines"])
+def test_a_poem_streams_in_pieces_that_keep_its_lines(seed: int, poem: str) -> None:
+    steps = grow(poem + "The end.", seed)
+    stable(steps)
+    for pieces in steps:
+        # A piece cut at a line break starts with a hard break ("\\\n"): the break
+        # would be lost at the end of the piece before.
+        shown = "".join(p.removeprefix("\\\n") for p in pieces)
+        if len(pieces) > 1 and shown.strip():
+            # Side by side, the pieces show what the block painted whole shows: every
+            # line break, none lost at a seam.
+            seams = " ".join(_shown(p) for p in pieces if p.strip())
+            assert seams.replace(" <br />", "<br />") == _shown(shown)
+    assert len(steps[-1]) > 3
+    whole = _shown("".join(p.removeprefix("\\\n") for p in steps[-1]))
+    assert whole.count("<br />") == poem.count("\n")  # one line per line
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_list_with_lazy_lines_streams_as_lists_that_keep_them(seed: int) -> None:
+    steps = grow(LAZY, seed)
+    stable(steps)
+    for pieces in steps:
+        for piece in pieces[:-1]:
+            assert blocks(piece) == ["bullet_list_open"], piece
+            html = _md.render(inert(piece))
+            assert html.count("<li>") == html.count("<br />") == piece.count("- item"), html
+    assert "".join(steps[-1]) == LAZY
     assert len(steps[-1]) > 3
 
 

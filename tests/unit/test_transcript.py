@@ -132,6 +132,37 @@ def test_refusal_and_remote_updates() -> None:
     assert b.remote == {"conversation": "conv_1"}
 
 
+def test_a_replace_rewrites_the_tail_of_the_last_part_of_its_kind() -> None:
+    """The server's final word on streamed text: the part keeps its first `start`
+    characters and ends with the new text, even with a file (or a citation) after it."""
+    cite = ev.Citation("url", "Report", url="https://example.com", start=11, end=17)
+    msg = fold(
+        [
+            ev.ReasoningDelta("Weighing"),
+            ev.TextDelta("Intro. "),
+            ev.TextDelta("Helo "),
+            ev.TextDelta("wrld, the wrld."),
+            cite,
+            ev.FileOutput("out.csv", b"1,2", file_id="f1"),
+            ev.Replace("text", 7, "Hello, world."),
+            ev.Replace("reasoning", 0, "Weighing it."),
+            ev.Refusal("I cant"),
+            ev.Replace("refusal", 0, "I can't."),
+            ev.Done(),
+        ]
+    )
+    assert [p.kind for p in msg.parts] == ["reasoning", "text", "file", "refusal"]
+    assert msg.text == "Intro. Hello, world."
+    assert msg.parts[1] == TextPart("Intro. Hello, world.", [cite])
+    assert msg.parts[0] == ReasoningPart("Weighing it.")
+    assert msg.parts[3] == RefusalPart("I can't.")
+
+
+def test_a_replace_may_shorten_the_text() -> None:
+    msg = fold([ev.TextDelta("Hello.Hello.Hello."), ev.Replace("text", 0, "Hello."), ev.Done()])
+    assert msg.parts == [TextPart("Hello.")]
+
+
 def test_version_counts_changes() -> None:
     b = MessageBuilder()
     assert b.version == 0

@@ -20,7 +20,7 @@ def app() -> AppTest:
 
 
 def texts(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown]
+    return [m.value for m in at.markdown] + [t.value for t in at.text]  # user text: st.text
 
 
 def use_fake(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI) -> None:

@@ -15,7 +15,7 @@ APP = str(Path(__file__).parents[2] / "streamlit_app.py")
 
 
 def texts(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown]
+    return [m.value for m in at.markdown] + [t.value for t in at.text]  # user text: st.text
 
 
 def button(at: AppTest, label: str) -> object:

@@ -41,7 +41,7 @@ def sidebar_titles(at: AppTest) -> list[str]:
 
 
 def texts(at: AppTest) -> list[str]:
-    return [m.value for m in at.main.markdown]
+    return [m.value for m in at.main.markdown] + [t.value for t in at.main.text]
 
 
 def chat(at: AppTest, text: str) -> AppTest:

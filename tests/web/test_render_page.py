@@ -146,3 +146,55 @@ def test_names_arguments_labels_and_passages_from_the_server_stay_text(
     literal = [c.value for c in answer.code] + [t.value for t in answer.text]
     assert literal.count(HOSTILE) >= 4, literal
     assert [b.label for b in page.button if b.label in ("Approve", "Deny")] == ["Approve", "Deny"]
+
+
+# -- streams that bend the spec (a gateway bridging Responses onto Chat Completions) ----
+
+
+def test_a_bridged_stream_shows_its_text_once(page: AppTest, fake: FakeOpenAI) -> None:
+    """Deltas and three done events, each with an item id of its own, all at output_index 0."""
+    script = ResponseScript().bridged(
+        ["The answer ", "is ", "42."], final="The answer is 42, truly."
+    )
+    fake.expect("responses.create", script.stream())
+    page.chat_input[0].set_value("Well?").run()
+    assert not page.exception
+    shown = [m.value for m in page.chat_message[-1].markdown]
+    assert shown == ["The answer is 42, truly."], shown
+
+
+def _paint_then_replace(first: str, final: str, kind: str = "text") -> None:
+    import streamlit as st
+
+    from assistants_ui.core.transcript import Message, RefusalPart, TextPart
+    from assistants_ui.web.render import MessageView
+
+    part = RefusalPart if kind == "refusal" else TextPart
+    message = Message("assistant", [part(first)], status="streaming")
+    view = MessageView(st.container(), key="answer")
+    view.update(message, version=1)
+    message.parts[0] = part(final)  # what `ev.Replace` leaves
+    message.status = "complete"
+    view.update(message, version=2, final=True)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Helo wrld.\n\nA second block, still grow",  # changed inside a finished block
+        "Hello, world.\n\nA second block.\n\nHello, world.\n\nA second block.",  # shrinks
+    ],
+    ids=["changed", "shorter"],
+)
+def test_text_replaced_after_it_was_painted_is_painted_anew(first: str) -> None:
+    final = "Hello, world.\n\nA second block."
+    at = AppTest.from_function(_paint_then_replace, args=(first, final)).run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    assert shown == [final], shown
+
+
+def test_a_refusal_replaced_by_one_as_long_is_painted_anew() -> None:
+    args = ("No, I won't.", "No. I can't.", "refusal")
+    at = AppTest.from_function(_paint_then_replace, args=args).run()
+    assert [w.value for w in at.warning] == ["The assistant declined to answer: No. I can't."]

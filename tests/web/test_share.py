@@ -33,7 +33,7 @@ def app(share: str | None = None) -> AppTest:
 
 
 def texts(at: AppTest) -> list[str]:
-    return [m.value for m in at.main.markdown]
+    return [m.value for m in at.main.markdown] + [t.value for t in at.main.text]
 
 
 def links(at: AppTest) -> list[str]:

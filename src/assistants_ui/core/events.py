@@ -31,6 +31,7 @@ __all__ = [
     "ReasoningDelta",
     "Refusal",
     "RemoteUpdate",
+    "Replace",
     "StreamEvent",
     "TextDelta",
     "ToolArgumentsDelta",
@@ -92,6 +93,21 @@ class ReasoningDelta:
 class Refusal:
     """The model declined to answer; shown as a refusal, not as answer text."""
 
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """The server's final word on text already streamed: the message's last part of
+    `kind` (answer text, reasoning, refusal) keeps its first `start` characters and
+    ends with `text` instead of what followed them.
+
+    A server that sends a content part's text whole when it is done (after its
+    deltas, or instead of them) may say it differently; its last word wins. A
+    backend sends this only when the text changed."""
+
+    kind: Literal["text", "reasoning", "refusal"]
+    start: int
     text: str
 
 
@@ -269,6 +285,7 @@ StreamEvent = (
     TextDelta
     | ReasoningDelta
     | Refusal
+    | Replace
     | ToolCallStarted
     | CodeDelta
     | CodeOutput

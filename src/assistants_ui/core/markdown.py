@@ -15,10 +15,12 @@ block cut between lines (each piece re-opened and closed with the block's own
 fence), a table between rows (each piece repeats the header, which the page
 hides), a list between top-level items (an ordered piece starts at its own
 number), a paragraph between words where no emphasis, code span, link, math
-or HTML is left open. Only the last piece repaints; the page paints the whole
-block once, in one element, when it is finished. `RepaintPace` decides which
-frames are painted at all: every frame while the bytes sent stay within a
-budget proportional to the text, and never fewer than about four a second.
+or HTML is left open (a piece cut at a line break starts with a hard break:
+the page shows a paragraph's line breaks, see `core.safe_markdown`). Only the
+last piece repaints; the page paints the whole block once, in one element,
+when it is finished. `RepaintPace` decides which frames are painted at all:
+every frame while the bytes sent stay within a budget proportional to the
+text, and never fewer than about four a second.
 """
 
 from __future__ import annotations
@@ -210,12 +212,22 @@ def _layout(block: str) -> _Layout | None:
     return None
 
 
+def _after_line_break(block: str, at: int) -> bool:
+    """Whether the white space just before `at` holds a line break."""
+    at -= 1
+    while at >= 0 and block[at] in " \t":
+        at -= 1
+    return at >= 0 and block[at] == "\n"
+
+
 def _paragraph_cut_ok(block: str, begin: int, cut: int) -> bool:
     """A paragraph may be cut at `cut` (just after a space) if the piece from `begin`
     leaves nothing open and the rest starts a word that is plain text by itself."""
     piece, rest = block[begin:cut], block[cut:]
     if not rest or not piece.strip() or not (rest[0].isalnum() or rest[0] in "(\"'"):
         return False
+    if re.match(r"\d{1,9}(?:[.)]|$)", rest):
+        return False  # "4." starting a piece would make it a list
     if not piece[-1].isspace() or piece.rstrip().endswith("\\") or "  \n" in piece[-4:]:
         return False  # not between words, or a hard line break
     if (
@@ -307,6 +319,10 @@ class PieceSplitter:
     @staticmethod
     def _piece(layout: _Layout, block: str, a: int, b: int) -> str:
         text = block[:b] if a == 0 else layout.head + block[a:b]
+        if layout.kind == "paragraph" and _after_line_break(block, a):
+            # The page shows a paragraph's line breaks; the one before this piece would
+            # be lost at the end of the previous one, so this piece starts with it.
+            text = "\\\n" + text
         if layout.foot:
             text = (text if text.endswith("\n") else text + "\n") + layout.foot
         return text

@@ -21,6 +21,12 @@ every reopening. So every text painted as Markdown goes through `inert` first:
 - reference definitions are resolved by the parser and never written back, so
   each painted string stands alone: a definition that arrives later (while an
   answer streams) only changes what the next paint of that same string shows.
+- a single line break inside a paragraph (a soft break, which Markdown would
+  join into a space) is written as a hard break (`\\` at the end of the line),
+  as ChatGPT shows answers: a poem or an address keeps its lines. Lists,
+  tables, headings, quotes and code stay what they are (code is verbatim); a
+  break next to math that spans lines stays soft, since the page's renderer
+  may read its `$$` lines as a display block, which a `\\` would break.
 
 Code (spans, fenced and indented blocks) and math spans are written back
 verbatim, inside delimiters long enough that their content cannot close them.
@@ -191,10 +197,23 @@ def _title(tok: Token) -> str:
     return ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _multiline_math(tokens: Sequence[Token], i: int) -> bool:
+    """Whether `tokens[i]` is math that spans lines (its `$$` may stand on lines of their own)."""
+    return 0 <= i < len(tokens) and tokens[i].type == "math_inline" and "\n" in tokens[i].content
+
+
 class _Writer:
     """Markdown from markdown-it's token stream, with every risky construct defused."""
 
-    def inline(self, tokens: Sequence[Token], *, in_link: bool = False, cell: bool = False) -> str:
+    def inline(
+        self,
+        tokens: Sequence[Token],
+        *,
+        in_link: bool = False,
+        cell: bool = False,
+        breaks: bool = False,
+    ) -> str:
+        """Inline tokens as Markdown; with `breaks`, soft line breaks become hard ones."""
         out: list[str] = []
         i = 0
         while i < len(tokens):
@@ -203,7 +222,10 @@ class _Writer:
             if kind == "text":
                 out.append(_text(tok.content))
             elif kind == "softbreak":
-                out.append("\n")
+                hard = breaks and not (
+                    _multiline_math(tokens, i - 1) or _multiline_math(tokens, i + 1)
+                )
+                out.append("\\\n" if hard else "\n")
             elif kind == "hardbreak":
                 out.append("\\\n")
             elif kind == "code_inline":
@@ -231,7 +253,7 @@ class _Writer:
                 while j < len(tokens) and depth:
                     depth += {"link_open": 1, "link_close": -1}.get(tokens[j].type, 0)
                     j += 1
-                inner = self.inline(tokens[i + 1 : j - 1], in_link=True, cell=cell)
+                inner = self.inline(tokens[i + 1 : j - 1], in_link=True, cell=cell, breaks=breaks)
                 href = _absolute(str(tok.attrGet("href") or ""))
                 if not in_link and _scheme(href) in LINK_SCHEMES and inner.strip():
                     out.append(f"[{inner}]({_destination(href)}{_title(tok)})")
@@ -289,7 +311,7 @@ class _Writer:
         return len(tokens) - 1
 
     def paragraph(self, tok: Token) -> str:
-        return _line_starts(self.inline(tok.children or []))
+        return _line_starts(self.inline(tok.children or [], breaks=True))
 
     def code(self, tok: Token) -> str:
         body = tok.content if tok.content.endswith("\n") or not tok.content else tok.content + "\n"

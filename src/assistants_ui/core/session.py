@@ -24,12 +24,12 @@ branch's earlier messages, or nothing where the history is re-sent anyway).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol, cast
+from typing import Protocol
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
@@ -42,6 +42,7 @@ from assistants_ui.core.transcript import (
     ErrorPart,
     Message,
     MessageBuilder,
+    StopCause,
 )
 from assistants_ui.i18n import _, activate, current, format_number
 from assistants_ui.profiles import Profile
@@ -49,6 +50,7 @@ from assistants_ui.profiles import Profile
 __all__ = [
     "ChatSession",
     "Recorder",
+    "Registry",
     "ReplyStream",
     "UploadCheck",
     "check_message",
@@ -69,6 +71,11 @@ class Recorder(Protocol):
 
     def save_message(self, session: ChatSession, message: Message) -> None: ...
 
+    def checkpoint(self, session: ChatSession, message: Message) -> None:
+        """Save an answer still being written (called from `LiveAnswers`' thread, every
+        few seconds): what a crash would otherwise lose."""
+        ...
+
     def save_feedback(self, session: ChatSession, message: Message) -> None: ...
 
     def save_remote(self, session: ChatSession) -> None:
@@ -77,8 +84,22 @@ class Recorder(Protocol):
         ...
 
 
+class Registry(Protocol):
+    """Where a session keeps the answers it starts, so that they outlive its page
+    (`core.live.LiveAnswers`)."""
+
+    def add(self, stream: ReplyStream) -> None: ...
+
+    def remove(self, stream: ReplyStream) -> None: ...
+
+    def get(self, conversation_id: str) -> ReplyStream | None: ...
+
+
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def checkpoint(self, session: ChatSession, message: Message) -> None:
         pass
 
     def save_feedback(self, session: ChatSession, message: Message) -> None:
@@ -154,9 +175,6 @@ def check_message(text: str, files: int, *, max_chars: int, max_files: int) -> s
     return _("Not sent: %(problems)s.") % {"problems": _(" and ").join(problems)}
 
 
-_END = object()
-
-
 def _start_remote(backend: Backend, fork: Remote, history: Sequence[Message]) -> Remote:
     """The remote state of a conversation's first branch, or of a new branch."""
     if not history:
@@ -176,13 +194,20 @@ def _sendable(message: Message) -> Message:
     return replace(message, attachments=kept)
 
 
-@dataclass(frozen=True, slots=True)
-class _Uploaded:
-    """Worker -> page: the question's attachments now carry their file ids."""
+# An answer being written is saved at least this often, changed or not, so that a reader
+# on another replica can tell it is still being written (storage.writers.STALE_SECONDS).
+HEARTBEAT_SECONDS = 10.0
 
 
 class ReplyStream:
-    """An answer being produced in a worker thread, folded on the caller's thread."""
+    """An answer being written by a worker thread, which folds and saves it itself.
+
+    The answer belongs to no page: pages follow it (`wait`, `held`), and a
+    page that goes away (a closed tab, a reload, another conversation opened)
+    leaves it running to its end, when the worker saves it. Only `cancel`
+    stops it, naming who did. Every change happens under one lock, so a page
+    painting it never sees a half-folded event.
+    """
 
     def __init__(self, session: ChatSession, question: Message, fork: Remote | None = None) -> None:
         self.session = session
@@ -191,16 +216,21 @@ class ReplyStream:
         self.fork: Remote = dict(fork or {})
         self.builder = MessageBuilder()
         self.message = self.builder.message
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # each folded event, and the end
         self._cancelled = threading.Event()
-        self._ended = threading.Event()  # the worker queued its last item
+        self._ended = threading.Event()  # set when the answer has ended, however
         self._finished = False
+        self._saving = threading.Lock()  # checkpoints and the last save, one at a time
+        self._saved = -1  # the builder version last saved
+        self._saved_at = time.monotonic()  # when (its first row is saved by `reply`)
+        self._polled = -1  # the builder version `poll` last returned
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
         self._language = current()  # the worker's sentences speak the page's language
-        self.started_at = time.monotonic()
         self.first_event_at: float | None = None
-        # Seconds from the backend's first event to its last (set by the worker
-        # before it queues the end; read after): the answer's generation time.
+        # When a page last showed it (`watch`); `LiveAnswers` stops answers nobody watches.
+        self.watched_at = time.monotonic()
+        # Seconds from the backend's first event to its last: the answer's generation time.
         self._generating: float = 0.0
 
     # -- worker thread -------------------------------------------------------------
@@ -217,7 +247,7 @@ class ReplyStream:
                 # A new conversation, or a new branch: the earlier messages go with it.
                 for key, value in _start_remote(backend, self.fork, history).items():
                     remote[key] = value
-                    self._queue.put(ev.RemoteUpdate(key, value))
+                    self._apply(ev.RemoteUpdate(key, value))
             question = _sendable(self.question)
             pending = [a for a in question.attachments if not a.file_id]
             before = dict(remote)
@@ -231,22 +261,18 @@ class ReplyStream:
                 # kept even when a later upload fails, so that it is reused and deletable.
                 for key, value in remote.items():
                     if before.get(key) != value:
-                        self._queue.put(ev.RemoteUpdate(key, value))
-            if pending:
-                self._queue.put(_Uploaded())
-            context = SendContext(
-                history=history,
-                remote=remote,
-                cancelled=self._cancelled,
-            )
+                        self._apply(ev.RemoteUpdate(key, value))
+            if pending and not self._cancelled.is_set():
+                # The question's attachments now carry their file ids.
+                session.recorder.save_message(session, self.question)
+            context = SendContext(history=history, remote=remote, cancelled=self._cancelled)
             events = backend.send(question, context)
             first: float | None = None
             try:
                 for event in events:
                     if first is None:
                         first = time.monotonic()
-                    self._queue.put(event)
-                    if self._cancelled.is_set():
+                    if not self._apply(event):
                         break
                 else:
                     if first is not None:
@@ -256,10 +282,10 @@ class ReplyStream:
                 if close is not None:
                     close()
         except BackendError as exc:
-            self._queue.put(exc.failed())
+            self._apply(exc.failed())
         except Exception as exc:  # a bug or an unmapped library error: say so, keep going
             log.exception("backend %s failed", session.profile.backend)
-            self._queue.put(
+            self._apply(
                 failure(
                     "internal",
                     during=_(" in the %(backend)s backend") % {"backend": session.profile.backend},
@@ -267,10 +293,47 @@ class ReplyStream:
                 )
             )
         finally:
-            self._queue.put(_END)
-            self._ended.set()
+            self._end(None)
 
-    # -- caller's thread -------------------------------------------------------------
+    def _apply(self, event: ev.StreamEvent) -> bool:
+        """Fold one event; False once the answer was stopped (later events are dropped)."""
+        with self._lock:
+            if self._finished:
+                return False
+            if self.first_event_at is None:
+                self.first_event_at = time.monotonic()
+            self.builder.apply(event)
+            if isinstance(event, ev.RemoteUpdate):
+                self.session.remote[event.key] = event.value
+            self._changed.notify_all()
+        if isinstance(event, ev.RemoteUpdate):
+            self.session.recorder.save_remote(self.session)
+        return True
+
+    def _end(self, cause: StopCause | None) -> bool:
+        """End the answer (stopped by `cause`, or as the stream left it) and save it,
+        on the calling thread. False if it had already ended."""
+        with self._lock:
+            if self._finished:
+                return False
+            if cause is None:
+                self.message.seconds = round(self._generating, 3)
+            else:
+                self._cancelled.set()
+                self.builder.stop(cause)
+            self.builder.finish()
+            self._finished = True
+            self._changed.notify_all()
+        try:
+            with self._saving:
+                self.session._reply_ended(self)
+        finally:
+            with self._lock:
+                self._ended.set()  # saved: followers see the end now
+                self._changed.notify_all()
+        return True
+
+    # -- any thread ------------------------------------------------------------------
 
     def start(self) -> ReplyStream:
         self._thread.start()
@@ -278,58 +341,70 @@ class ReplyStream:
 
     @property
     def done(self) -> bool:
-        return self._finished
+        """The answer has ended and is saved."""
+        return self._ended.is_set()
+
+    @property
+    def version(self) -> int:
+        """Grows with every folded event (a page repaints when it changed)."""
+        return self.builder.version
+
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the answer to change from version `seen`,
+        then until the frame (`timeout`) is over or the answer ends. True once it has
+        ended (at once if it already had).
+
+        The caller wakes for the frame's first change (at once for the answer's very
+        first event, so that it shows without delay), then sleeps until the frame
+        ends or the answer does: not once per token, which with a hundred answers
+        streaming cost more in thread switches than the painting (docs/benchmarks.md,
+        "Load"). So a page that waits once per frame repaints at most once a frame.
+        """
+        deadline = time.monotonic() + timeout
+        ended = self._ended.is_set
+        with self._lock:
+            eager = self.first_event_at is None
+            changed = self._changed.wait_for(
+                lambda: ended() or self.builder.version != seen, timeout
+            )
+            if ended():
+                return True
+        if changed and not eager:
+            return self._ended.wait(max(0.0, deadline - time.monotonic()))
+        return False
 
     def poll(self, timeout: float) -> bool:
-        """Fold everything that arrives in the next `timeout` seconds.
+        """`wait` from the version this method last saw (one follower: tests, scripts)."""
+        ended = self.wait(self._polled, timeout)
+        self._polled = self.builder.version
+        return ended
 
-        Returns True as soon as the answer has ended (at once if it already
-        had). Calling this once per frame bounds repaints to one per frame,
-        however fast the events come.
+    @contextmanager
+    def held(self) -> Iterator[tuple[Message, int]]:
+        """The answer so far and its version, held still: no event is folded until the
+        block ends (a page paints it here; keep the block short, no I/O)."""
+        with self._lock:
+            yield self.message, self.builder.version
 
-        The caller's thread wakes for the frame's first event (and at once for
-        the answer's very first one, so that it shows without delay), then sleeps
-        until the frame ends or the answer does, and folds what gathered: not
-        once per token, which with a hundred answers streaming cost more in
-        thread switches than the folding itself (docs/benchmarks.md, "Load").
-        """
-        if self._finished:
-            return True
-        deadline = time.monotonic() + timeout
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False
-        eager = self.first_event_at is None
-        if self._fold(item):
-            return True
-        if not eager:
-            self._ended.wait(max(0.0, deadline - time.monotonic()))
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-            if self._fold(item):
-                return True
+    def watch(self) -> None:
+        """A page shows this answer now (see `LiveAnswers`: unwatched answers are stopped)."""
+        self.watched_at = time.monotonic()
 
-    def _fold(self, item: object) -> bool:
-        """One item from the worker into the message; True when it was the end."""
-        if item is _END:
-            self.message.seconds = round(self._generating, 3)
-            self._finish()
+    def checkpoint(self, *, heartbeat: float = HEARTBEAT_SECONDS) -> bool:
+        """Save the answer so far if it changed since the last save (a crash keeps what
+        was shown), or if `heartbeat` seconds passed (readers elsewhere can tell it is
+        still being written). True when something was saved."""
+        with self._saving:
+            with self._lock:
+                if self._finished:
+                    return False
+                beat = time.monotonic() - self._saved_at >= heartbeat
+                if self.builder.version == self._saved and not beat:
+                    return False
+                message, version = self.message.snapshot(), self.builder.version
+            self.session.recorder.checkpoint(self.session, message)
+            self._saved, self._saved_at = version, time.monotonic()
             return True
-        if isinstance(item, _Uploaded):
-            self.session.recorder.save_message(self.session, self.question)
-            return False
-        event = cast(ev.StreamEvent, item)
-        if self.first_event_at is None:
-            self.first_event_at = time.monotonic()
-        self.builder.apply(event)
-        if isinstance(event, ev.RemoteUpdate):
-            self.session.remote[event.key] = event.value
-            self.session.recorder.save_remote(self.session)
-        return False
 
     def run_to_end(self, on_change: Callable[[MessageBuilder], None] | None = None) -> Message:
         """Poll until the answer ends (tests and scripts)."""
@@ -338,17 +413,15 @@ class ReplyStream:
                 on_change(self.builder)
         return self.message
 
-    def cancel(self) -> None:
-        """The user stopped the answer: stop the worker, ask the server to stop."""
-        if self._finished:
-            return
-        self._cancelled.set()
-        self.builder.stop()
+    def cancel(self, cause: StopCause = "user") -> None:
+        """Stop the answer (`cause` says who): keep what came, mark it stopped, save it,
+        ask the server to stop. Nothing if it had already ended."""
         remote = dict(self.session.remote)
+        if not self._end(cause):
+            return
         threading.Thread(
             target=self._cancel_remote, args=(remote,), name="reply-cancel", daemon=True
         ).start()
-        self._finish()
 
     def _cancel_remote(self, remote: Remote) -> None:
         try:
@@ -357,16 +430,8 @@ class ReplyStream:
             log.warning("cancel failed on backend %s", self.session.profile.backend, exc_info=True)
 
     def close(self) -> None:
-        """End of the page's loop, however it ended: a live answer is stopped."""
-        if not self._finished:
-            self.cancel()
-
-    def _finish(self) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        self.builder.finish()
-        self.session._reply_ended(self)
+        """Stop it if it still runs (tests and scripts; a page that leaves just leaves)."""
+        self.cancel()
 
 
 class ChatSession:
@@ -383,6 +448,7 @@ class ChatSession:
         conversation_id: str | None = None,
         children: Mapping[str, Sequence[str]] | None = None,
         remote_owner: str | None = None,
+        live: Registry | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
@@ -397,7 +463,10 @@ class ChatSession:
         self.children: dict[str, list[str]] = {k: list(v) for k, v in (children or {}).items()}
         self.recorder: Recorder = recorder or _NoRecorder()
         self.conversation_id = conversation_id
+        # The answer being written in this conversation (this session's, or one it follows).
         self.active: ReplyStream | None = None
+        # The process's answers being written, which outlive the page (None: not kept).
+        self.live = live
         # regenerate(): the answer the next reply replaces, and the remote it forks from.
         self._replacing: Message | None = None
         self._fork: Remote | None = None
@@ -543,6 +612,8 @@ class ChatSession:
         self.active = stream
         self.messages.append(stream.message)
         self.recorder.save_message(self, stream.message)
+        if self.live is not None:
+            self.live.add(stream)
         replacing, self._replacing = self._replacing, None
         if replacing is not None:
             self._branch_at(replacing, stream.message)
@@ -606,5 +677,23 @@ class ChatSession:
                     part.reason,
                 )
         log.debug("answer: %s", answer.text)  # content: only when LOG_LEVEL=DEBUG
+        if self.live is not None:
+            self.live.remove(stream)
         if self.active is stream:
             self.active = None
+
+    def follow(self, stream: ReplyStream) -> None:
+        """Show `stream`, an answer of this conversation another page started (a
+        second tab, a reload): its live message replaces the saved copy of it."""
+        if stream.done:
+            return
+        for index, message in enumerate(self.messages):
+            if message.id == stream.message.id:
+                self.messages[index] = stream.message
+                break
+        else:
+            if self.messages and self.messages[-1].id == (stream.message.parent_id or ""):
+                self.messages.append(stream.message)
+            else:
+                return  # another branch's answer: this branch is not busy
+        self.active = stream

@@ -12,12 +12,13 @@ It is O(1) amortised per event so that folding a long answer stays linear.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.failures import failure
@@ -39,6 +40,7 @@ __all__ = [
     "ReasoningPart",
     "RefusalPart",
     "Role",
+    "StopCause",
     "TextPart",
     "ToolPart",
     "fold",
@@ -49,6 +51,9 @@ _T = TypeVar("_T")
 
 Role = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "complete", "incomplete", "stopped", "failed"]
+# Who stopped a `stopped` answer: the reader (Stop, Escape), the model's server, this
+# app because nobody had watched it for UNATTENDED_ANSWER_MINUTES, or the app's shutdown.
+StopCause = Literal["user", "server", "unattended", "shutdown"]
 Feedback = Literal["up", "down"]
 
 
@@ -181,6 +186,12 @@ Part = (
     | ApprovalPart
 )
 
+_REPLACED: dict[str, type[TextPart | ReasoningPart | RefusalPart]] = {
+    "text": TextPart,
+    "reasoning": ReasoningPart,
+    "refusal": RefusalPart,
+}
+
 _PART_TYPES: dict[str, type[Any]] = {
     "text": TextPart,
     "reasoning": ReasoningPart,
@@ -244,6 +255,8 @@ class Message:
     # "": the conversation's first message; None: not known, so storage puts it
     # after the conversation's current last message.
     parent_id: str | None = None
+    # Who stopped it, when `status` is "stopped" (None for answers stored before this was kept).
+    stopped_by: StopCause | None = None
 
     @classmethod
     def user(cls, text: str, attachments: Iterable[Attachment] = ()) -> Message:
@@ -285,6 +298,11 @@ class Message:
     def ended(self) -> bool:
         return self.status != "streaming"
 
+    def snapshot(self) -> Message:
+        """A copy to paint or save while this message goes on growing in another
+        thread (bytes are shared, not copied: they never change)."""
+        return copy.deepcopy(self)
+
     # -- serialisation: plain JSON-able dicts, bytes as base64 -----------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -299,6 +317,7 @@ class Message:
             "feedback": self.feedback,
             "feedback_comment": self.feedback_comment,
             "parent_id": self.parent_id,
+            "stopped_by": self.stopped_by,
             "parts": [_part_to_dict(p) for p in self.parts],
             "attachments": [_attachment_to_dict(a) for a in self.attachments],
         }
@@ -316,9 +335,13 @@ class Message:
             feedback=data.get("feedback") if data.get("feedback") in ("up", "down") else None,
             feedback_comment=str(data.get("feedback_comment") or ""),
             parent_id=None if data.get("parent_id") is None else str(data["parent_id"]),
+            stopped_by=data.get("stopped_by") if data.get("stopped_by") in _STOP_CAUSES else None,
             parts=[_part_from_dict(p) for p in data.get("parts", [])],
             attachments=[_attachment_from_dict(a) for a in data.get("attachments", [])],
         )
+
+
+_STOP_CAUSES = frozenset(get_args(StopCause))
 
 
 def _encode(value: Any) -> Any:
@@ -394,6 +417,15 @@ class MessageBuilder:
                     refusal = RefusalPart()
                     self.message.parts.append(refusal)
                 refusal.text += text
+            case ev.Replace(kind=kind, start=start, text=text):
+                # The last part of its kind, like a citation, even when another part
+                # (a file the text cites) was appended since.
+                cls = _REPLACED[kind]
+                found = next((p for p in reversed(self.message.parts) if isinstance(p, cls)), None)
+                replaced = cls() if found is None else found
+                if found is None:
+                    self.message.parts.append(replaced)
+                replaced.text = replaced.text[:start] + text
             case ev.ToolCallStarted(call_id=cid, kind=kind, name=name, arguments=args):
                 tool = self._tools.get(cid)
                 if tool is None:
@@ -457,16 +489,19 @@ class MessageBuilder:
             case ev.Done(status=status, usage=usage, detail=detail):
                 if self.message.status == "streaming":
                     self.message.status = status
+                    if status == "stopped":
+                        self.message.stopped_by = "server"
                 if detail:
                     self.message.parts.append(NoticePart(detail, "warning"))
                 if usage is not None:
                     self.message.input_tokens += usage.input_tokens
                     self.message.output_tokens += usage.output_tokens
 
-    def stop(self) -> None:
-        """The user stopped the answer: keep what came, mark it stopped."""
+    def stop(self, cause: StopCause = "user") -> None:
+        """Someone stopped the answer (`cause`): keep what came, mark it stopped."""
         if self.message.status == "streaming":
             self.message.status = "stopped"
+            self.message.stopped_by = cause
             self.version += 1
 
     def fail(

@@ -53,6 +53,7 @@ MESSAGE_COLUMNS = (
     "seconds",
     "feedback",
     "feedback_comment",
+    "stopped_by",
     "parent_id",
     "parts",
     "attachments",

@@ -1,19 +1,21 @@
 """Messages and their files: saving, loading the branch shown, paging, export batches.
 
 Owns the `messages` and `files` tables. `save_message` is an upsert by
-`Message.id`: a new message takes the next `seq` (a per-conversation
-counter bumped under the conversation's row lock, so two writers never
-collide), becomes the last of the branch shown, and titles an untitled
-conversation if it is the user's first. Bytes leave the parts for `files`
-(`save_files`); a file over MAX_STORED_FILE_MB keeps its metadata only and
-is reported (`SkippedFile`). `load_messages` pages the branch shown, newest
-first, with the tree's shape around it; `iter_messages` reads every message
-(or the branch) a batch at a time, for exports. A message is built from its
-row by `message_of` only.
+`Message.id`: a new message takes the next `seq` (a per-conversation counter
+bumped under the conversation's row lock, so two writers never collide),
+becomes the last of the branch shown, and titles an untitled conversation
+if it is the user's first. `checkpoint_message` saves an answer still being
+written as far as it came, with who writes it (`writers.py`). Bytes leave
+the parts for `files` (`save_files`); a file over MAX_STORED_FILE_MB keeps
+its metadata only and is reported (`SkippedFile`). `load_messages` pages the
+branch shown, newest first, with the tree's shape around it;
+`iter_messages` reads every message (or the branch) a batch at a time, for
+exports. A message is built from its row by `message_of` only.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -40,6 +42,7 @@ from assistants_ui.storage.conversations import (
 from assistants_ui.storage.errors import NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
 from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.writers import still_writing, this_writer
 
 __all__ = [
     "MessagePage",
@@ -121,6 +124,10 @@ class Messages(Store):
             row.input_tokens = message.input_tokens
             row.output_tokens = message.output_tokens
             row.seconds = message.seconds
+            row.stopped_by = message.stopped_by
+            writing = message.status == "streaming"
+            row.writer = this_writer() if writing else None
+            row.written_at = time.time() if writing else None
             row.text_folded = encoded.text_folded
             skipped: list[SkippedFile] = []
             if encoded.files or not new:  # a new message without files has none to look up
@@ -144,6 +151,37 @@ class Messages(Store):
         return SaveResult(tuple(skipped))
 
     @guarded
+    def checkpoint_message(self, *, user_id: int, conversation_id: str, message: Message) -> bool:
+        """Save an answer still being written, as far as it came: one UPDATE of its
+        text, when it has no files (else `save_message`). False when the message is
+        not saved as being written any more (it ended meanwhile: nothing is changed)."""
+        encoded = encode_message(message)
+        if encoded.files:
+            self.save_message(user_id=user_id, conversation_id=conversation_id, message=message)
+            return True
+        cid = check_id(conversation_id)
+        mine = select(Conversation.id).where(owned(user_id, cid)).scalar_subquery()
+        with self.db.session() as s:
+            done = s.execute(
+                update(StoredMessage)
+                .where(
+                    StoredMessage.conversation_id == mine,
+                    StoredMessage.id == message.id,
+                    StoredMessage.status == "streaming",
+                )
+                .values(
+                    parts=encoded.parts,
+                    text_folded=encoded.text_folded,
+                    input_tokens=message.input_tokens,
+                    output_tokens=message.output_tokens,
+                    writer=this_writer(),
+                    written_at=time.time(),
+                )
+                .returning(StoredMessage.id)
+            ).one_or_none()
+        return done is not None
+
+    @guarded
     def load_messages(
         self,
         *,
@@ -156,8 +194,9 @@ class Messages(Store):
         cursor `before`, with the tree's shape around it.
 
         Messages come back oldest first with their files' bytes. A message
-        still marked streaming was cut off (the app stopped mid-answer): it
-        comes back failed, retryable, with what had been saved.
+        still marked streaming whose writer is gone was cut off (the app stopped
+        mid-answer): it comes back failed, retryable, with what had been saved;
+        one still being written (`writers.still_writing`) comes back streaming.
         """
         cid = check_id(conversation_id)
         if limit is not None and not 1 <= limit <= MAX_PAGE * 10:
@@ -352,11 +391,11 @@ def _has_files(row: StoredMessage) -> bool:
 def message_of(row: StoredMessage, blobs: Blobs) -> Message:
     """The message a row holds, with its files' bytes from `blobs` (`blobs_of`).
 
-    One still marked streaming was cut off (the app stopped mid-answer): it
-    comes back failed, retryable, with what had been saved.
+    One still marked streaming whose writer is gone was cut off (the app stopped
+    mid-answer): it comes back failed, retryable, with what had been saved.
     """
     message = decode_message(row, blobs.get(row.id, {}), parent_id=row.parent_id or ROOT)
-    if message.status == "streaming":
+    if message.status == "streaming" and not still_writing(row.writer, row.written_at):
         message.parts.append(ErrorPart(INTERRUPTED, retryable=True))
         message.status = "failed"
     return message

@@ -185,6 +185,12 @@ class StoredMessage(Base):
         default=None,
     )
     created_at: Mapped[float] = mapped_column(Double)
+    # Who stopped a stopped answer ("user", "server", "unattended", "shutdown").
+    stopped_by: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    # An answer still being written: the process writing it and when it last saved
+    # it (epoch seconds), so that a reader tells "still being written" from "cut off".
+    writer: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
+    written_at: Mapped[float | None] = mapped_column(Double, nullable=True, default=None)
 
 
 class File(Base):

@@ -57,6 +57,12 @@ class StorageRecorder:
         )
         self.warnings.extend(str(skipped) for skipped in result.skipped)
 
+    def checkpoint(self, session: ChatSession, message: Message) -> None:
+        """An answer still being written, saved as far as it came (a crash keeps it)."""
+        self.repository.checkpoint_message(
+            user_id=self.user_id, conversation_id=self.conversation_id(session), message=message
+        )
+
     def save_feedback(self, session: ChatSession, message: Message) -> None:
         if session.conversation_id is None:
             return  # nothing saved yet, so nothing to judge

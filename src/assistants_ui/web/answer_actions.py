@@ -15,6 +15,8 @@ comment, saved on the message (`Recorder.save_feedback`) and exported with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from assistants_ui.core.session import ChatSession
@@ -123,7 +125,7 @@ def copy_button(message: Message) -> None:
     data: dict[str, object] = {"labels": labels}
     if st.session_state.get(flag):
         data["text"] = message.text
-    _copy(data=data, key=key, on_copy_change=lambda: _asked(flag))
+    _copy(data=data, key=key, on_copy_change=lambda: _asked(flag), width="content")
 
 
 def _save(chat: ChatSession, message: Message) -> None:
@@ -142,40 +144,48 @@ def _save(chat: ChatSession, message: Message) -> None:
 
 
 def answer_actions(
-    chat: ChatSession, message: Message, *, feedback: bool = True, regenerate: bool = False
+    chat: ChatSession,
+    message: Message,
+    *,
+    feedback: bool = True,
+    regenerate: bool = False,
+    versions: Callable[[], None] | None = None,
 ) -> None:
-    """Copy, Regenerate, thumbs up/down and (once thumbed) a comment, under a saved answer.
+    """Copy, Regenerate, thumbs up/down and the answer's versions (`versions` paints
+    them) in one row under a saved answer, and (once thumbed) a comment under it.
 
-    Regenerate asks the question again on a new branch (the page does it on the
-    next run); the earlier answer stays, as another version.
+    The row wraps rather than stacking (columns stack on a phone: three rows of
+    buttons under every answer). Regenerate asks the question again on a new
+    branch (the page does it on the next run); the earlier answer stays, as
+    another version.
     """
     if message.status == "streaming":
         return
-    left, middle, right = st.columns([1, 1.4, 3.6], vertical_alignment="center")
-    with left:
+    thumbs = feedback and chat.conversation_id is not None and message.status != "failed"
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         copy_button(message)
-    if regenerate:
-        middle.button(
-            _("Regenerate"),
-            key=f"regenerate-{message.id}",
-            icon=":material/autorenew:",
-            type="tertiary",
-            help=_("Answer this question again; this answer stays as another version"),
-            on_click=chat_state.request_action,
-            args=(chat_state.Regenerate(message.id),),
-        )
-    if not feedback or chat.conversation_id is None or message.status == "failed":
-        return
-    with right:
-        default = {"down": 0, "up": 1}.get(message.feedback or "")
-        st.feedback(
-            "thumbs",
-            key=f"feedback-{message.id}",
-            default=default,
-            on_change=_save,
-            args=(chat, message),
-        )
-    if message.feedback is not None:
+        if regenerate:
+            st.button(
+                _("Regenerate"),
+                key=f"regenerate-{message.id}",
+                icon=":material/autorenew:",
+                type="tertiary",
+                help=_("Answer this question again; this answer stays as another version"),
+                on_click=chat_state.request_action,
+                args=(chat_state.Regenerate(message.id),),
+            )
+        if thumbs:
+            default = {"down": 0, "up": 1}.get(message.feedback or "")
+            st.feedback(
+                "thumbs",
+                key=f"feedback-{message.id}",
+                default=default,
+                on_change=_save,
+                args=(chat, message),
+            )
+        if versions is not None:
+            versions()
+    if thumbs and message.feedback is not None:
         st.text_input(
             _("Comment on this answer (optional)"),
             value=message.feedback_comment,

@@ -11,6 +11,7 @@ import gc
 import logging
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from assistants_ui.auth import Identity
 from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
+from assistants_ui.core.session import ChatSession
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
@@ -50,16 +52,29 @@ def _not_found() -> None:
     st.button(_("Start a new chat"), on_click=chat_state.new_chat, key="not-found-new")
 
 
-def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
-    """The deep-linked conversation (`?c=<id>`), or the current or a new one."""
+def _open_linked(rt: Runtime, repo: Repository, user: UserInfo) -> bool:
+    """Open the deep-linked conversation (`?c=<id>`) if it is not the one on the page.
+
+    Called before the sidebar draws the assistant picker: opening selects the
+    conversation's assistant, which a widget's key cannot take once it is drawn.
+    False when the link names no conversation of this user."""
     wanted = st.query_params.get("c")
     chat = chat_state.current_chat()
-    if wanted and (chat is None or chat.conversation_id != wanted):
-        try:
-            chat = chat_state.open_conversation(rt, repo, user, wanted)
-        except NotFound:
-            _not_found()
-            return
+    if not wanted or (chat is not None and chat.conversation_id == wanted):
+        return True
+    try:
+        chat_state.open_conversation(rt, repo, user, wanted)
+    except NotFound:
+        return False
+    return True
+
+
+def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[], None] | None:
+    """The conversation on the page (opened by `_open_linked`), or a new one.
+
+    Returns what the page does last: follow the answer being written, then
+    show the conversation's total usage."""
+    chat = chat_state.current_chat()
     if isinstance(chat, chat_state.ReadOnlyChat):
         st.title(literal(chat.info.title) or _("Conversation"))
         st.warning(
@@ -73,28 +88,23 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         usage = render_menu(rt, repo, user, chat.info.id)
         render_usage(usage, repo, user, chat.info.id)
         render_messages(chat.messages)
-        return
+        return None
     profile = deps.selected_profile(rt)
     try:
         chat = chat_state.chat_session(rt, profile, repo, user)
     except BackendError as exc:
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
-        return
+        return None
     unreachable = deps.reachability_problem(rt, profile)
     if unreachable:
         st.warning(inert(unreachable), icon="🔌")
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = chat.backend.display_title()
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
-    menu = st.container()
-    saved = chat.conversation_id
-    usage = None
-    if saved:  # before the messages: nothing they hold can keep the menu off the page
-        with menu:
-            usage = render_menu(rt, repo, user, saved)
+    menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
-    render_chat(
+    follow = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
         on_older=lambda: chat_state.load_older(repo, user),
@@ -106,11 +116,51 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> None:
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
         transcribe=_transcriber(rt, profile),
     )
-    if chat.conversation_id and not saved:  # this run's first answer created it
+    usage = None
+    if chat.conversation_id:  # saved, or made by this run's question
         with menu:
             usage = render_menu(rt, repo, deps.saved_user(user), chat.conversation_id)
-    if chat.conversation_id:  # the total, once this run's answer has ended
-        render_usage(usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile))
+            # Also here, not only in the sidebar: a phone hides the sidebar.
+            st.button(
+                _("New chat"),
+                icon=":material/add_comment:",
+                on_click=chat_state.new_chat,
+                key="new_chat_top",
+                type="tertiary",
+            )
+        if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
+            _written_elsewhere(repo, deps.saved_user(user), chat)
+
+    def last() -> None:
+        follow()
+        if chat.conversation_id:  # the total, once the answer has ended
+            render_usage(
+                usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+            )
+
+    return last
+
+
+@st.fragment(run_every=timedelta(seconds=2))
+def _written_elsewhere(repo: Repository, user: UserInfo, chat: ChatSession) -> None:
+    """The last answer is being written by another process (a replica behind the same
+    proxy): shown as saved, and loaded again whenever its saved copy changes."""
+    shown = chat.messages[-1]
+    st.caption(_("This answer is still being written elsewhere; it updates by itself."))
+    if chat.conversation_id is None:
+        return
+    try:
+        page = repo.load_messages(user_id=user.id, conversation_id=chat.conversation_id, limit=1)
+    except NotFound:
+        return
+    saved = page.messages[-1] if page.messages else None
+    if saved is None or (saved.id, saved.status, saved.parts) != (
+        shown.id,
+        shown.status,
+        shown.parts,
+    ):
+        chat_state.reload(chat)
+        st.rerun(scope="app")
 
 
 def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
@@ -128,12 +178,20 @@ def _account(repo: Repository, user: UserInfo) -> None:
 
 
 def _chat_page(rt: Runtime, repo: Repository, user: UserInfo, shared: str | None) -> None:
+    found = shared is not None or _open_linked(rt, repo, user)
     history = render_sidebar(rt, account=lambda: _account(repo, user))
+    last = None
     if shared is not None:
         render_shared(repo, shared)
+    elif not found:
+        _not_found()
     else:
-        _conversation(rt, repo, user)
+        last = _conversation(rt, repo, user)
+    # Before the answer is followed: the list is usable (not greyed) while it streams,
+    # and lists a conversation this run's question made.
     render_history(history, rt, repo, deps.saved_user(user))
+    if last is not None:
+        last()
 
 
 def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:

@@ -4,8 +4,8 @@ Editing a sent question or regenerating an answer (`answer_actions`) forks
 the conversation there (`ChatSession.edit` / `regenerate`); the earlier
 versions stay and these controls step through them. Stepping to a version
 shows the newest message under it (`Repository.switch_branch`) and reloads
-the branch. None of these controls is painted while an answer streams: a
-click would rerun the page and stop it.
+the branch. While an answer streams they are painted but refuse to act (the
+page says why): a click reruns the page, which leaves the answer running.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.web import chat_state
 
-__all__ = ["edit_button", "edit_form", "edited", "version_switcher"]
+__all__ = ["edit_button", "edit_form", "edit_key", "edited", "version_switcher"]
 
 OnBranch = Callable[[str], None]
 
@@ -31,7 +31,8 @@ def version_switcher(chat: ChatSession, message: Message, on_branch: OnBranch | 
     if on_branch is None or len(versions) < 2 or message.id not in versions:
         return
     index = versions.index(message.id)
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+    # One unit ("‹ 2 / 3 ›"), as wide as its content: not spread across the row.
+    with st.container(horizontal=True, vertical_alignment="center", gap=None, width="content"):
         st.button(
             "‹",
             key=f"version-prev-{message.id}",
@@ -41,7 +42,7 @@ def version_switcher(chat: ChatSession, message: Message, on_branch: OnBranch | 
             on_click=on_branch,
             args=(versions[index - 1] if index else message.id,),
         )
-        st.caption(f"{index + 1} / {len(versions)}")
+        st.caption(f"{index + 1} / {len(versions)}", width="content")
         st.button(
             "›",
             key=f"version-next-{message.id}",
@@ -51,6 +52,11 @@ def version_switcher(chat: ChatSession, message: Message, on_branch: OnBranch | 
             on_click=on_branch,
             args=(versions[min(index + 1, len(versions) - 1)],),
         )
+
+
+def edit_key(message_id: str) -> str:
+    """The widget key of a question's edit box."""
+    return f"edit-text-{message_id}"
 
 
 def edit_button(message: Message) -> None:
@@ -68,7 +74,7 @@ def edit_button(message: Message) -> None:
 def edit_form(message: Message) -> None:
     """The question as an editable text, its files as checkboxes (kept or removed)."""
     with st.form(key=f"edit-form-{message.id}", border=False):
-        st.text_area(_("Edit your message"), value=message.text, key=f"edit-text-{message.id}")
+        st.text_area(_("Edit your message"), value=message.text, key=edit_key(message.id))
         for index, att in enumerate(message.attachments):
             st.checkbox(
                 _("Keep %(file)s") % {"file": literal(att.name)},
@@ -88,7 +94,7 @@ def edit_form(message: Message) -> None:
 
 def edited(message: Message) -> tuple[str, list[Attachment]]:
     """What the edit form holds: the new text and the files kept."""
-    text = str(st.session_state.get(f"edit-text-{message.id}", message.text))
+    text = str(st.session_state.get(edit_key(message.id), message.text))
     kept = [
         att
         for index, att in enumerate(message.attachments)

@@ -2,8 +2,14 @@
 forgetting one, its older messages and branches, the question being edited,
 and the action a button asks of the next run.
 
+An answer being written outlives the page (`core.live.LiveAnswers`): leaving a
+conversation, starting another or switching assistant never stops it, and
+opening a conversation whose answer is still being written in this process
+follows it (`follow_live`). What is typed while it streams waits here
+(`queue`) and is sent when it ends.
+
 Session-state keys (this module's own, read and written only here): `_CHAT_KEY`,
-`_OLDER_KEY`, `_ACTION_KEY`, `_EDITING_KEY`.
+`_OLDER_KEY`, `_ACTION_KEY`, `_EDITING_KEY`, `_QUEUED_KEY`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import streamlit as st
 
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import Attachment
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
@@ -29,15 +36,22 @@ __all__ = [
     "Regenerate",
     "Retry",
     "Starter",
+    "Typed",
     "chat_session",
     "current_chat",
+    "drop_queued",
     "editing",
+    "follow_live",
     "forget_chat",
     "load_older",
     "new_chat",
     "older_cursor",
     "open_conversation",
     "pop_action",
+    "pop_queued",
+    "queue",
+    "queued",
+    "reload",
     "request_action",
     "start_editing",
     "stop_editing",
@@ -48,7 +62,46 @@ _CHAT_KEY = "chat"  # the current ChatSession (or ReadOnlyChat)
 _OLDER_KEY = "older"  # cursor for "load older messages" of the current chat (None: all loaded)
 _ACTION_KEY = "action"  # a button's request for the next run (an `Action`)
 _EDITING_KEY = "editing"  # the id of the question whose edit form is open
+_QUEUED_KEY = "queued"  # what was sent while an answer streams (a `Typed`), sent after it
 PAGE_MESSAGES = 50  # messages painted when a conversation opens; older ones on demand
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What the chat input sent: text, files, a voice recording."""
+
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    recording: Attachment | None = None
+
+
+def queue(typed: Typed) -> None:
+    """Keep what was sent while an answer streams: `pop_queued` gives it back after it.
+    A second message while one waits joins it (nothing typed is lost)."""
+    waiting = queued()
+    if waiting is not None:
+        typed = Typed(
+            f"{waiting.text}\n\n{typed.text}"
+            if waiting.text and typed.text
+            else waiting.text or typed.text,
+            waiting.attachments + typed.attachments,
+            typed.recording or waiting.recording,
+        )
+    st.session_state[_QUEUED_KEY] = typed
+
+
+def queued() -> Typed | None:
+    typed: Typed | None = st.session_state.get(_QUEUED_KEY)
+    return typed
+
+
+def pop_queued() -> Typed | None:
+    typed: Typed | None = st.session_state.pop(_QUEUED_KEY, None)
+    return typed
+
+
+def drop_queued() -> None:
+    st.session_state.pop(_QUEUED_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -132,14 +185,14 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     chat = current_chat()
     if isinstance(chat, ChatSession) and chat.profile == profile:
         return chat
-    if isinstance(chat, ChatSession) and chat.active is not None:
-        chat.active.close()
     try:
         backend = rt.backend(profile)
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
-    chat = ChatSession(profile, backend, recorder=deps.recorder(repo, user))
+    chat = ChatSession(
+        profile, backend, recorder=deps.recorder(repo, user), live=deps.live_answers(rt)
+    )
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
     return chat
@@ -174,20 +227,39 @@ def open_conversation(
             children=page.children,
             recorder=deps.recorder(repo, user),
             conversation_id=info.id,
+            live=deps.live_answers(rt),
         )
         deps.select_profile(profile.id)
-    old = current_chat()
-    if isinstance(old, ChatSession) and old.active is not None:
-        old.active.close()
+        follow_live(chat)
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = page.before
     return chat
 
 
+def follow_live(chat: ChatSession) -> None:
+    """Follow the answer being written in `chat`'s conversation by another page of
+    this process (a second tab, a page reloaded), if any."""
+    if chat.busy or chat.conversation_id is None or chat.live is None:
+        return
+    stream = chat.live.get(chat.conversation_id)
+    if stream is not None:
+        chat.follow(stream)
+
+
+def reload(chat: ChatSession) -> None:
+    """Forget `chat` so that the next run loads it again from storage (after
+    following another page's answer, whose remote state that page saved)."""
+    if current_chat() is chat:
+        forget_chat()
+
+
 def switch_branch(rt: Runtime, repo: Repository, user: UserInfo, message_id: str) -> None:
     """Show another version of a message: the branch through it, at its newest message."""
     chat = current_chat()
-    if not isinstance(chat, ChatSession) or chat.conversation_id is None or chat.busy:
+    if not isinstance(chat, ChatSession) or chat.conversation_id is None:
+        return
+    if chat.busy:
+        st.toast(_("An answer is still being written: wait for it or stop it first."), icon="✋")
         return
     try:
         repo.switch_branch(
@@ -235,10 +307,8 @@ def load_older(repo: Repository, user: UserInfo) -> None:
 
 
 def new_chat() -> None:
-    """Forget the current conversation (the next run starts a new one)."""
-    chat = current_chat()
-    if isinstance(chat, ChatSession) and chat.active is not None:
-        chat.active.close()
+    """Forget the current conversation (the next run starts a new one); an answer
+    still being written in it goes on."""
     forget_chat()
     st.session_state.pop(_ACTION_KEY, None)
     stop_editing()

@@ -1,9 +1,13 @@
 """The conversation: history, the chat input, and the answer streaming live.
 
-While an answer streams the chat input is in "stop" mode: it cannot send a
-second message and its button stops the answer. Whatever happens (the answer
-ends, fails, or is stopped) the partial answer is kept in the conversation,
-and a failure shows one clear message with a Retry button.
+An answer is written by its own worker thread (`core.session.ReplyStream`) and
+belongs to no page: this page starts it, then follows it (`follow`), and a
+page that goes away (a click elsewhere, a closed tab, a reload) leaves it
+running; the next run, or another tab, follows it again. Only Stop (or
+Escape) stops it. What is typed while it streams waits under it and is sent
+when it ends. Whatever happens (the answer ends, fails, or is stopped) the
+partial answer is kept in the conversation, and a failure shows one clear
+message with a Retry button.
 
 Editing a question or regenerating an answer forks the conversation there
 (see `branches`): the page then shows the new branch and streams its answer.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -27,8 +32,16 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.web import chat_state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
-from assistants_ui.web.branches import OnBranch, edit_button, edit_form, edited, version_switcher
+from assistants_ui.web.branches import (
+    OnBranch,
+    edit_button,
+    edit_form,
+    edit_key,
+    edited,
+    version_switcher,
+)
 from assistants_ui.web.chat_state import Action, Decide, Edit, Regenerate, Retry, Starter
+from assistants_ui.web.page_script import page_script
 from assistants_ui.web.render import MessageView, approval_label, render_user_message
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
@@ -39,8 +52,8 @@ __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messag
 FRAME_SECONDS = 0.09
 
 
-def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
-    if not busy and chat.can_retry and chat.messages and chat.messages[-1] is message:
+def _retry_button(chat: ChatSession, message: Message) -> None:
+    if chat.can_retry and chat.messages and chat.messages[-1] is message:
         st.button(
             _("Retry"),
             icon=":material/refresh:",
@@ -50,9 +63,9 @@ def _retry_button(chat: ChatSession, message: Message, *, busy: bool = False) ->
         )
 
 
-def _approval_buttons(chat: ChatSession, message: Message, *, busy: bool = False) -> None:
+def _approval_buttons(chat: ChatSession, message: Message) -> None:
     """Approve / Deny for the last answer's MCP tool calls that wait for them."""
-    if busy or not chat.messages or chat.messages[-1] is not message:
+    if not chat.messages or chat.messages[-1] is not message:
         return
     for part in chat.pending_approvals:
         st.caption(_("Call %(tool)s?") % {"tool": approval_label(part)})
@@ -118,11 +131,13 @@ def _starters(chat: ChatSession) -> None:
 
 
 def _render_history(
-    chat: ChatSession, *, busy: bool, speed: bool, on_branch: OnBranch | None = None
+    chat: ChatSession, messages: list[Message], *, speed: bool, on_branch: OnBranch | None = None
 ) -> None:
-    # While an answer streams, a click on any of these controls would rerun and stop it.
-    branching = not busy and chat.conversation_id is not None
-    for message in chat.messages:
+    """`messages` (the branch shown, without the answer being written) with every
+    control: a click on one reruns the page, which leaves a streaming answer running."""
+    branching = chat.conversation_id is not None
+    last = chat.messages[-1] if chat.messages else None
+    for message in messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
         with st.chat_message(message.role, avatar=avatar):
             if message.role == "user":
@@ -135,50 +150,80 @@ def _render_history(
                         version_switcher(chat, message, on_branch)
                         if not message.approvals:  # an Approve / Deny is not edited
                             edit_button(message)
-                if not busy and chat.messages[-1] is message and chat.can_retry:
+                if last is message and chat.can_retry:
                     st.caption(_("No answer yet."))
                     _retry_button(chat, message)
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
-                _usage(message, prices_of(chat.profile), speed=speed)
-                answer_actions(
-                    chat,
-                    message,
-                    feedback=not busy,
-                    regenerate=branching and message.status != "failed",
-                )
-                if branching:
-                    version_switcher(chat, message, on_branch)
-                _retry_button(chat, message, busy=busy)
-                _approval_buttons(chat, message, busy=busy)
+                _answer_controls(chat, message, speed=speed, on_branch=on_branch)
 
 
-def _stream_answer(chat: ChatSession, *, speed: bool) -> None:
-    """Start the answer and paint it until it ends; `finally` keeps it if stopped."""
-    with st.chat_message("assistant", avatar=chat.profile.icon):
-        view = MessageView(st.container(), key="live")
-        waiting: DeltaGenerator | None = st.caption(_("Thinking…"))
-        stream: ReplyStream = chat.reply()
-        try:
-            while not stream.poll(FRAME_SECONDS):
-                if waiting is not None and stream.builder.version:
-                    waiting.empty()
-                    waiting = None
-                view.update(stream.message, version=stream.builder.version)
-                # Reading session state is one of Streamlit's stop points: a click on
-                # Stop is honoured here even while the server is silent.
-                st.session_state.get("_tick")
-            if waiting is not None:
+def _answer_controls(
+    chat: ChatSession, message: Message, *, speed: bool, on_branch: OnBranch | None
+) -> None:
+    """Under an ended answer: usage, copy, regenerate, thumbs, versions, Retry, Approve."""
+    _usage(message, prices_of(chat.profile), speed=speed)
+    answer_actions(
+        chat,
+        message,
+        regenerate=message.status != "failed",
+        versions=partial(version_switcher, chat, message, on_branch)
+        if chat.conversation_id is not None
+        else None,
+    )
+    _retry_button(chat, message)
+    _approval_buttons(chat, message)
+
+
+def _stop(stream: ReplyStream) -> None:
+    stream.cancel("user")
+
+
+def _follow(
+    chat: ChatSession,
+    stream: ReplyStream,
+    box: DeltaGenerator,
+    *,
+    speed: bool,
+    on_branch: OnBranch | None,
+) -> None:
+    """Paint the answer being written into its chat message `box` until it ends,
+    then its controls.
+
+    If this run is stopped (a click anywhere reruns the page; a closed tab ends
+    the session's run) the answer goes on: the next run follows it again."""
+    with box:
+        view = MessageView(st.container(), key=f"live-{stream.message.id}")
+        waiting: DeltaGenerator | None = st.caption(_("Thinking…")) if not stream.version else None
+        stop = st.empty()
+        stop.button(
+            _("Stop"),
+            icon=":material/stop_circle:",
+            key=f"stop-{stream.message.id}",
+            shortcut="Esc",
+            help=_("Stop this answer (Esc). Leaving the page does not stop it."),
+            on_click=_stop,
+            args=(stream,),
+        )
+        seen = -1
+        while not stream.wait(seen, FRAME_SECONDS):
+            stream.watch()
+            with stream.held() as (message, version):
+                if version != seen:
+                    view.update(message, version=version)
+                    seen = version
+            if waiting is not None and seen > 0:
                 waiting.empty()
-            view.key = stream.message.id
-            view.update(stream.message, final=True)
-            _usage(stream.message, prices_of(chat.profile), speed=speed)
-            answer = stream.message
-            answer_actions(chat, answer, regenerate=answer.status != "failed")
-            _retry_button(chat, stream.message)
-            _approval_buttons(chat, stream.message)
-        finally:
-            stream.close()
+                waiting = None
+            # Reading session state is one of Streamlit's stop points: a click anywhere
+            # is honoured here even while the server is silent.
+            st.session_state.get("_tick")
+        stop.empty()
+        if waiting is not None:
+            waiting.empty()
+        view.key = stream.message.id
+        view.update(stream.message, final=True)
+        _answer_controls(chat, stream.message, speed=speed, on_branch=on_branch)
 
 
 def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
@@ -345,6 +390,60 @@ class Limits:
     max_files: int = 10
 
 
+def _send(
+    chat: ChatSession,
+    typed: chat_state.Typed,
+    *,
+    limits: Limits,
+    quota: Callable[[], str | None] | None,
+    transcribe: Callable[[bytes, str], str] | None,
+) -> Message | None:
+    """Check, save and start answering what was typed: the question sent (None when
+    nothing was sent). The page paints it with the history.
+
+    Refused (over a limit, a daily quota, a recording not heard, a file not
+    accepted): one message saying why, and nothing typed is lost."""
+    text, attachments, recording = typed.text, list(typed.attachments), typed.recording
+    if not text.strip() and not attachments and recording is None:
+        return None
+    if _refuse_message(text, attachments, limits):
+        return None
+    if quota is not None and (problem := quota()) is not None:
+        _give_back(problem, text, recording, icon="⏳")
+        return None
+    if recording is not None and transcribe is not None:
+        heard = _voice_text(transcribe, recording, text)
+        if heard is None:
+            return None
+        text = heard
+        attachments.append(recording)
+    if attachments and _refuse_uploads(chat, text, attachments):
+        st.rerun()
+    message = chat.submit(text, attachments)
+    chat.reply()  # the request goes out now, before anything else is painted
+    _after_save(chat)  # in the URL now: a reload while it answers comes back here
+    return message
+
+
+def _typed(value: Any) -> chat_state.Typed:
+    text = value if isinstance(value, str) else value.text
+    return chat_state.Typed(text, tuple(_attachments(value)), _recording(value))
+
+
+def _queued(slot: DeltaGenerator, typed: chat_state.Typed) -> None:
+    """What was typed while an answer streams: shown under it, sent when it ends."""
+    with slot.container(), st.chat_message("user"):
+        render_user_message(Message.user(typed.text, typed.attachments))
+        st.caption(_("Sent when the answer above ends."))
+        st.button(
+            _("Cancel"),
+            icon=":material/cancel_schedule_send:",
+            key="queued-cancel",
+            type="tertiary",
+            on_click=chat_state.drop_queued,
+        )
+
+
 def render_chat(
     chat: ChatSession,
     *,
@@ -355,12 +454,17 @@ def render_chat(
     on_branch: OnBranch | None = None,
     quota: Callable[[], str | None] | None = None,
     transcribe: Callable[[bytes, str], str] | None = None,
-) -> None:
+) -> Callable[[], None]:
     """The conversation and its input. `older`: a "load older" button goes on top;
     `speed`: answers show tokens per second (the local model's); `on_branch(id)`
     shows another version of a message; `quota`: why this user may not send now
     (a daily limit), asked before anything is sent; `transcribe`: voice input (the
-    microphone is offered only with it)."""
+    microphone is offered only with it).
+
+    A message sent now starts its answer at once, before the history is painted.
+    Returns `follow`, which the page calls last (after the sidebar): it paints
+    the answer being written until it ends, then sends what was typed meanwhile.
+    """
     profile = chat.profile
     uploads = profile.uploads_enabled
     placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
@@ -374,72 +478,122 @@ def render_chat(
         }
     if transcribe is not None:
         kwargs["accept_audio"] = True
-    # Pinned to the bottom of the page wherever it is called.
-    # No `max_chars` here: Streamlit would cut a longer paste silently (in the browser
-    # and on the server); the check below refuses it with a message and gives it back.
-    value = st.chat_input(placeholder, key="prompt", submit_mode="stop", **kwargs)
+    # Pinned to the bottom of the page wherever it is called; usable while an answer
+    # streams (what is sent then waits for it). No `max_chars` here: Streamlit would cut
+    # a longer paste silently (in the browser and on the server); the check in `_send`
+    # refuses it with a message and gives it back.
+    value = st.chat_input(placeholder, key="prompt", **kwargs)
+    chat_state.follow_live(chat)
     action = chat_state.pop_action()
-    retry = False
-    decided = False
-    match action:
-        case Retry():
-            retry = chat.can_retry
-        case Starter(text=starter) if value is None and not chat.messages:
-            value = starter  # a starter is sent exactly as if it had been typed
-        case Decide(request_id=request_id, approve=approve) if value is None:
-            # Approve / Deny: the decision becomes the message the answer continues from.
-            decided = chat.decide(request_id, approve) is not None
-    branched = value is None and not retry and not decided and _branch(chat, action, limits)
-    busy = value is not None or retry or decided or branched
-
-    if older:
-        st.button(
-            _("Load older messages"),
-            icon=":material/history:",
-            key="load_older",
-            on_click=on_older,
-            type="tertiary",
-        )
-    if profile.welcome and not chat.messages:
-        with st.chat_message("assistant", avatar=profile.icon):
-            st.markdown(_(profile.welcome))  # the built-in welcome is translated
-    if profile.starters and not chat.messages and not busy:
-        _starters(chat)
-    _render_history(chat, busy=busy, speed=speed, on_branch=on_branch)
-
-    if value is not None:
-        text = value if isinstance(value, str) else value.text
-        attachments = _attachments(value)
-        recording = _recording(value)
-        if not text.strip() and not attachments and recording is None:
-            return
-        if _refuse_message(text, attachments, limits):
-            return
-        if quota is not None and (problem := quota()) is not None:
-            _give_back(problem, text, recording, icon="⏳")
-            return
-        if recording is not None and transcribe is not None:
-            heard = _voice_text(transcribe, recording, text)
-            if heard is None:
-                return
-            text = heard
-            attachments.append(recording)
-        if attachments and _refuse_uploads(chat, text, attachments):
-            st.rerun()
-        message = chat.submit(text, attachments)
-        _after_save(chat)  # in the URL now: a reload while it answers comes back here
-        with st.chat_message("user"):
-            render_user_message(message)
-            controls = st.container()
-        _stream_answer(chat, speed=speed)
-        with controls:  # once the answer has ended: a click now stops nothing
-            edit_button(message)
-    elif retry or decided or branched:
-        if quota is not None and (problem := quota()) is not None:
-            st.error(problem, icon="⏳")  # the question stays, with its Retry
+    # The conversation is one list, in the order it reads: what the previous run
+    # painted at a place is replaced by what this run paints there (`_list_for`).
+    slots = (st.empty(), st.empty())
+    bottom = st.container()  # refusals and warnings, the page script
+    sent: Message | None = None
+    send = partial(_send, chat, limits=limits, quota=quota, transcribe=transcribe)
+    with bottom:
+        if value is not None and chat.busy:
+            chat_state.queue(_typed(value))
+        elif value is not None:
+            sent = send(_typed(value))
         else:
-            _stream_answer(chat, speed=speed)
-            if branched:
-                _after_save(chat)
-                st.rerun()  # once more, to show the versions ("‹ 2 / 2 ›") of what branched
-    _after_save(chat)
+            match action:
+                case Retry() if chat.can_retry:
+                    _start(chat, quota)
+                case Starter(text=starter) if not chat.messages:
+                    # A starter is sent exactly as if it had been typed.
+                    sent = send(chat_state.Typed(starter))
+                case Decide(request_id=request_id, approve=approve):
+                    # Approve / Deny: the decision becomes the message the answer continues from.
+                    if chat.decide(request_id, approve) is not None:
+                        _start(chat, quota)
+                case Edit() | Regenerate() if _branch(chat, action, limits):
+                    _start(chat, quota)
+        script = st.empty()
+        queued_slot = st.empty()  # under the answer being written: what waits for it
+    # The answer being written (even if it has just ended): `follow` paints it.
+    live = chat.active
+    editing = chat_state.editing()
+    place = partial(page_script, focus=edit_key(editing) if editing else None)
+    with script:
+        place(sent=sent.id if sent else None, streaming=live is not None)
+    history = [m for m in chat.messages if live is None or m is not live.message]
+    conversation = _list_for(slots, [m.id for m in chat.messages])
+    with conversation:
+        if older:
+            st.button(
+                _("Load older messages"),
+                icon=":material/history:",
+                key="load_older",
+                on_click=on_older,
+                type="tertiary",
+            )
+        if profile.welcome and not chat.messages:
+            with st.chat_message("assistant", avatar=profile.icon):
+                st.markdown(_(profile.welcome))  # the built-in welcome is translated
+        if profile.starters and not chat.messages:
+            _starters(chat)
+        _render_history(chat, history, speed=speed, on_branch=on_branch)
+
+    def follow() -> None:
+        stream = live
+        while stream is not None:
+            box = conversation.chat_message("assistant", avatar=profile.icon)
+            waiting = chat_state.queued()
+            if waiting is not None:  # sent when the answer ends
+                _queued(queued_slot, waiting)
+            _follow(chat, stream, box, speed=speed, on_branch=on_branch)
+            if stream.session is not chat:  # another page's answer: reload what it saved
+                chat_state.reload(chat)
+                st.rerun()
+            typed = chat_state.pop_queued()
+            if typed is None:
+                break
+            queued_slot.empty()
+            with bottom:
+                question = send(typed)
+            if question is None:
+                break
+            with conversation, st.chat_message("user"):
+                render_user_message(question)
+                edit_button(question)
+            stream = chat.active
+            with script:
+                place(sent=question.id, streaming=True)
+        if live is not None:
+            with script:
+                place(streaming=False)
+        _after_save(chat)
+
+    return follow
+
+
+_LIST_KEY = "conversation-list"  # (which of the two slots, the message ids it shows)
+
+
+def _list_for(slots: tuple[DeltaGenerator, DeltaGenerator], ids: list[str]) -> DeltaGenerator:
+    """The container the conversation is painted in this run.
+
+    Streamlit keeps a container's children from the previous run until this run
+    replaces them, and greys them until the run ends, which with an answer
+    being followed is the answer's whole length: a shorter conversation opened
+    in place of a longer one, or a regenerated answer in place of the one it
+    replaces, would show the old messages' leftovers under it. So while the list
+    only grows (the same messages, then more) it stays in its slot and the
+    browser keeps what it painted; otherwise it moves to the other slot, which
+    starts empty, and the one it leaves becomes an empty element (its old
+    children go at once)."""
+    index, shown = st.session_state.get(_LIST_KEY, (0, []))
+    if ids[: len(shown)] != shown:
+        index = 1 - index
+    st.session_state[_LIST_KEY] = (index, ids)
+    return slots[index].container()
+
+
+def _start(chat: ChatSession, quota: Callable[[], str | None] | None) -> None:
+    """Answer the question on the page again (Retry, a decision, an edit): the daily
+    limit first (the question stays, with its Retry)."""
+    if quota is not None and (problem := quota()) is not None:
+        st.error(problem, icon="⏳")
+        return
+    chat.reply()

@@ -11,6 +11,7 @@ this module's own `_USER_KEY`.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ import streamlit as st
 
 from assistants_ui import i18n
 from assistants_ui.core.backend import distinct_remotes
+from assistants_ui.core.live import LiveAnswers
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import (
@@ -40,6 +42,7 @@ __all__ = [
     "Identity",
     "delete_remote_later",
     "limit_refusal",
+    "live_answers",
     "reachability_problem",
     "recorder",
     "repository",
@@ -81,6 +84,22 @@ def _runtime(fingerprint: tuple[object, ...]) -> Runtime:
 def runtime() -> Runtime:
     """The runtime for the current configuration (rebuilt when a config file changes)."""
     return _runtime(config_fingerprint())
+
+
+@st.cache_resource(show_spinner=False)
+def _live_answers(unattended_seconds: float, checkpoint_seconds: float) -> LiveAnswers:
+    live = LiveAnswers(checkpoint_seconds=checkpoint_seconds, unattended_seconds=unattended_seconds)
+    # The app's shutdown (SIGTERM, Ctrl+C) stops them, each saved as stopped by it.
+    atexit.register(live.stop_all, "shutdown")
+    return live
+
+
+def live_answers(rt: Runtime) -> LiveAnswers:
+    """The answers being written in this process (they outlive the pages that asked)."""
+    settings = rt.config.settings
+    return _live_answers(
+        settings.unattended_answer_minutes * 60, settings.answer_checkpoint_seconds
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -10,11 +10,13 @@ repaints, joined into one element when it is finished (`core.markdown`), and
 `RepaintPace` skips frames once the bytes sent pass their budget. So the
 bytes sent stay proportional to the answer rather than to its square.
 
-Every text that arrives from a model, a server, a file or a user is painted as
+Every text that arrives from a model, a server or a file is painted as
 Markdown only after `core.safe_markdown.inert` (images become links showing
-their host, links keep http/https/mailto, raw HTML shows as text), and names
-in labels (buttons, statuses, captions) only through `literal` or `code_span`;
-never with `unsafe_allow_html`. Files leave through `st.download_button`.
+their host, links keep http/https/mailto, raw HTML shows as text, a single
+line break stays one); what the user typed is plain text (`st.text`), exactly
+as typed; names in labels (buttons, statuses, captions) only through `literal`
+or `code_span`; never with `unsafe_allow_html`. Files leave through
+`st.download_button`.
 """
 
 from __future__ import annotations
@@ -173,25 +175,22 @@ class _TextSlot:
         self.growing = _Growing(self.blocks, meter)
         self.splitter = BlockSplitter()
         self.painted = ""
+        self.source = ""  # the part's text when it was last painted
         self.citations = 0
         self.footer: DeltaGenerator | None = None
 
     def update(self, part: TextPart, final: bool) -> None:
+        if not part.text.startswith(self.source):
+            # The server's final word replaced text already painted (`ev.Replace`).
+            self._restart()
+        self.source = part.text
         text = part.text
         if part.citations:
             text, notes = annotate(part.text, part.citations)
             if len(part.citations) != self.citations:
                 # Citation markers land inside finished blocks: repaint the text once.
                 self.citations = len(part.citations)
-                # Each element is emptied through its own handle: emptying or replacing
-                # the container would leave the browser showing the old elements.
-                for block in [*self.finished, self.growing]:
-                    if block.slot is not None:
-                        block.slot.empty()
-                self.finished = []
-                self.growing = _Growing(self.blocks, self.meter)
-                self.splitter = BlockSplitter()
-                self.painted = ""
+                self._restart()
                 if notes:
                     body = inert(_("Sources") + "\n\n" + footnotes_markdown(notes))
                     if self.footer is None:
@@ -199,6 +198,18 @@ class _TextSlot:
                     else:
                         self.footer.caption(body)
         self._paint(text, final)
+
+    def _restart(self) -> None:
+        """Paint the text anew, from its first block."""
+        # Each element is emptied through its own handle: emptying or replacing
+        # the container would leave the browser showing the old elements.
+        for block in [*self.finished, self.growing]:
+            if block.slot is not None:
+                block.slot.empty()
+        self.finished = []
+        self.growing = _Growing(self.blocks, self.meter)
+        self.splitter = BlockSplitter()
+        self.painted = ""
 
     def _paint(self, text: str, final: bool) -> None:
         if text == self.painted and not final:
@@ -311,7 +322,8 @@ class _SimpleSlot:
 
     def update(self, part: Part, final: bool) -> None:
         growing = isinstance(part, ReasoningPart | RefusalPart)
-        fingerprint: object = len(part.text) if growing else id(part)  # type: ignore[union-attr]
+        # A reasoning or refusal text grows, or is replaced by the server's final word.
+        fingerprint: object = part.text if growing else id(part)  # type: ignore[union-attr]
         if isinstance(part, ImagePart):  # a partial image is replaced in place
             fingerprint = (id(part), id(part.data), final and part.partial)
         elif isinstance(part, ApprovalPart):
@@ -373,6 +385,19 @@ _STATUS_NOTES = {
     "stopped": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
     "incomplete": N_("The answer is incomplete."),
 }
+# Who stopped it (`Message.stopped_by`); stored before that was kept: the reader.
+_STOPPED_BY = {
+    "user": _STATUS_NOTES["stopped"],
+    "server": N_("⏹ Stopped by the model's server: the answer above is what it sent."),
+    "unattended": N_(
+        "⏹ Stopped by the app: nobody had this conversation open for longer than "
+        "UNATTENDED_ANSWER_MINUTES allows. The answer above is what arrived."
+    ),
+    "shutdown": N_(
+        "⏹ Stopped: the app was shut down while this answer was being written. "
+        "The answer above is what arrived."
+    ),
+}
 
 
 class MessageView:
@@ -413,11 +438,11 @@ class MessageView:
         return _SimpleSlot(self.container, f"{self.key}-{index}")
 
     def _status(self, message: Message) -> None:
-        note = _STATUS_NOTES.get(message.status)
-        if note and message.status == "stopped":
-            if self.status_box is None:
-                self.status_box = self.container.empty()
-            self.status_box.caption(_(note))
+        if message.status != "stopped":
+            return
+        if self.status_box is None:
+            self.status_box = self.container.empty()
+        self.status_box.caption(_(_STOPPED_BY[message.stopped_by or "user"]))
 
 
 # Where an upload went (`Route.route`, "+"-joined): the tools by their names.
@@ -442,10 +467,22 @@ def _size(message: Message) -> int:
     )
 
 
+# `st.text` dedents and strips what it is given; a text that starts with white space
+# (an indented first line, or every line indented) is shown after this invisible,
+# zero-width character, which it neither strips nor dedents past.
+_KEEP_INDENT = "\u200b"
+
+
 def render_user_message(message: Message) -> None:
-    """The user's text (as Markdown, inert) and the files they attached."""
+    """The user's text exactly as typed, and the files they attached.
+
+    `st.text` shows it as plain text in the page's font, its line breaks, blank
+    lines, runs of spaces and tabs kept (its CSS preserves white space), and
+    nothing in it read as Markdown or HTML, as ChatGPT shows questions.
+    """
     if message.text:
-        st.markdown(inert(message.text))
+        text = message.text
+        st.text(_KEEP_INDENT + text if text[:1].isspace() else text)
     for part in message.approvals:
         verb = _("✅ Approved") if part.decision == "approved" else _("🚫 Denied")
         st.markdown(f"{verb}: {approval_label(part)}")

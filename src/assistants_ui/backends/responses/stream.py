@@ -23,6 +23,16 @@ answer (docs/benchmarks.md, "Load"). Every other event becomes the SDK's
 object of its type, built the way the SDK builds it (`construct`, no
 validation), and is read through its attributes.
 
+Text, refusals and reasoning summaries are gathered per content part, found by
+its place (`output_index`, `content_index` or `summary_index`), never by
+`item_id`: a gateway that bridges the Responses API onto Chat Completions gives
+the deltas and "done" events of one message different ids. A "done" event
+(`output_text.done`, `content_part.done`, `output_item.done`, `refusal.done`,
+`reasoning_summary_text.done`, `reasoning_summary_part.done`) and the output of
+`response.completed` are the server's final word on a part's text: shown if no
+delta showed it, replacing what the deltas showed if it differs (`ev.Replace`),
+nothing otherwise.
+
 Citation offsets are relative to the text part the transcript builds, which
 may span several messages (and rounds); `Translator` tracks that by following
 the transcript's rules for when a new part starts (see `track`).
@@ -44,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from openai.types.responses import (
     ResponseCodeInterpreterToolCall,
     ResponseCompletedEvent,
-    ResponseContentPartAddedEvent,
+    ResponseContentPartDoneEvent,
     ResponseCreatedEvent,
     ResponseCustomToolCall,
     ResponseErrorEvent,
@@ -58,10 +68,13 @@ from openai.types.responses import (
     ResponseOutputItemAddedEvent,
     ResponseOutputItemDoneEvent,
     ResponseOutputMessage,
+    ResponseOutputRefusal,
     ResponseOutputText,
     ResponseOutputTextAnnotationAddedEvent,
     ResponseQueuedEvent,
-    ResponseReasoningSummaryPartAddedEvent,
+    ResponseReasoningItem,
+    ResponseReasoningSummaryPartDoneEvent,
+    ResponseReasoningSummaryTextDoneEvent,
     ResponseRefusalDeltaEvent,
     ResponseRefusalDoneEvent,
     ResponseStreamEvent,
@@ -144,11 +157,12 @@ HANDLED_EVENTS = frozenset(
     {
         "response.output_text.delta",
         "response.output_text.annotation.added",
-        "response.content_part.added",
         "response.output_text.done",
+        "response.content_part.done",
         "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_summary_part.done",
         "response.reasoning_text.delta",
-        "response.reasoning_summary_part.added",
         "response.refusal.delta",
         "response.refusal.done",
         "response.code_interpreter_call_code.delta",
@@ -171,9 +185,8 @@ HANDLED_EVENTS = frozenset(
 # another event or in the item's `output_item.done` (an unknown item says so there).
 IGNORED_EVENTS = frozenset(
     {
-        "response.content_part.done",
-        "response.reasoning_summary_part.done",
-        "response.reasoning_summary_text.done",
+        "response.content_part.added",
+        "response.reasoning_summary_part.added",
         "response.reasoning_text.done",
         "response.code_interpreter_call_code.done",
         "response.code_interpreter_call.in_progress",
@@ -272,12 +285,38 @@ def _status(value: str | None) -> ToolStatus:
     return "incomplete" if value == "incomplete" else "completed"
 
 
+Kind = Literal["text", "reasoning", "refusal"]
+_DELTAS: dict[Kind, Callable[[str], ev.StreamEvent]] = {
+    "text": ev.TextDelta,
+    "reasoning": ev.ReasoningDelta,
+    "refusal": ev.Refusal,
+}
+# A content part's place: (kind, output_index, content or summary index). None where a
+# lean server leaves the index out.
+Key = tuple[Kind, Any, Any]
+
+
+@dataclass
+class _Run:
+    """The transcript's last part of one kind (text, reasoning, refusal)."""
+
+    number: int = 0  # how many parts of this kind the message has had
+    chars: int = 0  # the characters in the last one
+    open: bool = False  # it is the message's last part: the next piece extends it
+
+
 @dataclass
 class _Part:
-    """One output_text content part: where it starts in the transcript's text part."""
+    """One content part as streamed (a text, a refusal, a reasoning summary): what it
+    showed, and where that lies in the transcript."""
 
-    base: int
+    kind: Kind
+    pieces: list[str] = field(default_factory=list)
     chars: int = 0
+    # The transcript's part of its kind that holds it (the `_Run.number`); 0 until
+    # it shows something, -1 once its text lies in two parts (never replaced then).
+    number: int = 0
+    base: int = 0  # where its text starts in that part
     annotations: int = 0
 
 
@@ -289,10 +328,11 @@ class Translator:
     fetch_image: ImageFetcher
     on_container_file: Callable[[str, str], None] = lambda file_id, container_id: None
     # Per answer (across rounds): what the transcript builder has seen.
-    _run: int = 0  # characters in the transcript's current text part
+    _runs: dict[Kind, _Run] = field(
+        default_factory=lambda: {"text": _Run(), "reasoning": _Run(), "refusal": _Run()}
+    )
     _calls: set[str] = field(default_factory=set)
     _files: set[str] = field(default_factory=set)
-    _last_reasoning: bool = False
     _unknown_events: set[str] = field(default_factory=set)
     _generated: int = 0  # images made by image generation, for their names
     # Per response.
@@ -301,9 +341,9 @@ class Translator:
     function_calls: list[ResponseFunctionToolCall] = field(default_factory=list)
     failed: ev.Failed | None = None
     ended: bool = False
-    _parts: dict[tuple[str, int], _Part] = field(default_factory=dict)
+    _parts: dict[Key, _Part] = field(default_factory=dict)  # by place, the latest
+    _streamed: list[_Part] = field(default_factory=list)  # all of them, in order
     _code: set[str] = field(default_factory=set)
-    _refused: set[tuple[str, int]] = field(default_factory=set)
     _containers: list[str] = field(default_factory=list)
     _held: list[ev.StreamEvent] = field(default_factory=list)
     _images: int = 0
@@ -317,22 +357,28 @@ class Translator:
         self.failed = None
         self.ended = False
         self._parts.clear()
+        self._streamed.clear()
         self._code.clear()
-        self._refused.clear()
         self._held.clear()
         self._call_ids.clear()
 
     # -- the transcript's part rules -----------------------------------------------
 
     def track(self, event: ev.StreamEvent) -> ev.StreamEvent:
-        """Note how `event` changes the transcript's current text part; return it."""
-        keeps_text = False
+        """Note how `event` changes the transcript's last parts; return it."""
+        adds_part = True
         match event:
             case ev.TextDelta(text=text):
-                self._run += len(text)
-                keeps_text = True
+                return self._extend("text", text, event)
+            case ev.ReasoningDelta(text=text):
+                return self._extend("reasoning", text, event)
+            case ev.Refusal(text=text):
+                return self._extend("refusal", text, event)
+            case ev.Replace(kind=kind, start=start, text=text):
+                self._runs[kind].chars = start + len(text)  # only ever the last part's tail
+                return event
             case ev.Citation() | ev.RemoteUpdate():
-                keeps_text = True
+                adds_part = False
             case (
                 ev.ToolCallStarted(call_id=cid)
                 | ev.ToolArgumentsDelta(call_id=cid)
@@ -340,17 +386,27 @@ class Translator:
                 | ev.CodeOutput(call_id=cid)
                 | ev.ToolCallDone(call_id=cid)
             ):
-                keeps_text = cid in self._calls
+                adds_part = cid not in self._calls
                 self._calls.add(cid)
             case ev.ImageOutput(file_id=fid) | ev.FileOutput(file_id=fid):
-                keeps_text = bool(fid) and fid in self._files
+                adds_part = not fid or fid not in self._files
                 if fid:
                     self._files.add(fid)
             case ev.Done(detail=detail):
-                keeps_text = not detail
-        if not keeps_text:
-            self._run = 0
-        self._last_reasoning = isinstance(event, ev.ReasoningDelta)
+                adds_part = bool(detail)
+        if adds_part:
+            for run in self._runs.values():
+                run.open = False
+        return event
+
+    def _extend(self, kind: Kind, text: str, event: ev.StreamEvent) -> ev.StreamEvent:
+        for other, run in self._runs.items():
+            if other != kind:
+                run.open = False
+        run = self._runs[kind]
+        if not run.open:
+            run.number, run.chars, run.open = run.number + 1, 0, True
+        run.chars += len(text)
         return event
 
     def _out(self, out: list[ev.StreamEvent], *events: ev.StreamEvent) -> None:
@@ -371,11 +427,11 @@ class Translator:
         delta = data.get("delta")
         delta = delta if isinstance(delta, str) else ""
         item_id = str(data.get("item_id") or "")
+        where = data.get("output_index")
         if kind == "response.output_text.delta":
-            part = self._part(item_id, data.get("content_index") or 0)
-            part.chars += len(delta)
-            if delta:
-                self._out(out, ev.TextDelta(delta))
+            self._show(out, self._part("text", where, data.get("content_index") or 0), delta)
+        elif kind == "response.reasoning_summary_text.delta":
+            self._show(out, self._part("reasoning", where, data.get("summary_index") or 0), delta)
         elif kind in _REASONING_DELTAS:
             if delta:
                 self._out(out, ev.ReasoningDelta(delta))
@@ -393,29 +449,32 @@ class Translator:
         return out
 
     def _typed(self, out: list[ev.StreamEvent], event: ResponseStreamEvent) -> None:
+        where = getattr(event, "output_index", None)
         if isinstance(event, ResponseOutputTextAnnotationAddedEvent):
-            part = self._part(event.item_id, event.content_index)
-            part.annotations += 1
+            part = self._part("text", where, event.content_index)
             if event.annotation is not None:
-                self._annotation(out, event.annotation, part.base)
-        elif isinstance(event, ResponseContentPartAddedEvent):
-            if event.part.type == "output_text":
-                self._parts[(event.item_id, event.content_index)] = _Part(self._run)
+                self._annotations(out, part, [event.annotation])
         elif isinstance(event, ResponseTextDoneEvent):
-            part = self._part(event.item_id, event.content_index)
-            if part.chars == 0 and event.text:  # a server that sends no deltas
-                part.chars = len(event.text)
-                self._out(out, ev.TextDelta(event.text))
-        elif isinstance(event, ResponseReasoningSummaryPartAddedEvent):
-            if self._last_reasoning:
-                self._out(out, ev.ReasoningDelta("\n\n"))
+            self._final(out, self._part("text", where, event.content_index), event.text)
+        elif isinstance(event, ResponseContentPartDoneEvent):
+            content = event.part
+            if isinstance(content, ResponseOutputText):
+                part = self._part("text", where, event.content_index)
+                self._final(out, part, content.text, content.annotations)
+            elif isinstance(content, ResponseOutputRefusal):
+                self._final(out, self._part("refusal", where, event.content_index), content.refusal)
+        elif isinstance(
+            event, ResponseReasoningSummaryTextDoneEvent | ResponseReasoningSummaryPartDoneEvent
+        ):
+            if isinstance(event, ResponseReasoningSummaryTextDoneEvent):
+                text = event.text
+            else:
+                text = event.part.text
+            self._final(out, self._part("reasoning", where, event.summary_index), text)
         elif isinstance(event, ResponseRefusalDeltaEvent):
-            self._refused.add((event.item_id, event.content_index))
-            if event.delta:
-                self._out(out, ev.Refusal(event.delta))
+            self._show(out, self._part("refusal", where, event.content_index), event.delta)
         elif isinstance(event, ResponseRefusalDoneEvent):
-            if (event.item_id, event.content_index) not in self._refused and event.refusal:
-                self._out(out, ev.Refusal(event.refusal))
+            self._final(out, self._part("refusal", where, event.content_index), event.refusal)
         elif isinstance(event, ResponseImageGenCallPartialImageEvent):
             data = _b64(event.partial_image_b64)
             mime = _raster_mime(data) if data else None
@@ -424,14 +483,19 @@ class Translator:
                     out, ev.ImagePartial(event.item_id, data, mime, event.partial_image_index)
                 )
         elif isinstance(event, ResponseOutputItemAddedEvent):
+            # A new item at a place an earlier one held (a server that puts every item
+            # at output_index 0): its parts start anew.
+            for key in [k for k in self._parts if k[1] is not None and k[1] == where]:
+                del self._parts[key]
             self._item_added(out, event.item)
         elif isinstance(event, ResponseOutputItemDoneEvent):
-            self._item_done(out, event.item)
+            self._item_done(out, event.item, where)
         elif isinstance(
             event, ResponseCreatedEvent | ResponseQueuedEvent | ResponseInProgressEvent
         ):
             self.response_id = event.response.id
         elif isinstance(event, ResponseCompletedEvent | ResponseIncompleteEvent):
+            self._settle(out, event.response)
             self._end(out, event.response)
         elif isinstance(event, ResponseFailedEvent):
             self._end(out, event.response)
@@ -454,11 +518,80 @@ class Translator:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _part(self, item_id: str, index: int) -> _Part:
-        part = self._parts.get((item_id, index))
+    def _part(self, kind: Kind, output_index: Any, index: Any) -> _Part:
+        """The content part at this place (by place, never by item id)."""
+        key: Key = (kind, output_index, index)
+        part = self._parts.get(key)
         if part is None:
-            part = self._parts[(item_id, index)] = _Part(self._run)
+            part = self._parts[key] = _Part(kind)
+            self._streamed.append(part)
         return part
+
+    def _show(self, out: list[ev.StreamEvent], part: _Part, text: str) -> None:
+        """More of a content part's text: appended to the transcript's part of its kind."""
+        if not text:
+            return
+        run = self._runs[part.kind]
+        if part.kind == "reasoning" and not part.chars and run.open and run.chars:
+            self._out(out, ev.ReasoningDelta("\n\n"))  # the summary's next paragraph
+        number, base = (run.number, run.chars) if run.open else (run.number + 1, 0)
+        if not part.chars:
+            part.number, part.base = number, base
+        elif (part.number, part.base + part.chars) != (number, base):
+            part.number = -1  # something came between its pieces: it lies in two parts
+        part.pieces.append(text)
+        part.chars += len(text)
+        self._out(out, _DELTAS[part.kind](text))
+
+    def _final(
+        self, out: list[ev.StreamEvent], part: _Part, text: str | None, annotations: Any = ()
+    ) -> None:
+        """A content part's whole text, as the server's last word: shown if nothing of it
+        was, replacing what was if it differs (an empty text says nothing)."""
+        if text and not part.chars:
+            self._show(out, part, text)
+        elif text and text != (gathered := "".join(part.pieces)):
+            part.pieces = [gathered]
+            run = self._runs[part.kind]
+            if (part.number, part.base + part.chars) == (run.number, run.chars):
+                part.pieces, part.chars = [text], len(text)
+                self._out(out, ev.Replace(part.kind, part.base, text))
+            else:  # not the end of its kind's last part any more: left as it streamed
+                log.info("a %s part's final text differs from its deltas; kept", part.kind)
+        self._annotations(out, part, annotations or ())
+
+    def _annotations(self, out: list[ev.StreamEvent], part: _Part, annotations: Any) -> None:
+        """Citations of a text part, each once (the server may list them again)."""
+        run = self._runs["text"]
+        base = part.base if part.chars else (run.chars if run.open else 0)
+        for annotation in list(annotations)[part.annotations :]:
+            part.annotations += 1
+            self._annotation(out, annotation, base)
+
+    def _settle(self, out: list[ev.StreamEvent], response: Response) -> None:
+        """The response's output is the server's final word on every text, refusal and
+        reasoning summary: each streamed part is matched with it in order."""
+        finals: dict[Kind, list[tuple[str, Any]]] = {"text": [], "refusal": [], "reasoning": []}
+        for item in getattr(response, "output", None) or []:
+            if isinstance(item, ResponseReasoningItem) and item.type == "reasoning":
+                finals["reasoning"] += [(s.text, ()) for s in item.summary or []]
+            elif isinstance(item, ResponseOutputMessage) and item.type == "message":
+                for content in item.content or []:
+                    if isinstance(content, ResponseOutputText):
+                        finals["text"].append((content.text, content.annotations))
+                    elif isinstance(content, ResponseOutputRefusal):
+                        finals["refusal"].append((content.refusal, ()))
+        for kind, wanted in finals.items():
+            shown = [p for p in self._streamed if p.kind == kind and p.chars]
+            if len(shown) == len(wanted):
+                for part, (text, annotations) in zip(shown, wanted, strict=True):
+                    self._final(out, part, text, annotations)
+            elif not shown:  # a server that streamed none of it
+                for text, annotations in wanted:
+                    part = _Part(kind)
+                    self._streamed.append(part)
+                    self._final(out, part, text, annotations)
+            # Otherwise streamed in another shape than the output lists it: left as it came.
 
     def _end(self, out: list[ev.StreamEvent], response: Response) -> None:
         self._flush(out)
@@ -496,7 +629,7 @@ class Translator:
             self._call_ids[item.id] = item.id
             self._out(out, ev.ToolCallStarted(item.id, "mcp", item.name, server=item.server_label))
 
-    def _item_done(self, out: list[ev.StreamEvent], item: Any) -> None:
+    def _item_done(self, out: list[ev.StreamEvent], item: Any, where: Any) -> None:
         kind = str(getattr(item, "type", ""))
         if kind not in SHOWN_ITEMS:
             self._out(out, _unknown("an output item", kind))
@@ -574,17 +707,17 @@ class Translator:
             self._out(
                 out, ev.ApprovalRequested(item.id, item.server_label, item.name, item.arguments)
             )
+        elif isinstance(item, ResponseReasoningItem):
+            for index, summary in enumerate(item.summary or []):
+                self._final(out, self._part("reasoning", where, index), summary.text)
         elif isinstance(item, ResponseOutputMessage):
             # Annotations the stream did not announce one by one (some servers).
-            for index, content in enumerate(item.content):
+            for index, content in enumerate(item.content or []):
                 if isinstance(content, ResponseOutputText):
-                    part = self._part(item.id, index)
-                    if part.chars == 0 and content.text:
-                        part.chars = len(content.text)
-                        self._out(out, ev.TextDelta(content.text))
-                    for annotation in content.annotations[part.annotations :]:
-                        part.annotations += 1
-                        self._annotation(out, annotation, part.base)
+                    part = self._part("text", where, index)
+                    self._final(out, part, content.text, content.annotations)
+                elif isinstance(content, ResponseOutputRefusal):
+                    self._final(out, self._part("refusal", where, index), content.refusal)
             self._flush(out)
 
     def _image_done(self, out: list[ev.StreamEvent], item: ImageGenerationCall) -> None:

@@ -1,0 +1,126 @@
+"""The page's one piece of behaviour Streamlit has no element for: where the view is.
+
+A `st.components.v2` component whose HTML, CSS and script are constants here
+(nothing the model or the reader wrote reaches it; its labels are set with
+`textContent`). Painted once per run, it:
+
+- scrolls to the question just sent (`sent`: the question's id, so each
+  question scrolls once), even when the reader had scrolled up;
+- while an answer streams (`streaming`), shows a "Latest" button when the
+  reader has scrolled up from the end, which scrolls back down;
+- puts the cursor in the edit box of the question being edited (`focus`: the
+  edit box's key), once per opened form.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistants_ui.i18n import _
+
+__all__ = ["page_script"]
+
+_HTML = '<button type="button" class="latest" hidden><span class="label">Latest</span></button>'
+_CSS = """
+.latest {
+  position: fixed; bottom: 7.5rem; left: 50%; transform: translateX(-50%); z-index: 99;
+  font: inherit; font-size: 0.85rem; cursor: pointer;
+  color: var(--st-text-color); background: var(--st-background-color, white);
+  border: 1px solid var(--st-border-color, rgba(128, 128, 128, 0.4));
+  border-radius: 1rem; padding: 0.25rem 0.8rem; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.15);
+}
+.latest:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+"""
+_JS = """
+function scroller(doc, el) {
+  for (let p = el && el.parentElement; p; p = p.parentElement) {
+    const style = getComputedStyle(p);
+    if (/(auto|scroll)/.test(style.overflowY) && p.scrollHeight > p.clientHeight) return p;
+  }
+  return doc.scrollingElement;
+}
+
+function messages(doc) {
+  return Array.from(doc.querySelectorAll('[data-testid="stChatMessage"]'));
+}
+
+export default function ({ parentElement, data }) {
+  const doc = parentElement.ownerDocument || document;
+  const win = doc.defaultView || window;
+  const state = (win.__assistantsPage = win.__assistantsPage || {});
+  const button = parentElement.querySelector("button.latest");
+  const label = button.querySelector(".label");
+  const words = (data && data.labels) || {};
+  label.textContent = words.latest || "Latest";
+  if (words.title) button.title = words.title;
+
+  const toEnd = () => {
+    const all = messages(doc);
+    const last = all[all.length - 1];
+    if (last) last.scrollIntoView({ block: "end", behavior: "smooth" });
+  };
+  button.onclick = () => { toEnd(); button.hidden = true; };
+
+  if (data && data.sent && state.sent !== data.sent) {
+    state.sent = data.sent;
+    win.requestAnimationFrame(() => {
+      const asked = messages(doc).filter(
+        (m) => m.querySelector('[data-testid="stChatMessageAvatarUser"]')
+      );
+      const question = asked[asked.length - 1];
+      if (question) question.scrollIntoView({ block: "start", behavior: "smooth" });
+    });
+  }
+
+  if (data && data.focus && state.focused !== data.focus) {
+    // The edit box may be painted after this script: look for it for a while.
+    const wanted = data.focus;
+    let tries = 40;
+    const focus = () => {
+      const box = doc.querySelector(`.st-key-${CSS.escape(wanted)} textarea`);
+      if (box) {
+        state.focused = wanted;
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      } else if (tries-- > 0) {
+        win.setTimeout(focus, 50);
+      }
+    };
+    focus();
+  } else if (data && !data.focus) {
+    state.focused = null;
+  }
+
+  const streaming = !!(data && data.streaming);
+  const check = () => {
+    const all = messages(doc);
+    const area = scroller(doc, all[all.length - 1]);
+    if (!area) return;
+    const below = area.scrollHeight - area.scrollTop - area.clientHeight;
+    button.hidden = !(state.streaming && below > 150);
+  };
+  state.streaming = streaming;
+  if (!state.listening) {
+    state.listening = true;
+    doc.addEventListener("scroll", () => { if (state.check) state.check(); }, true);
+  }
+  state.check = check;
+  check();
+}
+"""
+_page = st.components.v2.component("assistants_ui.page_script", html=_HTML, css=_CSS, js=_JS)
+
+
+def page_script(
+    *, sent: str | None = None, streaming: bool = False, focus: str | None = None
+) -> None:
+    """Scroll to the question `sent`, offer "Latest" while `streaming`, focus the
+    edit box whose key is `focus`. Painted again in its slot when one of them
+    changes during the run (no key: each call is its own element)."""
+    data = {
+        "sent": sent,
+        "streaming": streaming,
+        "focus": focus,
+        "labels": {"latest": _("↓ Latest"), "title": _("Scroll to the newest message")},
+    }
+    _page(data=data, height=0)
