@@ -14,10 +14,15 @@
 - `SkippedFile`: not an error but a notice: a file whose bytes were over
   MAX_STORED_FILE_MB, so only its metadata was kept.
 
-This is the only storage module that words anything for people: the others
-raise these with their slots. `SENTENCES` are English, as they always were
-(operators read them in logs and the CLI too); the notices are translated
-(`_()`), in the reader's language when they are shown.
+- `INTERRUPTED`: the note a cut-off answer is loaded with.
+
+Storage's sentences are written here, and the other modules raise these
+with their slots; this is the only storage module that imports `i18n`.
+(The admin page's labels for users and audit entries, `admin.py`, are
+English words stored with the audit log.) `SENTENCES` and `INTERRUPTED` are
+English, as they always were (operators read them in logs and the CLI
+too); the notices are translated (`_()`), in the reader's language when
+they are shown.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from assistants_ui.i18n import N_, _, format_number
 
 __all__ = [
+    "INTERRUPTED",
     "SENTENCES",
     "AmountRefused",
     "NotFound",
@@ -40,6 +46,8 @@ __all__ = [
     "describe",
     "shown_url",
 ]
+
+INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
 
 StorageCode = Literal[
     "not_a_url",

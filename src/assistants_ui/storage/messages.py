@@ -39,7 +39,7 @@ from assistants_ui.storage.conversations import (
     on_conversation,
     owned,
 )
-from assistants_ui.storage.errors import NotFound, SkippedFile
+from assistants_ui.storage.errors import INTERRUPTED, NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
 from assistants_ui.storage.store import Store, guarded
 from assistants_ui.storage.writers import still_writing, this_writer
@@ -53,7 +53,6 @@ __all__ = [
     "rows_in_order",
 ]
 
-INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
 # The stored bytes of messages' files: message id -> (slot, position) -> bytes (None: not kept).
 Blobs = dict[str, dict[tuple[str, int], bytes | None]]
 
