@@ -25,9 +25,11 @@ from sqlalchemy import insert, select, update
 
 from assistants_ui.core.transcript import Message, TextPart
 from assistants_ui.storage import Repository, open_url
+from assistants_ui.storage.branches import branch as walk_branch
+from assistants_ui.storage.branches import leaf
 from assistants_ui.storage.codec import encode_message
+from assistants_ui.storage.messages import message_of
 from assistants_ui.storage.models import Conversation, StoredMessage
-from assistants_ui.storage.repository import _branch, _decode, _leaf
 
 MESSAGES = 1_000
 
@@ -78,7 +80,7 @@ def main() -> None:
 
         def tree() -> None:
             with db.session() as s:
-                branch = _branch(cid, _leaf(s, cid, None))
+                branch = walk_branch(cid, leaf(s, cid, None))
                 s.execute(select(branch.c.id).order_by(branch.c.seq.desc()).limit(51)).all()
 
         def before_branches() -> None:
@@ -89,7 +91,7 @@ def main() -> None:
                     .order_by(StoredMessage.seq.desc())
                     .limit(51)
                 ).all()
-                [_decode(r, {}) for r in newest[:50]]
+                [message_of(r, {}) for r in newest[:50]]
 
         print(f"Opening a conversation of {MESSAGES:,} messages, SQLite, CPU ms (median of 30)")
 

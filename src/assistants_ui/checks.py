@@ -238,8 +238,8 @@ def database_checks(settings: Settings) -> list[Check]:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from assistants_ui.storage.engine import database_url, describe, open_url
-    from assistants_ui.storage.errors import StorageError
+    from assistants_ui.storage.engine import database_url, open_url
+    from assistants_ui.storage.errors import StorageError, describe
     from assistants_ui.storage.migrate import current_revision, head_revision, known_revisions
 
     try:

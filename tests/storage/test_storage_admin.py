@@ -11,6 +11,7 @@ from assistants_ui.core.limits import EVERYONE, GUESTS, day_window, user_target
 from assistants_ui.core.transcript import Message, TextPart
 from assistants_ui.storage import Database, NotFound, Repository, UserInfo
 from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.errors import AmountRefused
 from assistants_ui.storage.models import utcnow
 
 ADMIN = "Root (password:root)"
@@ -144,8 +145,10 @@ def test_a_nonsense_limit_is_refused_with_a_sentence_and_changes_nothing(
     db: Database, alice: UserInfo, messages: str, tokens: str, field: str
 ) -> None:
     admin = Admin(db)
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ValueError, match=field) as caught:
         admin.set_limit(actor=ADMIN, target=EVERYONE, messages=messages, tokens=tokens)
+    assert isinstance(caught.value, AmountRefused)  # typed: which field, and why
+    assert caught.value.field == ("messages" if field.startswith("Messages") else "tokens")
     assert admin.limits() == [] and admin.audit() == []
 
 

@@ -35,6 +35,16 @@ def test_unsupported_driver_hides_the_password() -> None:
     assert "unsupported" in str(caught.value)
 
 
+def test_errors_carry_their_code_and_slots_the_sentence_is_made_from() -> None:
+    with pytest.raises(StorageError) as caught:
+        open_url("mysql://admin:hunter2@db.internal/app")
+    assert caught.value.code == "unsupported_url"
+    assert caught.value.slots == {"url": "mysql://admin:***@db.internal/app", "driver": "mysql"}
+    with pytest.raises(StorageError) as caught:
+        open_url("://nothing")
+    assert caught.value.code == "not_a_url" and caught.value.slots == {"shown": "://nothing"}
+
+
 def test_unreachable_postgres_is_one_sentence_without_password() -> None:
     url = f"postgresql://admin:hunter2@127.0.0.1:{closed_port()}/app"
     with pytest.raises(StorageError) as caught:
@@ -99,6 +109,6 @@ def test_in_memory_sqlite_works_for_scripts() -> None:
     db = open_url("sqlite://")
     try:
         user = Repository(db).ensure_user(auth_provider="p", subject="s")
-        assert Repository(db).get_user(user_id=user.id) == user
+        assert Repository(db).find_user(auth_provider="p", subject="s") == user
     finally:
         db.dispose()

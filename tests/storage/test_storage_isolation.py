@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from samples import every_part_answer, png_bytes
 from scripted import PROFILE, ScriptedBackend
+from stored_files import stored_files
 
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
@@ -16,9 +17,7 @@ from assistants_ui.storage import NotFound, Repository, StorageRecorder, UserInf
 def snapshot(repo: Repository, user: UserInfo, cid: str) -> tuple[object, ...]:
     conv = repo.get_conversation(user_id=user.id, conversation_id=cid)
     messages = repo.load_messages(user_id=user.id, conversation_id=cid, limit=None).messages
-    files = repo.list_files(user_id=user.id, conversation_id=cid)
-    blobs = [repo.get_file(user_id=user.id, file_id=f.id).data for f in files]
-    return conv, [m.to_dict() for m in messages], files, blobs
+    return conv, [m.to_dict() for m in messages], list(stored_files(repo, cid))
 
 
 def test_nothing_of_a_reaches_b(repo: Repository, alice: UserInfo, bob: UserInfo) -> None:
@@ -28,8 +27,7 @@ def test_nothing_of_a_reaches_b(repo: Repository, alice: UserInfo, bob: UserInfo
     question = Message.user("secret plans", [Attachment("plan.png", "image/png", png_bytes())])
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=question)
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=every_part_answer())
-    file_ids = [f.id for f in repo.list_files(user_id=alice.id, conversation_id=conv.id)]
-    assert len(file_ids) == 3
+    assert len(stored_files(repo, conv.id)) == 3
     before = snapshot(repo, alice, conv.id)
     bobs_own = repo.create_conversation(user_id=bob.id, profile_id="helper", backend="responses")
 
@@ -38,7 +36,6 @@ def test_nothing_of_a_reaches_b(repo: Repository, alice: UserInfo, bob: UserInfo
         lambda: repo.get_conversation(user_id=bob.id, conversation_id=cid),
         lambda: repo.load_messages(user_id=bob.id, conversation_id=cid),
         lambda: repo.load_messages(user_id=bob.id, conversation_id=cid, limit=None, before=99),
-        lambda: repo.list_files(user_id=bob.id, conversation_id=cid),
         lambda: repo.rename_conversation(user_id=bob.id, conversation_id=cid, title="mine"),
         lambda: repo.set_remote(user_id=bob.id, conversation_id=cid, remote={"thread": "t_b"}),
         lambda: repo.delete_conversation(user_id=bob.id, conversation_id=cid),
@@ -49,7 +46,6 @@ def test_nothing_of_a_reaches_b(repo: Repository, alice: UserInfo, bob: UserInfo
             conversation_id=cid,
             message=Message(role="user", id=question.id, parts=[]),
         ),
-        *[(lambda fid=fid: repo.get_file(user_id=bob.id, file_id=fid)) for fid in file_ids],
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):

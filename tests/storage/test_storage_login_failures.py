@@ -56,42 +56,42 @@ def throttle(db: Database, clock: Clock, max_failures: int = 3) -> LoginThrottle
 
 def test_locks_on_the_nth_failure_for_the_cool_down(db: Database, clock: Clock) -> None:
     t = throttle(db, clock)
-    assert t.record_failure("jsmith") == LockState(locked=False, failures=1)
+    assert t.attempt("jsmith").state == LockState(locked=False, failures=1)
     clock.advance(seconds=10)
-    assert t.record_failure("jsmith").failures == 2
-    state = t.record_failure("JSmith ")  # names ignore case and spaces
+    assert t.attempt("jsmith").state.failures == 2
+    state = t.attempt("JSmith ").state  # names ignore case and spaces
     assert state.locked and state.remaining == LOCK
     assert state.describe_remaining() == "15 minutes"
     clock.advance(minutes=14, seconds=30)
     state = t.state("jsmith")
     assert state.locked and state.describe_remaining() == "30 seconds"
     # Attempts while locked neither count nor extend the lock.
-    assert t.record_failure("jsmith").remaining == dt.timedelta(seconds=30)
+    assert t.attempt("jsmith").state.remaining == dt.timedelta(seconds=30)
     clock.advance(seconds=30)
     assert t.state("jsmith") == LockState(locked=False)
     # After the cool-down the count starts again from zero.
-    assert t.record_failure("jsmith") == LockState(locked=False, failures=1)
+    assert t.attempt("jsmith").state == LockState(locked=False, failures=1)
 
 
 def test_success_clears_and_old_failures_expire(db: Database, clock: Clock) -> None:
     t = throttle(db, clock)
-    t.record_failure("alice")
-    t.record_failure("alice")
+    t.attempt("alice")
+    t.attempt("alice")
     t.record_success("alice")
     assert t.state("alice") == LockState(locked=False)
-    assert t.record_failure("alice").failures == 1
+    assert t.attempt("alice").state.failures == 1
     clock.advance(minutes=16)  # a typo long ago does not count any more
     assert t.state("alice") == LockState(locked=False)
-    assert t.record_failure("alice").failures == 1
+    assert t.attempt("alice").state.failures == 1
 
 
 def test_names_are_counted_separately_and_unknown_names_lock_too(
     db: Database, clock: Clock
 ) -> None:
     t = throttle(db, clock, max_failures=2)
-    t.record_failure("alice")
-    t.record_failure("no-such-user")
-    assert t.record_failure("no-such-user").locked
+    t.attempt("alice")
+    t.attempt("no-such-user")
+    assert t.attempt("no-such-user").state.locked
     assert not t.state("alice").locked and t.state("alice").failures == 1
 
 
@@ -99,9 +99,9 @@ def test_two_processes_share_count_and_lock(
     db: Database, second_db: Database, clock: Clock
 ) -> None:
     first, second = throttle(db, clock), throttle(second_db, clock)
-    assert first.record_failure("bob").failures == 1
-    assert second.record_failure("bob").failures == 2
-    assert first.record_failure("bob").locked
+    assert first.attempt("bob").state.failures == 1
+    assert second.attempt("bob").state.failures == 2
+    assert first.attempt("bob").state.locked
     assert second.state("bob").locked  # the other process refuses too
     second.record_success("bob")  # a success elsewhere does not lift the lock
     assert first.state("bob").locked
@@ -110,7 +110,7 @@ def test_two_processes_share_count_and_lock(
 def test_the_page_builds_it_from_the_repository(db: Database, clock: Clock) -> None:
     repo = Repository(db)
     t = LoginThrottle(repo.db, max_failures=1, lockout=LOCK, clock=clock)
-    assert t.record_failure("carol").locked
+    assert t.attempt("carol").state.locked
 
 
 def test_concurrent_failures_are_all_counted(db: Database, second_db: Database) -> None:
@@ -127,7 +127,7 @@ def test_concurrent_failures_are_all_counted(db: Database, second_db: Database) 
             start.wait()
             for name in names:
                 for _ in range(3):
-                    t.record_failure(name)
+                    t.attempt(name)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -143,9 +143,9 @@ def test_concurrent_failures_are_all_counted(db: Database, second_db: Database) 
 def test_stale_rows_are_pruned(db: Database, clock: Clock) -> None:
     t = throttle(db, clock)
     for name in ("a", "b", "c"):
-        t.record_failure(name)
+        t.attempt(name)
     clock.advance(minutes=20)
-    t.record_failure("d")
+    t.attempt("d")
     with db.session() as s:
         assert sorted(r.subject for r in s.query(LoginFailure)) == ["d"]
 
@@ -154,8 +154,10 @@ def test_database_failures_are_one_storage_error(db: Database, clock: Clock) -> 
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE login_failures")
     with pytest.raises(StorageError) as caught:
-        throttle(db, clock).record_failure("x")
+        throttle(db, clock).attempt("x")
     assert "DATABASE_URL" in str(caught.value) and "login" in str(caught.value)
+    assert caught.value.code == "failed"
+    assert caught.value.slots["during"] == " while checking a login"
 
 
 def test_policy_arguments_are_checked(db: Database) -> None:

@@ -10,6 +10,7 @@ import time
 import pytest
 from samples import every_part_answer, png_bytes, xlsx_bytes
 from sqlalchemy import update
+from stored_files import stored_files
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, TextPart, fold
@@ -53,9 +54,8 @@ def test_ensure_user_creates_once_and_notes_each_visit(repo: Repository) -> None
     assert (again.display_name, again.email) == ("Ann", "a@example.com")
     other = repo.ensure_user(auth_provider="password", subject="1234")
     assert other.id != first.id
-    assert repo.get_user(user_id=first.id) == again
-    with pytest.raises(NotFound):
-        repo.get_user(user_id=first.id + 1000)
+    assert repo.find_user(auth_provider="oidc:google", subject="1234") == again
+    assert repo.find_user(auth_provider="oidc:google", subject="5678") is None
     with pytest.raises(ValueError):
         repo.ensure_user(auth_provider="password", subject="")
 
@@ -92,8 +92,6 @@ def test_malformed_ids_are_not_found(repo: Repository, alice: UserInfo, bad: str
         repo.get_conversation(user_id=alice.id, conversation_id=bad)
     with pytest.raises(NotFound):
         repo.load_messages(user_id=alice.id, conversation_id=bad)
-    with pytest.raises(NotFound):
-        repo.get_file(user_id=alice.id, file_id=bad)
 
 
 def test_unknown_well_formed_id_is_not_found(repo: Repository, alice: UserInfo) -> None:
@@ -307,13 +305,12 @@ def test_set_remote_and_delete_returns_it(repo: Repository, alice: UserInfo) -> 
         conversation_id=conv.id,
         remote={"conversation": "conv_9", "vector_store": "vs_9"},
     )
-    (file,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    assert len(stored_files(repo, conv.id)) == 1
     remote = repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
     assert remote == [{"conversation": "conv_9", "vector_store": "vs_9"}]
     with pytest.raises(NotFound):
         repo.get_conversation(user_id=alice.id, conversation_id=conv.id)
-    with pytest.raises(NotFound):
-        repo.get_file(user_id=alice.id, file_id=file.id)
+    assert stored_files(repo, conv.id) == []  # its files went with it
     with pytest.raises(NotFound):
         repo.delete_conversation(user_id=alice.id, conversation_id=conv.id)
     assert [c.id for c in repo.list_conversations(user_id=alice.id).items] == [keep.id]
@@ -344,7 +341,7 @@ def test_save_is_an_upsert_by_message_id(repo: Repository, alice: UserInfo) -> N
     conv = new_conv(repo, alice)
     q = Message.user("hi", [Attachment("a.png", "image/png", png_bytes())])
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
-    (before,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    (before,) = stored_files(repo, conv.id)
     q.attachments[0].file_id = "file_77"  # the upload reached the server
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
     streaming = Message(role="assistant", status="streaming")
@@ -352,7 +349,7 @@ def test_save_is_an_upsert_by_message_id(repo: Repository, alice: UserInfo) -> N
     streaming.parts.append(TextPart("done"))
     streaming.status = "complete"
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=streaming)
-    (after,) = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    (after,) = stored_files(repo, conv.id)
     assert (after.id, after.provider_file_id, after.sha256) == (before.id, "file_77", before.sha256)
     messages = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
     assert [(m.role, m.status, m.text) for m in messages] == [
@@ -362,7 +359,7 @@ def test_save_is_an_upsert_by_message_id(repo: Repository, alice: UserInfo) -> N
     # A part that is gone takes its file row with it.
     q.attachments.clear()
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
-    assert repo.list_files(user_id=alice.id, conversation_id=conv.id) == []
+    assert stored_files(repo, conv.id) == []
 
 
 def test_newest_first_paging_of_a_long_conversation(repo: Repository, alice: UserInfo) -> None:
@@ -481,15 +478,14 @@ def test_bytes_round_trip_exactly(repo: Repository, alice: UserInfo) -> None:
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=q)
     a = fold([ev.FileOutput("out.xlsx", xlsx, "application/vnd.ms-excel", "cfile_1"), ev.Done()])
     repo.save_message(user_id=alice.id, conversation_id=conv.id, message=a)
-    infos = repo.list_files(user_id=alice.id, conversation_id=conv.id)
+    infos = stored_files(repo, conv.id)
     assert [(f.name, f.kind, f.size, f.sha256, f.stored) for f in infos] == [
         ("in.png", "uploaded", len(png), sha(png), True),
         ("out.xlsx", "generated", len(xlsx), sha(xlsx), True),
     ]
     assert infos[1].provider_file_id == "cfile_1"
     for info, data in zip(infos, (png, xlsx), strict=True):
-        got = repo.get_file(user_id=alice.id, file_id=info.id)
-        assert got.data is not None and sha(got.data) == sha(data) and got.data == data
+        assert info.data is not None and sha(info.data) == sha(data) and info.data == data
     loaded = repo.load_messages(user_id=alice.id, conversation_id=conv.id).messages
     assert loaded[0].attachments[0].data == png
     assert sha(loaded[1].parts[0].data) == sha(xlsx)  # type: ignore[union-attr]
@@ -518,14 +514,12 @@ def test_file_over_the_limit_keeps_metadata_and_the_message(db_url: str) -> None
         assert loaded.text == "two files"
         assert [a.name for a in loaded.attachments] == ["big.bin", "s.png"]
         assert loaded.attachments[0].data == b"" and loaded.attachments[1].data == small
-        big_info, small_info = repo.list_files(user_id=user.id, conversation_id=conv.id)
+        big_info, small_info = stored_files(repo, conv.id)
         assert (big_info.stored, big_info.size, big_info.sha256) == (False, len(big), sha(big))
-        assert repo.get_file(user_id=user.id, file_id=big_info.id).data is None
-        assert repo.get_file(user_id=user.id, file_id=small_info.id).data == small
+        assert big_info.data is None and small_info.data == small
         # Saving the loaded message again keeps what is known of the big file.
         repo.save_message(user_id=user.id, conversation_id=conv.id, message=loaded)
-        again = repo.list_files(user_id=user.id, conversation_id=conv.id)
-        assert again == [big_info, small_info]
+        assert list(stored_files(repo, conv.id)) == [big_info, small_info]
     finally:
         db.dispose()
 
@@ -535,11 +529,11 @@ def test_a_users_language_is_kept_with_the_account(repo: Repository, alice: User
     repo.set_language(user_id=alice.id, language="ja")
     again = repo.ensure_user(auth_provider="password", subject="alice", display_name="Alice")
     assert again.language == "ja"
-    assert repo.get_user(user_id=alice.id).language == "ja"
+    assert again == repo.find_user(auth_provider="password", subject="alice")
     bert = repo.ensure_user(auth_provider="password", subject="bert")
     assert bert.language is None  # one user's choice is theirs only
     repo.set_language(user_id=alice.id, language=None)
-    assert repo.get_user(user_id=alice.id).language is None
+    assert repo.ensure_user(auth_provider="password", subject="alice").language is None
     with pytest.raises(ValueError):
         repo.set_language(user_id=alice.id, language="x" * 17)
     with pytest.raises(NotFound):

@@ -21,52 +21,26 @@ gives nothing away about which names are real. Logins go over Streamlit's
 websocket, not an HTTP path a proxy could rate-limit: this lock is the
 app's login throttle (docs/security.md).
 
-Each call is one short transaction that writes first (SQLite takes its write
-lock, PostgreSQL the row's lock), so two processes counting the same name
-never lose an update.
+This module is the policy; the queries are `storage.logins.LoginFailures`'s.
+An attempt is counted in one short transaction that writes first (SQLite
+takes its write lock, PostgreSQL the row's lock), so two processes counting
+the same name never lose an update.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
-
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from assistants_ui.i18n import ngettext
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
-from assistants_ui.storage.models import LoginFailure, utcnow
+from assistants_ui.storage.engine import Database
+from assistants_ui.storage.logins import FailureCount, LoginFailures
+from assistants_ui.storage.models import utcnow
 
 __all__ = ["Attempt", "LockState", "LoginThrottle", "normalize_username"]
 
 Clock = Callable[[], dt.datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guard(
-    method: Callable[Concatenate[LoginThrottle, P], R],
-) -> Callable[Concatenate[LoginThrottle, P], R]:
-    """Database failures become one StorageError sentence naming DATABASE_URL."""
-
-    @functools.wraps(method)
-    def wrapper(self: LoginThrottle, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed while "
-                f"checking a login: {describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def normalize_username(username: str) -> str:
@@ -119,21 +93,16 @@ class LoginThrottle:
             raise ValueError("max_failures must be >= 1")
         if lockout <= dt.timedelta(0):
             raise ValueError("lockout must be positive")
-        self.db = db
+        self.failures = LoginFailures(db)
         self.max_failures = max_failures
         self.lockout = lockout
         self.clock = clock
 
-    @_guard
     def state(self, username: str) -> LockState:
         """The name's lock right now (reads only)."""
-        key = _key(username)
         now = self.clock()
-        with self.db.session() as s:
-            row = s.get(LoginFailure, key)
-            return self._state(row, now)
+        return self._state(self.failures.read(_key(username)), now)
 
-    @_guard
     def attempt(self, username: str) -> Attempt:
         """Count one attempt and decide, in one transaction, whether it may be checked.
 
@@ -142,29 +111,23 @@ class LoginThrottle:
         """
         key = _key(username)
         now = self.clock()
-        with self.db.session() as s:
-            row = self._claim(s, key, now)
-            if row.locked_until is not None and row.locked_until > now:
+        with self.failures.claim(key, now) as count:
+            if count.locked_until is not None and count.locked_until > now:
                 # Locked: refused unchecked, neither counted nor extending the lock.
-                return Attempt(allowed=False, state=self._state(row, now))
-            if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
-                row.failures, row.locked_until = 0, None  # an old story: start again
-            row.failures += 1
-            row.last_failure_at = now
+                return Attempt(allowed=False, state=self._state(count, now))
+            if count.locked_until is not None or now - count.last_failure_at >= self.lockout:
+                count.failures, count.locked_until = 0, None  # an old story: start again
+            count.failures += 1
+            count.last_failure_at = now
             lock = None
-            if row.failures >= self.max_failures:
+            if count.failures >= self.max_failures:
                 lock = now + self.lockout
-                row.failures, row.locked_until = 0, lock
-            s.flush()
-            state = self._state(row, now)
-            self._forget_old(s, now, keep=key)
-            return Attempt(allowed=True, state=state, lock=lock)
+                count.failures, count.locked_until = 0, lock
+            state = self._state(count, now)
+        # Counts past the cool-down that hold no lock mean nothing.
+        self.failures.prune(keep=key, before=now - self.lockout, now=now)
+        return Attempt(allowed=True, state=state, lock=lock)
 
-    def record_failure(self, username: str) -> LockState:
-        """Count one wrong password (an attempt whose check failed); the state after."""
-        return self.attempt(username).state
-
-    @_guard
     def record_success(self, username: str, attempt: Attempt | None = None) -> None:
         """The right password: forget the name's counted attempts.
 
@@ -172,52 +135,17 @@ class LoginThrottle:
         a success does lifts an active lock (another attempt, running at the
         same time, may have set it).
         """
-        now = self.clock()
-        unlocked = LoginFailure.locked_until.is_(None) | (LoginFailure.locked_until <= now)
-        if attempt is not None and attempt.lock is not None:
-            unlocked = unlocked | (LoginFailure.locked_until == attempt.lock)
-        with self.db.session() as s:
-            s.execute(delete(LoginFailure).where(LoginFailure.subject == _key(username), unlocked))
+        lock = attempt.lock if attempt is not None else None
+        self.failures.forget(_key(username), now=self.clock(), lock=lock)
 
-    # -- internals ---------------------------------------------------------------------
-
-    def _claim(self, s: Session, key: str, now: dt.datetime) -> LoginFailure:
-        # Write first, in one statement that inserts the name's row or, when it is
-        # there, locks it (SQLite: the database's write lock, PostgreSQL: the row's),
-        # so concurrent counts serialize. An INSERT and an UPDATE in two statements
-        # let two first attempts both insert (PostgreSQL: duplicate key), and a
-        # success's DELETE in between let the retry race again.
-        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-        s.execute(
-            insert(LoginFailure)
-            .values(subject=key, failures=0, last_failure_at=now)
-            .on_conflict_do_update(
-                index_elements=[LoginFailure.subject],
-                set_={"failures": LoginFailure.failures},
-            )
-        )
-        return s.scalars(
-            select(LoginFailure).where(LoginFailure.subject == key).with_for_update()
-        ).one()
-
-    def _forget_old(self, s: Session, now: dt.datetime, *, keep: str) -> None:
-        # Rows whose failures are past the cool-down and that hold no lock mean nothing.
-        s.execute(
-            delete(LoginFailure).where(
-                LoginFailure.subject != keep,
-                LoginFailure.last_failure_at < now - self.lockout,
-                (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now),
-            )
-        )
-
-    def _state(self, row: LoginFailure | None, now: dt.datetime) -> LockState:
-        if row is None:
+    def _state(self, count: FailureCount | None, now: dt.datetime) -> LockState:
+        if count is None:
             return LockState(locked=False)
-        if row.locked_until is not None and row.locked_until > now:
-            return LockState(locked=True, remaining=row.locked_until - now)
-        if row.locked_until is not None or now - row.last_failure_at >= self.lockout:
+        if count.locked_until is not None and count.locked_until > now:
+            return LockState(locked=True, remaining=count.locked_until - now)
+        if count.locked_until is not None or now - count.last_failure_at >= self.lockout:
             return LockState(locked=False)
-        return LockState(locked=False, failures=row.failures)
+        return LockState(locked=False, failures=count.failures)
 
 
 def _key(username: str) -> str:

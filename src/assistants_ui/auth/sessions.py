@@ -15,52 +15,31 @@ out ends it for whoever holds a copy of the cookie:
 `server_key(db, name)` is a random secret made once and kept in `app_keys`,
 shared by every process and replica (the anonymous cookie's signing key).
 
-Every method is one short transaction; database failures become one
-`StorageError` sentence, as everywhere in storage.
+This module decides (ids, lifetimes, when a login is honoured); the rows
+are `storage.logins`'s, one short transaction per call, whose database
+failures become one `StorageError` sentence, as everywhere in storage.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
-from assistants_ui.storage.models import AppKey, LoginSession, utcnow
+from assistants_ui.storage.engine import Database
+from assistants_ui.storage.logins import AppKeys, LoginRecord, LoginRecords
+from assistants_ui.storage.models import utcnow
 
 __all__ = ["GUEST_KEY", "LoginSessions", "oidc_session_id", "server_key"]
 
 GUEST_KEY = "anonymous-cookie"  # app_keys: signs the guests' identity cookies
 Clock = Callable[[], dt.datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
 # How long a revoked single sign-on session is remembered: Streamlit's identity
 # cookie lives 30 days at most.
 OIDC_REVOCATION_DAYS = 31
-
-
-def _guard(
-    method: Callable[Concatenate[LoginSessions, P], R],
-) -> Callable[Concatenate[LoginSessions, P], R]:
-    @functools.wraps(method)
-    def wrapper(self: LoginSessions, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed while "
-                f"checking a login session: {describe(exc)}."
-            ) from exc
-
-    return wrapper
 
 
 def oidc_session_id(claims: Mapping[str, Any]) -> str:
@@ -75,99 +54,44 @@ def oidc_session_id(claims: Mapping[str, Any]) -> str:
 
 
 class LoginSessions:
-    """The `login_sessions` table; thread- and process-safe."""
+    """Logins that logging out ends; thread- and process-safe."""
 
     def __init__(self, db: Database, *, clock: Clock = utcnow) -> None:
-        self.db = db
+        self.records = LoginRecords(db)
         self.clock = clock
 
-    @_guard
     def start(self, *, auth_provider: str, subject: str, lifetime: dt.timedelta) -> str:
         """A new login's random id (goes into the login cookie)."""
         now = self.clock()
         sid = secrets.token_urlsafe(32)
-        with self.db.session() as s:
-            s.add(
-                LoginSession(
-                    id=sid,
-                    auth_provider=auth_provider,
-                    subject=subject[:255],
-                    created_at=now,
-                    expires_at=now + lifetime,
-                )
-            )
-            s.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+        self.records.add(LoginRecord(sid, auth_provider, subject[:255], now, now + lifetime, None))
         return sid
 
-    @_guard
     def active(self, sid: str, *, auth_provider: str, subject: str) -> bool:
         """Whether the login `sid` is this person's, unexpired and not logged out."""
         if not sid or len(sid) > 64:
             return False
-        with self.db.session() as s:
-            row = s.get(LoginSession, sid)
-            return (
-                row is not None
-                and row.revoked_at is None
-                and row.expires_at > self.clock()
-                and row.auth_provider == auth_provider
-                and row.subject == subject[:255]
-            )
+        login = self.records.find(sid)
+        return (
+            login is not None
+            and login.revoked_at is None
+            and login.expires_at > self.clock()
+            and login.auth_provider == auth_provider
+            and login.subject == subject[:255]
+        )
 
-    @_guard
     def revoked(self, sid: str) -> bool:
         """Whether the login `sid` was logged out (single sign-on: no row means not)."""
-        with self.db.session() as s:
-            row = s.get(LoginSession, sid)
-            return row is not None and row.revoked_at is not None
+        login = self.records.find(sid)
+        return login is not None and login.revoked_at is not None
 
-    @_guard
     def revoke(self, sid: str, *, auth_provider: str, subject: str) -> None:
         """End the login `sid` (recorded even if it was never started here)."""
         now = self.clock()
-        for attempt in (1, 2):
-            try:
-                with self.db.session() as s:
-                    done = s.execute(
-                        update(LoginSession)
-                        .where(LoginSession.id == sid)
-                        .values(revoked_at=now)
-                        .returning(LoginSession.id)
-                    ).one_or_none()
-                    if done is None:
-                        s.add(
-                            LoginSession(
-                                id=sid,
-                                auth_provider=auth_provider,
-                                subject=subject[:255],
-                                created_at=now,
-                                expires_at=now + dt.timedelta(days=OIDC_REVOCATION_DAYS),
-                                revoked_at=now,
-                            )
-                        )
-                return
-            except IntegrityError:
-                if attempt == 2:  # pragma: no cover - two insert races in a row
-                    raise
+        until = now + dt.timedelta(days=OIDC_REVOCATION_DAYS)
+        self.records.revoke(LoginRecord(sid, auth_provider, subject[:255], now, until, now))
 
 
 def server_key(db: Database, name: str) -> str:
     """The app's own random secret `name`, made by whichever process asks first."""
-    try:
-        for attempt in (1, 2):
-            try:
-                with db.session() as s:
-                    value = s.scalar(select(AppKey.value).where(AppKey.name == name))
-                    if value is None:
-                        value = secrets.token_urlsafe(48)
-                        s.add(AppKey(name=name, value=value, created_at=utcnow()))
-                    return value
-            except IntegrityError:  # another process made it first: read theirs
-                if attempt == 2:  # pragma: no cover
-                    raise
-    except SQLAlchemyError as exc:
-        raise StorageError(
-            f"The history database (DATABASE_URL {db.display_url!r}) failed while "
-            f"reading the app's keys: {describe(exc)}."
-        ) from exc
-    raise AssertionError("unreachable")  # pragma: no cover
+    return AppKeys(db).get_or_add(name, lambda: secrets.token_urlsafe(48))

@@ -1,13 +1,16 @@
 """Persistence of users, conversations, messages and files (SQLAlchemy 2 + Alembic).
 
 The page calls `open_database(settings)` once per process, wraps it in a
-`Repository`, and gives each chat a `StorageRecorder` for the signed-in user.
+`Repository` (every user-scoped room of storage in one object: users,
+conversations, branches, messages and files, shares, feedback), and gives
+each chat a `StorageRecorder` for the signed-in user.
 Storage never imports Streamlit and knows no protocol: a message is a role,
 a status, ordered parts and files.
 """
 
+from assistants_ui.storage.conversations import ConversationInfo, ConversationPage, is_valid_id
 from assistants_ui.storage.engine import Database, database_url, open_database, open_url
-from assistants_ui.storage.errors import NotFound, ShareRevoked, StorageError
+from assistants_ui.storage.errors import NotFound, ShareRevoked, SkippedFile, StorageError
 from assistants_ui.storage.export import (
     export_filename,
     to_json,
@@ -15,23 +18,12 @@ from assistants_ui.storage.export import (
     write_json,
     write_markdown,
 )
+from assistants_ui.storage.feedback import FEEDBACK_MAX
+from assistants_ui.storage.messages import MessagePage, SaveResult
 from assistants_ui.storage.recorder import UNSAVED_USER, StorageRecorder
-from assistants_ui.storage.repository import (
-    FEEDBACK_MAX,
-    ConversationInfo,
-    ConversationPage,
-    FileInfo,
-    MessagePage,
-    Repository,
-    SaveResult,
-    ShareInfo,
-    SkippedFile,
-    Snapshot,
-    StoredFile,
-    UserInfo,
-    is_valid_id,
-    is_valid_share_token,
-)
+from assistants_ui.storage.repository import Repository
+from assistants_ui.storage.shares import ShareInfo, Snapshot, is_valid_share_token
+from assistants_ui.storage.users import UserInfo
 
 __all__ = [
     "FEEDBACK_MAX",
@@ -39,7 +31,6 @@ __all__ = [
     "ConversationInfo",
     "ConversationPage",
     "Database",
-    "FileInfo",
     "MessagePage",
     "NotFound",
     "Repository",
@@ -50,7 +41,6 @@ __all__ = [
     "Snapshot",
     "StorageError",
     "StorageRecorder",
-    "StoredFile",
     "UserInfo",
     "database_url",
     "export_filename",

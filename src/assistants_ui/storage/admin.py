@@ -32,10 +32,9 @@ from assistants_ui.core.limits import (
     parse_amount,
     user_target,
 )
-from assistants_ui.i18n import N_, _
+from assistants_ui.storage.codec import escape_like, from_row
 from assistants_ui.storage.engine import Database
-from assistants_ui.storage.engine import guarded as _guard
-from assistants_ui.storage.errors import NotFound
+from assistants_ui.storage.errors import AmountField, AmountRefused, NotFound
 from assistants_ui.storage.models import (
     AdminAudit,
     Conversation,
@@ -45,6 +44,8 @@ from assistants_ui.storage.models import (
     User,
     utcnow,
 )
+from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.users import Account
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
@@ -55,15 +56,9 @@ MAX_DAYS = 366
 
 
 @dataclass(frozen=True, slots=True)
-class UserUsage:
+class UserUsage(Account):
     """One row of the admin page's user table."""
 
-    id: int
-    auth_provider: str
-    subject: str
-    display_name: str
-    email: str
-    created_at: dt.datetime
     last_activity: dt.datetime
     conversations: int
     messages: int
@@ -109,11 +104,11 @@ def _sent() -> ColumnElement[int]:
     return case((StoredMessage.role == "user", 1), else_=0)
 
 
-class Admin:
+class Admin(Store):
     """Cross-user reads and the admins' changes. Thread- and process-safe."""
 
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.db = db
+        super().__init__(db)
         self.clock = clock
 
     def _day(self) -> ColumnElement[int]:
@@ -125,14 +120,14 @@ class Admin:
 
     # -- users ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def count_users(self, *, query: str = "") -> int:
         with self.db.session() as s:
             return int(
                 s.scalar(select(func.count()).select_from(User).where(_matching(query))) or 0
             )
 
-    @_guard
+    @guarded
     def users(self, *, query: str = "", limit: int = 50, offset: int = 0) -> list[UserUsage]:
         """Users, most recently active first, with their totals (all time)."""
         if not 1 <= limit <= MAX_USERS_PAGE or offset < 0:
@@ -167,13 +162,9 @@ class Admin:
                 )
             }
             return [
-                UserUsage(
-                    id=u.id,
-                    auth_provider=u.auth_provider,
-                    subject=u.subject,
-                    display_name=u.display_name,
-                    email=u.email,
-                    created_at=u.created_at,
+                from_row(
+                    UserUsage,
+                    u,
                     last_activity=_aware(last_at) or u.last_seen_at,
                     conversations=int(conversations),
                     messages=totals.get(u.id, (0, 0))[0],
@@ -183,7 +174,7 @@ class Admin:
                 for u, conversations, last_at in rows
             ]
 
-    @_guard
+    @guarded
     def is_disabled(self, *, auth_provider: str, subject: str) -> bool:
         """Whether this identity's user was disabled (no row: never disabled)."""
         with self.db.session() as s:
@@ -196,7 +187,7 @@ class Admin:
                 is not None
             )
 
-    @_guard
+    @guarded
     def set_disabled(self, *, actor: str, user_id: int, disabled: bool) -> None:
         """Disable (signed out at the next action, no sign-in) or enable a user; audited."""
         now = self.clock()
@@ -230,7 +221,7 @@ class Admin:
 
     # -- usage ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def daily_usage(
         self, *, days: int = 30, user_id: int | None = None, per_user: bool = False
     ) -> list[DayUsage]:
@@ -277,7 +268,7 @@ class Admin:
 
     # -- limits --------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def limits(self, *, targets: Iterable[str] | None = None) -> list[Limit]:
         """The limits set, for `targets` only if given."""
         query = select(UsageLimit).order_by(UsageLimit.target, UsageLimit.profile_id)
@@ -285,11 +276,11 @@ class Admin:
             query = query.where(UsageLimit.target.in_(list(targets)))
         with self.db.session() as s:
             return [
-                Limit(r.target, r.profile_id, r.messages_per_day, r.tokens_per_day)
+                from_row(Limit, r, messages=r.messages_per_day, tokens=r.tokens_per_day)
                 for r in s.scalars(query)
             ]
 
-    @_guard
+    @guarded
     def set_limit(
         self,
         *,
@@ -307,16 +298,13 @@ class Admin:
         _check_target(target)
         if len(profile_id) > 64:
             raise ValueError("an assistant id is at most 64 characters")
-        amounts = {}
-        for name, field, raw in (
-            ("messages", N_("Messages per day"), messages),
-            ("tokens", N_("Tokens per day"), tokens),
-        ):
+        amounts: dict[AmountField, int | None] = {}
+        typed: tuple[tuple[AmountField, object], ...] = (("messages", messages), ("tokens", tokens))
+        for name, raw in typed:
             try:
                 amounts[name] = parse_amount(raw)
             except ValueError as exc:
-                reason = {"field": _(field), "reason": exc}
-                raise ValueError(_("%(field)s: %(reason)s.") % reason) from None
+                raise AmountRefused(name, str(exc)) from None
         per_day, tokens_per_day = amounts["messages"], amounts["tokens"]
         now = self.clock()
         with self.db.session() as s:
@@ -356,7 +344,7 @@ class Admin:
             return _who(user) if user is not None else target
         return "every guest" if target == GUESTS else "everyone"
 
-    @_guard
+    @guarded
     def check_limits(self, *, user_id: int | None, guest: bool, profile_id: str) -> Exceeded | None:
         """The first limit this user has reached for `profile_id` today (None: may send).
 
@@ -405,14 +393,14 @@ class Admin:
 
     # -- audit ---------------------------------------------------------------------------
 
-    @_guard
+    @guarded
     def audit(self, *, limit: int = 100) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
         if not 1 <= limit <= MAX_AUDIT:
             raise ValueError(f"limit must be 1..{MAX_AUDIT}")
         with self.db.session() as s:
             return [
-                AuditEntry(r.at, r.actor, r.action, r.target, r.detail)
+                from_row(AuditEntry, r)
                 for r in s.scalars(
                     select(AdminAudit)
                     .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())
@@ -425,7 +413,7 @@ def _matching(query: str) -> ColumnElement[bool]:
     text = query.strip().lower()
     if not text:
         return true()
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = f"%{escape_like(text)}%"
     return or_(
         func.lower(User.subject).like(pattern, escape="\\"),
         func.lower(User.display_name).like(pattern, escape="\\"),

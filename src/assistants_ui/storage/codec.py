@@ -1,4 +1,4 @@
-"""A `Message` to what the tables keep, and back.
+"""A `Message` to what the tables keep, and back; a row to its record.
 
 Parts and attachments become JSON dicts in their order; wherever one
 carried bytes (an image, a generated file, an upload) the bytes leave as a
@@ -6,6 +6,10 @@ carried bytes (an image, a generated file, an upload) the bytes leave as a
 JSON keeps `{"file": <files.id>}` in their place. Loading puts the bytes
 back through `Message.from_dict`, so every part kind the transcript knows
 round-trips without storage knowing what the parts mean.
+
+`from_row(Record, row)` is the one way storage turns a row into the record
+dataclass callers see (`UserInfo`, `ConversationInfo`, `ShareInfo`, ...):
+each field from the row's column of the same name, unless given.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from assistants_ui.core.transcript import Message
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "EncodedMessage",
@@ -25,13 +32,39 @@ __all__ = [
     "Slot",
     "decode_message",
     "encode_message",
+    "escape_like",
     "fold_text",
+    "from_row",
     "title_for",
 ]
 
 Slot = Literal["part", "attachment"]
 FileKind = Literal["uploaded", "generated"]
 TITLE_CHARS = 80
+Record = TypeVar("Record", bound="DataclassInstance")
+# The columns of `messages` that are `Message.to_dict()` keys of the same name.
+MESSAGE_COLUMNS = (
+    "id",
+    "role",
+    "status",
+    "created_at",
+    "input_tokens",
+    "output_tokens",
+    "seconds",
+    "feedback",
+    "feedback_comment",
+    "stopped_by",
+    "parent_id",
+    "parts",
+    "attachments",
+)
+
+
+def from_row(record: type[Record], row: object, **given: Any) -> Record:
+    """`record` built from `row`: each field is the row's attribute of the same name
+    (a model's column or a result row's label), except the fields `given`."""
+    columns = (f.name for f in dataclasses.fields(record) if f.name not in given)
+    return record(**{name: getattr(row, name) for name in columns}, **given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +95,11 @@ class EncodedMessage:
 def fold_text(text: str) -> str:
     """The form search compares: case-folded, so "Straße" finds "STRASSE"."""
     return text.casefold()
+
+
+def escape_like(text: str) -> str:
+    """`text` matched literally by `LIKE ... ESCAPE '\\'` (its `%` and `_` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -105,23 +143,10 @@ def encode_message(message: Message) -> EncodedMessage:
 
 
 def decode_message(
-    *,
-    id: str,
-    role: str,
-    status: str,
-    created_at: float,
-    input_tokens: int,
-    output_tokens: int,
-    seconds: float,
-    feedback: str | None,
-    feedback_comment: str,
-    stopped_by: str | None = None,
-    parent_id: str | None = None,
-    parts: list[dict[str, Any]],
-    attachments: list[dict[str, Any]],
-    blobs: Mapping[tuple[str, int], bytes | None],
+    row: object, blobs: Mapping[tuple[str, int], bytes | None], **given: Any
 ) -> Message:
-    """Rebuild a message; `blobs[(slot, position)]` holds the stored bytes (None: not kept)."""
+    """Rebuild a message from its row (the `MESSAGE_COLUMNS`, except those `given`);
+    `blobs[(slot, position)]` holds the stored bytes (None: not kept)."""
 
     def fill(slot: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -134,23 +159,11 @@ def decode_message(
             out.append(item)
         return out
 
-    return Message.from_dict(
-        {
-            "id": id,
-            "role": role,
-            "status": status,
-            "created_at": created_at,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "seconds": seconds,
-            "feedback": feedback,
-            "feedback_comment": feedback_comment,
-            "stopped_by": stopped_by,
-            "parent_id": parent_id,
-            "parts": fill("part", parts),
-            "attachments": fill("attachment", attachments),
-        }
-    )
+    fields = {name: getattr(row, name) for name in MESSAGE_COLUMNS if name not in given}
+    fields.update(given)
+    fields["parts"] = fill("part", fields["parts"])
+    fields["attachments"] = fill("attachment", fields["attachments"])
+    return Message.from_dict(fields)
 
 
 def title_for(message: Message) -> str:

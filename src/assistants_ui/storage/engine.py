@@ -17,24 +17,24 @@ with the password masked.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from assistants_ui.settings import Settings
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.errors import StorageError, describe, shown_url
+from assistants_ui.storage.migrate import upgrade
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 DEFAULT_FILE_NAME = "assistants-ui.db"
 SQLITE_BUSY_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 10
-EXAMPLES = "sqlite:///data/assistants-ui.db or postgresql://user:password@host:5432/dbname"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +68,7 @@ class Database:
     @property
     def display_url(self) -> str:
         """The URL with its password masked, for messages and logs."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.engine.url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -95,9 +94,7 @@ def parse_url(raw: str) -> URL:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         shown = raw if "@" not in raw else raw.split("://", 1)[0] + "://…"
-        raise StorageError(
-            f"DATABASE_URL is not a database URL ({shown!r}); expected {EXAMPLES}."
-        ) from exc
+        raise StorageError("not_a_url", shown=shown) from exc
     backend, _, driver = url.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite"):
         database = url.database
@@ -107,11 +104,8 @@ def parse_url(raw: str) -> URL:
         return url.set(drivername="sqlite", database=database)
     if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
         return url.set(drivername="postgresql+psycopg")
-    shown = url.render_as_string(hide_password=True)
-    raise StorageError(
-        f"DATABASE_URL {shown!r} names an unsupported database or driver "
-        f"{url.drivername!r}; expected {EXAMPLES}."
-    )
+    shown = shown_url(url)
+    raise StorageError("unsupported_url", url=shown, driver=url.drivername)
 
 
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
@@ -136,9 +130,7 @@ def open_url(url: str | URL, *, max_stored_file_mb: float = 50, migrate: bool = 
     try:
         check_connection(db)
         if migrate:
-            from assistants_ui.storage.migrate import upgrade
-
-            upgrade(db)
+            upgrade(engine)
     except BaseException:
         engine.dispose()
         raise
@@ -150,16 +142,7 @@ def check_connection(db: Database) -> None:
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except SQLAlchemyError as exc:
-        raise StorageError(
-            f"DATABASE_URL {db.display_url!r}: cannot connect ({describe(exc)})."
-        ) from exc
-
-
-def describe(exc: BaseException) -> str:
-    """The first line of the driver's own message, without SQLAlchemy's decoration."""
-    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    text = str(inner).strip().splitlines()
-    return text[0].strip() if text else type(inner).__name__
+        raise StorageError("cannot_connect", url=db.display_url, cause=describe(exc)) from exc
 
 
 def private_dir(folder: Path) -> None:
@@ -208,8 +191,10 @@ def _sqlite_engine(url: URL) -> Engine:
             private_file(Path(path))
         except OSError as exc:
             raise StorageError(
-                f"DATABASE_URL {url.render_as_string()!r}: cannot create the folder "
-                f"{str(folder)!r} ({exc.strerror or exc})."
+                "cannot_create_folder",
+                url=url.render_as_string(),
+                folder=str(folder),
+                cause=str(exc.strerror or exc),
             ) from exc
         engine = create_engine(
             url,
@@ -230,29 +215,3 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.close()
 
     return engine
-
-
-class _OnDatabase(Protocol):
-    db: Database
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-_S = TypeVar("_S", bound=_OnDatabase)
-
-
-def guarded(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
-    """A method of something holding `db`: database failures become one StorageError
-    sentence naming the database (the repository's and the admin page's methods)."""
-
-    @functools.wraps(method)
-    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"The history database (DATABASE_URL {self.db.display_url!r}) failed: "
-                f"{describe(exc)}."
-            ) from exc
-
-    return wrapper

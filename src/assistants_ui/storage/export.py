@@ -34,7 +34,7 @@ from assistants_ui.core.transcript import (
     ToolPart,
     human_size,
 )
-from assistants_ui.storage.repository import ConversationInfo
+from assistants_ui.storage.conversations import ConversationInfo
 
 __all__ = [
     "EXPORT_FORMAT",

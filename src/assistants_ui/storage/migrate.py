@@ -1,6 +1,6 @@
 """Schema migrations (Alembic), applied at start-up: forward only, once, under a lock.
 
-`upgrade(db)` reads the database's revision; at the code's head it returns at
+`upgrade(engine)` reads the database's revision; at the code's head it returns at
 once. Otherwise it takes a lock that every starting process takes, reads the
 revision again (another process may have just migrated) and applies the
 missing revisions in the same transaction:
@@ -24,11 +24,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistants_ui.storage.engine import Database, describe
-from assistants_ui.storage.errors import StorageError
+from assistants_ui.storage.errors import StorageError, describe, shown_url
 
 __all__ = [
     "MIGRATIONS",
@@ -69,26 +68,25 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(db: Database) -> str:
+def upgrade(engine: Engine) -> str:
     """Bring the schema to the code's head revision; return that revision."""
     head = head_revision()
     try:
-        with db.engine.connect() as conn:
+        with engine.connect() as conn:
             current = current_revision(conn)
         if current == head:
             return head
-        _refuse_unknown(db, current)
-        with db.engine.begin() as conn:
+        _refuse_unknown(engine, current)
+        with engine.begin() as conn:
             _lock(conn)
             current = current_revision(conn)
             if current != head:
-                _refuse_unknown(db, current)
-                log.info("migrating %s from %s to %s", db.display_url, current, head)
+                _refuse_unknown(engine, current)
+                log.info("migrating %s from %s to %s", shown_url(engine.url), current, head)
                 command.upgrade(alembic_config(conn), "head")
     except SQLAlchemyError as exc:
         raise StorageError(
-            f"DATABASE_URL {db.display_url!r}: could not bring the schema up to date "
-            f"({describe(exc)}); nothing was changed."
+            "cannot_migrate", url=shown_url(engine.url), cause=describe(exc)
         ) from exc
     return head
 
@@ -101,13 +99,10 @@ def _lock(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _refuse_unknown(db: Database, current: str | None) -> None:
+def _refuse_unknown(engine: Engine, current: str | None) -> None:
     if current is None:
         return
     if current not in known_revisions():
         raise StorageError(
-            f"DATABASE_URL {db.display_url!r} holds a schema at revision {current!r}, "
-            f"newer than this version of Assistants UI knows (its newest is "
-            f"{head_revision()!r}); upgrade Assistants UI or use another database. "
-            "Nothing was changed."
+            "schema_too_new", url=shown_url(engine.url), revision=current, head=head_revision()
         )
