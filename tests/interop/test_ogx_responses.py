@@ -124,7 +124,8 @@ def test_a_function_tool_round_trip(ogx_server: Server) -> None:
 def test_stop_mid_answer_keeps_the_partial_answer_and_the_next_message_works(
     ogx_server: Server,
 ) -> None:
-    chat, _ = make(ogx_server, max_output_tokens=48)
+    # Long enough to still be written when it is stopped: the worker folds on its own.
+    chat, _ = make(ogx_server, max_output_tokens=256)
     chat.submit("Tell me a long story about a dragon.")
     stream = chat.reply()
     while len(stream.message.text) < 10:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from samples import png_bytes, xlsx_bytes
@@ -98,12 +99,18 @@ def test_stopped_and_failed_answers_are_saved_with_their_state(
         "quota",
     )
 
-    stopped = ChatSession(PROFILE, ScriptedBackend(), recorder=recorder, conversation_id=cid)
+    # An answer still being written when it is stopped (the worker waits on `block`).
+    block = threading.Event()
+    backend = ScriptedBackend([ev.TextDelta("half")], block=block)
+    stopped = ChatSession(PROFILE, backend, recorder=recorder, conversation_id=cid)
     stopped.submit("again")
     stream = stopped.reply()
+    while stream.message.text != "half":
+        stream.wait(stream.version, 0.05)
     stream.cancel()
+    block.set()
     last = repo.load_messages(user_id=alice.id, conversation_id=cid).messages[-1]
-    assert last.status == "stopped"
+    assert (last.status, last.text, last.stopped_by) == ("stopped", "half", "user")
 
 
 def test_oversized_upload_becomes_a_warning(db_url: str) -> None:
