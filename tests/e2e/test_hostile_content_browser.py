@@ -197,16 +197,17 @@ def test_hostile_corpus_stays_inert_live_and_from_history(
     # Live: the answer has arrived up to its last line and is still streaming.
     main = page.get_by_role("main")
     expect(main.get_by_text("javascript link", exact=False)).to_be_visible(timeout=30_000)
-    expect(box).to_be_disabled()
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
     assert main.get_by_text("END-OF-ANSWER").count() == 0
     assert_inert(page, watch)
-    page.get_by_test_id("stChatInputStopButton").click()
-    expect(box).to_be_enabled(timeout=30_000)
+    stop.click()
+    expect(stop).to_have_count(0, timeout=30_000)
 
     # The whole answer: citations, the generated file and the refusal come at its end.
     send(page, "Again, all of it")
     expect(main.get_by_text("END-OF-ANSWER")).to_be_visible(timeout=60_000)
-    expect(box).to_be_enabled(timeout=30_000)
+    expect(stop).to_have_count(0, timeout=30_000)
     check_the_page_shows_the_payloads(page)
     assert_inert(page, watch)
 

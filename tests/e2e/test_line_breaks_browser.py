@@ -124,7 +124,7 @@ def test_question_as_typed_poem_keeps_its_lines_list_stays_a_list(
     steps = [b[1] - a[1] for a, b in itertools.pairwise(streaming)]
     assert max(steps) - min(steps) < 1 and {round(left) for _, _, left in streaming} == {0}
     answer_stream.resume.set()
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=60_000)
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=60_000)
     expect(answer.locator("[class*='st-key-pc-']")).to_have_count(0)
     # The finished block shows those lines where the pieces showed them: nothing jumps.
     finished = _layout(answer.locator("p", has_text="echo0"))[:30]

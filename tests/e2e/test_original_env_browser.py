@@ -89,5 +89,7 @@ def test_original_environment_chats_with_upload_and_download(
     saved = tmp_path / "summary.xlsx"
     info.value.save_as(saved)
     assert saved.read_bytes() == XLSX
-    # The input is usable again after the answer (the original could stay disabled).
+    # The answer has ended (its Stop is gone) and the input is usable (the original could
+    # stay disabled).
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=30_000)
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()

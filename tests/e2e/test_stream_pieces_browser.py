@@ -41,7 +41,8 @@ def test_a_long_block_streams_in_pieces_and_ends_as_one_exact_block(
         timeout=60_000,
     )
     expect(answer.get_by_text("The end.")).to_be_visible(timeout=60_000)
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=60_000)
+    # The answer has ended: its Stop is gone.
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=60_000)
     # ... and ends as one code block holding exactly the code, pieces gone.
     expect(answer.locator(PIECES)).to_have_count(0)
     expect(answer.locator("pre")).to_have_count(1)

@@ -208,10 +208,10 @@ def _follow(
         seen = -1
         while not stream.wait(seen, FRAME_SECONDS):
             stream.watch()
-            with stream.held() as (message, version):
-                if version != seen:
-                    view.update(message, version=version)
-                    seen = version
+            with stream.held() as (message, seen):
+                # Every frame: the view skips a version it painted, and paints one its
+                # bytes budget made it skip before (`RepaintPace`), even if nothing came.
+                view.update(message, version=seen)
             if waiting is not None and seen > 0:
                 waiting.empty()
                 waiting = None
