@@ -27,7 +27,21 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import CTE, ColumnElement, Row, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Row,
+    ScalarSelect,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
@@ -70,6 +84,10 @@ TITLE_MAX = 200
 FEEDBACK_MAX = 2000  # characters of a feedback comment
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
+# A search hit's snippet: this many characters of the first message with the first
+# word, starting this many before it (case-folded text, as search compares it).
+SNIPPET_CHARS = 160
+SNIPPET_BEFORE = 50
 INTERRUPTED = "The answer was cut off: the app stopped while it was being written."
 
 ROOT = ""  # the key of a conversation's first messages in `MessagePage.children`
@@ -132,6 +150,10 @@ class ConversationInfo:
     created_at: dt.datetime
     updated_at: dt.datetime
     pinned: bool = False
+    # A search hit: the text around the first word searched for, from the first
+    # message that has it (case-folded, at most SNIPPET_CHARS); "" when only the
+    # title matched, and in a listing.
+    snippet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +338,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conversation_info(c: Conversation) -> ConversationInfo:
+def _conversation_info(c: Conversation, snippet: str | None = None) -> ConversationInfo:
     return ConversationInfo(
         id=c.id,
         profile_id=c.profile_id,
@@ -326,6 +348,7 @@ def _conversation_info(c: Conversation) -> ConversationInfo:
         created_at=c.created_at,
         updated_at=c.updated_at,
         pinned=bool(c.pinned),
+        snippet=snippet or "",
     )
 
 
@@ -508,6 +531,8 @@ class Repository:
         """Conversations where every word of `query` is in the title or in a message.
 
         Case-insensitive substring match (no stemming); an empty query lists all.
+        Each hit carries a `snippet`: the text around the first word in the first
+        message that has it (read in the database, at most SNIPPET_CHARS).
         """
         _page_args(limit, offset)
         terms = fold_text(query).split()[:MAX_SEARCH_TERMS]
@@ -521,13 +546,37 @@ class Repository:
             conditions.append(
                 or_(Conversation.title_folded.like(pattern, escape="\\"), in_messages)
             )
-        return self._page(user_id, conditions, limit, offset)
+        return self._page(
+            user_id, conditions, limit, offset, self._snippet(terms[0]) if terms else None
+        )
+
+    def _snippet(self, term: str) -> ScalarSelect[str]:
+        """The text around `term` in the conversation's first message that has it."""
+        text = StoredMessage.text_folded
+        found = (func.strpos if self.db.dialect == "postgresql" else func.instr)(text, term)
+        start = case((found > SNIPPET_BEFORE, found - SNIPPET_BEFORE), else_=1)
+        return (
+            select(func.substr(text, start, SNIPPET_CHARS))
+            .where(
+                StoredMessage.conversation_id == Conversation.id,
+                text.like(f"%{_escape_like(term)}%", escape="\\"),
+            )
+            .order_by(StoredMessage.seq)
+            .limit(1)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
 
     def _page(
-        self, user_id: int, conditions: list[ColumnElement[bool]], limit: int, offset: int
+        self,
+        user_id: int,
+        conditions: list[ColumnElement[bool]],
+        limit: int,
+        offset: int,
+        snippet: ScalarSelect[str] | None = None,
     ) -> ConversationPage:
         query = (
-            select(Conversation)
+            select(Conversation, snippet if snippet is not None else null())
             .where(Conversation.user_id == user_id, *conditions)
             .order_by(
                 Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
@@ -536,10 +585,10 @@ class Repository:
             .offset(offset)
         )
         with self.db.session() as s:
-            rows = list(s.scalars(query))
+            rows = list(s.execute(query).all())
         more = len(rows) > limit
         return ConversationPage(
-            items=[_conversation_info(c) for c in rows[:limit]],
+            items=[_conversation_info(c, found) for c, found in rows[:limit]],
             next_offset=offset + limit if more else None,
         )
 
