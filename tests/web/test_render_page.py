@@ -198,3 +198,27 @@ def test_a_refusal_replaced_by_one_as_long_is_painted_anew() -> None:
     args = ("No, I won't.", "No. I can't.", "refusal")
     at = AppTest.from_function(_paint_then_replace, args=args).run()
     assert [w.value for w in at.warning] == ["The assistant declined to answer: No. I can't."]
+
+
+def _attachments() -> None:
+    from assistants_ui.core.transcript import Attachment, Message
+    from assistants_ui.web.render import render_user_message
+
+    files = [
+        Attachment("report.pdf", "application/pdf", b"%" * 2_100_000, route="file_search"),
+        Attachment("notes.txt", "text/plain", b"n" * 300, route="inline"),
+        Attachment("chart.png", "image/png", b"p" * 10, route="image+code_interpreter"),
+        Attachment("paper.pdf", "application/pdf", b"p" * 10, route="file"),
+    ]
+    render_user_message(Message.user("See these", files))
+
+
+def test_attachments_say_in_plain_words_where_they_went() -> None:
+    at = AppTest.from_function(_attachments).run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == [
+        "📎 report\\.pdf (2.0 MB) · searchable by the assistant",
+        "📎 notes\\.txt (300 B) · sent with the message",
+        "📎 chart\\.png (10 B) · sent as an image · the assistant can analyse it with code",
+        "📎 paper\\.pdf (10 B) · sent with the message",
+    ]

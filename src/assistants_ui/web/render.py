@@ -445,19 +445,23 @@ class MessageView:
         self.status_box.caption(_(_STOPPED_BY[message.stopped_by or "user"]))
 
 
-# Where an upload went (`Route.route`, "+"-joined): the tools by their names.
+# Where an upload went (`Route.route`, "+"-joined), in plain words for its caption.
 _ROUTES = {
-    **TOOL_LABELS,
-    "inline": N_("in the message"),
-    "image": N_("as an image"),
-    "file": N_("as a file"),
+    "inline": N_("sent with the message"),
+    "file": N_("sent with the message"),
+    "image": N_("sent as an image"),
+    "file_search": N_("searchable by the assistant"),
+    "code_interpreter": N_("the assistant can analyse it with code"),
 }
 
 
 def _route(route: str) -> str:
-    return " + ".join(
-        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ") for part in route.split("+")
+    said = dict.fromkeys(  # each wording once, in the route's order
+        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ")
+        for part in route.split("+")
+        if part
     )
+    return " · ".join(said)
 
 
 def _size(message: Message) -> int:
@@ -493,5 +497,5 @@ def render_user_message(message: Message) -> None:
             if att.data:
                 st.audio(att.data, format=att.mime)
             continue
-        where = f" → {_route(att.route)}" if att.route else ""
+        where = f" · {literal(_route(att.route))}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")
