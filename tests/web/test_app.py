@@ -167,6 +167,7 @@ def test_local_model_answers_with_nothing_configured(monkeypatch: pytest.MonkeyP
 def test_unreachable_base_url_is_said_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_MODEL", "m")
+    monkeypatch.setenv("SHOW_CONNECTION_DETAILS", "true")  # else only admins see the URL
     at = app()
     assert not at.exception
     [warning] = at.warning

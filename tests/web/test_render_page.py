@@ -222,3 +222,32 @@ def test_attachments_say_in_plain_words_where_they_went() -> None:
         "📎 chart\\.png (10 B) · sent as an image · the assistant can analyse it with code",
         "📎 paper\\.pdf (10 B) · sent with the message",
     ]
+
+
+def _failed_answer(hidden: bool) -> None:
+    import streamlit as st
+
+    from assistants_ui.core.failures import failure
+    from assistants_ui.core.transcript import ErrorPart, Message
+    from assistants_ui.web import render
+
+    render.hide_servers(["http://u:pw@llm.example/v1", "http://llm.example/v1"] if hidden else [])
+    sentences = [
+        failure("connection", at=" at http://llm.example/v1", cause=" (ConnectError: refused)"),
+        failure("stream_cut", why="the connection to http://llm.example/v1 broke"),
+    ]
+    parts = [ErrorPart(f.reason, f.retryable, f.code) for f in sentences]
+    render.MessageView(st.container(), key="a").update(
+        Message("assistant", parts, status="failed"), final=True
+    )
+
+
+def test_a_reader_who_is_not_an_admin_is_not_told_the_servers_address() -> None:
+    hidden = AppTest.from_function(_failed_answer, args=(True,)).run()
+    assert not hidden.exception
+    said = [e.value for e in hidden.error]
+    assert said[0].startswith("Cannot reach the server (ConnectError: refused)."), said
+    assert "the connection to the server broke" in said[1], said
+    assert not any("llm.example" in s for s in said), said
+    shown = AppTest.from_function(_failed_answer, args=(False,)).run()
+    assert "Cannot reach the server at http://llm.example/v1 (" in shown.error[0].value

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
@@ -48,7 +49,14 @@ from assistants_ui.core.transcript import (
 )
 from assistants_ui.i18n import N_, _, format_size
 
-__all__ = ["NOT_KEPT", "MessageView", "approval_label", "render_user_message"]
+__all__ = [
+    "NOT_KEPT",
+    "MessageView",
+    "approval_label",
+    "hide_servers",
+    "render_user_message",
+    "without_servers",
+]
 
 NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
 
@@ -76,6 +84,26 @@ _PIECES_CSS = (
 )
 _piece_keys = itertools.count()
 _DELTA_BYTES = 100  # what one painted element costs on the websocket besides its text
+_SERVERS_KEY = "render_hidden_servers"  # the server URLs this reader is not shown
+
+
+def hide_servers(urls: Iterable[str]) -> None:
+    """Name none of these server URLs in the sentences this session shows (a reader
+    who is not an admin); nothing given: name them."""
+    st.session_state[_SERVERS_KEY] = tuple(sorted({u for u in urls if u}, key=len, reverse=True))
+
+
+def without_servers(text: str) -> str:
+    """`text` (a failure sentence) without the server URLs hidden from this reader:
+    " at <url>" goes (as the sentence's language wrote it), any other mention
+    becomes "the server"."""
+    for url in st.session_state.get(_SERVERS_KEY, ()):
+        if url not in text:
+            continue
+        for phrase in (_(" at %(where)s") % {"where": url}, f" at {url}"):
+            text = text.replace(phrase, "")
+        text = text.replace(url, _("the server"))
+    return text
 
 
 class _Meter:
@@ -372,7 +400,7 @@ class _SimpleSlot:
             else:
                 self.box.info(inert(part.text), icon="ℹ️")
         elif isinstance(part, ErrorPart):
-            self.box.error(inert(part.reason), icon="🚨")
+            self.box.error(inert(without_servers(part.reason)), icon="🚨")
         elif isinstance(part, ApprovalPart):
             box = self.box.container(border=True)
             needed = _("🔐 **Approval needed:** call %(tool)s") % {"tool": approval_label(part)}
