@@ -188,6 +188,19 @@ def test_search_filters_as_one_types_and_shows_the_words_around_the_match_as_tex
     assert snippet == "`fake` `answer` to\\: `bread` recipe"
 
 
+def test_a_long_snippet_is_cut_at_words_and_says_where_it_was_cut() -> None:
+    from assistants_ui.storage.repository import SNIPPET_BEFORE, SNIPPET_CHARS
+    from assistants_ui.web.sidebar import marked_snippet
+
+    # As the database cuts it: SNIPPET_BEFORE characters before the word, then more.
+    before = ("words " * 20)[-SNIPPET_BEFORE:]
+    window = (before + "paella with `ticks` and [a](http://x) " + "more " * 40)[:SNIPPET_CHARS]
+    shown = marked_snippet(window, "paella ticks")
+    assert shown.startswith("…words words") and shown.endswith("more…"), shown
+    assert "`paella` with \\``ticks`\\` and \\[a\\]\\(http\\://x\\)" in shown, shown
+    assert marked_snippet("nothing here", "paella") == ""  # no match in it: nothing shown
+
+
 def test_the_tab_is_titled_after_the_open_conversation(monkeypatch: pytest.MonkeyPatch) -> None:
     titled: list[str] = []
     real = streamlit.set_page_config
