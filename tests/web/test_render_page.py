@@ -234,7 +234,7 @@ def _failed_answer(hidden: bool) -> None:
     render.hide_servers(["http://u:pw@llm.example/v1", "http://llm.example/v1"] if hidden else [])
     sentences = [
         failure("connection", at=" at http://llm.example/v1", cause=" (ConnectError: refused)"),
-        failure("stream_cut", why="the connection to http://llm.example/v1 broke"),
+        failure("stream_cut", why="the connection to http://u:pw@llm.example/v1 broke"),
     ]
     parts = [ErrorPart(f.reason, f.retryable, f.code) for f in sentences]
     render.MessageView(st.container(), key="a").update(
@@ -251,3 +251,5 @@ def test_a_reader_who_is_not_an_admin_is_not_told_the_servers_address() -> None:
     assert not any("llm.example" in s for s in said), said
     shown = AppTest.from_function(_failed_answer, args=(False,)).run()
     assert "Cannot reach the server at http://llm.example/v1 (" in shown.error[0].value
+    # A sentence saved before URLs lost their user and password: an admin reads it without.
+    assert "the connection to http://llm.example/v1 broke" in shown.error[1].value

@@ -22,6 +22,7 @@ or `code_span`; never with `unsafe_allow_html`. Files leave through
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -85,6 +86,7 @@ _PIECES_CSS = (
 _piece_keys = itertools.count()
 _DELTA_BYTES = 100  # what one painted element costs on the websocket besides its text
 _SERVERS_KEY = "render_hidden_servers"  # the server URLs this reader is not shown
+_URL_USER = re.compile(r"\b(https?://)[^/?#\s]*@")  # a URL's user and password
 
 
 def hide_servers(urls: Iterable[str]) -> None:
@@ -96,14 +98,15 @@ def hide_servers(urls: Iterable[str]) -> None:
 def without_servers(text: str) -> str:
     """`text` (a failure sentence) without the server URLs hidden from this reader:
     " at <url>" goes (as the sentence's language wrote it), any other mention
-    becomes "the server"."""
+    becomes "the server". No URL keeps a user and password (a sentence saved
+    before they were left out of sentences)."""
     for url in st.session_state.get(_SERVERS_KEY, ()):
         if url not in text:
             continue
         for phrase in (_(" at %(where)s") % {"where": url}, f" at {url}"):
             text = text.replace(phrase, "")
         text = text.replace(url, _("the server"))
-    return text
+    return _URL_USER.sub(r"\1", text)
 
 
 class _Meter:
