@@ -56,7 +56,7 @@ def check_connection(connection: Connection, *, timeout: float = 5.0) -> Check:
 
     import openai
 
-    from assistants_ui.backends.clients import describe_error, endpoint_of
+    from assistants_ui.backends.clients import describe_error, endpoint_of, shown_endpoint
 
     key = connection.resolved_key()
     client = openai.OpenAI(
@@ -72,7 +72,7 @@ def check_connection(connection: Connection, *, timeout: float = 5.0) -> Check:
         return Check("connection", name, False, describe_error(exc, connection).reason)
     finally:
         client.close()
-    return Check("connection", name, True, f"{endpoint_of(connection)} answers ({count} models)")
+    return Check("connection", name, True, f"{shown_endpoint(connection)} answers ({count} models)")
 
 
 def _connection_id(backend: Any) -> str:

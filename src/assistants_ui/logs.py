@@ -15,7 +15,7 @@ again is harmless):
   (API keys, the DATABASE_URL password), secret-looking environment variables
   (`*_KEY`, `*_SECRET`, `*PASSWORD*`, `*TOKEN*`), the secrets of
   `.streamlit/secrets.toml` (`[cookie]`, `[auth]` client secrets, passwords), plus
-  anything shaped like a URL password, a bearer token or an OpenAI key.
+  anything shaped like a URL's user and password, a bearer token or an OpenAI key.
 
 Streamlit's own loggers (`streamlit.*`) keep their own handler and format
 (`logger.messageFormat`); they log no secrets and no content.
@@ -47,8 +47,8 @@ _MIN_SECRET = 6  # shorter values would mask ordinary words
 _SECRET_NAME = re.compile(r"(KEY|SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL)", re.IGNORECASE)
 _SECRET_TOML_KEY = re.compile(r"(key|secret|password|passwd|token)", re.IGNORECASE)
 _PATTERNS = (
-    # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\g<1>{MASK}@"),
+    # scheme://user:password@host -> scheme://***@host (the user name goes too)
+    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@"), rf"\g<1>{MASK}@"),
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), rf"\g<1>{MASK}"),
     (re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"), MASK),
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ __all__ = [
     "Profile",
     "ReasoningSettings",
     "load_config",
+    "public_url",
 ]
 
 KNOWN_BACKENDS = ("chat", "responses", "assistants")
@@ -56,6 +58,17 @@ DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geoj
 # What the Chat Completions backend can take: text it inlines into the prompt.
 CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
 UPLOAD_LABEL = N_("Upload a file")  # the chat input's hint where a profile takes files
+
+# A URL's user name and password (`https://user:secret@host/`): up to the last "@"
+# before the path, so that a password with an unencoded "@" goes too.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def public_url(url: str) -> str:
+    """`url` as it may be shown or logged: without the user name and password that
+    a base URL may carry for the server's basic authentication."""
+    return _USERINFO.sub(r"\1", url.strip())
+
 
 # A price per million tokens: a TOML number (a quoted "2.5" is refused), finite, >= 0.
 Price = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
@@ -96,7 +109,7 @@ class Connection(_Strict):
     def describe(self) -> str:
         if self.type == "local":
             return f"local model {self.model_path or '(bundled SmolLM2-135M-Instruct)'}"
-        return f"{self.type} {self.base_url or 'https://api.openai.com/v1'}"
+        return f"{self.type} {public_url(self.base_url or 'https://api.openai.com/v1')}"
 
 
 class ReasoningSettings(_Strict):
@@ -170,7 +183,8 @@ class McpServerSettings(_Strict):
         return self
 
     def describe(self) -> str:
-        return f"MCP server {self.name!r} ({self.url or ' '.join(self.command)})"
+        where = public_url(self.url) if self.url else " ".join(self.command)
+        return f"MCP server {self.name!r} ({where})"
 
 
 class Profile(_Strict):

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     unattended_answer_minutes: float = Field(default=10, ge=0, le=1440)
     # How often an answer being written is saved, so that a crash keeps what was shown.
     answer_checkpoint_seconds: float = Field(default=1, gt=0, le=60)
+    # The backend, the server's URL and the model in the sidebar (and the server in
+    # error sentences) for everyone; false: for admins only (ADMIN_USERS).
+    show_connection_details: bool = False
 
     # History storage (assistants_ui.storage) -----------------------------------------
     # A secret: a PostgreSQL URL carries a password. Unset: DATA_DIR/assistants-ui.db.

@@ -110,6 +110,38 @@ def test_the_reason_is_found_in_every_body_shape(
     assert refuser.base_url in failed.reason
 
 
+def test_no_sentence_names_the_base_urls_user_and_password(refuser: Refuser) -> None:
+    from assistants_ui.backends.assistants.backend import AssistantsBackend
+    from assistants_ui.backends.clients import stream_broke
+    from assistants_ui.profiles import McpServerSettings, Profile
+
+    with_user = refuser.base_url.replace("http://", "http://user:s3cret-pw@")
+    conn = Connection(id="srv", type="openai", base_url=with_user, api_key=KEY)
+    exc = refusal(refuser, 401, {"error": {"message": "bad key"}})
+    sentences = [
+        describe_error(exc, conn).reason,
+        describe_error(openai.APIConnectionError(request=exc.request), conn).reason,
+        stream_broke(conn, " (RemoteProtocolError: peer closed)").reason,
+        conn.describe(),
+        McpServerSettings(name="docs", url="https://bob:pw-mcp@mcp.example/mcp").describe(),
+        AssistantsBackend(
+            Profile(
+                id="a", title="A", backend="assistants", connection="srv", assistant_id="asst_1"
+            ),
+            conn,
+        ).where,
+    ]
+    for sentence in sentences:
+        assert "s3cret-pw" not in sentence and "user:" not in sentence, sentence
+        assert "pw-mcp" not in sentence and "bob" not in sentence, sentence
+    assert all(refuser.base_url in s for s in sentences[:3]), sentences
+    assert sentences[3] == f"openai {refuser.base_url}"
+    assert sentences[4] == "MCP server 'docs' (https://mcp.example/mcp)"
+    assert sentences[5] == refuser.base_url
+    azure = Connection(id="az", type="azure", base_url="https://u:pw-az@x.openai.azure.com")
+    assert azure.describe() == "azure https://x.openai.azure.com"
+
+
 def test_a_server_error_says_what_the_server_said(refuser: Refuser) -> None:
     exc = refusal(refuser, 500, {"detail": "Internal error: content must be a string"})
     failed = describe_error(exc, connection(refuser))

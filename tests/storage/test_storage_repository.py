@@ -295,6 +295,43 @@ def test_search_titles_and_message_text(repo: Repository, alice: UserInfo) -> No
     assert page.next_offset == 2
 
 
+def test_a_search_hit_carries_the_text_around_the_first_word(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    long = new_conv(repo, alice)
+    before, after = "lorem " * 200, " ipsum" * 200
+    repo.save_message(user_id=alice.id, conversation_id=long.id, message=Message.user("Hello"))
+    repo.save_message(
+        user_id=alice.id,
+        conversation_id=long.id,
+        message=answer(f"{before}The **Paella** <b>RICE</b> recipe{after}"),
+    )
+    repo.save_message(
+        user_id=alice.id, conversation_id=long.id, message=answer("More paella later")
+    )
+    titled = new_conv(repo, alice, title="Paella night")
+    theirs = new_conv(repo, bob, title="Bob's")
+    repo.save_message(
+        user_id=bob.id, conversation_id=theirs.id, message=Message.user("bob's paella secret")
+    )
+
+    hits = repo.search_conversations(user_id=alice.id, query="PAELLA rice").items
+    assert [h.id for h in hits] == [long.id]
+    [hit] = hits
+    # The first message with the first word, cut around it, as search reads it.
+    assert "the **paella** <b>rice</b> recipe" in hit.snippet
+    assert hit.snippet.index("paella") <= 60
+    assert 100 <= len(hit.snippet) <= 160  # bounded, whatever the message's length
+    assert "more paella" not in hit.snippet
+    by_title = repo.search_conversations(user_id=alice.id, query="paella").items
+    assert {h.id for h in by_title} == {long.id, titled.id}  # never Bob's
+    assert [h.snippet for h in by_title if h.id == titled.id] == [""]  # title only
+    assert "secret" not in " ".join(h.snippet for h in by_title)
+    start = repo.search_conversations(user_id=alice.id, query="hello").items
+    assert [h.snippet for h in start] == ["hello"]  # a match at the very start
+    assert repo.list_conversations(user_id=alice.id).items[0].snippet == ""
+
+
 def test_set_remote_and_delete_returns_it(repo: Repository, alice: UserInfo) -> None:
     conv = new_conv(repo, alice)
     keep = new_conv(repo, alice, title="keep")

@@ -69,6 +69,26 @@ def test_endpoint_rows_say_whether_each_server_answers(
     assert row(out, "connection openai").startswith("FAIL")
 
 
+def test_a_base_urls_user_and_password_are_never_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    with_user = fake.base_url.replace("http://", "http://user:s3cret-pw@")
+    monkeypatch.setenv("OPENAI_BASE_URL", with_user)
+    monkeypatch.setenv("OPENAI_MODEL", "fake-model")
+    code, out = check(capsys)
+    assert code == 0, out
+    assert f"{fake.base_url} answers" in row(out, "connection openai")
+    assert "s3cret-pw" not in out and "user:" not in out
+
+    closed = f"http://user:s3cret-pw@127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", closed)
+    code, out = check(capsys)
+    assert code == 1
+    assert row(out, "connection openai").startswith("FAIL")
+    assert closed.replace("user:s3cret-pw@", "") in out
+    assert "s3cret-pw" not in out and "user:" not in out
+
+
 def test_a_bad_setting_fails_and_names_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,7 +60,16 @@ def test_mask_hides_given_values_url_passwords_bearer_tokens_and_openai_keys() -
     out = mask(text, {"verysecretvalue"})
     for secret in ("verysecretvalue", "hunter22", "abcdefghijkl", "sk-proj-ABCDEFGHIJKLMNOP"):
         assert secret not in out
-    assert "postgresql://app:***@db:5432/x" in out
+    assert "postgresql://***@db:5432/x" in out  # the user name goes too
+
+
+def test_mask_drops_a_base_urls_user_and_password() -> None:
+    text = "POST https://user:secret@llm.example/v1/chat and http://token-only@h:8080/v1 done"
+    out = mask(text)
+    assert out == "POST https://***@llm.example/v1/chat and http://***@h:8080/v1 done"
+    assert mask("a@b.example and https://host/path?to=x@y") == (
+        "a@b.example and https://host/path?to=x@y"  # not a URL's user: left alone
+    )
 
 
 def test_secret_values_come_from_settings_environment_and_secrets_toml(

@@ -167,6 +167,7 @@ def test_local_model_answers_with_nothing_configured(monkeypatch: pytest.MonkeyP
 def test_unreachable_base_url_is_said_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_MODEL", "m")
+    monkeypatch.setenv("SHOW_CONNECTION_DETAILS", "true")  # else only admins see the URL
     at = app()
     assert not at.exception
     [warning] = at.warning
@@ -364,5 +365,5 @@ def test_a_stop_clicked_reruns_into_a_complete_page(
     assert any("you stopped it" in c for c in captions), captions
     labels = [b.label for b in at.button]
     assert labels.count("Regenerate") == 2 and labels.count("Edit") == 2, labels
-    assert len(at.get("popover")) == 1  # the conversation menu
+    assert len(at.main.get("popover")) == 1  # the conversation menu (the list has its own)
     assert [b.label for b in at.sidebar.button if b.label == "Short"] == ["Short"]

@@ -68,6 +68,23 @@ def test_right_password_signs_in_and_wrong_one_does_not(required: None) -> None:
     assert signed_in(at).startswith("Signed in: provider=password subject=jsmith")
 
 
+def test_the_form_has_no_counter_and_checks_lengths_itself(required: None) -> None:
+    """max_chars made Streamlit write "9/128" under the box, in English: the lengths are
+    checked on the server instead, with one sentence, before any password is checked."""
+    write_secrets(ORIGINAL_SECRETS)
+    at = page()
+    assert [box.max_chars for box in at.text_input] == [0, 0]  # no counter
+    for name, password in (("jsmith", "p" * 129), ("j" * 65, "abc-password")):
+        at = log_in(at, name, password)
+        assert errors(at) == [
+            "That username or password is too long: a username has at most 64 characters, "
+            "a password at most 128."
+        ]
+        assert signed_in(at) == ""
+    at = log_in(at, "jsmith", "abc-password")  # no failure was counted: no lock, no wait
+    assert errors(at) == [] and signed_in(at).startswith("Signed in: provider=password")
+
+
 def test_unknown_user_gets_the_same_message(required: None) -> None:
     write_secrets(ORIGINAL_SECRETS)
     at = log_in(page(), "nobody", "abc-password")

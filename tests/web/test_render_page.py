@@ -198,3 +198,58 @@ def test_a_refusal_replaced_by_one_as_long_is_painted_anew() -> None:
     args = ("No, I won't.", "No. I can't.", "refusal")
     at = AppTest.from_function(_paint_then_replace, args=args).run()
     assert [w.value for w in at.warning] == ["The assistant declined to answer: No. I can't."]
+
+
+def _attachments() -> None:
+    from assistants_ui.core.transcript import Attachment, Message
+    from assistants_ui.web.render import render_user_message
+
+    files = [
+        Attachment("report.pdf", "application/pdf", b"%" * 2_100_000, route="file_search"),
+        Attachment("notes.txt", "text/plain", b"n" * 300, route="inline"),
+        Attachment("chart.png", "image/png", b"p" * 10, route="image+code_interpreter"),
+        Attachment("paper.pdf", "application/pdf", b"p" * 10, route="file"),
+    ]
+    render_user_message(Message.user("See these", files))
+
+
+def test_attachments_say_in_plain_words_where_they_went() -> None:
+    at = AppTest.from_function(_attachments).run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == [
+        "📎 report\\.pdf (2.0 MB) · searchable by the assistant",
+        "📎 notes\\.txt (300 B) · sent with the message",
+        "📎 chart\\.png (10 B) · sent as an image · the assistant can analyse it with code",
+        "📎 paper\\.pdf (10 B) · sent with the message",
+    ]
+
+
+def _failed_answer(hidden: bool) -> None:
+    import streamlit as st
+
+    from assistants_ui.core.failures import failure
+    from assistants_ui.core.transcript import ErrorPart, Message
+    from assistants_ui.web import render
+
+    render.hide_servers(["http://u:pw@llm.example/v1", "http://llm.example/v1"] if hidden else [])
+    sentences = [
+        failure("connection", at=" at http://llm.example/v1", cause=" (ConnectError: refused)"),
+        failure("stream_cut", why="the connection to http://u:pw@llm.example/v1 broke"),
+    ]
+    parts = [ErrorPart(f.reason, f.retryable, f.code) for f in sentences]
+    render.MessageView(st.container(), key="a").update(
+        Message("assistant", parts, status="failed"), final=True
+    )
+
+
+def test_a_reader_who_is_not_an_admin_is_not_told_the_servers_address() -> None:
+    hidden = AppTest.from_function(_failed_answer, args=(True,)).run()
+    assert not hidden.exception
+    said = [e.value for e in hidden.error]
+    assert said[0].startswith("Cannot reach the server (ConnectError: refused)."), said
+    assert "the connection to the server broke" in said[1], said
+    assert not any("llm.example" in s for s in said), said
+    shown = AppTest.from_function(_failed_answer, args=(False,)).run()
+    assert "Cannot reach the server at http://llm.example/v1 (" in shown.error[0].value
+    # A sentence saved before URLs lost their user and password: an admin reads it without.
+    assert "the connection to http://llm.example/v1 broke" in shown.error[1].value

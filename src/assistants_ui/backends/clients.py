@@ -19,7 +19,7 @@ from assistants_ui.core import events as ev
 from assistants_ui.core.events import FailureCode
 from assistants_ui.core.failures import failure
 from assistants_ui.i18n import _
-from assistants_ui.profiles import Connection
+from assistants_ui.profiles import Connection, public_url
 
 __all__ = [
     "client_for",
@@ -28,6 +28,7 @@ __all__ = [
     "json_events",
     "server_code",
     "server_reason",
+    "shown_endpoint",
     "stream_broke",
 ]
 
@@ -39,9 +40,15 @@ PLACEHOLDER_KEY = "no-key-needed"
 
 
 def endpoint_of(connection: Connection) -> str:
+    """Where the client sends requests (with any user and password of the base URL)."""
     if connection.type == "azure":
         return f"{connection.base_url}/openai/v1/"
     return connection.base_url or "https://api.openai.com/v1"
+
+
+def shown_endpoint(connection: Connection) -> str:
+    """The endpoint as sentences, checks and logs name it: no user name, no password."""
+    return public_url(endpoint_of(connection))
 
 
 def _key_setting(connection: Connection) -> str:
@@ -157,7 +164,7 @@ _SERVER_CODES: dict[str, FailureCode] = {
 
 def describe_error(exc: BaseException, connection: Connection, *, what: str = "") -> ev.Failed:
     """One clear sentence for an SDK error; `retryable` says whether Retry may help."""
-    at = _(" at %(where)s") % {"where": endpoint_of(connection)}
+    at = _(" at %(where)s") % {"where": shown_endpoint(connection)}
     retries = _(" after %(count)s automatic retries") % {"count": connection.max_retries}
     if isinstance(exc, openai.APITimeoutError):
         return failure("timeout", at=at, seconds=connection.timeout)
@@ -209,7 +216,7 @@ def describe_error(exc: BaseException, connection: Connection, *, what: str = ""
 
 def stream_broke(connection: Connection, cause: str = "") -> ev.Failed:
     """The connection broke while the answer was streaming (what arrived is kept)."""
-    where = endpoint_of(connection)
+    where = shown_endpoint(connection)
     return failure(
         "stream_cut",
         why=_("the connection to %(where)s broke while the answer was streaming%(cause)s")

@@ -22,7 +22,19 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from assistants_ui.storage.codec import escape_like, fold_text, from_row
@@ -49,6 +61,10 @@ _ID = re.compile(r"[A-Za-z0-9_-]{16}")
 TITLE_MAX = 200
 MAX_PAGE = 500
 MAX_SEARCH_TERMS = 8
+# A search hit's snippet: this many characters of the first message with the first
+# word, starting this many before it (case-folded text, as search compares it).
+SNIPPET_CHARS = 160
+SNIPPET_BEFORE = 50
 
 
 def new_id() -> str:
@@ -79,6 +95,10 @@ class ConversationInfo:
     created_at: dt.datetime
     updated_at: dt.datetime
     pinned: bool = False
+    # A search hit: the text around the first word searched for, from the first
+    # message that has it (case-folded, at most SNIPPET_CHARS); "" when only the
+    # title matched, and in a listing.
+    snippet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +109,14 @@ class ConversationPage:
     next_offset: int | None
 
 
-def conversation_info(row: Conversation) -> ConversationInfo:
-    return from_row(ConversationInfo, row, remote=dict(row.remote or {}), pinned=bool(row.pinned))
+def conversation_info(row: Conversation, snippet: str | None = None) -> ConversationInfo:
+    return from_row(
+        ConversationInfo,
+        row,
+        remote=dict(row.remote or {}),
+        pinned=bool(row.pinned),
+        snippet=snippet or "",
+    )
 
 
 def owned(user_id: int, conversation_id: str) -> ColumnElement[bool]:
@@ -176,6 +202,8 @@ class Conversations(Store):
         """Conversations where every word of `query` is in the title or in a message.
 
         Case-insensitive substring match (no stemming); an empty query lists all.
+        Each hit carries a `snippet`: the text around the first word in the first
+        message that has it (read in the database, at most SNIPPET_CHARS).
         """
         page_args(limit, offset)
         terms = fold_text(query).split()[:MAX_SEARCH_TERMS]
@@ -189,13 +217,37 @@ class Conversations(Store):
             conditions.append(
                 or_(Conversation.title_folded.like(pattern, escape="\\"), in_messages)
             )
-        return self._page(user_id, conditions, limit, offset)
+        return self._page(
+            user_id, conditions, limit, offset, self._snippet(terms[0]) if terms else None
+        )
+
+    def _snippet(self, term: str) -> ScalarSelect[str]:
+        """The text around `term` in the conversation's first message that has it."""
+        text = StoredMessage.text_folded
+        found = (func.strpos if self.db.dialect == "postgresql" else func.instr)(text, term)
+        start = case((found > SNIPPET_BEFORE, found - SNIPPET_BEFORE), else_=1)
+        return (
+            select(func.substr(text, start, SNIPPET_CHARS))
+            .where(
+                StoredMessage.conversation_id == Conversation.id,
+                text.like(f"%{escape_like(term)}%", escape="\\"),
+            )
+            .order_by(StoredMessage.seq)
+            .limit(1)
+            .correlate(Conversation)
+            .scalar_subquery()
+        )
 
     def _page(
-        self, user_id: int, conditions: list[ColumnElement[bool]], limit: int, offset: int
+        self,
+        user_id: int,
+        conditions: list[ColumnElement[bool]],
+        limit: int,
+        offset: int,
+        snippet: ScalarSelect[str] | None = None,
     ) -> ConversationPage:
         query = (
-            select(Conversation)
+            select(Conversation, snippet if snippet is not None else null())
             .where(Conversation.user_id == user_id, *conditions)
             .order_by(
                 Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
@@ -204,10 +256,10 @@ class Conversations(Store):
             .offset(offset)
         )
         with self.db.session() as s:
-            rows = list(s.scalars(query))
+            rows = list(s.execute(query).all())
         more = len(rows) > limit
         return ConversationPage(
-            items=[conversation_info(c) for c in rows[:limit]],
+            items=[conversation_info(c, found) for c, found in rows[:limit]],
             next_offset=offset + limit if more else None,
         )
 

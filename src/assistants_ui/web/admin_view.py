@@ -256,6 +256,7 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
         list(by_id),
         format_func=lambda uid: f"{by_id[uid].label} ({_method(by_id[uid])})",
         key="admin_user",
+        placeholder=_("Choose a user"),
     )
     chosen = by_id.get(picked) if picked is not None else None
     if chosen is not None:
@@ -336,12 +337,14 @@ def _limits(admin: Admin, actor: str, chosen: UserUsage | None, profiles: Sequen
             targets,
             format_func=lambda t: _target_label(t, chosen),
             key="admin_limit_target",
+            placeholder=_("Choose an option"),
         )
         st.selectbox(
             _(ASSISTANT_LABEL),
             ["", *profiles],
             format_func=lambda p: p or _(ALL_ASSISTANTS),
             key="admin_limit_profile",
+            placeholder=_("Choose an option"),
         )
         left, right = st.columns(2)
         helps = _(AMOUNT_HELP)

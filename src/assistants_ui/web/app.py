@@ -25,7 +25,7 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import chat_state, deps, language
+from assistants_ui.web import chat_state, deps, language, render
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -76,6 +76,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     show the conversation's total usage."""
     chat = chat_state.current_chat()
     if isinstance(chat, chat_state.ReadOnlyChat):
+        _tab_title(chat.info.title)
         st.title(literal(chat.info.title) or _("Conversation"))
         st.warning(
             _(
@@ -97,8 +98,8 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         st.error(inert(exc.reason), icon="🚨")
         return None
     unreachable = deps.reachability_problem(rt, profile)
-    if unreachable:
-        st.warning(inert(unreachable), icon="🔌")
+    if unreachable:  # the server named to admins only (render.hide_servers)
+        st.warning(inert(render.without_servers(unreachable)), icon="🔌")
     # A legacy assistant configured by id alone is titled with its name on the server.
     title = chat.backend.display_title()
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
@@ -119,7 +120,9 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     usage = None
     if chat.conversation_id:  # saved, or made by this run's question
         with menu:
-            usage = render_menu(rt, repo, deps.saved_user(user), chat.conversation_id)
+            usage = render_menu(
+                rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+            )
             # Also here, not only in the sidebar: a phone hides the sidebar.
             st.button(
                 _("New chat"),
@@ -139,6 +142,13 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
             )
 
     return last
+
+
+def _tab_title(title: str) -> None:
+    """The browser tab says the open conversation's title (plain text, one line)."""
+    title = " ".join(title.split())
+    if title:
+        st.set_page_config(page_title=title)
 
 
 @st.fragment(run_every=timedelta(seconds=2))
@@ -177,9 +187,11 @@ def _account(repo: Repository, user: UserInfo) -> None:
     language.selector(repo, user)
 
 
-def _chat_page(rt: Runtime, repo: Repository, user: UserInfo, shared: str | None) -> None:
+def _chat_page(
+    rt: Runtime, repo: Repository, user: UserInfo, shared: str | None, internals: bool
+) -> None:
     found = shared is not None or _open_linked(rt, repo, user)
-    history = render_sidebar(rt, account=lambda: _account(repo, user))
+    history = render_sidebar(rt, account=lambda: _account(repo, user), internals=internals)
     last = None
     if shared is not None:
         render_shared(repo, shared)
@@ -244,6 +256,7 @@ def _page() -> None:
         layout="centered",
     )
     language.start_run()
+    render.hide_servers(deps.server_urls(rt))  # until the reader is known to be an admin
     _problems(rt)
     if profile is None:
         st.info(_("No assistant is usable until the configuration above is fixed."))
@@ -261,16 +274,20 @@ def _page() -> None:
             return  # the login form is on the page
         user = deps.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
         language.adopt_user(user)
+        admin = is_admin(rt.config.settings)
+        # Backend, server URL and model: for admins, or everyone if the operator says so.
+        internals = admin or rt.config.settings.show_connection_details
+        if internals:
+            render.hide_servers(())
         pages = [
             st.Page(
-                lambda: _chat_page(rt, repo, user, shared),
+                lambda: _chat_page(rt, repo, user, shared, internals),
                 title=profile.title,
                 icon=profile.icon,
                 url_path="chat",
                 default=True,
             )
         ]
-        admin = is_admin(rt.config.settings)
         if admin:  # the page exists only for admins: any other session has no such URL
             pages.append(
                 st.Page(

@@ -1,10 +1,17 @@
-"""The current conversation's menu: rename, its usage, pin, share, export (Markdown, JSON),
-delete."""
+"""A conversation's actions: rename, pin, share, delete (asked once more), and in the
+menu above the open conversation its usage and exports (Markdown, JSON).
+
+The menu above the conversation (`render_menu`) and each entry of the sidebar's
+history list (`web/sidebar.py`) draw the same controls (`rename_field`,
+`pin_button`, `share_controls`, `delete_control`), keyed apart by `ActionKeys`.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import streamlit as st
@@ -14,6 +21,7 @@ from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import (
+    ConversationInfo,
     NotFound,
     Repository,
     UserInfo,
@@ -24,34 +32,151 @@ from assistants_ui.storage import (
 from assistants_ui.web import chat_state, deps
 from assistants_ui.web.share_view import render_share_menu
 
-__all__ = ["render_menu", "render_usage"]
+__all__ = [
+    "ActionKeys",
+    "delete_control",
+    "pin_button",
+    "rename_field",
+    "render_menu",
+    "render_usage",
+    "share_controls",
+]
 
 _CONFIRM_KEY = "confirm_delete"  # the conversation id whose deletion awaits confirmation
 
-
-def _rename(repo: Repository, user: UserInfo, conversation_id: str) -> None:
-    title = str(st.session_state.get(f"rename-{conversation_id}", "")).strip()
-    if title:
-        repo.rename_conversation(user_id=user.id, conversation_id=conversation_id, title=title)
+Done = Callable[[], None] | None  # what an action does once it changed something
 
 
-def _pin(repo: Repository, user: UserInfo, conversation_id: str, pinned: bool) -> None:
-    repo.set_pinned(user_id=user.id, conversation_id=conversation_id, pinned=pinned)
+@dataclass(frozen=True, slots=True)
+class ActionKeys:
+    """The widget keys of one set of a conversation's controls. The menu above the
+    conversation keeps short keys (`ActionKeys.menu`); a history entry's are its own."""
+
+    prefix: str
+    conversation_id: str
+
+    @classmethod
+    def menu(cls, conversation_id: str) -> ActionKeys:
+        return cls("", conversation_id)
+
+    @classmethod
+    def entry(cls, conversation_id: str) -> ActionKeys:
+        return cls(f"entry-{conversation_id}-", conversation_id)
+
+    def __call__(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def rename(self) -> str:
+        return f"{self.prefix}rename-{self.conversation_id}"
 
 
-def _delete(rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str) -> None:
-    chat = chat_state.current_chat()
-    profile_id = getattr(getattr(chat, "profile", None), "id", None) or getattr(
-        getattr(chat, "info", None), "profile_id", ""
-    )
+def _renamed(repo: Repository, user: UserInfo, key: str, conversation_id: str, done: Done) -> None:
+    title = str(st.session_state.get(key, "")).strip()
+    if not title:
+        return
     try:
-        remotes = repo.delete_conversation(user_id=user.id, conversation_id=conversation_id)
+        repo.rename_conversation(user_id=user.id, conversation_id=conversation_id, title=title)
+    except NotFound:
+        return
+    for other in (ActionKeys.menu(conversation_id), ActionKeys.entry(conversation_id)):
+        if other.rename != key:  # the other field shows the new title when next drawn
+            st.session_state.pop(other.rename, None)
+    if done is not None:
+        done()
+
+
+def _pin(repo: Repository, user: UserInfo, conversation_id: str, pinned: bool, done: Done) -> None:
+    try:
+        repo.set_pinned(user_id=user.id, conversation_id=conversation_id, pinned=pinned)
+    except NotFound:
+        return
+    if done is not None:
+        done()
+
+
+def _delete(
+    rt: Runtime, repo: Repository, user: UserInfo, info: ConversationInfo, done: Done
+) -> None:
+    try:
+        remotes = repo.delete_conversation(user_id=user.id, conversation_id=info.id)
     except NotFound:
         remotes = []
-    deps.delete_remote_later(rt, str(profile_id), remotes)
+    deps.delete_remote_later(rt, info.profile_id, remotes)
     st.session_state.pop(_CONFIRM_KEY, None)
-    chat_state.new_chat()
+    chat = chat_state.current_chat()
+    if chat is not None and chat.conversation_id == info.id:
+        chat_state.new_chat()  # the conversation on the page is gone: a new one instead
     st.toast(_("Conversation deleted."), icon=":material/delete:")
+    if done is not None:
+        done()
+
+
+def rename_field(
+    repo: Repository, user: UserInfo, info: ConversationInfo, keys: ActionKeys, done: Done = None
+) -> None:
+    """The title, saved when changed (Enter or leaving the field)."""
+    st.text_input(
+        _("Title"),
+        value=info.title,
+        key=keys.rename,
+        on_change=_renamed,
+        args=(repo, user, keys.rename, info.id, done),
+        max_chars=200,
+    )
+
+
+def pin_button(
+    repo: Repository, user: UserInfo, info: ConversationInfo, keys: ActionKeys, done: Done = None
+) -> None:
+    """Pin to the top of the history, or unpin."""
+    st.button(
+        _("Unpin") if info.pinned else _("Pin to the top"),
+        icon=":material/keep_off:" if info.pinned else ":material/keep:",
+        key=keys("pin"),
+        on_click=_pin,
+        args=(repo, user, info.id, not info.pinned, done),
+    )
+
+
+def share_controls(repo: Repository, user: UserInfo, keys: ActionKeys) -> None:
+    """Make a read-only snapshot link; the working ones, each revocable."""
+    render_share_menu(repo, user, keys.conversation_id, key_prefix=keys.prefix)
+
+
+def delete_control(
+    rt: Runtime,
+    repo: Repository,
+    user: UserInfo,
+    info: ConversationInfo,
+    keys: ActionKeys,
+    done: Done = None,
+) -> None:
+    """Delete…, then a warning with Delete and Cancel: nothing goes on one click."""
+    if st.session_state.get(_CONFIRM_KEY) == info.id:
+        st.warning(_("Delete this conversation and its files? This cannot be undone."))
+        yes, no = st.columns(2)
+        yes.button(
+            _("Delete"),
+            type="primary",
+            key=keys("delete-yes"),
+            on_click=_delete,
+            args=(rt, repo, user, info, done),
+            width="stretch",
+        )
+        no.button(
+            _("Cancel"),
+            key=keys("delete-no"),
+            on_click=lambda: st.session_state.pop(_CONFIRM_KEY, None),
+            width="stretch",
+        )
+    else:
+        st.button(
+            _("Delete…"),
+            icon=":material/delete:",
+            key=keys("delete"),
+            on_click=lambda: st.session_state.__setitem__(_CONFIRM_KEY, info.id),
+        )
 
 
 def _export(repo: Repository, user: UserInfo, conversation_id: str, kind: str) -> BinaryIO:
@@ -105,9 +230,15 @@ def render_usage(
 
 
 def render_menu(
-    rt: Runtime, repo: Repository, user: UserInfo, conversation_id: str
+    rt: Runtime,
+    repo: Repository,
+    user: UserInfo,
+    conversation_id: str,
+    *,
+    on_title: Callable[[str], None] | None = None,
 ) -> DeltaGenerator | None:
-    """A popover with the conversation's actions (only for a saved conversation).
+    """A popover with the conversation's actions (only for a saved conversation);
+    `on_title` is given the conversation's title.
 
     Returns the slot in it where `render_usage` puts the conversation's total.
     """
@@ -115,24 +246,14 @@ def render_menu(
         info = repo.get_conversation(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
         return None
+    if on_title is not None:
+        on_title(info.title)
+    keys = ActionKeys.menu(conversation_id)
     with st.popover(_("Conversation"), icon=":material/more_horiz:"):
-        st.text_input(
-            _("Title"),
-            value=info.title,
-            key=f"rename-{conversation_id}",
-            on_change=_rename,
-            args=(repo, user, conversation_id),
-            max_chars=200,
-        )
+        rename_field(repo, user, info, keys)
         usage = st.empty()
-        st.button(
-            _("Unpin") if info.pinned else _("Pin to the top"),
-            icon=":material/keep_off:" if info.pinned else ":material/keep:",
-            key="pin",
-            on_click=_pin,
-            args=(repo, user, conversation_id, not info.pinned),
-        )
-        render_share_menu(repo, user, conversation_id)
+        pin_button(repo, user, info, keys)
+        share_controls(repo, user, keys)
         left, right = st.columns(2)
         left.download_button(
             "Markdown",
@@ -154,28 +275,5 @@ def render_menu(
             on_click="ignore",
             width="stretch",
         )
-        if st.session_state.get(_CONFIRM_KEY) == conversation_id:
-            st.warning(_("Delete this conversation and its files? This cannot be undone."))
-            yes, no = st.columns(2)
-            yes.button(
-                _("Delete"),
-                type="primary",
-                key="delete-yes",
-                on_click=_delete,
-                args=(rt, repo, user, conversation_id),
-                width="stretch",
-            )
-            no.button(
-                _("Cancel"),
-                key="delete-no",
-                on_click=lambda: st.session_state.pop(_CONFIRM_KEY, None),
-                width="stretch",
-            )
-        else:
-            st.button(
-                _("Delete…"),
-                icon=":material/delete:",
-                key="delete",
-                on_click=lambda: st.session_state.__setitem__(_CONFIRM_KEY, conversation_id),
-            )
+        delete_control(rt, repo, user, info, keys)
     return usage

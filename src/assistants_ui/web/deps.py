@@ -21,7 +21,7 @@ import streamlit as st
 from assistants_ui import i18n
 from assistants_ui.core.backend import distinct_remotes
 from assistants_ui.core.live import LiveAnswers
-from assistants_ui.profiles import Profile
+from assistants_ui.profiles import Profile, public_url
 from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import (
     UNSAVED_USER,
@@ -49,6 +49,7 @@ __all__ = [
     "saved_user",
     "select_profile",
     "selected_profile",
+    "server_urls",
     "signed_in_user",
 ]
 
@@ -192,6 +193,21 @@ def reachability_problem(rt: Runtime, profile: Profile) -> str | None:
     """Why the profile's server cannot be used right now (checked at most once a minute)."""
     conn = rt.config.connection_for(profile)
     return _probe(conn.model_dump_json(), rt, conn.id, i18n.current())
+
+
+def server_urls(rt: Runtime) -> list[str]:
+    """Every way a sentence may name a configured server: its base URL and its
+    endpoint, with and without the user and password a URL may carry."""
+    from assistants_ui.backends.clients import endpoint_of
+
+    urls: list[str] = []
+    for connection in rt.config.connections.values():
+        if connection.type == "local":
+            continue
+        for url in (connection.base_url, endpoint_of(connection)):
+            if url:
+                urls += [url, public_url(url)]
+    return urls
 
 
 def selected_profile(rt: Runtime) -> Profile:

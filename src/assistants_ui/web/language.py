@@ -100,6 +100,7 @@ def selector(repo: Repository | None = None, user: UserInfo | None = None) -> No
         options=list(i18n.LANGUAGES),
         format_func=i18n.LANGUAGES.__getitem__,
         key=_WIDGET_KEY,
+        placeholder=_("Choose a language"),
         on_change=_changed,
         args=(repo, user),
     )

@@ -417,19 +417,38 @@ def _start_sso(provider: str | None) -> None:
     st.login(provider) if provider else st.login()
 
 
+# Streamlit writes "Press Enter to submit form" (and, with max_chars, "9/128") under a
+# form's focused box, in English: hidden on the login form; Enter still submits, and
+# the lengths are checked here instead (MAX_USERNAME, MAX_PASSWORD).
+_FORM_CSS = "<style>.st-key-auth-box [data-testid=InputInstructions]{display:none}</style>"
+MAX_USERNAME = 64
+MAX_PASSWORD = 128
+
+
 def _password_form(
     settings: Settings, setup: AuthSetup, db: Database, sessions: LoginSessions
 ) -> Identity | None:
-    with st.form("auth-login", clear_on_submit=False, enter_to_submit=True):
-        username = st.text_input(_("Username"), max_chars=64, autocomplete="username")
-        password = st.text_input(
-            _("Password"), type="password", max_chars=128, autocomplete="current-password"
-        )
+    st.html(_FORM_CSS)  # style only: it takes no space
+    with (
+        st.container(key="auth-box"),  # the class the style names (a form has none)
+        st.form("auth-login", clear_on_submit=False, enter_to_submit=True),
+    ):
+        username = st.text_input(_("Username"), autocomplete="username")
+        password = st.text_input(_("Password"), type="password", autocomplete="current-password")
         submitted = st.form_submit_button(_("Log in"), type="primary")
     if not submitted:
         return None
     if not username.strip() or not password:
         st.error(_("Enter your username and password."))
+        return None
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        st.error(
+            _(
+                "That username or password is too long: a username has at most %(name)s "
+                "characters, a password at most %(password)s."
+            )
+            % {"name": MAX_USERNAME, "password": MAX_PASSWORD}
+        )
         return None
     throttle = LoginThrottle(
         db,

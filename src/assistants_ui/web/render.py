@@ -22,7 +22,9 @@ or `code_span`; never with `unsafe_allow_html`. Files leave through
 from __future__ import annotations
 
 import itertools
+import re
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
@@ -48,7 +50,14 @@ from assistants_ui.core.transcript import (
 )
 from assistants_ui.i18n import N_, _, format_size
 
-__all__ = ["NOT_KEPT", "MessageView", "approval_label", "render_user_message"]
+__all__ = [
+    "NOT_KEPT",
+    "MessageView",
+    "approval_label",
+    "hide_servers",
+    "render_user_message",
+    "without_servers",
+]
 
 NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
 
@@ -76,6 +85,28 @@ _PIECES_CSS = (
 )
 _piece_keys = itertools.count()
 _DELTA_BYTES = 100  # what one painted element costs on the websocket besides its text
+_SERVERS_KEY = "render_hidden_servers"  # the server URLs this reader is not shown
+_URL_USER = re.compile(r"\b(https?://)[^/?#\s]*@")  # a URL's user and password
+
+
+def hide_servers(urls: Iterable[str]) -> None:
+    """Name none of these server URLs in the sentences this session shows (a reader
+    who is not an admin); nothing given: name them."""
+    st.session_state[_SERVERS_KEY] = tuple(sorted({u for u in urls if u}, key=len, reverse=True))
+
+
+def without_servers(text: str) -> str:
+    """`text` (a failure sentence) without the server URLs hidden from this reader:
+    " at <url>" goes (as the sentence's language wrote it), any other mention
+    becomes "the server". No URL keeps a user and password (a sentence saved
+    before they were left out of sentences)."""
+    for url in st.session_state.get(_SERVERS_KEY, ()):
+        if url not in text:
+            continue
+        for phrase in (_(" at %(where)s") % {"where": url}, f" at {url}"):
+            text = text.replace(phrase, "")
+        text = text.replace(url, _("the server"))
+    return _URL_USER.sub(r"\1", text)
 
 
 class _Meter:
@@ -372,7 +403,7 @@ class _SimpleSlot:
             else:
                 self.box.info(inert(part.text), icon="ℹ️")
         elif isinstance(part, ErrorPart):
-            self.box.error(inert(part.reason), icon="🚨")
+            self.box.error(inert(without_servers(part.reason)), icon="🚨")
         elif isinstance(part, ApprovalPart):
             box = self.box.container(border=True)
             needed = _("🔐 **Approval needed:** call %(tool)s") % {"tool": approval_label(part)}
@@ -445,19 +476,23 @@ class MessageView:
         self.status_box.caption(_(_STOPPED_BY[message.stopped_by or "user"]))
 
 
-# Where an upload went (`Route.route`, "+"-joined): the tools by their names.
+# Where an upload went (`Route.route`, "+"-joined), in plain words for its caption.
 _ROUTES = {
-    **TOOL_LABELS,
-    "inline": N_("in the message"),
-    "image": N_("as an image"),
-    "file": N_("as a file"),
+    "inline": N_("sent with the message"),
+    "file": N_("sent with the message"),
+    "image": N_("sent as an image"),
+    "file_search": N_("searchable by the assistant"),
+    "code_interpreter": N_("the assistant can analyse it with code"),
 }
 
 
 def _route(route: str) -> str:
-    return " + ".join(
-        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ") for part in route.split("+")
+    said = dict.fromkeys(  # each wording once, in the route's order
+        _(_ROUTES[part]) if part in _ROUTES else part.replace("_", " ")
+        for part in route.split("+")
+        if part
     )
+    return " · ".join(said)
 
 
 def _size(message: Message) -> int:
@@ -493,5 +528,5 @@ def render_user_message(message: Message) -> None:
             if att.data:
                 st.audio(att.data, format=att.mime)
             continue
-        where = f" → {_route(att.route)}" if att.route else ""
+        where = f" · {literal(_route(att.route))}" if att.route else ""
         st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")

@@ -76,12 +76,15 @@ def _listed(share: ShareInfo) -> str:
     }
 
 
-def render_share_menu(repo: Repository, user: UserInfo, conversation_id: str) -> None:
-    """In the conversation menu: make a snapshot link; the working ones, each revocable."""
+def render_share_menu(
+    repo: Repository, user: UserInfo, conversation_id: str, *, key_prefix: str = ""
+) -> None:
+    """In a conversation's menu: make a snapshot link; the working ones, each revocable.
+    `key_prefix` keeps the keys of the history entry's menu apart from the page's."""
     st.button(
         _("Share a read-only snapshot"),
         icon=":material/share:",
-        key="share",
+        key=f"{key_prefix}share",
         on_click=_create,
         args=(repo, user, conversation_id),
         help=_("Later messages will not show through the link."),
@@ -92,7 +95,7 @@ def render_share_menu(repo: Repository, user: UserInfo, conversation_id: str) ->
         st.button(
             _("Revoke"),
             icon=":material/link_off:",
-            key=f"revoke-{share.token}",
+            key=f"{key_prefix}revoke-{share.token}",
             on_click=_revoke,
             args=(repo, user, share.token),
         )

@@ -125,9 +125,10 @@ class AssistantsBackend:
 
     @property
     def where(self) -> str:
-        from assistants_ui.backends.clients import endpoint_of
+        """The endpoint as failure sentences name it (no user name or password)."""
+        from assistants_ui.backends.clients import shown_endpoint
 
-        return endpoint_of(self.connection)
+        return shown_endpoint(self.connection)
 
     def failed(self, exc: openai.OpenAIError, what: str = "") -> ev.Failed:
         """One sentence for an SDK error, knowing what a 404 means here."""
