@@ -1,5 +1,6 @@
 """Migrations: applied once, idempotent, safe when processes start together,
-and a database from a newer version is refused without being touched."""
+a database from a newer version is refused without being touched, and the data
+migrations keep what was there (0012: the usage ledger)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import subprocess
 import sys
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from assistants_ui.core.transcript import Message
+from assistants_ui.core.transcript import Message, TextPart
 from assistants_ui.storage import Repository, StorageError, open_url
-from assistants_ui.storage.migrate import current_revision, head_revision
-from assistants_ui.storage.models import Base
+from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.migrate import alembic_config, current_revision, head_revision
+from assistants_ui.storage.models import Base, utcnow
 
 
 def test_schema_matches_the_models(db_url: str) -> None:
@@ -101,5 +104,82 @@ def test_processes_starting_together_migrate_once(db_url: str) -> None:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
                 (head_revision(),)
             ]
+    finally:
+        db.dispose()
+
+
+def _back_to(db_url: str, revision: str) -> None:
+    """The database as `revision` left it (0011: no usage ledger)."""
+    db = open_url(db_url, migrate=False)
+    try:
+        with db.engine.begin() as conn:
+            command.downgrade(alembic_config(conn), revision)
+            assert current_revision(conn) == revision
+    finally:
+        db.dispose()
+
+
+def _usage(admin: Admin) -> tuple[object, ...]:
+    return (
+        admin.daily_usage(days=2),
+        admin.daily_usage(days=2, per_user=True),
+        [(u.subject, u.messages, u.tokens) for u in admin.users()],
+    )
+
+
+def test_0012_fills_the_usage_ledger_from_the_messages_there_are(db_url: str) -> None:
+    now = utcnow()
+    db = open_url(db_url)
+    repo = Repository(db)
+    alice = repo.ensure_user(auth_provider="password", subject="alice")
+    bob = repo.ensure_user(auth_provider="password", subject="bob")
+    written: dict[str, Message] = {}
+    for user, profile, status in ((alice, "helper", "complete"), (alice, "coder", "failed")):
+        cid = repo.create_conversation(user_id=user.id, profile_id=profile, backend="chat").id
+        answer = Message(role="assistant", parts=[TextPart("hi")], status=status)
+        answer.input_tokens, answer.output_tokens = 10, 5
+        for message in (Message.user("hello"), answer):
+            message.created_at = now.timestamp() - 60
+            repo.save_message(user_id=user.id, conversation_id=cid, message=message)
+        written[profile] = answer
+    bobs = repo.create_conversation(user_id=bob.id, profile_id="helper", backend="chat").id
+    streaming = Message(role="assistant", parts=[TextPart("so far")], status="streaming")
+    streaming.input_tokens, streaming.output_tokens = 7, 1  # saved by a checkpoint
+    for message in (Message.user("still asking"), streaming):
+        repo.save_message(user_id=bob.id, conversation_id=bobs, message=message)
+    db.dispose()
+    _back_to(db_url, "0011")
+    old = open_url(db_url, migrate=False)
+    try:  # today's figures, read from the messages as revision 0011 did
+        with old.engine.connect() as conn:
+            counted = conn.execute(
+                text(
+                    "SELECT c.user_id, SUM(CASE WHEN m.role = 'user' THEN 1 ELSE 0 END),"
+                    " SUM(m.input_tokens + m.output_tokens) FROM messages m"
+                    " JOIN conversations c ON c.id = m.conversation_id GROUP BY c.user_id"
+                    " ORDER BY c.user_id"
+                )
+            ).all()
+        assert [tuple(r) for r in counted] == [(alice.id, 2, 30), (bob.id, 1, 8)]
+    finally:
+        old.dispose()
+
+    db = open_url(db_url)  # 0012 fills the ledger
+    try:
+        repo, admin = Repository(db), Admin(db, clock=lambda: now)
+        with db.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+        figures = _usage(admin)
+        assert figures[2] == [("bob", 1, 8), ("alice", 2, 30)]
+        # Existing usage is the ledger's now: deleting conversations leaves it.
+        for cid in [c.id for c in repo.list_conversations(user_id=alice.id).items]:
+            repo.delete_conversation(user_id=alice.id, conversation_id=cid)
+        assert _usage(admin) == figures
+        # An answer being written during the migration was counted as far as it came;
+        # when it ends it is not counted again.
+        streaming.status = "complete"
+        streaming.output_tokens = 50
+        repo.save_message(user_id=bob.id, conversation_id=bobs, message=streaming)
+        assert _usage(admin) == figures
     finally:
         db.dispose()

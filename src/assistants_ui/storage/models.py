@@ -53,6 +53,7 @@ __all__ = [
     "Share",
     "StoredMessage",
     "UsageLimit",
+    "UsageRecord",
     "User",
     "utcnow",
 ]
@@ -321,6 +322,34 @@ class UsageLimit(Base):
     tokens_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class UsageRecord(Base):
+    """The usage ledger: one row per message sent and per answer ended (storage/usage.py).
+
+    Written once, when the message is first saved in its final state, and never
+    changed; it outlives the conversation (no foreign key to it: deleting a
+    conversation deletes its content, not its usage) and goes only with the
+    user's row. `created_at` is the message's time (epoch seconds, as in
+    `messages`): the UTC day it counts on.
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "message_id"),
+        Index(None, "user_id", "created_at"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # "user": a message sent
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Double)
 
 
 class AdminAudit(Base):
