@@ -1,9 +1,10 @@
 """Migrations: applied once, idempotent, safe when processes start together,
 a database from a newer version is refused without being touched, and the data
-migrations keep what was there (0012: the usage ledger)."""
+migrations keep what was there (0012: the usage ledger; 0013: shares as references)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,13 +12,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from samples import every_part_answer, png_bytes
+from sqlalchemy import select, text
+from sqlalchemy.orm import undefer
+from test_storage_shares import filled
 
-from assistants_ui.core.transcript import Message, TextPart
+from assistants_ui.core.transcript import Attachment, Message, TextPart
 from assistants_ui.storage import Repository, StorageError, open_url
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.migrate import alembic_config, current_revision, head_revision
-from assistants_ui.storage.models import Base, utcnow
+from assistants_ui.storage.models import Base, Share, utcnow
 
 
 def test_schema_matches_the_models(db_url: str) -> None:
@@ -109,7 +113,7 @@ def test_processes_starting_together_migrate_once(db_url: str) -> None:
 
 
 def _back_to(db_url: str, revision: str) -> None:
-    """The database as `revision` left it (0011: no usage ledger)."""
+    """The database as `revision` left it (0011: no usage ledger; 0012: shares that copy)."""
     db = open_url(db_url, migrate=False)
     try:
         with db.engine.begin() as conn:
@@ -181,5 +185,68 @@ def test_0012_fills_the_usage_ledger_from_the_messages_there_are(db_url: str) ->
         streaming.output_tokens = 50
         repo.save_message(user_id=bob.id, conversation_id=bobs, message=streaming)
         assert _usage(admin) == figures
+    finally:
+        db.dispose()
+
+
+def test_0013_turns_copied_shares_into_references_or_keeps_their_copy(db_url: str) -> None:
+    db = open_url(db_url)
+    repo = Repository(db)
+    alice = repo.ensure_user(auth_provider="password", subject="alice")
+    cid = repo.create_conversation(user_id=alice.id, profile_id="p", backend="chat").id
+    question = Message.user("the plan", [Attachment("plan.png", "image/png", png_bytes())])
+    for message in (question, every_part_answer()):
+        repo.save_message(user_id=alice.id, conversation_id=cid, message=message)
+    shown = repo.load_messages(user_id=alice.id, conversation_id=cid).messages
+    copy = [m.to_dict() for m in shown]  # as revision 0007 copied a branch, bytes inline
+    caught = [dict(d) for d in copy]
+    caught[-1]["status"] = "streaming"  # copied while its answer was still written
+    caught[-1]["parts"] = caught[-1]["parts"][:1]
+    elsewhere = [dict(copy[0], id="gone"), copy[1]]  # not the branch as stored
+    db.dispose()
+    _back_to(db_url, "0012")
+    tokens = {"copy": "c" * 32, "caught": "d" * 32, "elsewhere": "e" * 32}
+    old = open_url(db_url, migrate=False)
+    try:
+        with old.engine.begin() as conn:
+            for name, docs in (("copy", copy), ("caught", caught), ("elsewhere", elsewhere)):
+                conn.execute(
+                    text(
+                        "INSERT INTO shares (token, user_id, conversation_id, title,"
+                        " message_count, messages, created_at) VALUES (:token, :user, :cid,"
+                        " 'the plan', :count, :messages, :now)"
+                    ),
+                    {
+                        "token": tokens[name],
+                        "user": alice.id,
+                        "cid": cid,
+                        "count": len(docs),
+                        "messages": json.dumps(docs),
+                        "now": "2026-11-01 10:00:00",
+                    },
+                )
+    finally:
+        old.dispose()
+
+    db = open_url(db_url)  # 0013: references where the copy is the stored branch
+    try:
+        repo = Repository(db)
+        with db.session() as s:
+            rows = {r.token: r for r in s.scalars(select(Share).options(undefer(Share.messages)))}
+            assert rows[tokens["copy"]].leaf_id == shown[-1].id
+            assert rows[tokens["copy"]].messages == []  # the copy's megabytes are gone
+            assert rows[tokens["caught"]].leaf_id is None
+            assert rows[tokens["elsewhere"]].leaf_id is None
+        referenced = repo.open_share(token=tokens["copy"])
+        assert referenced.messages[0].attachments[0].data == b""  # read when wanted
+        assert [m.to_dict() for m in filled(repo, tokens["copy"], referenced)] == copy
+        # The copies that are not the stored branch open as they always did.
+        kept = repo.open_share(token=tokens["caught"])
+        assert [m.to_dict() for m in kept.messages] == caught
+        assert kept.messages[0].attachments[0].data == png_bytes()
+        assert [m.id for m in repo.open_share(token=tokens["elsewhere"]).messages] == [
+            "gone",
+            shown[1].id,
+        ]
     finally:
         db.dispose()

@@ -233,10 +233,15 @@ class File(Base):
 class Share(Base):
     """A read-only snapshot of a conversation, opened by its random `token`.
 
-    `messages` is the conversation as it was when shared: every message as
-    `Message.to_dict()` (files' bytes inline, base64), so that later messages,
-    edits or file changes never show through the link. Revoking sets
-    `revoked_at`; deleting the conversation deletes its shares.
+    The snapshot is a reference, not a copy: `leaf_id` is the last message of
+    the branch shown when it was shared, and the link shows that message and
+    those above it (`parent_id`), read from `messages` and `files` when opened.
+    Ended messages do not change (edits and regenerations add siblings; later
+    messages hang below the leaf), so later messages, edits or file changes
+    never show through the link. `messages` is empty, except in a link made
+    before revision 0013 that could not be turned into a reference: there it
+    still holds the old copy (`Message.to_dict()`, files' bytes inline, base64).
+    Revoking sets `revoked_at`; deleting the conversation deletes its shares.
     """
 
     __tablename__ = "shares"
@@ -247,6 +252,8 @@ class Share(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The last message the link shows (None: none, or an old copy in `messages`).
+    leaf_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     messages: Mapped[list[dict[str, Any]]] = deferred(
         mapped_column(JSONDoc, default=list, nullable=False)
     )
