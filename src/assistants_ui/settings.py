@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     max_stored_file_mb: float = Field(default=50, ge=0, le=4096)
     # A conversation's share link opens without signing in (false: signed-in users only).
     share_links_public: bool = False
+    # Share links that still open, per user (0: nobody can make one).
+    max_shares_per_user: int = Field(default=50, ge=0, le=100_000)
 
     # Limits against memory and CPU exhaustion, checked before any network call -------
     max_files_per_message: int = Field(default=10, ge=1, le=1000)

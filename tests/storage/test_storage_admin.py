@@ -1,18 +1,20 @@
-"""The admin page's storage: usage across users, disabling, daily limits, the audit log."""
+"""The admin page's storage: usage across users (a ledger that deleting conversations
+leaves alone), disabling, daily limits, the audit log."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from sqlalchemy import func, select
 
 from assistants_ui.auth.sessions import LoginSessions
 from assistants_ui.core.limits import EVERYONE, GUESTS, day_window, user_target
-from assistants_ui.core.transcript import Message, TextPart
+from assistants_ui.core.transcript import ImagePart, Message, TextPart
 from assistants_ui.storage import Database, NotFound, Repository, UserInfo
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.errors import AmountRefused
-from assistants_ui.storage.models import utcnow
+from assistants_ui.storage.models import UsageRecord, utcnow
 
 ADMIN = "Root (password:root)"
 
@@ -230,3 +232,76 @@ def test_guests_have_their_own_limit_even_before_their_first_save(
     admin.set_limit(actor=ADMIN, target=GUESTS, messages="0")
     blocked = admin.check_limits(user_id=None, guest=True, profile_id="helper")
     assert blocked is not None and "blocked" in blocked.message(utcnow())
+
+
+def test_deleting_conversations_keeps_their_usage_limits_chart_and_csv(
+    repo: Repository, db: Database, alice: UserInfo, bob: UserInfo
+) -> None:
+    now = utcnow()
+    admin = Admin(db, clock=lambda: now)
+    admin.set_limit(actor=ADMIN, target=EVERYONE, messages="2")
+    cid = _turn(repo, alice, "helper", at=now.timestamp() - 2, tokens=(30, 5))
+    _turn(repo, alice, "helper", at=now.timestamp() - 1, conversation=cid, tokens=(40, 5))
+    _turn(repo, bob, "helper", at=now.timestamp() - 1)
+    hit = admin.check_limits(user_id=alice.id, guest=False, profile_id="helper")
+    assert hit is not None and (hit.kind, hit.allowed, hit.used) == ("messages", 2, 2)
+    chart = admin.daily_usage(days=7)
+    csv_rows = admin.daily_usage(days=7, per_user=True)  # what the admin page's CSV holds
+    assert sorted((r.user, r.messages, r.tokens) for r in csv_rows) == [
+        ("Alice", 2, 80),
+        ("Bob", 1, 15),
+    ]
+
+    repo.delete_conversation(user_id=alice.id, conversation_id=cid)
+    # Deleting removes the content, not the usage: still over the limit, same figures.
+    hit = admin.check_limits(user_id=alice.id, guest=False, profile_id="helper")
+    assert hit is not None and (hit.kind, hit.allowed, hit.used) == ("messages", 2, 2)
+    assert "2 used today" in hit.message(now)
+    assert admin.daily_usage(days=7) == chart
+    assert admin.daily_usage(days=7, per_user=True) == csv_rows
+    assert [(r.messages, r.tokens) for r in admin.daily_usage(days=7, user_id=alice.id)] == [
+        (2, 80)
+    ]
+    [row] = admin.users(query="alice")
+    assert (row.conversations, row.messages, row.tokens) == (0, 2, 80)
+
+
+def _ledger_rows(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(UsageRecord)) or 0)
+
+
+def test_an_answer_counts_once_when_it_ends_never_at_its_checkpoints(
+    repo: Repository, db: Database, alice: UserInfo
+) -> None:
+    now = utcnow()
+    admin = Admin(db, clock=lambda: now)
+    admin.set_limit(actor=ADMIN, target=EVERYONE, tokens="100")
+    cid = repo.create_conversation(user_id=alice.id, profile_id="helper", backend="chat").id
+    question = Message.user("hello")
+    answer = Message(role="assistant", parts=[TextPart("so")], status="streaming")
+    for message in (question, answer):
+        repo.save_message(user_id=alice.id, conversation_id=cid, message=message)
+
+    def used() -> tuple[int, int]:
+        [day] = admin.daily_usage(days=1)
+        return day.messages, day.tokens
+
+    assert used() == (1, 0) and _ledger_rows(db) == 1  # the question, sent
+    # A tool round's usage arrives while the answer is still written: checkpoints of
+    # its text alone and with a file keep it, but the ledger waits for the end.
+    answer.input_tokens, answer.output_tokens = 90, 30
+    assert repo.checkpoint_message(user_id=alice.id, conversation_id=cid, message=answer)
+    answer.parts.append(ImagePart("chart.png", "image/png", b"\x89PNG..."))
+    assert repo.checkpoint_message(user_id=alice.id, conversation_id=cid, message=answer)
+    assert used() == (1, 0) and _ledger_rows(db) == 1
+    assert admin.check_limits(user_id=alice.id, guest=False, profile_id="helper") is None
+
+    answer.status = "stopped"  # however it ends, it counts once it ended
+    repo.save_message(user_id=alice.id, conversation_id=cid, message=answer)
+    assert used() == (1, 120) and _ledger_rows(db) == 2
+    hit = admin.check_limits(user_id=alice.id, guest=False, profile_id="helper")
+    assert hit is not None and (hit.kind, hit.used) == ("tokens", 120)
+    # Saved again (a decision on one of its requests, say): still counted once.
+    repo.save_message(user_id=alice.id, conversation_id=cid, message=answer)
+    assert used() == (1, 120) and _ledger_rows(db) == 2

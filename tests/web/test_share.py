@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_render_page import png
 
-from assistants_ui.core.transcript import Message
+from assistants_ui.core.transcript import Attachment, FilePart, ImagePart, Message, TextPart
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import Repository, open_database
 from assistants_ui.web.share_view import REVOKED, UNKNOWN
@@ -38,6 +39,14 @@ def texts(at: AppTest) -> list[str]:
 
 def links(at: AppTest) -> list[str]:
     return [c.value for c in at.main.code if "?share=" in c.value]
+
+
+def kinds(node: object) -> list[str]:
+    """The element types under `node`, nested containers included."""
+    out = [getattr(node, "type", "")]
+    for child in getattr(node, "children", {}).values():
+        out += kinds(child)
+    return out
 
 
 def token_of(link: str) -> str:
@@ -118,3 +127,59 @@ def test_with_logins_a_link_needs_one_unless_the_operator_made_links_public(
         assert [h.value for h in stranger.header] == ["Log in"]
         assert "Hello" not in texts(stranger)
         assert not stranger.title
+
+
+def test_a_shared_files_bytes_are_read_when_wanted_not_with_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page paints the snapshot without its files: the image is read as it is
+    painted, the large file only when its download is clicked (never here)."""
+    store = Repository(open_database(Runtime.load().config.settings))
+    owner = store.ensure_user(auth_provider="anonymous", subject="owner-browser")
+    conv = store.create_conversation(user_id=owner.id, profile_id="x", backend="chat")
+    big = bytes(5 * 1024 * 1024)
+    question = Message.user("Files please", [Attachment("notes.bin", "application/x", big)])
+    answer = Message(
+        role="assistant",
+        parts=[
+            TextPart("Here they are."),
+            ImagePart("chart.png", "image/png", png()),
+            FilePart("big.bin", "application/octet-stream", big),
+        ],
+    )
+    for message in (question, answer):
+        store.save_message(user_id=owner.id, conversation_id=conv.id, message=message)
+    token = store.create_share(user_id=owner.id, conversation_id=conv.id).token
+    read: list[str] = []
+    share_file = Repository.share_file
+
+    def counted(self: Repository, *, token: str, file_id: str) -> bytes:
+        read.append(file_id)
+        return share_file(self, token=token, file_id=file_id)
+
+    monkeypatch.setattr(Repository, "share_file", counted)
+
+    viewer = app(token)
+    assert not viewer.exception and not viewer.error
+    assert "Here they are." in texts(viewer)
+    assert kinds(viewer.chat_message[-1]).count("image") == 1  # read through the link
+    labels = [b.proto.label for b in viewer.get("download_button")]
+    assert "Download big\\.bin (5.0 MB)" in labels, labels
+    assert any("notes\\.bin (5.0 MB)" in c.value for c in viewer.caption), viewer.caption
+    assert len(read) == 1  # the image only
+
+
+def test_past_the_cap_a_share_is_refused_with_one_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAX_SHARES_PER_USER", "1")
+    owner = app().chat_input[0].set_value("Plan the offsite").run()
+    owner.button(key="share").click().run()
+    assert len(links(owner)) == 1
+    owner.button(key="share").click().run()
+    assert not owner.exception
+    assert len(links(owner)) == 1  # no second link
+    assert [t.value for t in owner.toast] == [
+        "Not shared: you already have 1 share link, the most this app allows; revoke it "
+        "(in its conversation's menu) to make another."
+    ]

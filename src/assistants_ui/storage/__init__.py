@@ -10,7 +10,13 @@ a status, ordered parts and files.
 
 from assistants_ui.storage.conversations import ConversationInfo, ConversationPage, is_valid_id
 from assistants_ui.storage.engine import Database, database_url, open_database, open_url
-from assistants_ui.storage.errors import NotFound, ShareRevoked, SkippedFile, StorageError
+from assistants_ui.storage.errors import (
+    NotFound,
+    ShareRevoked,
+    SkippedFile,
+    StorageError,
+    TooManyShares,
+)
 from assistants_ui.storage.export import (
     export_filename,
     to_json,
@@ -22,7 +28,7 @@ from assistants_ui.storage.feedback import FEEDBACK_MAX
 from assistants_ui.storage.messages import MessagePage, SaveResult
 from assistants_ui.storage.recorder import UNSAVED_USER, StorageRecorder
 from assistants_ui.storage.repository import Repository
-from assistants_ui.storage.shares import ShareInfo, Snapshot, is_valid_share_token
+from assistants_ui.storage.shares import SharedFile, ShareInfo, Snapshot, is_valid_share_token
 from assistants_ui.storage.users import UserInfo
 
 __all__ = [
@@ -37,10 +43,12 @@ __all__ = [
     "SaveResult",
     "ShareInfo",
     "ShareRevoked",
+    "SharedFile",
     "SkippedFile",
     "Snapshot",
     "StorageError",
     "StorageRecorder",
+    "TooManyShares",
     "UserInfo",
     "database_url",
     "export_filename",

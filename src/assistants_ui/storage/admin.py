@@ -5,10 +5,12 @@ their rows); this module is not, so only the admin page and the checks made
 for every user (`is_disabled`, `check_limits`) use it. Every change an admin
 makes is written to `admin_audit` in the same transaction (who, what, when).
 
-Counting: "messages" are what users sent (user messages); "tokens" are the
-input plus output tokens of the answers. Days are UTC days
-(`assistants_ui.core.limits.day_window`); message times are epoch seconds,
-so a day is `floor(created_at / 86400)`.
+Counting reads the usage ledger (`usage.py`), never the messages, so that
+deleting a conversation changes no one's usage or limits: "messages" are
+what users sent (user messages); "tokens" are the input plus output tokens
+of the answers, each counted once it ended. Days are UTC days
+(`assistants_ui.core.limits.day_window`); a row's time is its message's, in
+epoch seconds, so a day is `floor(created_at / 86400)`.
 
 Database failures become one `StorageError` sentence, as in the repository.
 """
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, or_, select, true, update
+from sqlalchemy import ColumnElement, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from assistants_ui.core.limits import (
@@ -39,17 +41,17 @@ from assistants_ui.storage.models import (
     AdminAudit,
     Conversation,
     LoginSession,
-    StoredMessage,
     UsageLimit,
+    UsageRecord,
     User,
     utcnow,
 )
 from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.usage import day_of, usage_sums
 from assistants_ui.storage.users import Account
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
-DAY_SECONDS = 86400
 MAX_USERS_PAGE = 500
 MAX_AUDIT = 1000
 MAX_DAYS = 366
@@ -95,28 +97,12 @@ def _epoch(moment: dt.datetime) -> float:
     return moment.timestamp()
 
 
-def _tokens() -> ColumnElement[int]:
-    return StoredMessage.input_tokens + StoredMessage.output_tokens
-
-
-def _sent() -> ColumnElement[int]:
-    """1 for a message the user sent, else 0 (summed: messages sent)."""
-    return case((StoredMessage.role == "user", 1), else_=0)
-
-
 class Admin(Store):
     """Cross-user reads and the admins' changes. Thread- and process-safe."""
 
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
         super().__init__(db)
         self.clock = clock
-
-    def _day(self) -> ColumnElement[int]:
-        """The UTC day number of a message (`created_at` is epoch seconds)."""
-        days = StoredMessage.created_at / DAY_SECONDS
-        if self.db.dialect == "sqlite":  # CAST truncates, and times are positive
-            return cast(days, Integer)
-        return cast(func.floor(days), Integer)  # PostgreSQL's CAST rounds
 
     # -- users ---------------------------------------------------------------------------
 
@@ -153,12 +139,11 @@ class Admin(Store):
             ).all()
             ids = [row[0].id for row in rows]
             totals = {
-                uid: (int(messages or 0), int(tokens or 0))
-                for uid, messages, tokens in s.execute(
-                    select(Conversation.user_id, func.sum(_sent()), func.sum(_tokens()))
-                    .join(StoredMessage, StoredMessage.conversation_id == Conversation.id)
-                    .where(Conversation.user_id.in_(ids))
-                    .group_by(Conversation.user_id)
+                uid: (int(messages or 0), int(used or 0))
+                for uid, messages, used in s.execute(
+                    select(UsageRecord.user_id, *usage_sums())
+                    .where(UsageRecord.user_id.in_(ids))
+                    .group_by(UsageRecord.user_id)
                 )
             }
             return [
@@ -234,25 +219,24 @@ class Admin(Store):
             raise ValueError(f"days must be 1..{MAX_DAYS}")
         start, _ = day_window(self.clock())
         since = start - dt.timedelta(days=days - 1)
-        day = self._day().label("day")
-        columns: list[Any] = [day, Conversation.profile_id, func.sum(_sent()), func.sum(_tokens())]
-        groups: list[Any] = [day, Conversation.profile_id]
+        day = day_of(self.db.dialect).label("day")
+        columns: list[Any] = [day, UsageRecord.profile_id, *usage_sums()]
+        groups: list[Any] = [day, UsageRecord.profile_id]
         if per_user:
-            columns += [Conversation.user_id, User.auth_provider, User.subject, User.display_name]
+            columns += [UsageRecord.user_id, User.auth_provider, User.subject, User.display_name]
             columns.append(User.email)
-            groups += [Conversation.user_id, User.auth_provider, User.subject]
+            groups += [UsageRecord.user_id, User.auth_provider, User.subject]
             groups += [User.display_name, User.email]
         query = (
             select(*columns)
-            .join(Conversation, Conversation.id == StoredMessage.conversation_id)
-            .where(StoredMessage.created_at >= _epoch(since))
+            .where(UsageRecord.created_at >= _epoch(since))
             .group_by(*groups)
             .order_by(*groups)
         )
         if per_user:
-            query = query.join(User, User.id == Conversation.user_id)
+            query = query.join(User, User.id == UsageRecord.user_id)
         if user_id is not None:
-            query = query.where(Conversation.user_id == user_id, Conversation.updated_at >= since)
+            query = query.where(UsageRecord.user_id == user_id)
         with self.db.session() as s:
             return [
                 DayUsage(
@@ -369,14 +353,12 @@ class Admin(Store):
                 used = {
                     pid: (int(m or 0), int(t or 0))
                     for pid, m, t in s.execute(
-                        select(Conversation.profile_id, func.sum(_sent()), func.sum(_tokens()))
-                        .join(StoredMessage, StoredMessage.conversation_id == Conversation.id)
+                        select(UsageRecord.profile_id, *usage_sums())
                         .where(
-                            Conversation.user_id == user_id,
-                            Conversation.updated_at >= start,  # the (user_id, updated_at) index
-                            StoredMessage.created_at >= _epoch(start),
+                            UsageRecord.user_id == user_id,  # the (user_id, created_at) index
+                            UsageRecord.created_at >= _epoch(start),
                         )
-                        .group_by(Conversation.profile_id)
+                        .group_by(UsageRecord.profile_id)
                     )
                 }
         for row in applying:

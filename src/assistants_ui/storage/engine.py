@@ -60,6 +60,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     max_file_bytes: int
+    max_shares_per_user: int = 50  # share links that still open, per user (MAX_SHARES_PER_USER)
 
     @property
     def dialect(self) -> str:
@@ -113,11 +114,18 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
     return open_url(
         database_url(settings),
         max_stored_file_mb=settings.max_stored_file_mb,
+        max_shares_per_user=settings.max_shares_per_user,
         migrate=migrate,
     )
 
 
-def open_url(url: str | URL, *, max_stored_file_mb: float = 50, migrate: bool = True) -> Database:
+def open_url(
+    url: str | URL,
+    *,
+    max_stored_file_mb: float = 50,
+    max_shares_per_user: int = 50,
+    migrate: bool = True,
+) -> Database:
     """Like `open_database`, from a URL (tests, the bench, the CLI)."""
     if isinstance(url, str):
         url = parse_url(url)
@@ -126,6 +134,7 @@ def open_url(url: str | URL, *, max_stored_file_mb: float = 50, migrate: bool = 
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         max_file_bytes=int(max_stored_file_mb * 1024 * 1024),
+        max_shares_per_user=max_shares_per_user,
     )
     try:
         check_connection(db)

@@ -9,6 +9,8 @@
 - `NotFound(what)`: what a missing id, a malformed id and another user's id
   all look like, so that nobody can probe which ids exist.
 - `ShareRevoked`: a share link its owner withdrew.
+- `TooManyShares(most)`: a new share link refused, the user having
+  MAX_SHARES_PER_USER links that still open (0: sharing is off).
 - `AmountRefused(field, reason)`: an admin's daily limit that is not a
   whole number of at least 0 (`ValueError`).
 - `SkippedFile`: not an error but a notice: a file whose bytes were over
@@ -33,7 +35,7 @@ from typing import Literal
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from assistants_ui.i18n import N_, _, format_number
+from assistants_ui.i18n import N_, _, format_number, ngettext
 
 __all__ = [
     "INTERRUPTED",
@@ -43,6 +45,7 @@ __all__ = [
     "ShareRevoked",
     "SkippedFile",
     "StorageError",
+    "TooManyShares",
     "describe",
     "shown_url",
 ]
@@ -95,11 +98,12 @@ class StorageError(Exception):
         return SENTENCES[self.code] % self.slots
 
 
-Thing = Literal["conversation", "message", "user", "share"]
+Thing = Literal["conversation", "message", "user", "share", "file"]
 
 
 class NotFound(LookupError):
-    """No such conversation, message, user or share for this user (or the id is malformed)."""
+    """No such conversation, message, user, share or shared file for this user (or the id
+    is malformed)."""
 
     def __init__(self, what: Thing = "conversation") -> None:
         super().__init__(f"{what} not found")
@@ -111,6 +115,25 @@ class ShareRevoked(LookupError):
 
     def __init__(self) -> None:
         super().__init__("share revoked")
+
+
+class TooManyShares(Exception):
+    """A new share link refused: the user already has `most` links that open."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(most)
+        self.most = most
+
+    def __str__(self) -> str:
+        if self.most == 0:
+            return _("Not shared: share links are turned off on this app.")
+        return ngettext(
+            "Not shared: you already have %(n)s share link, the most this app allows; "
+            "revoke it (in its conversation's menu) to make another.",
+            "Not shared: you already have %(n)s share links, the most this app allows; "
+            "revoke one (in its conversation's menu) to make another.",
+            self.most,
+        ) % {"n": format_number(self.most)}
 
 
 AmountField = Literal["messages", "tokens"]

@@ -4,13 +4,15 @@ Owns the `messages` and `files` tables. `save_message` is an upsert by
 `Message.id`: a new message takes the next `seq` (a per-conversation counter
 bumped under the conversation's row lock, so two writers never collide),
 becomes the last of the branch shown, and titles an untitled conversation
-if it is the user's first. `checkpoint_message` saves an answer still being
-written as far as it came, with who writes it (`writers.py`). Bytes leave
-the parts for `files` (`save_files`); a file over MAX_STORED_FILE_MB keeps
-its metadata only and is reported (`SkippedFile`). `load_messages` pages the
-branch shown, newest first, with the tree's shape around it;
-`iter_messages` reads every message (or the branch) a batch at a time, for
-exports. A message is built from its row by `message_of` only.
+if it is the user's first; a message saved ended for the first time (a
+question, an answer that ended) gets its row in the usage ledger
+(`usage.py`). `checkpoint_message` saves an answer still being written as
+far as it came, with who writes it (`writers.py`), and never touches the
+ledger. Bytes leave the parts for `files` (`save_files`); a file over
+MAX_STORED_FILE_MB keeps its metadata only and is reported (`SkippedFile`).
+`load_messages` pages the branch shown, newest first, with the tree's shape
+around it; `iter_messages` reads every message (or the branch) a batch at a
+time, for exports. A message is built from its row by `message_of` only.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from assistants_ui.storage.conversations import (
 from assistants_ui.storage.errors import INTERRUPTED, NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
 from assistants_ui.storage.store import Store, guarded
+from assistants_ui.storage.usage import record_usage
 from assistants_ui.storage.writers import still_writing, this_writer
 
 __all__ = [
@@ -96,16 +99,20 @@ class Messages(Store):
         with self.db.session() as s:
             # Claims the conversation's row (PostgreSQL row lock, SQLite write lock)
             # and proves ownership in one statement.
-            title = s.execute(
+            claimed = s.execute(
                 update(Conversation)
                 .where(owned(user_id, cid))
                 .values(updated_at=utcnow())
-                .returning(Conversation.title)
-            ).scalar_one_or_none()
-            if title is None:
+                .returning(Conversation.title, Conversation.profile_id)
+            ).one_or_none()
+            if claimed is None:
                 raise NotFound()
+            title, profile_id = claimed
             row = s.get(StoredMessage, (cid, message.id))
             new = row is None
+            # The usage ledger counts a message once: when it is first saved ended.
+            if message.ended and (row is None or row.status == "streaming"):
+                record_usage(s, user_id=user_id, profile_id=profile_id, cid=cid, message=message)
             if row is None:
                 parent = parent_of(s, cid, message.parent_id)
                 # A new message is the last of the branch shown.

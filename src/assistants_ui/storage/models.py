@@ -53,6 +53,7 @@ __all__ = [
     "Share",
     "StoredMessage",
     "UsageLimit",
+    "UsageRecord",
     "User",
     "utcnow",
 ]
@@ -232,10 +233,15 @@ class File(Base):
 class Share(Base):
     """A read-only snapshot of a conversation, opened by its random `token`.
 
-    `messages` is the conversation as it was when shared: every message as
-    `Message.to_dict()` (files' bytes inline, base64), so that later messages,
-    edits or file changes never show through the link. Revoking sets
-    `revoked_at`; deleting the conversation deletes its shares.
+    The snapshot is a reference, not a copy: `leaf_id` is the last message of
+    the branch shown when it was shared, and the link shows that message and
+    those above it (`parent_id`), read from `messages` and `files` when opened.
+    Ended messages do not change (edits and regenerations add siblings; later
+    messages hang below the leaf), so later messages, edits or file changes
+    never show through the link. `messages` is empty, except in a link made
+    before revision 0013 that could not be turned into a reference: there it
+    still holds the old copy (`Message.to_dict()`, files' bytes inline, base64).
+    Revoking sets `revoked_at`; deleting the conversation deletes its shares.
     """
 
     __tablename__ = "shares"
@@ -246,6 +252,8 @@ class Share(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The last message the link shows (None: none, or an old copy in `messages`).
+    leaf_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     messages: Mapped[list[dict[str, Any]]] = deferred(
         mapped_column(JSONDoc, default=list, nullable=False)
     )
@@ -321,6 +329,34 @@ class UsageLimit(Base):
     tokens_per_day: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(320), default="")
+
+
+class UsageRecord(Base):
+    """The usage ledger: one row per message sent and per answer ended (storage/usage.py).
+
+    Written once, when the message is first saved in its final state, and never
+    changed; it outlives the conversation (no foreign key to it: deleting a
+    conversation deletes its content, not its usage) and goes only with the
+    user's row. `created_at` is the message's time (epoch seconds, as in
+    `messages`): the UTC day it counts on.
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "message_id"),
+        Index(None, "user_id", "created_at"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    profile_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # "user": a message sent
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Double)
 
 
 class AdminAudit(Base):

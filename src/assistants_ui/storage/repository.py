@@ -26,7 +26,13 @@ from assistants_ui.storage.conversations import (
 from assistants_ui.storage.errors import SkippedFile
 from assistants_ui.storage.feedback import FEEDBACK_MAX, AnswerFeedback
 from assistants_ui.storage.messages import MessagePage, Messages, SaveResult
-from assistants_ui.storage.shares import ShareInfo, Shares, Snapshot, is_valid_share_token
+from assistants_ui.storage.shares import (
+    SharedFile,
+    ShareInfo,
+    Shares,
+    Snapshot,
+    is_valid_share_token,
+)
 from assistants_ui.storage.users import UserInfo, Users
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "Repository",
     "SaveResult",
     "ShareInfo",
+    "SharedFile",
     "SkippedFile",
     "Snapshot",
     "UserInfo",

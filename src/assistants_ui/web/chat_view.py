@@ -42,7 +42,12 @@ from assistants_ui.web.branches import (
 )
 from assistants_ui.web.chat_state import Action, Decide, Edit, Regenerate, Retry, Starter
 from assistants_ui.web.page_script import page_script
-from assistants_ui.web.render import MessageView, approval_label, render_user_message
+from assistants_ui.web.render import (
+    FileSource,
+    MessageView,
+    approval_label,
+    render_user_message,
+)
 
 __all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
 
@@ -103,14 +108,18 @@ def _usage(message: Message, prices: Prices = NO_PRICES, *, speed: bool = False)
         st.caption(line)
 
 
-def render_messages(messages: list[Message], *, icon: str | None = None) -> None:
-    """Stored messages, painted by the same code that paints them live."""
+def render_messages(
+    messages: list[Message], *, icon: str | None = None, files: FileSource | None = None
+) -> None:
+    """Stored messages, painted by the same code that paints them live (`files`: where
+    their files' bytes are read from, when the messages come without them)."""
     for message in messages:
         with st.chat_message(message.role, avatar=icon if message.role == "assistant" else None):
             if message.role == "user":
-                render_user_message(message)
+                render_user_message(message, files)
             else:
-                MessageView(st.container(), key=message.id).update(message, final=True)
+                view = MessageView(st.container(), key=message.id, files=files)
+                view.update(message, final=True)
                 _usage(message)
                 copy_button(message)
 

@@ -17,6 +17,11 @@ line break stays one); what the user typed is plain text (`st.text`), exactly
 as typed; names in labels (buttons, statuses, captions) only through `literal`
 or `code_span`; never with `unsafe_allow_html`. Files leave through
 `st.download_button`.
+
+A message painted from a share link comes without its files' bytes: a
+`FileSource` gives each file's size and a way to read it (`LazyFile`), so an
+image is read when painted and any other file when its download is clicked,
+never the whole conversation's files at once.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -52,6 +58,8 @@ from assistants_ui.i18n import N_, _, format_size
 
 __all__ = [
     "NOT_KEPT",
+    "FileSource",
+    "LazyFile",
     "MessageView",
     "approval_label",
     "hide_servers",
@@ -62,6 +70,21 @@ __all__ = [
 NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
+
+
+@dataclass(frozen=True, slots=True)
+class LazyFile:
+    """A stored file painted without its bytes: its size, whether they were kept, and
+    how to read them (when an image is painted, when a download is clicked)."""
+
+    size: int
+    stored: bool
+    read: Callable[[], bytes]
+
+
+# A message's file by (message id, "part" or "attachment", position); None: the
+# bytes are in the message itself.
+FileSource = Callable[[str, str, int], LazyFile | None]
 
 
 # Pieces of one growing block, stacked so that they read as the block: no gap, one
@@ -346,10 +369,11 @@ _CODE_FENCE = "~" * 12 + " python\n"
 class _SimpleSlot:
     """Parts that appear complete (images, files, notices): painted once."""
 
-    def __init__(self, container: DeltaGenerator, key: str) -> None:
+    def __init__(self, container: DeltaGenerator, key: str, lazy: LazyFile | None = None) -> None:
         self.box = container.empty()
         self.key = key
         self.seen: object = None
+        self.lazy = lazy  # the part's file, when its bytes are read on demand
 
     def update(self, part: Part, final: bool) -> None:
         growing = isinstance(part, ReasoningPart | RefusalPart)
@@ -368,18 +392,22 @@ class _SimpleSlot:
         elif isinstance(part, RefusalPart):
             declined = _("The assistant declined to answer: %(reason)s") % {"reason": part.text}
             self.box.warning(inert(declined), icon="🚫")
-        elif isinstance(part, ImagePart | FilePart) and not part.data:
+        elif isinstance(part, ImagePart | FilePart) and not (
+            self.lazy.stored if self.lazy else part.data
+        ):
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
             self.box.caption(f"📎 {literal(part.name)}: {_(NOT_KEPT)}")
         elif isinstance(part, ImagePart) and part.partial:
             caption = _("A partial image: the final one did not arrive.") if final else None
-            self.box.image(part.data, caption=caption or _("Generating… (a partial image)"))
+            image = self.lazy.read() if self.lazy else part.data
+            self.box.image(image, caption=caption or _("Generating… (a partial image)"))
         elif isinstance(part, ImagePart):
+            image = self.lazy.read() if self.lazy else part.data
             box = self.box.container()
-            box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
+            box.image(image, caption=literal(part.name))  # a caption renders Markdown
             box.download_button(
                 _("Download %(name)s") % {"name": literal(part.name)},
-                data=part.data,
+                data=image,
                 file_name=part.name,
                 mime=part.mime,
                 key=f"{self.key}-dl",
@@ -389,8 +417,11 @@ class _SimpleSlot:
         elif isinstance(part, FilePart):
             self.box.download_button(
                 _("Download %(name)s (%(size)s)")
-                % {"name": literal(part.name), "size": format_size(part.size)},
-                data=part.data,
+                % {
+                    "name": literal(part.name),
+                    "size": format_size(self.lazy.size if self.lazy else part.size),
+                },
+                data=self.lazy.read if self.lazy else part.data,  # read when clicked
                 file_name=part.name,
                 mime=part.mime,
                 key=f"{self.key}-dl",
@@ -434,9 +465,12 @@ _STOPPED_BY = {
 class MessageView:
     """One message on the page; `update` paints what changed since the last call."""
 
-    def __init__(self, container: DeltaGenerator, *, key: str) -> None:
+    def __init__(
+        self, container: DeltaGenerator, *, key: str, files: FileSource | None = None
+    ) -> None:
         self.container = container
         self.key = key
+        self.files = files
         self.slots: list[Any] = []
         self.kinds: list[str] = []
         self.version = -1
@@ -454,19 +488,20 @@ class MessageView:
             self.version = version
         for index, part in enumerate(message.parts):
             if index == len(self.slots):
-                self.slots.append(self._slot_for(part, index))
+                self.slots.append(self._slot_for(part, index, message.id))
                 self.kinds.append(part.kind)
             self.slots[index].update(part, final)
         self.pace.painted(self.meter.sent != sent)
         if final:
             self._status(message)
 
-    def _slot_for(self, part: Part, index: int) -> Any:
+    def _slot_for(self, part: Part, index: int, message_id: str) -> Any:
         if isinstance(part, TextPart):
             return _TextSlot(self.container.container(), self.meter)
         if isinstance(part, ToolPart):
             return _ToolSlot(self.container, self.meter)
-        return _SimpleSlot(self.container, f"{self.key}-{index}")
+        lazy = self.files(message_id, "part", index) if self.files else None
+        return _SimpleSlot(self.container, f"{self.key}-{index}", lazy)
 
     def _status(self, message: Message) -> None:
         if message.status != "stopped":
@@ -508,7 +543,7 @@ def _size(message: Message) -> int:
 _KEEP_INDENT = "\u200b"
 
 
-def render_user_message(message: Message) -> None:
+def render_user_message(message: Message, files: FileSource | None = None) -> None:
     """The user's text exactly as typed, and the files they attached.
 
     `st.text` shows it as plain text in the page's font, its line breaks, blank
@@ -521,12 +556,14 @@ def render_user_message(message: Message) -> None:
     for part in message.approvals:
         verb = _("✅ Approved") if part.decision == "approved" else _("🚫 Denied")
         st.markdown(f"{verb}: {approval_label(part)}")
-    for att in message.attachments:
+    for position, att in enumerate(message.attachments):
+        lazy = files(message.id, "attachment", position) if files else None
+        size = format_size(lazy.size if lazy else att.size)
         if att.route == VOICE:  # the recording the text was transcribed from
             heard = _("🎤 %(file)s (%(size)s), transcribed")
-            st.caption(heard % {"file": literal(att.name), "size": format_size(att.size)})
-            if att.data:
-                st.audio(att.data, format=att.mime)
+            st.caption(heard % {"file": literal(att.name), "size": size})
+            if lazy.stored if lazy else att.data:
+                st.audio(lazy.read() if lazy else att.data, format=att.mime)
             continue
         where = f" · {literal(_route(att.route))}" if att.route else ""
-        st.caption(f"📎 {literal(att.name)} ({format_size(att.size)}){where}")
+        st.caption(f"📎 {literal(att.name)} ({size}){where}")

@@ -1,19 +1,33 @@
 """Share links: the owner's part of the conversation menu, and the page a link opens.
 
-A link (`?share=<token>`) shows a frozen copy of the conversation, painted by
+A link (`?share=<token>`) shows a snapshot of the conversation, painted by
 the same read-only path as stored messages (`render_messages`), so that its
-text is as inert as everywhere else. Who may open it is `SHARE_LINKS_PUBLIC`'s
+text is as inert as everywhere else. Its files' bytes are read through the
+link one at a time, an image when it is painted and any other file when its
+download is clicked (`Repository.share_file`), so a conversation of large
+files is never in memory whole. Who may open it is `SHARE_LINKS_PUBLIC`'s
 business in `app.py`; what it shows is storage's (`Repository.open_share`).
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from assistants_ui.core.safe_markdown import literal
 from assistants_ui.i18n import N_, _, format_datetime, format_number, ngettext
-from assistants_ui.storage import NotFound, Repository, ShareInfo, ShareRevoked, UserInfo
+from assistants_ui.storage import (
+    NotFound,
+    Repository,
+    ShareInfo,
+    ShareRevoked,
+    Snapshot,
+    TooManyShares,
+    UserInfo,
+)
 from assistants_ui.web.chat_view import render_messages
+from assistants_ui.web.render import FileSource, LazyFile
 
 __all__ = ["QUERY_KEY", "REVOKED", "UNKNOWN", "render_share_menu", "render_shared"]
 
@@ -44,7 +58,20 @@ def render_shared(repo: Repository, token: str) -> None:
         % {"when": format_datetime(snapshot.info.created_at)},
         icon=":material/share:",
     )
-    render_messages(snapshot.messages)
+    render_messages(snapshot.messages, files=_files(repo, token, snapshot))
+
+
+def _files(repo: Repository, token: str, snapshot: Snapshot) -> FileSource:
+    """Each file of the snapshot, read through the link when it is wanted."""
+
+    def source(message_id: str, slot: str, position: int) -> LazyFile | None:
+        found = snapshot.files.get((message_id, slot, position))
+        if found is None:
+            return None
+        read = partial(repo.share_file, token=token, file_id=found.id)
+        return LazyFile(size=found.size, stored=found.stored, read=read)
+
+    return source
 
 
 def _create(repo: Repository, user: UserInfo, conversation_id: str) -> None:
@@ -52,6 +79,9 @@ def _create(repo: Repository, user: UserInfo, conversation_id: str) -> None:
         repo.create_share(user_id=user.id, conversation_id=conversation_id)
     except NotFound:
         st.toast(_("This conversation is not saved any more: nothing was shared."), icon="🔎")
+        return
+    except TooManyShares as refused:
+        st.toast(str(refused), icon=":material/block:")
         return
     st.toast(_("Share link made: copy it from the menu."), icon=":material/share:")
 
