@@ -80,7 +80,8 @@ def chat(page: Page, url: str, question: str, made_logs: object) -> str:
     user = page.get_by_role("group", name="Chat message from user").filter(has_text=question)
     expect(user).to_have_count(1, timeout=WAIT_MS)
     expect(answers(page).last).not_to_be_empty(timeout=WAIT_MS)
-    expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled(timeout=WAIT_MS)
+    # The answer has ended (and is saved) once its Stop is gone.
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=WAIT_MS)
     ids = parse_qs(urlparse(page.url).query).get("c", [])
     assert ids, f"no conversation in the page's URL {page.url}"
     return ids[0]

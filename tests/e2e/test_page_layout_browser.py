@@ -34,6 +34,15 @@ def idle(page: Page) -> None:
     )
 
 
+def scroll_to(page: Page, text: str) -> None:
+    """Scroll the page to the message with `text`, as a reader would."""
+    page.evaluate(
+        "text => [...document.querySelectorAll('[data-testid=stChatMessage]')]"
+        ".find(m => m.innerText.includes(text)).scrollIntoView({block: 'start'})",
+        text,
+    )
+
+
 def test_on_a_phone_answer_actions_are_one_row_and_new_chat_is_at_hand(
     browser: Browser, start_app: StartApp, fake: FakeOpenAI
 ) -> None:
@@ -89,9 +98,7 @@ def test_sending_scrolls_to_the_question_and_latest_brings_back_the_end(
         send(page, question)
         expect(page.get_by_text("line 59").last).to_be_visible(timeout=TIMEOUT)
         idle(page)
-    page.get_by_role("main").get_by_text(
-        "First question"
-    ).scroll_into_view_if_needed()  # read the beginning
+    scroll_to(page, "First question")  # read the beginning
     send(page, "Third question")
     asked = page.get_by_test_id("stChatMessage").filter(has_text="Third question")
     expect(asked).to_be_visible(timeout=TIMEOUT)
@@ -104,9 +111,7 @@ def test_sending_scrolls_to_the_question_and_latest_brings_back_the_end(
     )
     expect(page.get_by_text("word40", exact=False)).to_be_visible(timeout=TIMEOUT)
     latest = page.get_by_role("button", name="↓ Latest")
-    page.get_by_role("main").get_by_text(
-        "First question"
-    ).scroll_into_view_if_needed()  # up, mid-answer
+    scroll_to(page, "First question")  # up, mid-answer
     expect(latest).to_be_visible(timeout=TIMEOUT)
     latest.click()
     expect(page.get_by_role("button", name="Stop")).to_be_in_viewport(timeout=TIMEOUT)

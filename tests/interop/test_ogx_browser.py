@@ -68,8 +68,11 @@ temperature = 0
             files=[{"name": "rockets.txt", "mimeType": "text/plain", "buffer": NOTE}]
         )
         send(page, "What is the launch code?")
-        box = page.get_by_test_id("stChatInputTextArea")
-        expect(box).to_be_enabled(timeout=300_000)
+        stop = page.get_by_role("button", name="Stop")  # there while an answer is written
+        expect(page.get_by_role("group", name="Chat message from assistant")).to_have_count(
+            1, timeout=90_000
+        )
+        expect(stop).to_have_count(0, timeout=300_000)
         answers = page.get_by_role("group", name="Chat message from assistant")
         first = answers.last
         # The indexing step and the model's own search, then text after them.
@@ -81,7 +84,7 @@ temperature = 0
         # A second turn: the same conversation on the server holds both questions.
         send(page, "And the red rocket?")
         expect(answers).to_have_count(2, timeout=30_000)
-        expect(box).to_be_enabled(timeout=300_000)
+        expect(stop).to_have_count(0, timeout=300_000)
         assert "rejected the request" not in page.get_by_role("main").inner_text()
         assert answers.last.inner_text().strip()
 
