@@ -250,6 +250,7 @@ class Row:
     rss_answered_mb: float
     threads_after: int
     threads_before: int
+    app_busy: float  # the app's CPU share while the answers streamed (1 = a core)
     client_busy: float  # this process's CPU share while the answers streamed (1 = a core)
     first_error: str = ""
 
@@ -365,6 +366,7 @@ async def level(
         rss_answered_mb=round((rss_answered - rss0) / users, 2),
         threads_before=threads0,
         threads_after=threads(pids),
+        app_busy=round((cpu3 - cpu2) / (wall3 - wall2), 2),
         client_busy=round((mine3 - mine2) / (wall3 - wall2), 2),
         first_error=Counter(failed).most_common(1)[0][0] if failed else "",
     )
@@ -653,23 +655,24 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "| app | users | first text p50 / p95 | end p50 / p95 | errors | CPU s / answer "
         "| CPU s / page run | page run p95 | MB / idle session | MB / session answered "
-        "| client busy |"
+        "| app busy | client busy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r.app} | {r.users} | +{r.first_p50:.2f} / +{r.first_p95:.2f} s "
             f"| +{r.end_p50:.2f} / +{r.end_p95:.2f} s | {r.errors} | {r.cpu_per_answer:.3f} "
             f"| {r.cpu_per_page:.3f} | {r.page_p95:.2f} s | {r.rss_idle_mb:.2f} "
-            f"| {r.rss_answered_mb:.2f} | {r.client_busy:.0%} |"
+            f"| {r.rss_answered_mb:.2f} | {r.app_busy:.0%} | {r.client_busy:.0%} |"
         )
     for r in rows:
         if r.first_error:
             print(f"{r.app} x {r.users}: {r.errors} failed, e.g. {r.first_error}")
     print(
         "\n(first text and end: seconds after the server's own first token / last chunk; "
-        "MB: the app's RSS growth per session; client busy: this process's CPU while the "
-        "answers streamed, near 100% it measures itself)"
+        "MB: the app's RSS growth per session; app busy / client busy: the app's / this "
+        "process's CPU while the answers streamed, 100% a core; the client near 100% "
+        "measures itself)"
     )
     _targets(rows)
     if loads:
@@ -704,6 +707,12 @@ def _targets(rows: list[Row]) -> None:
             print(
                 f"Target, {users} users: CPU per answer <= half the tutorial's: "
                 f"{share:.0%} of it: {'met' if share <= 0.5 else 'NOT met'}."
+            )
+        chainlit = by.get(("chainlit", users))
+        if ours and chainlit and chainlit.cpu_per_answer > 0:
+            print(
+                f"Beside Chainlit, {users} users: CPU per answer "
+                f"{ours.cpu_per_answer / chainlit.cpu_per_answer:.0%} of Chainlit's (no target)."
             )
 
 
