@@ -54,6 +54,7 @@ lint: $(VENV)/.installed-test
 
 ## make bench: the benchmarks in bench/, each printing its table
 bench: $(VENV)/.installed-test system-test-deps
+	@PYTHON=$(PYTHON) scripts/ensure-bench-peers >/dev/null  # Chainlit, in its own venv
 	$(BIN)/python -m bench.stream_render
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.stream_events

@@ -13,24 +13,31 @@ Answers come from the fake OpenAI server (in its own process) at a fixed token
 rate, so the server's own times are known: its first token after one delay,
 its last after one delay per chunk.
 
-Two apps, each in a fresh process per level, in the same run:
+Three apps, each in a fresh process per level, in the same run:
 
 * ours     - the app as `make run` starts it (`assistants-ui run`)
 * tutorial - Streamlit's tutorial chat (`bench/pages/tutorial_chat.py`:
   `st.write_stream` over the SDK)
+* chainlit - Chainlit's streaming example (`bench/pages/chainlit_chat.py`:
+  `msg.stream_token` over the SDK), `chainlit run` from a venv of its own
+  (`scripts/ensure-bench-peers`); each person is a Socket.IO client doing what
+  Chainlit's page does (`bench/chainlit_client.py`), the first text and the end
+  taken when its events bring them, as for the Streamlit pages
 
 Per level: time to the first visible answer text and to the answer's end
 (p50 / p95, over the server's own time to the first token / to the last),
 answers not complete or with an error, the app's CPU seconds per answer and
-per page run (/proc), and its RSS per session, idle (after the page's run)
-and after the answer. `--profile` records the largest level of each app with
-py-spy while the answers stream and prints where its CPU went.
+per page run (/proc: the server process and its children), and its RSS per
+session, idle (after the page's run) and after the answer. `--profile` records
+the largest level of each app with py-spy while the answers stream and prints
+where its CPU went.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing
 import os
@@ -39,23 +46,34 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from assistants_ui.cli import SERVER_OPTIONS  # noqa: E402
+from bench.chainlit_client import ChainlitSession  # noqa: E402
 from bench.stream_render import VOCAB  # noqa: E402  (one word list for both benches)
 from browser_support import app_command, free_port, serving  # noqa: E402
 from streamlit_client import PageSession, Run  # noqa: E402
 
 FIRST, END = "Zephyrstart", "THEEND"
-PAGES = {"ours": None, "tutorial": ROOT / "bench" / "pages" / "tutorial_chat.py"}
+PAGES = {
+    "ours": None,
+    "tutorial": ROOT / "bench" / "pages" / "tutorial_chat.py",
+    "chainlit": ROOT / "bench" / "pages" / "chainlit_chat.py",
+}
+# Chromium page loads: the Streamlit pages only. Chainlit's page asks public CDNs for
+# its fonts and KaTeX's CSS, which this bench does not reach out to.
+BROWSER_APPS = ("ours", "tutorial")
+Session = PageSession | ChainlitSession
 
 
 def reply_words(words: int) -> list[str]:
@@ -73,7 +91,7 @@ def reply_words(words: int) -> list[str]:
 def _serve_fake(conn: Connection, words: int, delay: float) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes.chat_routes import chat_chunks
-    from fakes.server import SSE, FakeOpenAI, Stream
+    from fakes.server import SSE, FakeOpenAI, Recorded, Stream
 
     # Validated against the OpenAPI schema once here, not on every one of ~40,000 sends.
     checked = FakeOpenAI()
@@ -84,8 +102,17 @@ def _serve_fake(conn: Connection, words: int, delay: float) -> None:
     if checked.violations:
         raise RuntimeError(checked.violations[0])
     plain = [SSE(sse.data, None, sse.event) for sse in events]
+    # The usage chunk (no choices) only for a request that asks for it, as OpenAI does:
+    # Chainlit's example reads `choices[0]` of every chunk. The words keep their times.
+    unasked = [sse for sse in plain if not isinstance(sse.data, dict) or sse.data.get("choices")]
+
+    def reply(request: Recorded) -> Stream:
+        body = request.body if isinstance(request.body, dict) else {}
+        usage = (body.get("stream_options") or {}).get("include_usage")
+        return Stream(plain if usage else unasked, delay=delay)
+
     with FakeOpenAI() as fake:
-        fake.set_default("chat.completions", lambda _: Stream(plain, delay=delay))
+        fake.set_default("chat.completions", reply)
         conn.send((fake.base_url, len(plain)))
         conn.recv()  # until told to stop
 
@@ -110,17 +137,40 @@ def fake_server(words: int, delay: float) -> Iterator[tuple[str, int]]:
 # -- the app's process ------------------------------------------------------------------
 
 
+def family(pids: list[int]) -> list[int]:
+    """The processes and their living descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out, todo = [], list(pids)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return out
+
+
 def cpu_seconds(pids: list[int]) -> float:
+    """CPU of the processes and their descendants, living or ended (an ended child's CPU
+    is in its parent's cutime / cstime once waited for)."""
     ticks = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+    for pid in family(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a child ended meanwhile
+            continue
+        ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pids: list[int]) -> float:
     kb = 0
-    for pid in pids:
+    for pid in family(pids):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 kb += int(line.split()[1])
@@ -128,13 +178,38 @@ def rss_mb(pids: list[int]) -> float:
 
 
 def threads(pids: list[int]) -> int:
-    return sum(len(os.listdir(f"/proc/{pid}/task")) for pid in pids)
+    return sum(len(os.listdir(f"/proc/{pid}/task")) for pid in family(pids))
+
+
+@functools.cache
+def chainlit_venv() -> Path:
+    """Chainlit's own venv (installed once per machine), on the app's Python version."""
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-bench-peers")],
+        env={**os.environ, "PYTHON": os.environ.get("PYTHON", sys._base_executable)},
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def command(app: str, port: int, options: list[str]) -> list[str]:
     page = PAGES[app]
     if page is None:
         return [*app_command(port), "--", *options] if options else app_command(port)
+    if app == "chainlit":
+        bin_dir = chainlit_venv() / "bin"
+        return [
+            str(bin_dir / "chainlit"),
+            "run",
+            str(page),
+            "--headless",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     return [
         sys.executable,
         "-m",
@@ -175,6 +250,7 @@ class Row:
     rss_answered_mb: float
     threads_after: int
     threads_before: int
+    app_busy: float  # the app's CPU share while the answers streamed (1 = a core)
     client_busy: float  # this process's CPU share while the answers streamed (1 = a core)
     first_error: str = ""
 
@@ -187,7 +263,7 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def ask(page: PageSession, prompt: str, timeout: float) -> Answer:
+async def ask(page: Session, prompt: str, timeout: float) -> Answer:
     answer = Answer()
     sent = time.monotonic()
 
@@ -212,15 +288,19 @@ async def ask(page: PageSession, prompt: str, timeout: float) -> Answer:
     return answer
 
 
-async def open_page(url: str, timeout: float, person: int) -> tuple[PageSession, float]:
+async def open_page(app: str, url: str, timeout: float, person: int) -> tuple[Session, float]:
     t0 = time.monotonic()
     # Each person from an address of their own (127.0.0.2, .3, ...), as people are:
     # nginx limits new sessions per address.
     address = f"127.0.{2 + person // 250}.{2 + person % 250}"
-    page = await PageSession.open(url, timeout=timeout, local_address=address)
+    page: Session
+    if app == "chainlit":
+        page = await ChainlitSession.open(url, timeout=timeout, local_address=address)
+    else:
+        page = await PageSession.open(url, timeout=timeout, local_address=address)
     try:
         await page.run(timeout=timeout)
-        if page.chat_input_id is None:
+        if isinstance(page, PageSession) and page.chat_input_id is None:
             raise RuntimeError("the page has no chat input")
     except BaseException:
         page.abort()
@@ -241,7 +321,7 @@ async def level(
     pids = [pid for _, pid in replicas]
     # Warm up: one session per process asks once, so that first imports are not counted.
     for direct, _ in replicas:
-        page, _ = await open_page(direct, timeout, 0)
+        page, _ = await open_page(app, direct, timeout, 0)
         warm = await ask(page, "warm up", timeout)
         if warm.error:
             raise RuntimeError(f"{app}: the warm-up answer failed: {warm.error}")
@@ -250,7 +330,7 @@ async def level(
     rss0, threads0, cpu0 = rss_mb(pids), threads(pids), cpu_seconds(pids)
     # A burst of new sessions: every page opens at once.
     tries = await asyncio.gather(
-        *(open_page(url, timeout, i + 1) for i in range(users)), return_exceptions=True
+        *(open_page(app, url, timeout, i + 1) for i in range(users)), return_exceptions=True
     )
     opened = [t for t in tries if not isinstance(t, BaseException)]
     refused = [f"the page did not open: {t!r}" for t in tries if isinstance(t, BaseException)]
@@ -286,6 +366,7 @@ async def level(
         rss_answered_mb=round((rss_answered - rss0) / users, 2),
         threads_before=threads0,
         threads_after=threads(pids),
+        app_busy=round((cpu3 - cpu2) / (wall3 - wall2), 2),
         client_busy=round((mine3 - mine2) / (wall3 - wall2), 2),
         first_error=Counter(failed).most_common(1)[0][0] if failed else "",
     )
@@ -305,9 +386,10 @@ def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[s
             "ENABLED_FILE_UPLOAD_MESSAGE": "",
         }
         log = Path(home) / "app.log"
+        serve = serving_chainlit if app == "chainlit" else serving
         with (
             log.open("wb") as out,
-            serving(command(app, port, options), port, cwd=home, env=env, output=out) as (
+            serve(command(app, port, options), port, cwd=home, env=env, output=out) as (
                 url,
                 proc,
             ),
@@ -320,6 +402,37 @@ def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[s
                 if problems:
                     print(f"{app}: {len(problems)} errors in its log, e.g.", file=sys.stderr)
                     print("\n".join(lines[-20:]), file=sys.stderr)
+
+
+@contextmanager
+def serving_chainlit(
+    cmd: list[str], port: int, *, cwd: str, env: dict[str, str], output: IO[bytes]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`serving` for Chainlit, which has no Streamlit health check: until its page's first
+    request (`/auth/config`) answers; fails if the process exits first."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{url}: chainlit exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/auth/config", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url}: chainlit did not answer within 60 s") from None
+                time.sleep(0.1)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager
@@ -394,11 +507,11 @@ def summarize_profile(path: Path, top: int = 15) -> str:
         total += n
         own[frames[-1]] += n
         for frame in set(frames):
-            if "assistants_ui" in frame or "streamlit/" in frame:
+            if "assistants_ui" in frame or "streamlit/" in frame or "chainlit/" in frame:
                 under[frame] += n
     lines = [f"{total} busy samples; own time:"]
     lines += [f"  {n / total:5.1%}  {f}" for f, n in own.most_common(top)]
-    lines.append("time under (ours and Streamlit's):")
+    lines.append("time under (ours, Streamlit's, Chainlit's):")
     lines += [f"  {n / total:5.1%}  {f}" for f, n in under.most_common(top)]
     return "\n".join(lines)
 
@@ -471,7 +584,9 @@ def page_loads(app: str, url: str, pids: list[int], loads: int) -> list[PageLoad
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", default="1,10,50,100", help="levels, e.g. 1,10")
-    parser.add_argument("--apps", default="ours,tutorial", help="ours, tutorial or both")
+    parser.add_argument(
+        "--apps", default="ours,tutorial,chainlit", help="some of ours,tutorial,chainlit"
+    )
     parser.add_argument("--words", type=int, default=400, help="words per answer")
     parser.add_argument("--delay", type=float, default=0.01, help="seconds between words")
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
@@ -490,6 +605,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.users.split(",")]
     apps = args.apps.split(",")
+    if unknown := [a for a in apps if a not in PAGES]:
+        parser.error(f"--apps: no app named {unknown[0]!r} (there are {', '.join(PAGES)})")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     rows: list[Row] = []
@@ -497,7 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     load0 = os.getloadavg()[0]
     loads: list[PageLoad] = []
     with fake_server(args.words, args.delay) as (base_url, chunks):
-        for app in apps if args.page_loads else []:
+        for app in [a for a in apps if a in BROWSER_APPS] if args.page_loads else []:
             replicas = args.replicas if app == "ours" else 1
             with app_stack(app, base_url, args.ours_options.split(), replicas) as (url, served):
                 label = app if replicas == 1 else f"{app} x{replicas} behind nginx"
@@ -538,23 +655,24 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "| app | users | first text p50 / p95 | end p50 / p95 | errors | CPU s / answer "
         "| CPU s / page run | page run p95 | MB / idle session | MB / session answered "
-        "| client busy |"
+        "| app busy | client busy |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r.app} | {r.users} | +{r.first_p50:.2f} / +{r.first_p95:.2f} s "
             f"| +{r.end_p50:.2f} / +{r.end_p95:.2f} s | {r.errors} | {r.cpu_per_answer:.3f} "
             f"| {r.cpu_per_page:.3f} | {r.page_p95:.2f} s | {r.rss_idle_mb:.2f} "
-            f"| {r.rss_answered_mb:.2f} | {r.client_busy:.0%} |"
+            f"| {r.rss_answered_mb:.2f} | {r.app_busy:.0%} | {r.client_busy:.0%} |"
         )
     for r in rows:
         if r.first_error:
             print(f"{r.app} x {r.users}: {r.errors} failed, e.g. {r.first_error}")
     print(
         "\n(first text and end: seconds after the server's own first token / last chunk; "
-        "MB: the app's RSS growth per session; client busy: this process's CPU while the "
-        "answers streamed, near 100% it measures itself)"
+        "MB: the app's RSS growth per session; app busy / client busy: the app's / this "
+        "process's CPU while the answers streamed, 100% a core; the client near 100% "
+        "measures itself)"
     )
     _targets(rows)
     if loads:
@@ -589,6 +707,12 @@ def _targets(rows: list[Row]) -> None:
             print(
                 f"Target, {users} users: CPU per answer <= half the tutorial's: "
                 f"{share:.0%} of it: {'met' if share <= 0.5 else 'NOT met'}."
+            )
+        chainlit = by.get(("chainlit", users))
+        if ours and chainlit and chainlit.cpu_per_answer > 0:
+            print(
+                f"Beside Chainlit, {users} users: CPU per answer "
+                f"{ours.cpu_per_answer / chainlit.cpu_per_answer:.0%} of Chainlit's (no target)."
             )
 
 
