@@ -63,7 +63,7 @@ from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository, StorageError
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import language as languages  # (a cycle: module attributes only)
-from assistants_ui.web import session_guard
+from assistants_ui.web import session_guard, upload_gate
 
 __all__ = [
     "ANONYMOUS_COOKIE",
@@ -277,28 +277,44 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
     sessions = LoginSessions(db)
     st.session_state[_SESSIONS_KEY] = sessions
     st.session_state[_SETTINGS_KEY] = settings
+    identity = None
     try:
-        if not setup.usable:
-            _render_problems(setup)
-            return None
-        identity = _held(setup, sessions, db)
-        if not setup.required:
-            held = identity is not None and identity.auth_provider == "anonymous"
-            guest = identity if identity is not None and held else _anonymous(db)
-            if _disabled(db, guest):
-                st.error(_(DISABLED_GUEST), icon="🚫")
-                return None
-            return guest
-        if identity is None:
-            identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
-        if identity is not None and _disabled(db, identity):
-            _refuse_disabled(identity)
-            identity = None
-        if identity is None:
-            identity = _login_page(settings, setup, db, sessions)
+        identity = _identity(settings, setup, sessions, db)
         return identity
     finally:
+        _may_upload(identity is not None)
         _render_cookie_jar()
+
+
+def _identity(
+    settings: Settings, setup: AuthSetup, sessions: LoginSessions, db: Database
+) -> Identity | None:
+    if not setup.usable:
+        _render_problems(setup)
+        return None
+    identity = _held(setup, sessions, db)
+    if not setup.required:
+        held = identity is not None and identity.auth_provider == "anonymous"
+        guest = identity if identity is not None and held else _anonymous(db)
+        if _disabled(db, guest):
+            st.error(_(DISABLED_GUEST), icon="🚫")
+            return None
+        return guest
+    if identity is None:
+        identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
+    if identity is not None and _disabled(db, identity):
+        _refuse_disabled(identity)
+        identity = None
+    if identity is None:
+        identity = _login_page(settings, setup, db, sessions)
+    return identity
+
+
+def _may_upload(signed_in: bool) -> None:
+    """Tell the upload gate whether this session has someone signed in (`upload_gate`)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None:
+        (upload_gate.allow if signed_in else upload_gate.forbid)(ctx.session_id)
 
 
 def _held(setup: AuthSetup, sessions: LoginSessions, db: Database) -> Identity | None:
@@ -344,15 +360,16 @@ def guard(fragment: bool) -> bool:
         return not fragment  # no full run yet: that run checks everything
     try:
         setup = _setup(settings)
-        if not setup.usable:
-            return False
-        held = _held(setup, sessions, sessions.db)
-        if held is None:
-            return False
-        return held.auth_provider != "anonymous" or not _disabled(sessions.db, held)
+        held = _held(setup, sessions, sessions.db) if setup.usable else None
+        ok = held is not None and (
+            held.auth_provider != "anonymous" or not _disabled(sessions.db, held)
+        )
     except StorageError as exc:  # the full run says so
         log.error("login: the check before a run failed: %s", exc)
-        return False
+        ok = False
+    if not ok:
+        _may_upload(False)
+    return ok
 
 
 session_guard.install(guard)
