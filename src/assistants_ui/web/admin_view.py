@@ -14,6 +14,11 @@ writes each change to the audit log with the acting admin's name.
 Every sentence the page shows is a constant below, marked with `N_()` and
 translated where it is shown (`_()`); numbers and dates are formatted for the
 language (docs/translations.md). The CSV stays machine-readable English.
+
+Names are data: a user's name and e-mail (a single sign-on user chooses the
+name claim) reach the page only as text (`literal` in messages, the tables and
+pickers, which render none), and the CSV neutralises cells a spreadsheet would
+run as a formula (`_cell`).
 """
 
 from __future__ import annotations
@@ -215,12 +220,25 @@ def _usage(admin: Admin) -> None:
     )
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting like a formula gets a leading
+    single quote (a name such as `=HYPERLINK(...)` is the user's to choose)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(rows: Sequence[DayUsage]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow([r.day.isoformat(), r.user_id, r.user, r.profile_id, r.messages, r.tokens])
+        cells = [r.day.isoformat(), r.user_id, r.user, r.profile_id, r.messages, r.tokens]
+        writer.writerow([_cell(c) for c in cells])
     return out.getvalue()
 
 
@@ -302,7 +320,8 @@ def _set_disabled(admin: Admin, actor: str, user: UserUsage, disabled: bool) -> 
     except NotFound:
         _say("error", _(GONE))
         return
-    _say("success", _(DISABLED_TOAST if disabled else ENABLED_TOAST) % {"user": user.label})
+    done = DISABLED_TOAST if disabled else ENABLED_TOAST
+    _say("success", _(done) % {"user": literal(user.label)})
 
 
 def _manage(admin: Admin, actor: str, user: UserUsage) -> None:

@@ -58,6 +58,7 @@ from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
+from assistants_ui.core.safe_markdown import literal
 from assistants_ui.i18n import N_, _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository, StorageError
@@ -561,11 +562,11 @@ def _login_page(
         notice = st.session_state.pop(_NOTICE_KEY, None)
         if st.session_state.pop(_REFUSED_KEY, False):
             # Signed in at the provider, but not on this deployment's allow-list.
-            st.error(str(notice), icon="🚫")
+            st.error(literal(str(notice)), icon="🚫")  # names the provider's e-mail
             st.button(_("Log in with another account"), key="auth-refused", on_click=_logout_sso)
             return None
         if notice:
-            st.info(notice)
+            st.info(literal(str(notice)))
         if setup.sso_login and setup.oidc is not None:
             for provider in setup.oidc.providers:
                 st.button(
@@ -678,8 +679,10 @@ def logout_control() -> None:
     method = st.session_state.get(_METHOD_KEY)
     if not isinstance(identity, Identity) or method == "anonymous":
         return
-    email = f" ({identity.email})" if identity.email and identity.email != identity.label else ""
-    st.caption(_("Signed in as %(name)s") % {"name": f"**{identity.label}**{email}"})
+    # A name and an e-mail are the person's (or their provider's) to choose: text only.
+    shown = identity.email and identity.email != identity.label
+    email = f" ({literal(identity.email or '')})" if shown else ""
+    st.caption(_("Signed in as %(name)s") % {"name": f"**{literal(identity.label)}**{email}"})
     if method == "oidc":
         st.button(_("Log out"), key="auth-logout", on_click=_logout_sso)
     else:
