@@ -15,10 +15,17 @@ Markdown only after `core.safe_markdown.inert` (images become links showing
 their host, links keep http/https/mailto, raw HTML shows as text), and names
 in labels (buttons, statuses, captions) only through `literal` or `code_span`;
 never with `unsafe_allow_html`. Files leave through `st.download_button`.
+
+An image is painted only if Pillow reads it whole and it is at most
+`MAX_IMAGE_PIXELS` (`readable_image`): bytes that start as a PNG does and are
+not one, from any server, raised inside `st.image` and broke the conversation
+(and every share of it) each time it opened; now such an image is what it is,
+a file, offered as a download with one sentence saying so.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import time
 from typing import Any
@@ -46,9 +53,44 @@ from assistants_ui.core.transcript import (
 )
 from assistants_ui.i18n import N_, _, format_size
 
-__all__ = ["NOT_KEPT", "MessageView", "approval_label", "render_user_message"]
+__all__ = ["NOT_KEPT", "MessageView", "approval_label", "readable_image", "render_user_message"]
 
 NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
+UNREADABLE = N_(
+    "this image could not be shown (it is not one the page can read): here it is as a file."
+)
+MAX_IMAGE_PIXELS = 4096 * 4096  # larger is offered as a file, not decoded on every paint
+_READABLE: dict[tuple[int, int], bool] = {}  # (size, hash of the bytes) -> readable
+_READABLE_MAX = 256
+
+
+def readable_image(data: bytes) -> bool:
+    """Whether `st.image` can paint `data`: Pillow reads all of it, within the pixel bound.
+
+    Decoded once per image and process (a page repaints its history on every run)."""
+    key = (len(data), hash(data))
+    known = _READABLE.get(key)
+    if known is None:
+        known = _decodes(data)
+        if len(_READABLE) >= _READABLE_MAX:
+            _READABLE.clear()
+        _READABLE[key] = known
+    return known
+
+
+def _decodes(data: bytes) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return False
+            image.load()
+    except Exception:  # Pillow's many ways of saying no: unknown, truncated, corrupt, a bomb
+        return False
+    return True
+
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
@@ -340,7 +382,23 @@ class _SimpleSlot:
             self.box.caption(f"📎 {literal(part.name)}: {_(NOT_KEPT)}")
         elif isinstance(part, ImagePart) and part.partial:
             caption = _("A partial image: the final one did not arrive.") if final else None
-            self.box.image(part.data, caption=caption or _("Generating… (a partial image)"))
+            if readable_image(part.data):
+                self.box.image(part.data, caption=caption or _("Generating… (a partial image)"))
+            else:
+                self.box.caption(caption or _("Generating… (a partial image)"))
+        elif isinstance(part, ImagePart) and not readable_image(part.data):
+            box = self.box.container()
+            box.caption(f"🖼 {literal(part.name)}: {_(UNREADABLE)}")
+            box.download_button(
+                _("Download %(name)s (%(size)s)")
+                % {"name": literal(part.name), "size": format_size(len(part.data))},
+                data=part.data,
+                file_name=part.name,
+                mime="application/octet-stream",  # not what it claimed to be
+                key=f"{self.key}-dl",
+                icon=":material/download:",
+                on_click="ignore",
+            )
         elif isinstance(part, ImagePart):
             box = self.box.container()
             box.image(part.data, caption=literal(part.name))  # a caption renders Markdown
