@@ -566,7 +566,7 @@ def _login_page(
             st.button(_("Log in with another account"), key="auth-refused", on_click=_logout_sso)
             return None
         if notice:
-            st.info(literal(str(notice)))
+            st.info(notice)  # the app's own sentences (a refusal quoting an e-mail is above)
         if setup.sso_login and setup.oidc is not None:
             for provider in setup.oidc.providers:
                 st.button(
