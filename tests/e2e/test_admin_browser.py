@@ -27,9 +27,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def admin_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
+    return _with_users(start_app, tmp_path, fake, bert=("bert-password-1", "Bert B"))
+
+
+def _with_users(
+    start_app: StartApp, tmp_path: Path, fake: FakeOpenAI, **users: tuple[str, str]
+) -> str:
+    """The app with anna (an admin) and `users` (login: (password, name)); its URL."""
     write_secrets(tmp_path, SECRETS)
     add_user(tmp_path, "anna", "anna-password-1", "Anna A")
-    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    for login, (password, name) in users.items():
+        add_user(tmp_path, login, password, name)
     return start_app(
         {
             "AUTHENTICATION_REQUIRED": "true",
@@ -209,19 +217,7 @@ def _planted(page: Page) -> list[str]:
 def test_a_users_name_is_shown_as_text_and_the_usage_csv_runs_no_formula(
     browser: Browser, start_app: StartApp, tmp_path: Path, fake: FakeOpenAI
 ) -> None:
-    write_secrets(tmp_path, SECRETS)
-    add_user(tmp_path, "anna", "anna-password-1", "Anna A")
-    add_user(tmp_path, "mallory", "mallory-password-1", HOSTILE)
-    url = start_app(
-        {
-            "AUTHENTICATION_REQUIRED": "true",
-            "ADMIN_USERS": "anna",
-            "HOME": str(tmp_path / "home"),
-            "OPENAI_BASE_URL": fake.base_url,
-            "OPENAI_MODEL": "m",
-        },
-        tmp_path,
-    )
+    url = _with_users(start_app, tmp_path, fake, mallory=("mallory-password-1", HOSTILE))
     mallory = browser.new_context().new_page()
     mallory.goto(url)
     log_in(mallory, "mallory", "mallory-password-1")

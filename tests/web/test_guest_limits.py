@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_session_binding import start
 
 from assistants_ui.core.limits import GUESTS
 from assistants_ui.storage import open_url
 from assistants_ui.storage.admin import Admin
-from browser_support import app_command, free_port, serving
 from fakes.server import FakeOpenAI
 from streamlit_client import PageSession, Run, run_isolated
 
@@ -32,19 +32,8 @@ REFUSED = "Not sent: You have reached your daily limit of 1 message"
 
 @pytest.fixture
 def app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[str]:
-    port = free_port()
-    env = {
-        "GUEST_LIMITS_PER_ADDRESS": "true",
-        "TRUSTED_PROXIES": "1",
-        "OPENAI_BASE_URL": fake.base_url,
-        "OPENAI_MODEL": "m",
-        "HOME": str(tmp_path / "home"),
-        "ENABLED_FILE_UPLOAD_MESSAGE": "",
-    }
-    with (
-        (tmp_path / "app.log").open("wb") as log,
-        serving(app_command(port), port, cwd=tmp_path, env=env, output=log) as (url, _),
-    ):
+    env = {"GUEST_LIMITS_PER_ADDRESS": "true", "TRUSTED_PROXIES": "1"}
+    for url, _ in start(tmp_path, fake, env):
         db = open_url(f"sqlite:///{tmp_path / 'data' / 'assistants-ui.db'}")
         try:
             Admin(db).set_limit(actor="ops", target=GUESTS, messages="1")

@@ -32,7 +32,16 @@ SECRET = "The launch code is 0451"  # what the victim wrote
 ANSWER = "Noted, carefully."
 
 
-def start(tmp_path: Path, fake: FakeOpenAI, env: dict[str, str]) -> Iterator[str]:
+def start(
+    tmp_path: Path,
+    fake: FakeOpenAI,
+    env: dict[str, str],
+    *,
+    password: bool = False,
+    args: list[str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """`assistants-ui run` answering from `fake`, with `env` (and `password`: John Smith of
+    ORIGINAL_SECRETS, AUTHENTICATION_REQUIRED) and Streamlit's `args`; yields (URL, pid)."""
     port = free_port()
     full = {
         "OPENAI_BASE_URL": fake.base_url,
@@ -42,23 +51,28 @@ def start(tmp_path: Path, fake: FakeOpenAI, env: dict[str, str]) -> Iterator[str
         "ENABLED_FILE_UPLOAD_MESSAGE": "",
         **env,
     }
+    if password:
+        (tmp_path / ".streamlit").mkdir(exist_ok=True)
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(ORIGINAL_SECRETS, encoding="utf-8")
+        full["AUTHENTICATION_REQUIRED"] = "true"
+    command = [*app_command(port), "--", *(args or [])]
     with (
         (tmp_path / "app.log").open("wb") as log,
-        serving(app_command(port), port, cwd=tmp_path, env=full, output=log) as (url, _),
+        serving(command, port, cwd=tmp_path, env=full, output=log) as (url, proc),
     ):
-        yield url
+        yield url, proc.pid
 
 
 @pytest.fixture
 def password_app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[str]:
-    (tmp_path / ".streamlit").mkdir()
-    (tmp_path / ".streamlit" / "secrets.toml").write_text(ORIGINAL_SECRETS, encoding="utf-8")
-    yield from start(tmp_path, fake, {"AUTHENTICATION_REQUIRED": "true"})
+    for url, _ in start(tmp_path, fake, {}, password=True):
+        yield url
 
 
 @pytest.fixture
 def guest_app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[str]:
-    yield from start(tmp_path, fake, {})
+    for url, _ in start(tmp_path, fake, {}):
+        yield url
 
 
 async def log_in(url: str) -> PageSession:

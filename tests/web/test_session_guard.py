@@ -23,13 +23,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
-from test_session_binding import COOKIE, log_in
+from test_session_binding import COOKIE, log_in, start
 
 from assistants_ui.storage import Repository, open_url
 from assistants_ui.storage.admin import Admin
-from browser_support import app_command, free_port, serving
 from fakes.server import FakeOpenAI
-from login_support import ORIGINAL_SECRETS
 from streamlit_client import PageSession, Run, run_isolated
 
 TIMEOUT = 60
@@ -54,22 +52,8 @@ class App:
 
 @pytest.fixture
 def app(tmp_path: Path, fake: FakeOpenAI) -> Iterator[App]:
-    (tmp_path / ".streamlit").mkdir()
-    (tmp_path / ".streamlit" / "secrets.toml").write_text(ORIGINAL_SECRETS, encoding="utf-8")
     (tmp_path / ".env").write_text(ADMIN_ENV, encoding="utf-8")  # edited by a test
-    port = free_port()
-    env = {
-        "AUTHENTICATION_REQUIRED": "true",
-        "OPENAI_BASE_URL": fake.base_url,
-        "OPENAI_MODEL": "m",
-        "OPENAI_MAX_RETRIES": "0",
-        "HOME": str(tmp_path / "home"),
-        "ENABLED_FILE_UPLOAD_MESSAGE": "",
-    }
-    with (
-        (tmp_path / "app.log").open("wb") as log,
-        serving(app_command(port), port, cwd=tmp_path, env=env, output=log) as (url, _),
-    ):
+    for url, _ in start(tmp_path, fake, {}, password=True):
         yield App(url, tmp_path)
 
 

@@ -25,11 +25,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_session_binding import log_in
+from test_session_binding import log_in, start
 
-from browser_support import app_command, free_port, serving
 from fakes.server import FakeOpenAI
-from login_support import ORIGINAL_SECRETS
 from streamlit_client import PageSession, run_isolated
 
 TIMEOUT = 60
@@ -41,25 +39,11 @@ XSRF = "_streamlit_xsrf"
 def app(
     tmp_path: Path, fake: FakeOpenAI, request: pytest.FixtureRequest
 ) -> Iterator[tuple[str, int]]:
-    """`assistants-ui run`; the test's parameter: {"env": more variables, "args": Streamlit
-    options}."""
-    (tmp_path / ".streamlit").mkdir()
-    (tmp_path / ".streamlit" / "secrets.toml").write_text(ORIGINAL_SECRETS, encoding="utf-8")
-    port = free_port()
-    env = {
-        "AUTHENTICATION_REQUIRED": "true",
-        "OPENAI_BASE_URL": fake.base_url,
-        "OPENAI_MODEL": "m",
-        "HOME": str(tmp_path / "home"),
-    }
+    """The app with a password login; the test's parameter: {"env": more variables,
+    "args": Streamlit options}."""
     wanted = getattr(request, "param", {})
-    env.update(wanted.get("env", {}))
-    command = [*app_command(port), "--", *wanted.get("args", [])]
-    with (
-        (tmp_path / "app.log").open("wb") as log,
-        serving(command, port, cwd=tmp_path, env=env, output=log) as (url, proc),
-    ):
-        yield url, proc.pid
+    env = {"ENABLED_FILE_UPLOAD_MESSAGE": "Upload a file", **wanted.get("env", {})}
+    yield from start(tmp_path, fake, env, password=True, args=wanted.get("args", []))
 
 
 def rss_mb(pid: int) -> float:
