@@ -54,6 +54,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 # The working directory is where the app looks for .env, .streamlit/secrets.toml,
 # assistants.toml and data/: mount them there (compose.yaml does); none is baked in.
 WORKDIR /app
+# Streamlit's options; `assistants-ui run` (the CMD) also gives it the configuration's
+# largest max_upload_mb as server.maxUploadSize (docs/security.md, "Uploads").
 COPY .streamlit/config.toml .streamlit/config.toml
 RUN mkdir -p data && chown app:app data
 VOLUME ["/app/data"]

@@ -11,11 +11,19 @@ session, send, and drop the connection mid-answer.
     async with await PageSession.open(url) as page:
         await page.run()                                  # the page's first run
         await page.chat("Hello", until=lambda t: "END" in t)
+
+It can also do what no browser does: open a websocket naming an existing
+session (Streamlit's reconnect: the subprotocol `streamlit, <x>, <session id>`)
+with the cookies it chooses, or none (`PageSession.open(url, session_id=...,
+cookies=...)`), fill text inputs and press buttons by their label
+(`page.widgets`), and read the cookies the page asked the browser to store
+(`page.cookie_writes`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -31,6 +39,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
 __all__ = ["PageSession", "Run", "run_isolated", "ws_url"]
+
+COOKIE_JAR = "cookie_jar"  # the app's cookie-writing component (web/login_view.py)
 
 T = TypeVar("T")
 
@@ -72,6 +82,7 @@ class Run:
     texts: dict[tuple[int, ...], str] = field(default_factory=dict)  # delta path -> text
     changed: str = ""  # the text the last message painted
     errors: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # every alert's text (error, info, ...)
     buttons: list[str] = field(default_factory=list)  # the labels of the buttons painted
     finished: float | None = None
     status: str = ""
@@ -93,15 +104,37 @@ class PageSession:
         self.chat_input_id: str | None = None
         self.session_id = ""
         self.query_string = ""  # what follows the page's "?", sent with every rerun
+        self.page_name = ""  # the page asked for (an st.navigation url_path, e.g. "admin")
+        self.widgets: dict[str, str] = {}  # label -> id of the text inputs and buttons painted
+        self.widget_ids: list[str] = []  # every widget painted, in order
+        self.fragments: dict[str, str] = {}  # widget id -> the fragment that painted it
+        self.cookie_writes: dict[str, str] = {}  # name -> value the page asked to store
 
     @classmethod
     async def open(
-        cls, url: str, *, timeout: float = 60, local_address: str | None = None
+        cls,
+        url: str,
+        *,
+        timeout: float = 60,
+        local_address: str | None = None,
+        session_id: str | None = None,
+        cookies: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> PageSession:
-        """Connect (from `local_address`, e.g. 127.0.0.7, to look like another machine)."""
+        """Connect (from `local_address`, e.g. 127.0.0.7, to look like another machine).
+
+        `session_id`: ask to resume that session, as Streamlit's page does when its
+        websocket reconnects (the subprotocol's third entry); `cookies`: the Cookie
+        header to send (none by default, unlike a browser); `headers`: more headers
+        (e.g. X-Forwarded-For, as a proxy would add)."""
+        protocols = ["streamlit"] + (["x", session_id] if session_id else [])
+        extra = dict(headers or {})
+        if cookies:
+            extra["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         ws = await websockets.connect(
             ws_url(url),
-            subprotocols=[websockets.Subprotocol("streamlit")],
+            subprotocols=[websockets.Subprotocol(p) for p in protocols],
+            additional_headers=extra or None,
             open_timeout=timeout,
             max_size=None,
             ping_interval=None,
@@ -125,13 +158,42 @@ class PageSession:
     # -- sending --------------------------------------------------------------------
 
     async def rerun(self, widgets: list[WidgetState] | None = None) -> None:
+        """Ask for a run with `widgets`; only their fragment's, when they all belong to one
+        (as the browser does for a widget inside an `st.fragment`)."""
+        fragments = {self.fragments.get(w.id, "") for w in widgets or []}
         state = ClientState(
             query_string=self.query_string,
             page_script_hash=self.page_script_hash,
+            page_name=self.page_name,
             widget_states=WidgetStates(widgets=widgets or []),
             context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US"),
+            fragment_id=fragments.pop() if len(fragments) == 1 else "",
         )
         await self.ws.send(BackMsg(rerun_script=state).SerializeToString())
+
+    def widget(self, key: str) -> str:
+        """The id of the last widget painted whose key starts with `key` (Streamlit puts
+        the key at the end of the id: `$$ID-<hash>-<key>`)."""
+        found = [i for i in self.widget_ids if f"-{key}" in i]
+        if not found:
+            raise KeyError(f"no widget with a key like {key!r} was painted")
+        return found[-1]
+
+    def press(self, widget_id: str) -> WidgetState:
+        """A button's press, by its id (see `widget`)."""
+        return WidgetState(id=widget_id, trigger_value=True)
+
+    def go(self, page: str) -> None:
+        """Ask for another page of `st.navigation` (its url_path) from the next run on."""
+        self.page_name, self.page_script_hash = page, ""
+
+    def text_value(self, label: str, text: str) -> WidgetState:
+        """A text input's value, by the input's label."""
+        return WidgetState(id=self.widgets[label], string_value=text)
+
+    def click(self, label: str) -> WidgetState:
+        """A button's (or a form's submit button's) press, by its label."""
+        return WidgetState(id=self.widgets[label], trigger_value=True)
 
     def chat_value(self, text: str) -> WidgetState:
         if self.chat_input_id is None:
@@ -177,6 +239,8 @@ class PageSession:
         if kind == "new_session":
             self.page_script_hash = msg.new_session.page_script_hash
             self.session_id = msg.new_session.initialize.session_id
+        elif kind == "navigation":  # the st.navigation page this run showed
+            self.page_script_hash = msg.navigation.page_script_hash
         elif kind == "script_finished":
             run.finished = time.monotonic()
             run.status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
@@ -184,20 +248,39 @@ class PageSession:
             element = msg.delta.new_element
             path = tuple(msg.metadata.delta_path)
             which = element.WhichOneof("type")
+            widget_id = getattr(getattr(element, which or "", None), "id", None)
+            if isinstance(widget_id, str) and widget_id.startswith("$$ID"):
+                self.widget_ids.append(widget_id)
+                if msg.delta.fragment_id:
+                    self.fragments[widget_id] = msg.delta.fragment_id
             if which == "chat_input":
                 self.chat_input_id = element.chat_input.id
             elif which == "markdown":
                 run.texts[path] = run.changed = element.markdown.body
                 return True
+            elif which == "heading":
+                run.texts[path] = run.changed = element.heading.body
+                return True
             elif which == "code":
                 run.texts[path] = run.changed = element.code.code_text
                 return True
+            elif which == "text":  # what the user typed (`st.text`)
+                run.texts[path] = run.changed = element.text.body
+                return True
             elif which == "button":
                 run.buttons.append(element.button.label)
+                self.widgets[element.button.label] = element.button.id
+            elif which == "text_input":
+                self.widgets[element.text_input.label] = element.text_input.id
+            elif which == "bidi_component" and COOKIE_JAR in element.bidi_component.component_name:
+                ops = json.loads(element.bidi_component.json or "{}").get("ops", [])
+                self.cookie_writes.update({op["name"]: op["value"] for op in ops})
             elif which == "exception":
                 run.errors.append(f"{element.exception.type}: {element.exception.message}")
-            elif which == "alert" and element.alert.format == Alert.ERROR:
-                run.errors.append(element.alert.body)
+            elif which == "alert":
+                run.alerts.append(element.alert.body)
+                if element.alert.format == Alert.ERROR:
+                    run.errors.append(element.alert.body)
             elif path in run.texts:  # an element replaced by something else (st.empty)
                 del run.texts[path]
                 run.changed = ""

@@ -10,12 +10,13 @@ assistants-ui import-assistant FILE.json | --from-api ASSISTANT_ID [--out assist
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["SERVER_OPTIONS", "main"]
+__all__ = ["SERVER_OPTIONS", "main", "max_upload_option"]
 
 # What `assistants-ui run` adds to `streamlit run` (the same as .streamlit/config.toml).
 SERVER_OPTIONS = (
@@ -50,6 +51,24 @@ SERVER_OPTIONS = (
 )
 
 
+def max_upload_option() -> tuple[str, str]:
+    """Streamlit's own ceiling for one upload, from the configuration: its largest
+    `max_upload_mb` (of the assistants that accept files), or a voice recording's 25 MB
+    where an assistant transcribes. Streamlit holds an upload's bytes before the page
+    checks them: without it, anyone could send 200 MB (Streamlit's default) per file.
+    Read once, at start: raising `max_upload_mb` above it needs a restart."""
+    from assistants_ui.backends.transcription import MAX_AUDIO_BYTES, can_transcribe
+    from assistants_ui.profiles import load_config
+    from assistants_ui.settings import load_settings
+
+    settings, problems = load_settings()
+    config = load_config(settings, problems)
+    sizes = [p.max_upload_mb for p in config.profiles if p.uploads_enabled]
+    if any(can_transcribe(p, config.connection_for(p)) for p in config.profiles):
+        sizes.append(MAX_AUDIO_BYTES / (1024 * 1024))
+    return "--server.maxUploadSize", str(max(1, math.ceil(max(sizes, default=1))))
+
+
 def _run(args: argparse.Namespace) -> int:
     # An st.App around web/entry.py: the same server, with security headers.
     entry = Path(__file__).parent / "web" / "server.py"
@@ -65,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
         "--server.address",
         args.address,
         *SERVER_OPTIONS,
+        *max_upload_option(),
         *args.streamlit_args,
     ]
     host = "localhost" if args.address in ("0.0.0.0", "127.0.0.1") else args.address

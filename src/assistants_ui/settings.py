@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     # Who sees the admin page: login names and/or e-mails, comma-separated (auth.admins).
     admin_users: str | None = None
 
+    # Behind a reverse proxy (docs/security.md, "Guests and daily limits") ----------------
+    # How many proxies, each appending the address it saw to X-Forwarded-For, stand
+    # between the browsers and the app (the nginx template: 1). 0: the header is not
+    # trusted; the client's address is the connection's.
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+    # The guests' (and everyone's) daily limits count every guest of one client address
+    # together: a guest that deletes its cookie is a new guest, not a new count.
+    guest_limits_per_address: bool = False
+
     @field_validator("openai_base_url", "azure_openai_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:

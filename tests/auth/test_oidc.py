@@ -107,21 +107,22 @@ def test_emails_domains_and_groups() -> None:
     )
     assert not rules.open
     ok = [
-        {"email": "ana@partner.org"},
-        {"email": "ANA@partner.org", "email_verified": True},
-        {"email": "bob@example.com"},
-        {"email": "carol@corp.example"},
+        {"email": "ana@partner.org", "email_verified": True},
+        {"email": "ANA@partner.org", "email_verified": "true"},
+        {"email": "bob@example.com", "email_verified": True},
+        {"email": "carol@corp.example", "email_verified": True},
         {"email": "stranger@gmail.com", "groups": ["staff", "chat-users"]},
         {"groups": "chat-users"},
     ]
     for claims in ok:
         assert rules.refusal(claims) is None, claims
     refused = [
-        {"email": "stranger@gmail.com"},
-        {"email": "ben@partner.org"},  # another address at an allowed person's domain
-        {"email": "bob@sub.example.com"},  # a subdomain is another domain
-        {"email": "bob@example.com.evil.io"},
+        {"email": "stranger@gmail.com", "email_verified": True},
+        {"email": "ben@partner.org", "email_verified": True},  # another at an allowed domain
+        {"email": "bob@sub.example.com", "email_verified": True},  # another domain
+        {"email": "bob@example.com.evil.io", "email_verified": True},
         {"email": "bob@example.com", "email_verified": False},  # an unverified claim
+        {"email": "bob@example.com"},  # no claim at all: nothing says it was verified
         {"email": "stranger@gmail.com", "groups": ["staff"]},
         {"sub": "no-email"},
     ]
@@ -151,3 +152,34 @@ def test_a_custom_groups_claim() -> None:
 def test_allow_list_mistakes_are_problems(rules: dict[str, Any], setting: str) -> None:
     _, problems = parse_auth_table(base(google=PROVIDER, **rules), "s")
     assert [p.setting for p in problems] == [setting]
+
+
+def test_an_e_mail_the_provider_did_not_say_it_verified_matches_nothing() -> None:
+    """The attack: a provider that omits `email_verified` (Microsoft Entra ID does; an
+    account's e-mail there can be any address its owner typed) was taken as verified:
+    someone who set their e-mail to an allowed address got in (and, on ADMIN_USERS,
+    became an admin). Now it counts only if the operator trusts that provider."""
+    claims = {"provider": "google", "email": "ana@partner.org"}
+    strict = allow(allowed_emails=["ana@partner.org"], allowed_domains=["partner.org"])
+    assert strict.verified_email(claims) is None
+    assert strict.refusal(claims) is not None
+    trusting = allow(allowed_emails=["ana@partner.org"], trusted_email_providers=["google"])
+    assert trusting.refusal(claims) is None
+    # Trust covers a missing claim, never a provider saying "not verified"...
+    assert trusting.refusal({**claims, "email_verified": False}) is not None
+    assert trusting.refusal({**claims, "email_verified": "false"}) is not None
+    # ...and only the provider named.
+    assert trusting.refusal({**claims, "provider": "okta"}) is not None
+
+
+def test_trusted_email_providers_must_name_configured_providers() -> None:
+    table = base(google=PROVIDER, trusted_email_providers=["google", "entra"])
+    config, problems = parse_auth_table(table, "s")
+    assert config is not None and config.allow.trusted_email == {"google"}
+    assert [(p.setting, "entra" in p.message) for p in problems] == [
+        ("[auth] trusted_email_providers", True)
+    ]
+    unnamed, problems = parse_auth_table(base(**PROVIDER, trusted_email_providers="default"), "s")
+    assert problems == [] and unnamed is not None and unnamed.allow.trusted_email == {"default"}
+    _, problems = parse_auth_table(base(google=PROVIDER, trusted_email_providers=[1]), "s")
+    assert [p.setting for p in problems] == ["[auth] trusted_email_providers"]

@@ -199,3 +199,38 @@ def test_new_sessions_are_rate_limited_per_address(proxied: Proxied, tmp_path: P
     assert statuses[:50] == [101] * 50, statuses
     assert 429 in statuses[60:], statuses
     assert set(statuses) <= {101, 429}
+
+
+def _put(port: int, path: str, size: int) -> int:
+    """A PUT of `size` bytes that asks first (`Expect: 100-continue`): the status that
+    answers it, the body sent only if the server wants it."""
+    head = (
+        f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {size}\r\n"
+        "Content-Type: application/octet-stream\r\nExpect: 100-continue\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(4096).decode(errors="replace")
+        if answer.startswith("HTTP/1.1 100"):
+            sock.sendall(b"x" * size)
+            answer = sock.recv(4096).decode(errors="replace")
+    return int(answer.split(" ", 2)[1])
+
+
+def test_uploads_are_size_and_rate_limited_per_address(proxied: Proxied, tmp_path: Path) -> None:
+    # Attack: one address sending files to the upload path, large or many (each one is
+    # held in an app process's memory). nginx answers 413 to a file over 26 MB before
+    # reading it, and 429 beyond 30 uploads in a burst; the rest reach the app (which
+    # refuses a session nobody is signed in to: 403, or 400 for no such session).
+    nginx = Nginx(tmp_path / "nginx", [f"127.0.0.1:{proxied.app.port}"]).start()
+    try:
+        path = "/_stcore/upload_file/made-up-session/made-up-file"
+        too_large = _put(nginx.port, path, 27 * 1024 * 1024)
+        statuses = [_put(nginx.port, path, 1000) for _ in range(45)]
+    finally:
+        nginx.cleanup()
+    assert too_large == 413
+    assert 429 not in statuses[:25], statuses
+    assert 429 in statuses[30:], statuses
+    assert set(statuses) <= {400, 403, 429}, statuses

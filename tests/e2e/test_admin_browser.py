@@ -9,6 +9,7 @@ messages and the limit's refusal also speak Japanese and Chinese.
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 from pathlib import Path
 
@@ -26,9 +27,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def admin_app(start_app: StartApp, tmp_path: Path, fake: FakeOpenAI) -> str:
+    return _with_users(start_app, tmp_path, fake, bert=("bert-password-1", "Bert B"))
+
+
+def _with_users(
+    start_app: StartApp, tmp_path: Path, fake: FakeOpenAI, **users: tuple[str, str]
+) -> str:
+    """The app with anna (an admin) and `users` (login: (password, name)); its URL."""
     write_secrets(tmp_path, SECRETS)
     add_user(tmp_path, "anna", "anna-password-1", "Anna A")
-    add_user(tmp_path, "bert", "bert-password-1", "Bert B")
+    for login, (password, name) in users.items():
+        add_user(tmp_path, login, password, name)
     return start_app(
         {
             "AUTHENTICATION_REQUIRED": "true",
@@ -173,3 +182,69 @@ def test_the_admin_page_and_the_refusal_speak_the_chosen_language(
     expect(refusal).to_be_visible(timeout=TIMEOUT)
     expect(refusal).to_contain_text("00:00 UTC（", timeout=TIMEOUT)
     expect(refusal).to_contain_text("未保存或发送任何内容。", timeout=TIMEOUT)
+
+
+# Someone chose this name (a single sign-on user chooses the name claim; a password
+# user's name is the operator's typing, here the same string): a formula for the
+# spreadsheet that opens the usage CSV, an image, raw HTML and a link for the pages
+# that show it.
+HOSTILE = (
+    '=HYPERLINK("http://collector.example/c","Open") '
+    "![p](http://collector.example/p.png) <img src=x onerror=alert(1)> "
+    "[Re-login here](http://collector.example/login) **loud**"
+)
+
+
+WORD_JOINER = "\u2060"  # core/safe_markdown.WORD_JOINER
+
+
+def _shown(page: Page, text: str) -> None:
+    """`text` is on the page as typed (`literal` puts invisible word joiners where the
+    page would otherwise start a link: they are not part of what is read)."""
+    expect(page.get_by_text(text[-20:], exact=False).first).to_be_visible(timeout=TIMEOUT)
+    assert text in page.locator("body").inner_text().replace(WORD_JOINER, "")
+
+
+def _planted(page: Page) -> list[str]:
+    """What the hostile name planted in the page: links and images to its host, HTML."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+            "a[href*='collector.example'], img[src*='collector.example'], img[src='x']")]
+            .map(e => e.outerHTML)"""
+    )
+
+
+def test_a_users_name_is_shown_as_text_and_the_usage_csv_runs_no_formula(
+    browser: Browser, start_app: StartApp, tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    url = _with_users(start_app, tmp_path, fake, mallory=("mallory-password-1", HOSTILE))
+    mallory = browser.new_context().new_page()
+    mallory.goto(url)
+    log_in(mallory, "mallory", "mallory-password-1")
+    send(mallory, "Hello")
+    expect(mallory.get_by_text("Fake answer to: Hello")).to_be_visible(timeout=TIMEOUT)
+
+    anna = browser.new_context(accept_downloads=True).new_page()
+    signed_in(anna, url, "anna", "anna-password-1", "Anna A")
+    anna.get_by_role("link", name="Admin").click()
+    expect(anna.get_by_text("1–2 of 2 users")).to_be_visible(timeout=TIMEOUT)
+    choose(anna, "User to manage", f"{HOSTILE} (password)")
+    expect(anna.get_by_text("can use the app.", exact=False)).to_be_visible(timeout=TIMEOUT)
+    anna.get_by_role("button", name="Disable").click()
+    done = anna.get_by_text("is disabled: signed out at their next action.", exact=False)
+    expect(done).to_be_visible(timeout=TIMEOUT)
+    assert {"admin": _planted(anna), "own page": _planted(mallory)} == {
+        "admin": [],
+        "own page": [],
+    }
+    _shown(anna, f"{HOSTILE} is disabled: signed out at their next action.")
+    _shown(mallory, f"Signed in as {HOSTILE}")
+
+    with anna.expect_download(timeout=TIMEOUT) as download:
+        anna.get_by_role("button", name="Download usage per user, day and assistant (CSV)").click()
+    with Path(download.value.path()).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["day", "user_id", "user", "assistant", "messages", "tokens"]
+    (row,) = rows[1:]
+    assert row[2] == "'" + HOSTILE  # shown as typed, never run
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row

@@ -103,3 +103,21 @@ def test_csv_upload_code_chart_and_exact_download(
     saved2 = tmp_path / "again.xlsx"
     again.value.save_as(saved2)
     assert saved2.read_bytes() == XLSX
+
+
+def test_a_refused_files_name_is_shown_as_text_not_as_a_link(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    """A file's name is its sender's to choose (a file name cannot hold `/`, but
+    `https:host` is read as `https://host`): refused (over MAX_UPLOAD_MB, which the
+    browser's own check rounds up to 1 MB), it is named in the error, as text."""
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m", "MAX_UPLOAD_MB": "0.5"})
+    name = "[Re-login here](https:collector.example) notes.txt"
+    page.goto(url)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=30_000)
+    attach(page, name, b"x" * 700_000, "text/plain")
+    send(page, "Read this")
+    answer = page.get_by_role("group", name="Chat message from assistant").last
+    expect(answer).to_contain_text("over this assistant's", timeout=30_000)
+    expect(answer).to_contain_text(name)
+    assert page.locator("a[href*='collector.example']").count() == 0

@@ -305,3 +305,34 @@ def test_an_answer_counts_once_when_it_ends_never_at_its_checkpoints(
     # Saved again (a decision on one of its requests, say): still counted once.
     repo.save_message(user_id=alice.id, conversation_id=cid, message=answer)
     assert used() == (1, 120) and _ledger_rows(db) == 2
+
+
+def test_guests_of_one_address_share_the_guests_limit(
+    repo: Repository, db: Database, alice: UserInfo
+) -> None:
+    """GUEST_LIMITS_PER_ADDRESS: a guest that deleted its cookie (a new guest, no row yet)
+    is counted with the other guests of its address; a guest's own limit stays its own."""
+    admin = Admin(db)
+    admin.set_limit(actor=ADMIN, target=GUESTS, messages="2")
+    first = repo.ensure_user(auth_provider="anonymous", subject="browser-token-1")
+    admin.note_guest_address(user_id=first.id, address="addr-1")
+    _turn(repo, first, "helper", at=_now())
+    second = repo.ensure_user(auth_provider="anonymous", subject="browser-token-2")
+    admin.note_guest_address(user_id=second.id, address="addr-1")
+    _turn(repo, second, "coder", at=_now())
+    for who in (None, first.id, second.id):  # a new browser, and both old ones
+        hit = admin.check_limits(user_id=who, guest=True, profile_id="helper", address="addr-1")
+        assert hit is not None and hit.used == 2, who
+    assert (
+        admin.check_limits(user_id=None, guest=True, profile_id="helper", address="addr-2") is None
+    )
+    # Per browser (no address), each has used one of its two.
+    assert admin.check_limits(user_id=first.id, guest=True, profile_id="helper") is None
+    # A signed-in user's row is never given an address, nor counted with guests.
+    admin.note_guest_address(user_id=alice.id, address="addr-1")
+    _turn(repo, alice, "helper", at=_now())
+    hit = admin.check_limits(user_id=None, guest=True, profile_id="helper", address="addr-1")
+    assert hit is not None and hit.used == 2
+    admin.set_limit(actor=ADMIN, target=user_target(first.id), messages="5")
+    own = admin.check_limits(user_id=first.id, guest=True, profile_id="helper", address="addr-1")
+    assert own is None  # its own limit wins, and counts its own one message

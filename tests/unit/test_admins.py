@@ -33,8 +33,10 @@ def test_single_sign_on_by_verified_email_or_admin_group() -> None:
     assert problems == [] and oidc is not None
     admins, _ = parse_admins("ops@example.com", required=True, oidc=oidc)
     who = Identity("oidc", "iss|1", email="ops@example.com")
-    assert admins.is_admin(who, {"email": "ops@example.com"})
+    assert admins.is_admin(who, {"email": "ops@example.com", "email_verified": True})
     assert not admins.is_admin(who, {"email": "ops@example.com", "email_verified": False})
+    # The attack: a provider that does not say whether the address is verified.
+    assert not admins.is_admin(who, {"email": "ops@example.com"})
     assert not admins.is_admin(who, None)
     other = Identity("oidc", "iss|2")
     assert admins.is_admin(other, {"roles": ["users", "chat-admins"]})
@@ -58,3 +60,13 @@ def test_an_admin_list_naming_nobody_is_one_clear_warning() -> None:
 def test_admin_groups_must_be_names() -> None:
     _, problems = parse_auth_table({**AUTH, "admin_groups": [""]}, "secrets.toml")
     assert [p.setting for p in problems] == ["[auth] admin_groups"]
+
+
+def test_an_admin_by_e_mail_from_a_provider_trusted_for_e_mail() -> None:
+    oidc, problems = parse_auth_table({**AUTH, "trusted_email_providers": ["default"]}, "s")
+    assert problems == [] and oidc is not None
+    admins, _ = parse_admins("ops@example.com", required=True, oidc=oidc)
+    who = Identity("oidc", "iss|1", email="ops@example.com")
+    assert admins.is_admin(who, {"email": "ops@example.com"})  # the unnamed provider
+    assert not admins.is_admin(who, {"email": "ops@example.com", "provider": "other"})
+    assert not admins.is_admin(who, {"email": "ops@example.com", "email_verified": False})

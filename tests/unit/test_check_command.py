@@ -161,3 +161,42 @@ def test_a_file_that_is_not_a_database_fails(
     code, out = check(capsys, "--offline")
     assert code == 1
     assert row(out, "database connection").startswith("FAIL")
+
+
+SSO = """
+[auth]
+redirect_uri = "http://localhost:8501/oauth2callback"
+cookie_secret = "an-oidc-cookie-secret-long-enough-0123456789"
+allowed_domains = ["example.com"]
+{trusted}
+
+[auth.google]
+client_id = "id"
+client_secret = "s"
+server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+"""
+
+
+@pytest.mark.parametrize(
+    ("trusted", "said"),
+    [
+        ("", "no provider is trusted without it ([auth] trusted_email_providers)"),
+        ('trusted_email_providers = ["google"]', "without that claim, trusted from: google"),
+    ],
+)
+def test_check_says_which_providers_e_mail_counts_without_email_verified(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    clean_env: Path,
+    trusted: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+    (clean_env / ".streamlit").mkdir()
+    (clean_env / ".streamlit" / "secrets.toml").write_text(SSO.format(trusted=trusted))
+    code, out = check(capsys, "--offline")
+    assert code == 0, out
+    notes = [line for line in out.splitlines() if "single sign-on e-mail" in line]
+    assert len(notes) == 1 and notes[0].startswith("ok"), out
+    assert "only when the provider marks it verified (email_verified)" in notes[0]
+    assert said in notes[0]

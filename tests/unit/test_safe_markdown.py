@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from assistants_ui.core.safe_markdown import code_span, inert, link, literal
+from assistants_ui.core.safe_markdown import WORD_JOINER, code_span, inert, link, literal
 
 # A second parser, GFM-like, to read what the page's renderer would be given.
 md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
@@ -146,13 +146,13 @@ def test_labels_show_names_literally() -> None:
     assert risky(label) == []
     tokens = md.parseInline(label)[0].children or []
     assert [t.type for t in tokens] == ["text"]
-    assert tokens[0].content == " ".join(name.split())
+    assert tokens[0].content.replace(WORD_JOINER, "") == " ".join(name.split())
     # A function name with backticks cannot end its code span.
     span = code_span("f`oo``")
     assert [t.type for t in md.parseInline(span)[0].children or []] == ["code_inline"]
     assert (md.parseInline(span)[0].children or [])[0].content == "f`oo``"
     assert link("Docs ![x](https://c.example/x.png)", "javascript:alert(1)") == (
-        "Docs \\!\\[x\\]\\(https\\://c\\.example/x\\.png\\)"
+        f"Docs \\!\\[x\\]\\(https\\:{WORD_JOINER}//c\\.example/x\\.png\\)"
     )
 
 
@@ -210,3 +210,12 @@ def test_where_a_backslash_would_show_a_break_stays_soft() -> None:
         "[🖼 a b (i.example)](<https://i.example/x.png>)"
     )
     assert inert("`a\nb` c") == "`a b` c"
+
+
+def test_a_literal_name_never_becomes_a_link_not_even_a_bare_address() -> None:
+    """The page's Markdown (GFM) links bare `http://…` and `www.…` after escapes are read:
+    a name carrying one gets an invisible word joiner where the link would start."""
+    name = "Re-login at http://collector.example/login or WWW.collector.example"
+    shown = literal(name)
+    assert "://" not in shown and "www." not in shown.lower().replace("\\", "")
+    assert shown.replace(WORD_JOINER, "").replace("\\", "") == name

@@ -197,7 +197,7 @@ def test_a_long_snippet_is_cut_at_words_and_says_where_it_was_cut() -> None:
     window = (before + "paella with `ticks` and [a](http://x) " + "more " * 40)[:SNIPPET_CHARS]
     shown = marked_snippet(window, "paella ticks")
     assert shown.startswith("…words words") and shown.endswith("more…"), shown
-    assert "`paella` with \\``ticks`\\` and \\[a\\]\\(http\\://x\\)" in shown, shown
+    assert "`paella` with \\``ticks`\\` and \\[a\\]\\(http\\:\u2060//x\\)" in shown, shown
     assert marked_snippet("nothing here", "paella") == ""  # no match in it: nothing shown
 
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from assistants_ui.web import login_view
 from fakes.responses_routes import (
     ResponseScript,
     add_container_file,
@@ -146,6 +147,58 @@ def test_names_arguments_labels_and_passages_from_the_server_stay_text(
     literal = [c.value for c in answer.code] + [t.value for t in answer.text]
     assert literal.count(HOSTILE) >= 4, literal
     assert [b.label for b in page.button if b.label in ("Approve", "Deny")] == ["Approve", "Deny"]
+
+
+NOT_A_PNG = b"\x89PNG\r\n\x1a\n" + b"this is not an image at all" * 10
+
+
+def test_an_image_pillow_cannot_read_is_a_download_live_from_history_and_shared(
+    page: AppTest, fake: FakeOpenAI
+) -> None:
+    """The attack: a server sends bytes that start as a PNG does and are not one (a code
+    interpreter's chart here; image generation and the Assistants API the same way).
+    Painting it raised in Pillow and broke the conversation, and every share of it,
+    each time they opened. Now it is kept as a file, offered as a download."""
+    url = "data:image/png;base64," + base64.b64encode(NOT_A_PNG).decode()
+    script = ResponseScript().code_interpreter(["plot()"], images=[url]).text(["Done."])
+    fake.expect("responses.create", script.stream())
+    page.chat_input[0].set_value("Chart it").run()
+
+    def offered(at: AppTest) -> None:
+        assert not at.exception, at.exception
+        assert not [e.value for e in at.error if "Something went wrong" in e.value]
+        assert "Done." in [m.value for m in at.chat_message[-1].markdown]
+        downloads = [d for d in at.get("download_button") if "Download" in d.label]
+        assert len(downloads) == 1 and "could not be shown" in " ".join(
+            c.value for c in at.chat_message[-1].caption
+        )
+
+    offered(page)  # live
+    page.run()  # the next click repaints it from what the page holds
+    offered(page)
+    reopened = AppTest.from_file(APP, default_timeout=30)  # the same browser, from history
+    reopened.query_params["c"] = str(page.query_params["c"])
+    for key in (login_view._IDENTITY_KEY, login_view._METHOD_KEY):
+        reopened.session_state[key] = page.session_state[key]
+    offered(reopened.run())
+    page.button(key="share").click().run()
+    (link,) = [c.value for c in page.main.code if "?share=" in c.value]
+    shared = AppTest.from_file(APP, default_timeout=30)  # another browser, through the link
+    shared.query_params["share"] = link.rsplit("?share=", 1)[1]
+    offered(shared.run())
+
+
+def test_which_images_the_page_paints() -> None:
+    from assistants_ui.web.render import readable_image
+
+    whole = png()
+    huge = io.BytesIO()
+    Image.new("1", (5000, 4000)).save(huge, format="PNG")  # 20 MP, ~3 kB on the wire
+    assert readable_image(whole)
+    assert not readable_image(NOT_A_PNG)
+    assert not readable_image(whole[: len(whole) // 2])  # cut off
+    assert not readable_image(huge.getvalue())  # over MAX_IMAGE_PIXELS: a file
+    assert not readable_image(b"")
 
 
 # -- streams that bend the spec (a gateway bridging Responses onto Chat Completions) ----

@@ -3,7 +3,9 @@
     ADMIN_USERS=alice, ops@example.com     # login names and/or e-mail addresses
 
 A password user is an admin when their login name or their e-mail is
-listed; a single sign-on user when their verified e-mail is listed, or when
+listed; a single sign-on user when their verified e-mail is listed (marked
+`email_verified` true, or from a provider named in `[auth]
+trusted_email_providers`: `AllowList.verified_email`), or when
 the ID token's groups claim (`[auth] groups_claim`, the one the allow-list
 reads) names one of `[auth] admin_groups`. Guests (no login) never are.
 Names are compared lower-cased.
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistants_ui.auth.identity import Identity
-from assistants_ui.auth.oidc import OidcConfig
+from assistants_ui.auth.oidc import AllowList, OidcConfig
 from assistants_ui.settings import Problem
 
 __all__ = ["Admins", "parse_admins"]
@@ -40,12 +42,12 @@ class Admins:
             return identity.subject.lower() in self.names or bool(email and email in self.emails)
         if identity.auth_provider != "oidc" or claims is None:
             return False
-        claimed = claims.get("email")
-        verified = claims.get("email_verified", True) not in (False, "false")
-        if isinstance(claimed, str) and verified and claimed.strip().lower() in self.emails:
-            return True
         oidc = self.oidc
-        return bool(oidc and oidc.admin_groups & oidc.allow.groups_of(claims))
+        allow = oidc.allow if oidc is not None else AllowList()
+        verified = allow.verified_email(claims)
+        if verified is not None and verified in self.emails:
+            return True
+        return bool(oidc and oidc.admin_groups & allow.groups_of(claims))
 
 
 def parse_admins(

@@ -25,15 +25,24 @@ Who may get in, whatever the provider accepts (`AllowList`), also in `[auth]`:
     allowed_groups = ["chat-users"]           # any of these in the ID token's groups claim
     groups_claim = "groups"                   # the claim's name (default "groups")
     admin_groups = ["chat-admins"]            # these see the admin page (auth.admins)
+    trusted_email_providers = ["entra"]       # e-mail counts without email_verified
 
 Anyone matching one rule gets in. With none of them, everyone the provider
 signs in does, and `assistants-ui check` says so.
+
+An e-mail address counts (for `allowed_emails`, `allowed_domains` and
+`ADMIN_USERS`) only when the ID token says it is verified (`email_verified`
+true). Some providers never send that claim (Microsoft Entra ID among them,
+where an account's e-mail can be any address its owner typed): their
+addresses count only if the operator names the provider in
+`trusted_email_providers` (the unnamed provider is "default"). An address
+the provider marks unverified (`false`) never counts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -53,6 +62,7 @@ SHARED_KEYS = frozenset(
         "client_kwargs",
         "groups_claim",
         "admin_groups",
+        "trusted_email_providers",
         *ALLOW_KEYS,
     }
 )
@@ -97,10 +107,27 @@ class AllowList:
     domains: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
     groups_claim: str = "groups"
+    # Providers whose e-mail claim counts without `email_verified` ("default": unnamed).
+    trusted_email: frozenset[str] = frozenset()
 
     @property
     def open(self) -> bool:
         return not (self.emails or self.domains or self.groups)
+
+    def verified_email(self, claims: Mapping[str, Any]) -> str | None:
+        """The ID token's e-mail, lower-cased, if it proves anything: marked verified
+        (`email_verified` true), or from a provider the operator trusts for e-mail and
+        not marked unverified. Else None (then no e-mail rule matches)."""
+        email = claims.get("email")
+        if not isinstance(email, str) or not email.strip():
+            return None
+        flag = claims.get("email_verified")
+        if isinstance(flag, str):
+            flag = {"true": True, "false": False}.get(flag.strip().lower())
+        provider = str(claims.get("provider") or "default")
+        if flag is True or (flag is None and provider in self.trusted_email):
+            return email.strip().lower()
+        return None
 
     def groups_of(self, claims: Mapping[str, Any]) -> frozenset[str]:
         """The groups the ID token's groups claim names (none if absent or malformed)."""
@@ -113,18 +140,15 @@ class AllowList:
         """None if the ID token's claims match a rule (or there are none)."""
         if self.open:
             return None
-        email = claims.get("email")
-        email = email.strip().lower() if isinstance(email, str) else ""
-        # An address the provider says it has not verified proves nothing.
-        verified = claims.get("email_verified", True) not in (False, "false")
-        if (
-            email
-            and verified
-            and (email in self.emails or email.rpartition("@")[2] in self.domains)
-        ):
+        claimed = claims.get("email")
+        email = claimed.strip().lower() if isinstance(claimed, str) else ""
+        # An address the provider has not said it verified proves nothing.
+        proven = self.verified_email(claims)
+        if proven and (proven in self.emails or proven.rpartition("@")[2] in self.domains):
             return None
         if self.groups & self.groups_of(claims):
             return None
+        verified = proven is not None or not email
         who = email or "this account"
         return Refusal(
             message=_(
@@ -134,7 +158,7 @@ class AllowList:
             % {"who": email or _("this account")},
             log=(
                 f"{who} is not on the allow-list ([auth] allowed_emails, allowed_domains, "
-                f"allowed_groups){'' if verified else ' (e-mail not verified)'}"
+                f"allowed_groups){'' if verified else ' (e-mail not verified by the provider)'}"
             ),
         )
 
@@ -265,7 +289,33 @@ def parse_auth_table(
         )
         admin_groups = []
     groups = frozenset(g.strip() for g in admin_groups)
+    trusted, trusted_problems = _trusted_email(table, providers)
+    problems.extend(trusted_problems)
+    allow = replace(allow, trusted_email=trusted)
     return OidcConfig(providers=tuple(providers), allow=allow, admin_groups=groups), problems
+
+
+def _trusted_email(
+    table: Mapping[str, Any], providers: list[OidcProvider]
+) -> tuple[frozenset[str], list[Problem]]:
+    """`[auth] trusted_email_providers`: names of configured providers ("default": the
+    unnamed one) whose e-mail counts without `email_verified`."""
+    raw = table.get("trusted_email_providers", [])
+    if isinstance(raw, str):
+        raw = [raw]
+    setting = "[auth] trusted_email_providers"
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        return frozenset(), [Problem(setting, f"must be a list of provider names (got {raw!r})")]
+    names = {p.name or "default" for p in providers}
+    wanted = frozenset(v.strip() for v in raw)
+    unknown = sorted(wanted - names)
+    if unknown:
+        known = ", ".join(sorted(names)) or "none"
+        problem = Problem(
+            setting, f"names {', '.join(unknown)}, which is no provider here (these are: {known})"
+        )
+        return wanted & names, [problem]
+    return wanted, []
 
 
 def _allow_list(table: Mapping[str, Any]) -> tuple[AllowList, list[Problem]]:

@@ -118,6 +118,17 @@ def load_auth(
         setup.notes.append(
             "single sign-on: " + ", ".join(p.name or "(default)" for p in oidc.providers)
         )
+        trusted = sorted(oidc.allow.trusted_email)
+        setup.notes.append(
+            "single sign-on e-mail: an address counts for allowed_emails, allowed_domains "
+            "and ADMIN_USERS only when the provider marks it verified (email_verified); "
+            + (
+                f"without that claim, trusted from: {', '.join(trusted)} "
+                "([auth] trusted_email_providers)"
+                if trusted
+                else "no provider is trusted without it ([auth] trusted_email_providers)"
+            )
+        )
         if oidc.allow.open:
             setup.notes.append(
                 "warning: single sign-on has no allow-list, so anyone the provider accepts "

@@ -33,8 +33,11 @@ verbatim, inside delimiters long enough that their content cannot close them.
 What is lost: Streamlit's own bracket directives (`:red[...]`, badges) in
 untrusted text show as typed; footnotes (`[^1]`) show as typed.
 
-`literal(text)` is the other half: a name (file, tool, conversation title) shown
-as exactly that text in a label that renders Markdown; `link(text, url)` a
+`literal(text)` is the other half: a name (file, tool, conversation title, a
+user's name or e-mail) shown as exactly that text in a label that renders
+Markdown, never a link: the page also turns bare addresses into links
+(`http://…`, `www.…`, after escapes are read), so a word joiner (U+2060,
+invisible) goes between `:` and `//` and after `www`; `link(text, url)` a
 citation's title linked to its address under the same rules; `code_span(text)`
 inline code that no backtick in `text` can end.
 """
@@ -49,7 +52,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-__all__ = ["LINK_SCHEMES", "code_span", "inert", "link", "literal"]
+__all__ = ["LINK_SCHEMES", "WORD_JOINER", "code_span", "inert", "link", "literal"]
 
 LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_MARK = "🖼"
@@ -121,9 +124,15 @@ def _parser() -> MarkdownIt:
 _md = _parser()
 
 
+# Where the page's Markdown (GFM) would start a bare link: `scheme://`, `www.`.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
 def literal(text: str) -> str:
     """`text` shown as exactly itself on one line, in any label that renders Markdown."""
-    return _LABEL_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    text = _AUTOLINK.sub(WORD_JOINER, " ".join(text.split()))
+    return _LABEL_SPECIAL.sub(r"\\\1", text)
 
 
 def code_span(text: str) -> str:

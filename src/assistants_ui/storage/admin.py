@@ -329,11 +329,15 @@ class Admin(Store):
         return "every guest" if target == GUESTS else "everyone"
 
     @guarded
-    def check_limits(self, *, user_id: int | None, guest: bool, profile_id: str) -> Exceeded | None:
+    def check_limits(
+        self, *, user_id: int | None, guest: bool, profile_id: str, address: str | None = None
+    ) -> Exceeded | None:
         """The first limit this user has reached for `profile_id` today (None: may send).
 
         `user_id` None: a guest with no row yet (has used nothing, but a
-        limit of 0 still blocks).
+        limit of 0 still blocks). `address` (a guest's, as `note_guest_address`
+        keeps it): the guests' and everyone's limits count every guest of that
+        address together, so a guest that deletes its cookie starts no new count.
         """
         now = self.clock()
         start, end = day_window(now)
@@ -348,20 +352,18 @@ class Admin(Store):
             if not rows:
                 return None
             applying = _most_specific(rows, targets)
-            used: dict[str, tuple[int, int]] = {}
-            if user_id is not None:
-                used = {
-                    pid: (int(m or 0), int(t or 0))
-                    for pid, m, t in s.execute(
-                        select(UsageRecord.profile_id, *usage_sums())
-                        .where(
-                            UsageRecord.user_id == user_id,  # the (user_id, created_at) index
-                            UsageRecord.created_at >= _epoch(start),
-                        )
-                        .group_by(UsageRecord.profile_id)
+            own = _used(s, [user_id] if user_id is not None else [], start)
+            shared = own
+            if guest and address is not None:
+                neighbours = s.scalars(
+                    select(User.id).where(
+                        User.auth_provider == "anonymous", User.guest_address == address
                     )
-                }
+                ).all()
+                shared = _used(s, sorted({*neighbours, *([user_id] if user_id else [])}), start)
         for row in applying:
+            # A guest's own limit counts that browser; the guests' and everyone's, its address.
+            used = own if row.target == user_target(user_id or 0) else shared
             if row.profile_id:
                 messages, tokens = used.get(row.profile_id, (0, 0))
             else:
@@ -372,6 +374,17 @@ class Admin(Store):
             if row.tokens_per_day is not None and tokens >= row.tokens_per_day:
                 return Exceeded("tokens", row.tokens_per_day, tokens, row.profile_id, end)
         return None
+
+    @guarded
+    def note_guest_address(self, *, user_id: int, address: str) -> None:
+        """Where this guest sends from now (a keyed digest; not for anyone else's row)."""
+        with self.db.session() as s:
+            s.execute(
+                update(User)
+                .where(User.id == user_id, User.auth_provider == "anonymous")
+                .where(or_(User.guest_address.is_(None), User.guest_address != address))
+                .values(guest_address=address)
+            )
 
     # -- audit ---------------------------------------------------------------------------
 
@@ -389,6 +402,24 @@ class Admin(Store):
                     .limit(limit)
                 )
             ]
+
+
+def _used(s: Session, user_ids: Sequence[int], start: dt.datetime) -> dict[str, tuple[int, int]]:
+    """Messages sent and tokens used since `start` by these users, per assistant: the
+    usage ledger's rows (deleting a conversation leaves them)."""
+    if not user_ids:
+        return {}
+    return {
+        pid: (int(m or 0), int(t or 0))
+        for pid, m, t in s.execute(
+            select(UsageRecord.profile_id, *usage_sums())
+            .where(
+                UsageRecord.user_id.in_(user_ids),  # the (user_id, created_at) index
+                UsageRecord.created_at >= _epoch(start),
+            )
+            .group_by(UsageRecord.profile_id)
+        )
+    }
 
 
 def _matching(query: str) -> ColumnElement[bool]:

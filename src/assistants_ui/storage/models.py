@@ -111,7 +111,7 @@ class User(Base):
     """
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("auth_provider", "subject"),)
+    __table_args__ = (UniqueConstraint("auth_provider", "subject"), Index(None, "guest_address"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     auth_provider: Mapped[str] = mapped_column(String(64))
@@ -125,6 +125,9 @@ class User(Base):
     # Disabled by an admin (assistants_ui.storage.admin): signed out, cannot sign in.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disabled_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # A guest's client address, as a keyed digest (GUEST_LIMITS_PER_ADDRESS: the guests of
+    # one address share the guests' daily limit); None for everyone else.
+    guest_address: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
 
 class Conversation(Base):

@@ -2,20 +2,32 @@
 
 Registered by `app.py` as a second page of `st.navigation` only for admins
 (`auth.admins`: ADMIN_USERS or `[auth] admin_groups`); `render_admin` checks
-again, so that the page is empty for anyone else whatever URL they open.
+again, so that the page is empty for anyone else whatever URL they open, and
+so does every action's callback, which Streamlit runs at the start of the next
+run, before the page asks who is an admin (`_as_admin`): someone whose rights
+were taken away meanwhile changes nothing. (Whether the clicker is still signed
+in, not disabled, not logged out, is checked before any callback runs:
+`login_view.guard`.)
 Everything it reads and changes goes through `storage.admin.Admin`, which
 writes each change to the audit log with the acting admin's name.
 
 Every sentence the page shows is a constant below, marked with `N_()` and
 translated where it is shown (`_()`); numbers and dates are formatted for the
 language (docs/translations.md). The CSV stays machine-readable English.
+
+Names are data: a user's name and e-mail (a single sign-on user chooses the
+name claim) reach the page only as text (`literal` in messages, the tables and
+pickers, which render none), and the CSV neutralises cells a spreadsheet would
+run as a formula (`_cell`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -106,6 +118,9 @@ PAGE_SIZE = 50
 USAGE_SECONDS = 60  # how long the usage chart's figures are reused
 _OFFSET_KEY = "admin_offset"  # the users table's page (session state, this module's own)
 _MESSAGE_KEY = "admin_message"  # a confirmation or refusal to show after the rerun
+_ALLOWED_KEY = "admin_allowed"  # whether the clicker is an admin now (asked by callbacks)
+
+P = ParamSpec("P")
 
 
 def _say(kind: str, text: str) -> None:
@@ -120,10 +135,28 @@ def _show_message() -> None:
     (st.error if kind == "error" else st.success)(text)
 
 
-def render_admin(admin: Admin, *, actor: str, allowed: bool, profiles: Sequence[str]) -> None:
-    """The admin page, for `actor` (named in the audit log); nothing unless `allowed`."""
+def _as_admin(action: Callable[P, None]) -> Callable[P, None]:
+    """An action's callback, run only if the clicker is an admin when it runs."""
+
+    @functools.wraps(action)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> None:
+        allowed = st.session_state.get(_ALLOWED_KEY)
+        if not callable(allowed) or not allowed():
+            _say("error", _(NOT_ADMIN))
+            return
+        action(*args, **kwargs)
+
+    return checked
+
+
+def render_admin(
+    admin: Admin, *, actor: str, allowed: Callable[[], bool], profiles: Sequence[str]
+) -> None:
+    """The admin page, for `actor` (named in the audit log); nothing unless `allowed()`,
+    which every action asks again when it runs."""
     st.title(f"🛡️ {_(PAGE_TITLE)}")
-    if not allowed:
+    st.session_state[_ALLOWED_KEY] = allowed
+    if not allowed():
         st.error(_(NOT_ADMIN), icon="🔒")
         return
     _show_message()
@@ -187,12 +220,25 @@ def _usage(admin: Admin) -> None:
     )
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting like a formula gets a leading
+    single quote (a name such as `=HYPERLINK(...)` is the user's to choose)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(rows: Sequence[DayUsage]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for r in rows:
-        writer.writerow([r.day.isoformat(), r.user_id, r.user, r.profile_id, r.messages, r.tokens])
+        cells = [r.day.isoformat(), r.user_id, r.user, r.profile_id, r.messages, r.tokens]
+        writer.writerow([_cell(c) for c in cells])
     return out.getvalue()
 
 
@@ -268,13 +314,15 @@ def _method(user: UserUsage) -> str:
     return _(GUEST_METHOD) if user.auth_provider == "anonymous" else user.auth_provider
 
 
+@_as_admin
 def _set_disabled(admin: Admin, actor: str, user: UserUsage, disabled: bool) -> None:
     try:
         admin.set_disabled(actor=actor, user_id=user.id, disabled=disabled)
     except NotFound:
         _say("error", _(GONE))
         return
-    _say("success", _(DISABLED_TOAST if disabled else ENABLED_TOAST) % {"user": user.label})
+    done = DISABLED_TOAST if disabled else ENABLED_TOAST
+    _say("success", _(done) % {"user": literal(user.label)})
 
 
 def _manage(admin: Admin, actor: str, user: UserUsage) -> None:
@@ -304,6 +352,7 @@ def _target_label(target: str, chosen: UserUsage | None) -> str:
     return _(TARGET_USER) % {"user": user}
 
 
+@_as_admin
 def _save_limit(admin: Admin, actor: str) -> None:
     state = st.session_state
     try:

@@ -212,7 +212,9 @@ def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identit
     render_admin(
         Admin(repo.db),
         actor=f"{identity.label} ({identity.auth_provider}:{identity.subject})",
-        allowed=is_admin(rt.config.settings),  # asked again: never shown to anyone else
+        # Asked again when drawn and by each action: the configuration read now, not
+        # the one of the run that drew the button.
+        allowed=lambda: is_admin(deps.runtime().config.settings),
         profiles=[p.id for p in rt.profiles],
     )
 

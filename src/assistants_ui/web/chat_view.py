@@ -24,7 +24,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.backend import BackendError
-from assistants_ui.core.safe_markdown import inert
+from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
@@ -314,8 +314,9 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
     voice = [a for a in attachments if a.route == VOICE]
     kept = voice + [a for a, c in zip(files, checks, strict=True) if c.ok]
     chat.submit(text, kept)
-    # Kept as typed (this text is stored and exported); painted through `inert`.
-    reasons = "; ".join(f"{c.name}: {c.reason}" for c in refused)
+    # Stored and exported as Markdown, painted through `inert`: the file's name (and the
+    # reason, which quotes its extension) as literal text, never a link or an image.
+    reasons = "; ".join(f"{literal(c.name)}: {literal(c.reason)}" for c in refused)
     wording = (
         _(
             "Not sent. %(reasons)s. Your message is kept: "

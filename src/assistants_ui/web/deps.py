@@ -11,6 +11,8 @@ this module's own `_USER_KEY`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ from typing import Protocol
 import streamlit as st
 
 from assistants_ui import i18n
+from assistants_ui.auth.sessions import server_key
 from assistants_ui.core.backend import distinct_remotes
 from assistants_ui.core.live import LiveAnswers
 from assistants_ui.profiles import Profile, public_url
@@ -39,7 +42,9 @@ from assistants_ui.storage.models import utcnow
 __all__ = [
     "PROFILE_KEY",
     "Identity",
+    "client_address",
     "delete_remote_later",
+    "guest_address",
     "limit_refusal",
     "live_answers",
     "reachability_problem",
@@ -150,14 +155,55 @@ def saved_user(user: UserInfo) -> UserInfo:
 
 
 def limit_refusal(repo: Repository, user: UserInfo, profile_id: str) -> str | None:
-    """Why `user` may not send to `profile_id` now (a daily limit reached), or None."""
+    """Why `user` may not send to `profile_id` now (a daily limit reached), or None.
+
+    A guest's limits count per browser (its cookie), or with GUEST_LIMITS_PER_ADDRESS
+    per client address (`guest_address`), so that deleting the cookie starts no new
+    count."""
     now = utcnow()
-    exceeded = Admin(repo.db, clock=lambda: now).check_limits(
-        user_id=None if user.id == UNSAVED_USER else user.id,
-        guest=user.auth_provider == "anonymous",
-        profile_id=profile_id,
+    guest = user.auth_provider == "anonymous"
+    saved = None if user.id == UNSAVED_USER else user.id
+    address = guest_address(repo) if guest else None
+    admin = Admin(repo.db, clock=lambda: now)
+    if address is not None and saved is not None:
+        admin.note_guest_address(user_id=saved, address=address)
+    exceeded = admin.check_limits(
+        user_id=saved, guest=guest, profile_id=profile_id, address=address
     )
     return exceeded.message(now) if exceeded is not None else None
+
+
+_ADDRESS_KEY = "guest-address"  # app_keys: keys the digest of guests' addresses
+
+
+def client_address(trusted_proxies: int) -> str:
+    """The address of the browser behind this run's connection.
+
+    Behind `trusted_proxies` proxies that each append the address they saw to
+    X-Forwarded-For (nginx's `$proxy_add_x_forwarded_for`), the entry the outermost
+    one appended: whatever the browser itself put before it is not believed. With
+    fewer entries than that, or no trusted proxy, the connection's own address."""
+    if trusted_proxies > 0:
+        seen = [
+            entry.strip()
+            for header in st.context.headers.get_all("X-Forwarded-For")
+            for entry in header.split(",")
+            if entry.strip()
+        ]
+        if len(seen) >= trusted_proxies:
+            return seen[-trusted_proxies].lower()
+    return (st.context.ip_address or "127.0.0.1").lower()  # None: the machine itself
+
+
+def guest_address(repo: Repository) -> str | None:
+    """This guest's client address as the database keeps it (a keyed digest, so that
+    no address is stored), when GUEST_LIMITS_PER_ADDRESS is on; else None."""
+    settings = runtime().config.settings
+    if not settings.guest_limits_per_address:
+        return None
+    key = server_key(repo.db, _ADDRESS_KEY).encode()
+    address = client_address(settings.trusted_proxies)
+    return hmac.new(key, f"address\0{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _ensure(repo: Repository, identity: Identity) -> UserInfo:
@@ -178,6 +224,9 @@ def recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
             raise NotFound("user")
         saved = _ensure(repo, cached[0])
         st.session_state[_USER_KEY] = (cached[0], saved)
+        address = guest_address(repo) if saved.auth_provider == "anonymous" else None
+        if address is not None:  # its first message counts for its address too
+            Admin(repo.db).note_guest_address(user_id=saved.id, address=address)
         return saved.id
 
     return StorageRecorder(repo, user_id=user.id, create_user=create)

@@ -19,7 +19,17 @@ returns None, after which the caller stops.
   Only people on the allow-list get in (`[auth] allowed_emails`, ...);
   "Log out" records the login as revoked, so a copy of the cookie is refused.
 
-Cookies are read from `st.context.cookies` (sent when the session starts) and
+A session is bound to its login: the login is proven on one connection (the
+page's websocket: the form was submitted on it, or its cookie carried the
+login), and a run on any other connection (Streamlit resumes a session for
+whoever names its id, which is no secret: it is in every upload URL) goes on
+only if that connection's own cookie carries the same login (the password
+login's id, the signed guest token, Streamlit's identity cookie); otherwise
+the session is cleared and shows the login page (`_bound`). `guard` runs the
+same checks (this binding, logging out, disabling, a changed password) before
+every run's callbacks and every fragment run (`web/session_guard.py`).
+
+Cookies are read from `st.context.cookies` (sent when the connection opened) and
 written by a tiny `st.components.v2` component that sets `document.cookie`
 in the page, re-rendered on every run for `COOKIE_WRITE_SECONDS` after the
 write, so a write is not lost to a rerun or a reconnect, and then no more: a
@@ -36,25 +46,31 @@ import datetime as dt
 import logging
 import secrets
 import time
+import weakref
 from typing import Any
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oidc_subject
 from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.login import password_login
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
+from assistants_ui.core.safe_markdown import literal
 from assistants_ui.i18n import N_, _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
-from assistants_ui.storage import Database, Repository
+from assistants_ui.storage import Database, Repository, StorageError
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import language as languages  # (a cycle: module attributes only)
+from assistants_ui.web import session_guard, upload_gate
 
 __all__ = [
     "ANONYMOUS_COOKIE",
     "DISABLED",
     "current_identity",
+    "guard",
     "is_admin",
     "logout_control",
     "write_cookie",
@@ -77,6 +93,8 @@ _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to 
 _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
 _SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout callbacks)
 _REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
+_SETTINGS_KEY = "auth_settings"  # the Settings of the last full run (for `guard`)
+_CONNECTION_KEY = "auth_connection"  # weak reference: the connection the login was proven on
 NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
 DISABLED = N_(
     "This account was disabled by an administrator: it is signed out and cannot sign in. "
@@ -84,6 +102,10 @@ DISABLED = N_(
 )
 DISABLED_GUEST = N_(
     "This browser was disabled by the app's administrator: nothing can be sent from it."
+)
+RECONNECTED = N_(
+    "This page reconnected without your login's cookie, so the login was not kept: "
+    "please log in again."
 )
 
 _COOKIE_JS = """
@@ -158,11 +180,92 @@ def _render_cookie_jar() -> None:
 
 
 def _cookie(name: str) -> str | None:
+    """A cookie of this run's connection (what its browser sent when it opened)."""
     try:
         value = st.context.cookies.get(name)
     except Exception:  # no browser behind this run (bare mode)
         return None
     return value if isinstance(value, str) else None
+
+
+def _connection() -> object | None:
+    """The connection (Streamlit's session client: one websocket) this run serves.
+
+    None without one: bare mode, a run whose websocket closed, AppTest (whose
+    stand-in runtime has no request behind it: no headers). A session resumed by
+    a new websocket has that websocket's client from then on, and
+    `st.context.cookies` are that websocket's cookies."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return None
+    client: object | None = runtime.get_instance().get_client(ctx.session_id)
+    if client is None or not st.context.headers:
+        return None
+    return client
+
+
+def _bind() -> None:
+    """This session's login was proven on this run's connection."""
+    connection = _connection()
+    if connection is not None:
+        st.session_state[_CONNECTION_KEY] = weakref.ref(connection)
+
+
+def _bound(identity: Identity, setup: AuthSetup, db: Database) -> bool:
+    """Whether this run's connection may use the login this session holds.
+
+    Yes on the connection it was proven on. On another one (the browser's own
+    reconnect, or anyone who learnt the session's id), only if that connection's
+    cookie carries this same login; the session is then bound to it."""
+    connection = _connection()
+    if connection is None:
+        return True  # nobody to tell apart: no browser behind this run
+    ref = st.session_state.get(_CONNECTION_KEY)
+    if isinstance(ref, weakref.ref) and ref() is connection:
+        return True
+    if not _cookie_carries(identity, setup, db):
+        return False
+    st.session_state[_CONNECTION_KEY] = weakref.ref(connection)
+    return True
+
+
+def _cookie_carries(identity: Identity, setup: AuthSetup, db: Database) -> bool:
+    """Whether this connection's cookie carries the login this session holds."""
+    sid = st.session_state.get(_SID_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if method == "anonymous":
+        token = read_guest(server_key(db, GUEST_KEY), _cookie(ANONYMOUS_COOKIE))
+        return token is not None and secrets.compare_digest(token, identity.subject)
+    if not isinstance(sid, str):
+        return False
+    if method == "password":
+        cookie = setup.cookie
+        if cookie is None or not cookie.enabled:
+            return False  # no login cookie ([cookie] expiry_days = 0): nothing to prove it
+        claims = cookie.read(_cookie(cookie.name))
+        return claims is not None and secrets.compare_digest(claims.session_id, sid)
+    if method == "oidc":
+        found = _sso_identity_from_user()
+        if found is None or found.subject != identity.subject:
+            return False
+        return secrets.compare_digest(oidc_session_id(st.user.to_dict()), sid)
+    return False
+
+
+def _clear_session(notice: str | None) -> None:
+    """Forget everything this session held (not the login itself: its cookie still works
+    for the browser that has it), keeping the browser's language."""
+    language = st.session_state.get(languages.LANGUAGE_KEY)
+    sessions = st.session_state.get(_SESSIONS_KEY)
+    settings = st.session_state.get(_SETTINGS_KEY)
+    st.session_state.clear()
+    if language is not None:
+        st.session_state[languages.LANGUAGE_KEY] = language
+    for key, value in ((_SESSIONS_KEY, sessions), (_SETTINGS_KEY, settings)):
+        if value is not None:  # what `guard` needs until the next full run
+            st.session_state[key] = value
+    if notice:
+        st.session_state[_NOTICE_KEY] = notice
 
 
 # -- the identity ------------------------------------------------------------------------
@@ -174,30 +277,103 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
     setup = _setup(settings)
     sessions = LoginSessions(db)
     st.session_state[_SESSIONS_KEY] = sessions
+    st.session_state[_SETTINGS_KEY] = settings
+    identity = None
     try:
-        if not setup.usable:
-            _render_problems(setup)
-            return None
-        if not setup.required:
-            guest = _anonymous(db)
-            if _disabled(db, guest):
-                st.error(_(DISABLED_GUEST), icon="🚫")
-                return None
-            return guest
-        # Disabling also ends the logins: ask first, so that the page says why.
-        identity = st.session_state.get(_IDENTITY_KEY)
-        if not isinstance(identity, Identity) or not _disabled(db, identity):
-            identity = _session_identity(setup, sessions)
-            if identity is None:
-                identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
-        if identity is not None and _disabled(db, identity):
-            _refuse_disabled(identity)
-            identity = None
-        if identity is None:
-            identity = _login_page(settings, setup, db, sessions)
+        identity = _identity(settings, setup, sessions, db)
         return identity
     finally:
+        _may_upload(identity is not None)
         _render_cookie_jar()
+
+
+def _identity(
+    settings: Settings, setup: AuthSetup, sessions: LoginSessions, db: Database
+) -> Identity | None:
+    if not setup.usable:
+        _render_problems(setup)
+        return None
+    identity = _held(setup, sessions, db)
+    if not setup.required:
+        held = identity is not None and identity.auth_provider == "anonymous"
+        guest = identity if identity is not None and held else _anonymous(db)
+        if _disabled(db, guest):
+            st.error(_(DISABLED_GUEST), icon="🚫")
+            return None
+        return guest
+    if identity is None:
+        identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
+    if identity is not None and _disabled(db, identity):
+        _refuse_disabled(identity)
+        identity = None
+    if identity is None:
+        identity = _login_page(settings, setup, db, sessions)
+    return identity
+
+
+def _may_upload(signed_in: bool) -> None:
+    """Tell the upload gate whether this session has someone signed in (`upload_gate`)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None:
+        (upload_gate.allow if signed_in else upload_gate.forbid)(ctx.session_id)
+
+
+def _held(setup: AuthSetup, sessions: LoginSessions, db: Database) -> Identity | None:
+    """The identity this session holds, if it still holds on this connection; else None,
+    after forgetting what must go (the login page then says why).
+
+    In order: the connection (`_bound`), disabling (which also ends the logins: asked
+    before them, so that the page says why), then the login itself (logged out,
+    password changed, the single sign-on allow-list)."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not isinstance(identity, Identity):
+        return None
+    guest = identity.auth_provider == "anonymous"
+    if not _bound(identity, setup, db):
+        log.warning("login: a session was resumed on a connection without its login: cleared")
+        _clear_session(None if guest else _(RECONNECTED))
+        return None
+    if guest:
+        if setup.required:  # a deployment that requires a login since this guest came
+            _forget_identity()
+            return None
+        return identity  # a disabled guest is told so by the page, and keeps its identity
+    if _disabled(db, identity):
+        _refuse_disabled(identity)
+        return None
+    return _session_identity(setup, sessions)
+
+
+def guard(fragment: bool) -> bool:
+    """Whether a run may go on as the browser asked: called before every run's callbacks
+    and every fragment run (`session_guard`), with the checks of `current_identity`.
+
+    A session holding a login goes on while that login holds on this connection
+    (see `_held`); a guest while its browser is not disabled. A fragment needs a
+    signed-in session. A refused full run still runs (without its callbacks) and
+    shows the login page; a refused fragment run becomes a full run."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if not isinstance(identity, Identity):
+        return not fragment  # the full run signs in (or shows the login page)
+    settings = st.session_state.get(_SETTINGS_KEY)
+    sessions = st.session_state.get(_SESSIONS_KEY)
+    if not isinstance(settings, Settings) or not isinstance(sessions, LoginSessions):
+        return not fragment  # no full run yet: that run checks everything
+    try:
+        setup = _setup(settings)
+        held = _held(setup, sessions, sessions.records.db) if setup.usable else None
+        ok = held is not None and (
+            held.auth_provider != "anonymous" or not _disabled(sessions.records.db, held)
+        )
+    except StorageError as exc:  # the full run says so
+        log.error("login: the check before a run failed: %s", exc)
+        ok = False
+    if not ok:
+        _may_upload(False)
+    return ok
+
+
+session_guard.install(guard)
 
 
 def _disabled(db: Database, identity: Identity) -> bool:
@@ -245,13 +421,11 @@ def _remember(
     st.session_state[_COOKIE_NAME_KEY] = cookie
     st.session_state[_SID_KEY] = session_id
     st.session_state.pop(_LOGGED_OUT_KEY, None)
+    _bind()
     return identity
 
 
 def _anonymous(db: Database) -> Identity:
-    identity = st.session_state.get(_IDENTITY_KEY)
-    if isinstance(identity, Identity) and identity.auth_provider == "anonymous":
-        return identity
     key = server_key(db, GUEST_KEY)
     # Only a value this server signed names a guest; anything else (forged, guessed,
     # from before signing) starts a new, empty identity.
@@ -388,11 +562,11 @@ def _login_page(
         notice = st.session_state.pop(_NOTICE_KEY, None)
         if st.session_state.pop(_REFUSED_KEY, False):
             # Signed in at the provider, but not on this deployment's allow-list.
-            st.error(str(notice), icon="🚫")
+            st.error(literal(str(notice)), icon="🚫")  # names the provider's e-mail
             st.button(_("Log in with another account"), key="auth-refused", on_click=_logout_sso)
             return None
         if notice:
-            st.info(notice)
+            st.info(notice)  # the app's own sentences (a refusal quoting an e-mail is above)
         if setup.sso_login and setup.oidc is not None:
             for provider in setup.oidc.providers:
                 st.button(
@@ -524,8 +698,10 @@ def logout_control() -> None:
     method = st.session_state.get(_METHOD_KEY)
     if not isinstance(identity, Identity) or method == "anonymous":
         return
-    email = f" ({identity.email})" if identity.email and identity.email != identity.label else ""
-    st.caption(_("Signed in as %(name)s") % {"name": f"**{identity.label}**{email}"})
+    # A name and an e-mail are the person's (or their provider's) to choose: text only.
+    shown = identity.email and identity.email != identity.label
+    email = f" ({literal(identity.email or '')})" if shown else ""
+    st.caption(_("Signed in as %(name)s") % {"name": f"**{literal(identity.label)}**{email}"})
     if method == "oidc":
         st.button(_("Log out"), key="auth-logout", on_click=_logout_sso)
     else:
@@ -535,7 +711,8 @@ def logout_control() -> None:
 
 
 def _forget_identity() -> None:
-    for key in (_IDENTITY_KEY, _METHOD_KEY, _FINGERPRINT_KEY, _COOKIE_NAME_KEY, _SID_KEY):
+    keys = (_IDENTITY_KEY, _METHOD_KEY, _FINGERPRINT_KEY, _COOKIE_NAME_KEY, _SID_KEY)
+    for key in (*keys, _CONNECTION_KEY):
         st.session_state.pop(key, None)
 
 

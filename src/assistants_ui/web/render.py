@@ -22,10 +22,17 @@ A message painted from a share link comes without its files' bytes: a
 `FileSource` gives each file's size and a way to read it (`LazyFile`), so an
 image is read when painted and any other file when its download is clicked,
 never the whole conversation's files at once.
+
+An image is painted only if Pillow reads it whole and it is at most
+`MAX_IMAGE_PIXELS` (`readable_image`): bytes that start as a PNG does and are
+not one, from any server, raised inside `st.image` and broke the conversation
+(and every share of it) each time it opened; now such an image is what it is,
+a file, offered as a download with one sentence saying so.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import time
@@ -63,11 +70,47 @@ __all__ = [
     "MessageView",
     "approval_label",
     "hide_servers",
+    "readable_image",
     "render_user_message",
     "without_servers",
 ]
 
 NOT_KEPT = N_("this file was not kept (it was over the size limit for stored files).")
+UNREADABLE = N_(
+    "this image could not be shown (it is not one the page can read): here it is as a file."
+)
+MAX_IMAGE_PIXELS = 4096 * 4096  # larger is offered as a file, not decoded on every paint
+_READABLE: dict[tuple[int, int], bool] = {}  # (size, hash of the bytes) -> readable
+_READABLE_MAX = 256
+
+
+def readable_image(data: bytes) -> bool:
+    """Whether `st.image` can paint `data`: Pillow reads all of it, within the pixel bound.
+
+    Decoded once per image and process (a page repaints its history on every run)."""
+    key = (len(data), hash(data))
+    known = _READABLE.get(key)
+    if known is None:
+        known = _decodes(data)
+        if len(_READABLE) >= _READABLE_MAX:
+            _READABLE.clear()
+        _READABLE[key] = known
+    return known
+
+
+def _decodes(data: bytes) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return False
+            image.load()
+    except Exception:  # Pillow's many ways of saying no: unknown, truncated, corrupt, a bomb
+        return False
+    return True
+
 
 DeltaGenerator = Any  # streamlit's container type; kept loose for mypy
 
@@ -397,23 +440,39 @@ class _SimpleSlot:
         ):
             # Stored without its bytes (over MAX_STORED_FILE_MB, or that set to 0).
             self.box.caption(f"📎 {literal(part.name)}: {_(NOT_KEPT)}")
-        elif isinstance(part, ImagePart) and part.partial:
-            caption = _("A partial image: the final one did not arrive.") if final else None
-            image = self.lazy.read() if self.lazy else part.data
-            self.box.image(image, caption=caption or _("Generating… (a partial image)"))
         elif isinstance(part, ImagePart):
             image = self.lazy.read() if self.lazy else part.data
-            box = self.box.container()
-            box.image(image, caption=literal(part.name))  # a caption renders Markdown
-            box.download_button(
-                _("Download %(name)s") % {"name": literal(part.name)},
-                data=image,
-                file_name=part.name,
-                mime=part.mime,
-                key=f"{self.key}-dl",
-                icon=":material/download:",
-                on_click="ignore",
-            )
+            if part.partial:
+                caption = _("A partial image: the final one did not arrive.") if final else None
+                if readable_image(image):
+                    self.box.image(image, caption=caption or _("Generating… (a partial image)"))
+                else:
+                    self.box.caption(caption or _("Generating… (a partial image)"))
+            elif not readable_image(image):
+                box = self.box.container()
+                box.caption(f"🖼 {literal(part.name)}: {_(UNREADABLE)}")
+                box.download_button(
+                    _("Download %(name)s (%(size)s)")
+                    % {"name": literal(part.name), "size": format_size(len(image))},
+                    data=image,
+                    file_name=part.name,
+                    mime="application/octet-stream",  # not what it claimed to be
+                    key=f"{self.key}-dl",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+            else:
+                box = self.box.container()
+                box.image(image, caption=literal(part.name))  # a caption renders Markdown
+                box.download_button(
+                    _("Download %(name)s") % {"name": literal(part.name)},
+                    data=image,
+                    file_name=part.name,
+                    mime=part.mime,
+                    key=f"{self.key}-dl",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
         elif isinstance(part, FilePart):
             self.box.download_button(
                 _("Download %(name)s (%(size)s)")

@@ -1,10 +1,12 @@
-"""What `assistants-ui run` serves: Streamlit's page (`entry.py`) with security headers.
+"""What `assistants-ui run` serves: Streamlit's page (`entry.py`) with security headers
+and an upload gate.
 
 `streamlit run` finds the `app` below (an `st.App`, Streamlit's ASGI application)
 and serves it on the same Starlette server it uses for a plain script, with
 `headers.SecurityHeaders` in front of every HTTP response. So a deployment
 without a proxy gets the same policy as one behind the nginx template.
 Websocket messages carry no headers; the page that opens the websocket does.
+`upload_gate.UploadGate` refuses uploads for sessions nobody is signed in to.
 
 Its lifespan ends with the server (SIGTERM, Ctrl-C): the answers still being
 written are stopped then, each saved, marked stopped by the shutdown. (The
@@ -24,6 +26,7 @@ from starlette.middleware import Middleware
 
 from assistants_ui.core.live import LiveAnswers
 from assistants_ui.web.headers import SecurityHeaders
+from assistants_ui.web.upload_gate import UploadGate
 
 __all__ = ["app"]
 
@@ -40,6 +43,6 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 
 app = st.App(
     Path(__file__).with_name("entry.py"),
-    middleware=[Middleware(SecurityHeaders)],
+    middleware=[Middleware(SecurityHeaders), Middleware(UploadGate)],
     lifespan=_lifespan,
 )
