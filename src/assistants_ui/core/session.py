@@ -83,6 +83,11 @@ class Recorder(Protocol):
         `session.remote_owner` starts."""
         ...
 
+    def take_warnings(self) -> list[str]:
+        """What could not be kept since the last call (a file over the stored-file
+        limit, named), for the page to say once."""
+        ...
+
 
 class Registry(Protocol):
     """Where a session keeps the answers it starts, so that they outlive its page
@@ -107,6 +112,9 @@ class _NoRecorder:
 
     def save_remote(self, session: ChatSession) -> None:
         pass
+
+    def take_warnings(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,6 +512,27 @@ class ChatSession:
         self.messages.append(message)
         self.recorder.save_message(self, message)
         return message
+
+    def refuse(self, reason: str) -> Message:
+        """Answer the last question with a refusal made before anything was sent (a file
+        the assistant does not take): a failed answer saying `reason`, with Retry."""
+        answer = Message(
+            role="assistant",
+            status="failed",
+            parts=[ErrorPart(reason, retryable=True, code="upload_refused")],
+        )
+        answer.parent_id = self._parent()
+        self.messages.append(answer)
+        self.recorder.save_message(self, answer)
+        return answer
+
+    def save_feedback(self, message: Message) -> None:
+        """Keep the reader's thumbs and comment on `message` (set on it by the page)."""
+        self.recorder.save_feedback(self, message)
+
+    def take_warnings(self) -> list[str]:
+        """What storage could not keep since the last call, for the page to say once."""
+        return self.recorder.take_warnings()
 
     @property
     def pending_approvals(self) -> list[ApprovalPart]:

@@ -63,6 +63,10 @@ class StorageRecorder:
             user_id=self.user_id, conversation_id=self.conversation_id(session), message=message
         )
 
+    def take_warnings(self) -> list[str]:
+        taken, self.warnings = self.warnings, []
+        return taken
+
     def save_feedback(self, session: ChatSession, message: Message) -> None:
         if session.conversation_id is None:
             return  # nothing saved yet, so nothing to judge

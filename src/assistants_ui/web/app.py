@@ -16,12 +16,10 @@ from datetime import timedelta
 import streamlit as st
 
 from assistants_ui.auth import Identity
-from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession
 from assistants_ui.i18n import _
-from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
@@ -115,7 +113,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
             rt, repo, deps.saved_user(user), message_id
         ),
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
-        transcribe=_transcriber(rt, profile),
+        transcribe=rt.transcriber(profile),
     )
     usage = None
     if chat.conversation_id:  # saved, or made by this run's question
@@ -171,14 +169,6 @@ def _written_elsewhere(repo: Repository, user: UserInfo, chat: ChatSession) -> N
     ):
         chat_state.reload(chat)
         st.rerun(scope="app")
-
-
-def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
-    """Voice input for this assistant, if its connection can transcribe (else no microphone)."""
-    connection = rt.config.connection_for(profile)
-    if not can_transcribe(profile, connection):
-        return None
-    return lambda data, mime: transcribe(profile, connection, data, mime=mime)
 
 
 def _account(repo: Repository, user: UserInfo) -> None:

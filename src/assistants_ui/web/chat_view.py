@@ -26,7 +26,7 @@ from streamlit.delta_generator import DeltaGenerator
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
-from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message
+from assistants_ui.core.transcript import VOICE, Attachment, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
@@ -327,29 +327,14 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
             "Not sent. %(reasons)s. Your message is kept: press Retry to send it without the file."
         )
     )
-    answer = Message(
-        role="assistant",
-        status="failed",
-        parts=[
-            ErrorPart(
-                wording % {"reasons": reasons},
-                retryable=True,
-                code="upload_refused",
-            )
-        ],
-    )
-    chat.messages.append(answer)
-    chat.recorder.save_message(chat, answer)
+    chat.refuse(wording % {"reasons": reasons})
     return True
 
 
 def _after_save(chat: ChatSession) -> None:
     """Show what storage could not keep, and put the conversation in the URL."""
-    warnings = getattr(chat.recorder, "warnings", None)
-    if warnings:
-        for text in warnings:
-            st.warning(inert(text), icon="💾")  # names the file: user or model text
-        warnings.clear()
+    for text in chat.take_warnings():
+        st.warning(inert(text), icon="💾")  # names the file: user or model text
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id
 
