@@ -78,6 +78,8 @@ translations: $(VENV)/.installed-test
 		--sort-output --project assistants-ui --output-file $(POT) src/assistants_ui
 	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALES) --domain messages \
 		--ignore-obsolete --previous --width 100
+	@# pybabel writes the previous msgid's comment as "# |", gettext as "#|": keep gettext's.
+	sed -i 's/^# | /#| /' $(LOCALES)/*/LC_MESSAGES/messages.po
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_translations.py
 
 print-cmake-args:

@@ -149,10 +149,6 @@ class Backend(Protocol):
         """Stop the answer in progress on the server, where the API allows it."""
         ...
 
-    def download(self, file_id: str) -> bytes:
-        """The bytes of a file the backend announced."""
-        ...
-
     def display_title(self) -> str:
         """The assistant's name as the page titles it (the profile's title, or what the
         server calls it when the profile names the assistant by id alone)."""

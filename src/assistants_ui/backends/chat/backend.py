@@ -425,9 +425,6 @@ class ChatBackend:
     def cancel(self, remote: Remote) -> None:
         """Nothing to cancel server-side: closing the stream ends generation."""
 
-    def download(self, file_id: str) -> bytes:
-        raise BackendError("Chat Completions produces no files to download.")
-
     def display_title(self) -> str:
         return self.profile.title
 
