@@ -25,7 +25,7 @@ from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import chat_state, deps, language, render
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
-from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
+from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import current_identity, is_admin, logout_control
 from assistants_ui.web.share_view import QUERY_KEY, render_shared
@@ -107,7 +107,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         chat,
         older=chat_state.older_cursor() is not None,
         on_older=lambda: chat_state.load_older(repo, user),
-        limits=Limits(settings.max_message_chars, settings.max_files_per_message),
+        caps=MessageCaps(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
         on_branch=lambda message_id: chat_state.switch_branch(
             rt, repo, deps.saved_user(user), message_id

@@ -49,7 +49,7 @@ from assistants_ui.web.render import (
     render_user_message,
 )
 
-__all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
+__all__ = ["FRAME_SECONDS", "MessageCaps", "prices_of", "render_chat", "render_messages"]
 
 # One poll per frame: at most ~11 repaints a second, whatever the token rate (the
 # view's `RepaintPace` skips frames once its bytes budget is spent, keeping
@@ -235,7 +235,7 @@ def _follow(
         _answer_controls(chat, stream.message, speed=speed, on_branch=on_branch)
 
 
-def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
+def _branch(chat: ChatSession, action: Action | None, caps: MessageCaps) -> bool:
     """Carry out an Edit or Regenerate request: True when an answer is to be streamed.
 
     Whatever goes wrong (the message is gone, an answer is still streaming, the
@@ -267,7 +267,7 @@ def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
     if not text.strip() and not kept:
         st.warning(_("An empty message cannot be sent: type something or keep a file."), icon="✋")
         return False
-    if _refuse_message(text, kept, limits):
+    if _refuse_message(text, kept, caps):
         return False
     chat.edit(target, text, kept)
     chat_state.stop_editing()
@@ -339,10 +339,10 @@ def _after_save(chat: ChatSession) -> None:
         st.query_params["c"] = chat.conversation_id
 
 
-def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) -> bool:
+def _refuse_message(text: str, attachments: list[Attachment], caps: MessageCaps) -> bool:
     """Over a limit: one message, nothing saved or sent, the text offered back."""
     problem = check_message(
-        text, len(attachments), max_chars=limits.max_chars, max_files=limits.max_files
+        text, len(attachments), max_chars=caps.max_chars, max_files=caps.max_files
     )
     if problem is None:
         return False
@@ -378,8 +378,9 @@ def _give_back(
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """MAX_MESSAGE_CHARS and MAX_FILES_PER_MESSAGE (see `Settings`)."""
+class MessageCaps:
+    """How long one message may be and how many files it may carry: MAX_MESSAGE_CHARS and
+    MAX_FILES_PER_MESSAGE (see `Settings`). Not the daily limits (`core.limits`)."""
 
     max_chars: int = 100_000
     max_files: int = 10
@@ -389,7 +390,7 @@ def _send(
     chat: ChatSession,
     typed: chat_state.Typed,
     *,
-    limits: Limits,
+    caps: MessageCaps,
     quota: Callable[[], str | None] | None,
     transcribe: Callable[[bytes, str], str] | None,
 ) -> Message | None:
@@ -401,7 +402,7 @@ def _send(
     text, attachments, recording = typed.text, list(typed.attachments), typed.recording
     if not text.strip() and not attachments and recording is None:
         return None
-    if _refuse_message(text, attachments, limits):
+    if _refuse_message(text, attachments, caps):
         return None
     if quota is not None and (problem := quota()) is not None:
         _give_back(problem, text, recording, icon="⏳")
@@ -444,7 +445,7 @@ def render_chat(
     *,
     older: bool = False,
     on_older: Any = None,
-    limits: Limits = Limits(),
+    caps: MessageCaps = MessageCaps(),
     speed: bool = False,
     on_branch: OnBranch | None = None,
     quota: Callable[[], str | None] | None = None,
@@ -485,7 +486,7 @@ def render_chat(
     slots = (st.empty(), st.empty())
     bottom = st.container()  # refusals and warnings, the page script
     sent: Message | None = None
-    send = partial(_send, chat, limits=limits, quota=quota, transcribe=transcribe)
+    send = partial(_send, chat, caps=caps, quota=quota, transcribe=transcribe)
     with bottom:
         if value is not None and chat.busy:
             chat_state.queue(_typed(value))
@@ -502,7 +503,7 @@ def render_chat(
                     # Approve / Deny: the decision becomes the message the answer continues from.
                     if chat.decide(request_id, approve) is not None:
                         _start(chat, quota)
-                case Edit() | Regenerate() if _branch(chat, action, limits):
+                case Edit() | Regenerate() if _branch(chat, action, caps):
                     _start(chat, quota)
         script = st.empty()
         queued_slot = st.empty()  # under the answer being written: what waits for it

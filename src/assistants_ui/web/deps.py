@@ -16,11 +16,11 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import streamlit as st
 
 from assistants_ui import i18n
+from assistants_ui.auth import Identity
 from assistants_ui.auth.sessions import server_key
 from assistants_ui.core.backend import distinct_remotes
 from assistants_ui.core.live import LiveAnswers
@@ -41,7 +41,6 @@ from assistants_ui.storage.models import utcnow
 
 __all__ = [
     "PROFILE_KEY",
-    "Identity",
     "client_address",
     "delete_remote_later",
     "guest_address",
@@ -59,22 +58,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class Identity(Protocol):
-    """Who is signed in (see `assistants_ui.auth.Identity`)."""
-
-    @property
-    def auth_provider(self) -> str: ...
-
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-    @property
-    def email(self) -> str | None: ...
 
 
 PROFILE_KEY = "assistant"  # the selected profile id (the sidebar picker's widget key)
