@@ -71,6 +71,11 @@ class Recorder(Protocol):
 
     def save_message(self, session: ChatSession, message: Message) -> None: ...
 
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
+        """Save a question just sent and its answer's first row, together (`ChatSession.ask`):
+        the conversation's id is set on `session` if this made it."""
+        ...
+
     def checkpoint(self, session: ChatSession, message: Message) -> None:
         """Save an answer still being written (called from `LiveAnswers`' thread, every
         few seconds): what a crash would otherwise lose."""
@@ -102,6 +107,9 @@ class Registry(Protocol):
 
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
         pass
 
     def checkpoint(self, session: ChatSession, message: Message) -> None:
@@ -513,6 +521,28 @@ class ChatSession:
         self.recorder.save_message(self, message)
         return message
 
+    def ask(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
+        """Send what the user typed: `submit` and `reply` in one, the question and the
+        answer's first row saved together (committed before the request goes out),
+        then the answer starts. The question."""
+        self._check_idle()
+        question = self._user_message(text, attachments)
+        question.parent_id = self._parent()
+        self._leave_approvals()
+        fork, self._fork = self._fork, None
+        stream = ReplyStream(self, question, fork)
+        stream.message.parent_id = question.id
+        self.messages += [question, stream.message]
+        self.active = stream
+        try:
+            self.recorder.start_turn(self, question, stream.message)
+        except BaseException:  # not saved: the question stays on the page, no answer
+            self.active = None
+            self.messages.remove(stream.message)
+            raise
+        self._started(stream)
+        return question
+
     def refuse(self, reason: str) -> Message:
         """Answer the last question with a refusal made before anything was sent (a file
         the assistant does not take): a failed answer saying `reason`, with Retry."""
@@ -641,19 +671,23 @@ class ChatSession:
         self.active = stream
         self.messages.append(stream.message)
         self.recorder.save_message(self, stream.message)
-        if self.live is not None:
-            self.live.add(stream)
         replacing, self._replacing = self._replacing, None
         if replacing is not None:
             self._branch_at(replacing, stream.message)
             self._start_branch(stream.message)
+        return self._started(stream)
+
+    def _started(self, stream: ReplyStream) -> ReplyStream:
+        """Its first row saved: keep `stream` among the live answers and start it."""
+        if self.live is not None:
+            self.live.add(stream)
         log.info(
             "answer started: assistant=%s backend=%s conversation=%s",
             self.profile.id,
             self.profile.backend,
             self.conversation_id or "new",
         )
-        log.debug("question: %s", question.text)  # content: only when LOG_LEVEL=DEBUG
+        log.debug("question: %s", stream.question.text)  # content: only at DEBUG
         return stream.start()
 
     @property

@@ -415,8 +415,9 @@ def _send(
         attachments.append(recording)
     if attachments and _refuse_uploads(chat, text, attachments):
         st.rerun()
-    message = chat.submit(text, attachments)
-    chat.reply()  # the request goes out now, before anything else is painted
+    # The question and the answer's first row in one write, then the request goes out:
+    # before anything else is painted.
+    message = chat.ask(text, attachments)
     _after_save(chat)  # in the URL now: a reload while it answers comes back here
     return message
 
