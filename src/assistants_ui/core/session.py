@@ -104,6 +104,10 @@ class Registry(Protocol):
 
     def get(self, conversation_id: str) -> ReplyStream | None: ...
 
+    def __len__(self) -> int:
+        """How many answers are being written now."""
+        ...
+
 
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:

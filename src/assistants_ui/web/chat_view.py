@@ -55,6 +55,11 @@ __all__ = ["FRAME_SECONDS", "MessageCaps", "prices_of", "render_chat", "render_m
 # view's `RepaintPace` skips frames once its bytes budget is spent, keeping
 # ~4.6 a second), and the final text painted exactly once the stream ends.
 FRAME_SECONDS = 0.09
+# With many answers being written at once in this process, each one's frames get longer
+# (FRAME_SECONDS for up to this many, then in proportion): the CPU they no longer spend
+# repainting goes to the answers still waiting for their first words (an answer's first
+# event is painted at once whatever the frame; docs/benchmarks.md, "First words").
+ANSWERS_PER_FRAME = 10
 
 
 def _retry_button(chat: ChatSession, message: Message) -> None:
@@ -184,6 +189,12 @@ def _answer_controls(
     _approval_buttons(chat, message)
 
 
+def _frame(chat: ChatSession) -> float:
+    """This frame's length: longer while many answers are being written at once."""
+    live = len(chat.live) if chat.live is not None else 1
+    return FRAME_SECONDS * max(1.0, live / ANSWERS_PER_FRAME)
+
+
 def _stop(stream: ReplyStream) -> None:
     stream.cancel("user")
 
@@ -215,7 +226,7 @@ def _follow(
             args=(stream,),
         )
         seen = -1
-        while not stream.wait(seen, FRAME_SECONDS):
+        while not stream.wait(seen, _frame(chat)):
             stream.watch()
             with stream.held() as (message, seen):
                 # Every frame: the view skips a version it painted, and paints one its
