@@ -67,11 +67,16 @@ def _open_linked(rt: Runtime, repo: Repository, user: UserInfo) -> bool:
     return True
 
 
-def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[], None] | None:
+def _conversation(
+    rt: Runtime, repo: Repository, user: UserInfo
+) -> Callable[[], Callable[[], None]] | None:
     """The conversation on the page (opened by `_open_linked`), or a new one.
 
-    Returns what the page does last: follow the answer being written, then
-    show the conversation's total usage."""
+    Lays the main area out (empty slots in reading order), takes what was sent and
+    starts its answer, paints the answer's first words; then returns the rest of
+    the page's main area (the title, the menu, the history, then the answer
+    followed to its end and the conversation's total usage), which the page calls
+    after the sidebar."""
     chat = chat_state.current_chat()
     if isinstance(chat, chat_state.ReadOnlyChat):
         _tab_title(chat.info.title)
@@ -95,15 +100,10 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
         return None
-    unreachable = deps.reachability_problem(rt, profile)
-    if unreachable:  # the server named to admins only (render.hide_servers)
-        st.warning(inert(render.without_servers(unreachable)), icon="🔌")
-    # A legacy assistant configured by id alone is titled with its name on the server.
-    title = chat.backend.display_title()
-    st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
+    title_slot, warning_slot = st.empty(), st.empty()
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
-    follow = render_chat(
+    page = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
         on_older=lambda: chat_state.load_older(repo, user),
@@ -115,31 +115,43 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
         transcribe=rt.transcriber(profile),
     )
-    usage = None
-    if chat.conversation_id:  # saved, or made by this run's question
-        with menu:
-            usage = render_menu(
-                rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
-            )
-            # Also here, not only in the sidebar: a phone hides the sidebar.
-            st.button(
-                _("New chat"),
-                icon=":material/add_comment:",
-                on_click=chat_state.new_chat,
-                key="new_chat_top",
-                type="tertiary",
-            )
+    page.first_words()
+
+    def rest() -> Callable[[], None]:
+        unreachable = deps.reachability_problem(rt, profile)
+        if unreachable:  # the server named to admins only (render.hide_servers)
+            warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
+        # A legacy assistant configured by id alone is titled with its name on the server.
+        title = chat.backend.display_title()
+        title_slot.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
+        usage = None
+        if chat.conversation_id:  # saved, or made by this run's question
+            with menu:
+                usage = render_menu(
+                    rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+                )
+                # Also here, not only in the sidebar: a phone hides the sidebar.
+                st.button(
+                    _("New chat"),
+                    icon=":material/add_comment:",
+                    on_click=chat_state.new_chat,
+                    key="new_chat_top",
+                    type="tertiary",
+                )
+        page.paint()
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
             _written_elsewhere(repo, deps.saved_user(user), chat)
 
-    def last() -> None:
-        follow()
-        if chat.conversation_id:  # the total, once the answer has ended
-            render_usage(
-                usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
-            )
+        def last() -> None:
+            page.follow()
+            if chat.conversation_id:  # the total, once the answer has ended
+                render_usage(
+                    usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+                )
 
-    return last
+        return last
+
+    return rest
 
 
 def _tab_title(title: str) -> None:
@@ -181,14 +193,17 @@ def _chat_page(
     rt: Runtime, repo: Repository, user: UserInfo, shared: str | None, internals: bool
 ) -> None:
     found = shared is not None or _open_linked(rt, repo, user)
+    # First what was sent, its answer started and its first words painted: what a run
+    # paints leaves in that order (ChatPage).
+    rest = _conversation(rt, repo, user) if shared is None and found else None
     history = render_sidebar(rt, account=lambda: _account(repo, user), internals=internals)
     last = None
     if shared is not None:
         render_shared(repo, shared)
     elif not found:
         _not_found()
-    else:
-        last = _conversation(rt, repo, user)
+    elif rest is not None:
+        last = rest()
     # Before the answer is followed: the list is usable (not greyed) while it streams,
     # and lists a conversation this run's question made.
     render_history(history, rt, repo, deps.saved_user(user))
