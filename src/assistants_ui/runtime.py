@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistants_ui import telemetry
 from assistants_ui.backends import registry
 from assistants_ui.core.backend import Backend, BackendError
 from assistants_ui.logs import configure_logging
@@ -122,6 +123,7 @@ class Runtime:
         keys = (c.resolved_key() for c in config.connections.values())
         configure_logging(settings, extra_secrets=[k for k in keys if k])
         config.problems.extend(_model_file_problems(config))
+        config.problems.extend(telemetry.problems(settings))
         return cls(config=config)
 
     @property
