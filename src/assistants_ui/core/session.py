@@ -233,8 +233,10 @@ class ReplyStream:
         self.watched_at = time.monotonic()
         # Seconds from the backend's first event to its last: the answer's generation time.
         self._generating: float = 0.0
-        # Telemetry's view of this answer (core.observe; does nothing when none is set up).
+        # Telemetry's view of this answer (core.observe; does nothing when none is set up),
+        # and what it is told of each event (None then: not even a call per token).
         self.telemetry = observe.answer(self)
+        self._observed = None if self.telemetry is observe.NO_WATCH else self.telemetry.event
 
     # -- worker thread -------------------------------------------------------------
 
@@ -317,7 +319,8 @@ class ReplyStream:
             if isinstance(event, ev.RemoteUpdate):
                 self.session.remote[event.key] = event.value
             self._changed.notify_all()
-        self.telemetry.event(event)
+        if self._observed is not None:
+            self._observed(event)
         if isinstance(event, ev.RemoteUpdate):
             self.session.recorder.save_remote(self.session)
         return True
