@@ -79,8 +79,16 @@ def start(settings: Settings, *, sessions: Callable[[], float] | None = None) ->
     if endpoint and "OTEL_EXPORTER_OTLP_ENDPOINT" not in missing:
         from assistants_ui.telemetry.tracing import Tracing
 
-        tracing = Tracing(endpoint)
-        log.info("telemetry: traces go to %s", tracing.where)
+        try:
+            tracing = Tracing(endpoint)
+        except Exception as exc:  # an OTEL_* variable the SDK refuses, say
+            log.warning(
+                "OTEL_EXPORTER_OTLP_ENDPOINT: traces cannot be set up (%s: %s); they are off.",
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            log.info("telemetry: traces go to %s", tracing.where)
     port = settings.metrics_port
     if port and "METRICS_PORT" not in missing:
         from assistants_ui.telemetry.metrics import Metrics
