@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistants_ui import telemetry
 from assistants_ui.backends import registry
 from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import Backend, BackendError
@@ -124,6 +125,7 @@ class Runtime:
         keys = (c.resolved_key() for c in config.connections.values())
         configure_logging(settings, extra_secrets=[k for k in keys if k])
         config.problems.extend(_model_file_problems(config))
+        config.problems.extend(telemetry.problems(settings))
         return cls(config=config)
 
     @property

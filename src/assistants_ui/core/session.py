@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from assistants_ui.core import events as ev
+from assistants_ui.core import observe
 from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
@@ -252,11 +253,19 @@ class ReplyStream:
         self.watched_at = time.monotonic()
         # Seconds from the backend's first event to its last: the answer's generation time.
         self._generating: float = 0.0
+        # Telemetry's view of this answer (core.observe; does nothing when none is set up),
+        # and what it is told of each event (None then: not even a call per token).
+        self.telemetry = observe.answer(self)
+        self._observed = None if self.telemetry is observe.NO_WATCH else self.telemetry.event
 
     # -- worker thread -------------------------------------------------------------
 
     def _work(self) -> None:
         activate(self._language)
+        with self.telemetry.current():
+            self._answer()
+
+    def _answer(self) -> None:
         session = self.session
         backend = session.backend
         remote = dict(session.remote)
@@ -265,7 +274,9 @@ class ReplyStream:
             history = [_sendable(m) for m in session.history_before(self.question)]
             if not remote:
                 # A new conversation, or a new branch: the earlier messages go with it.
-                for key, value in _start_remote(backend, self.fork, history).items():
+                with self.telemetry.backend("open"):
+                    started = _start_remote(backend, self.fork, history)
+                for key, value in started.items():
                     remote[key] = value
                     self._apply(ev.RemoteUpdate(key, value))
             question = _sendable(self.question)
@@ -275,7 +286,8 @@ class ReplyStream:
                 for att in pending:
                     if self._cancelled.is_set():
                         return
-                    backend.upload(remote, att)
+                    with self.telemetry.backend("upload"):
+                        backend.upload(remote, att)
             finally:
                 # An upload may create remote state (a per-conversation vector store),
                 # kept even when a later upload fails, so that it is reused and deletable.
@@ -286,21 +298,22 @@ class ReplyStream:
                 # The question's attachments now carry their file ids.
                 session.recorder.save_message(session, self.question)
             context = SendContext(history=history, remote=remote, cancelled=self._cancelled)
-            events = backend.send(question, context)
-            first: float | None = None
-            try:
-                for event in events:
-                    if first is None:
-                        first = time.monotonic()
-                    if not self._apply(event):
-                        break
-                else:
-                    if first is not None:
-                        self._generating = time.monotonic() - first
-            finally:
-                close = getattr(events, "close", None)
-                if close is not None:
-                    close()
+            with self.telemetry.backend("send"):
+                events = backend.send(question, context)
+                first: float | None = None
+                try:
+                    for event in events:
+                        if first is None:
+                            first = time.monotonic()
+                        if not self._apply(event):
+                            break
+                    else:
+                        if first is not None:
+                            self._generating = time.monotonic() - first
+                finally:
+                    close = getattr(events, "close", None)
+                    if close is not None:
+                        close()
         except BackendError as exc:
             self._apply(exc.failed())
         except Exception as exc:  # a bug or an unmapped library error: say so, keep going
@@ -326,6 +339,8 @@ class ReplyStream:
             if isinstance(event, ev.RemoteUpdate):
                 self.session.remote[event.key] = event.value
             self._changed.notify_all()
+        if self._observed is not None:
+            self._observed(event)
         if isinstance(event, ev.RemoteUpdate):
             self.session.recorder.save_remote(self.session)
         return True
@@ -345,12 +360,15 @@ class ReplyStream:
             self._finished = True
             self._changed.notify_all()
         try:
-            with self._saving:
+            with self._saving, self.telemetry.current():
                 self.session._reply_ended(self)
         finally:
-            with self._lock:
-                self._ended.set()  # saved: followers see the end now
-                self._changed.notify_all()
+            try:
+                self.telemetry.ended(self.message)  # counted before anyone sees it ended
+            finally:
+                with self._lock:
+                    self._ended.set()  # saved: followers see the end now
+                    self._changed.notify_all()
         return True
 
     # -- any thread ------------------------------------------------------------------
@@ -422,7 +440,8 @@ class ReplyStream:
                 if self.builder.version == self._saved and not beat:
                     return False
                 message, version = self.message.snapshot(), self.builder.version
-            self.session.recorder.checkpoint(self.session, message)
+            with self.telemetry.current():
+                self.session.recorder.checkpoint(self.session, message)
             self._saved, self._saved_at = version, time.monotonic()
             return True
 
@@ -539,7 +558,8 @@ class ChatSession:
         self.messages += [question, stream.message]
         self.active = stream
         try:
-            self.recorder.start_turn(self, question, stream.message)
+            with stream.telemetry.current():  # the turn's write is the answer's
+                self.recorder.start_turn(self, question, stream.message)
         except BaseException:  # not saved: the question stays on the page, no answer
             self.active = None
             self.messages.remove(stream.message)
@@ -674,11 +694,12 @@ class ChatSession:
         stream.message.parent_id = self._parent()
         self.active = stream
         self.messages.append(stream.message)
-        self.recorder.save_message(self, stream.message)
-        replacing, self._replacing = self._replacing, None
-        if replacing is not None:
-            self._branch_at(replacing, stream.message)
-            self._start_branch(stream.message)
+        with stream.telemetry.current():  # the first row's write is the answer's
+            self.recorder.save_message(self, stream.message)
+            replacing, self._replacing = self._replacing, None
+            if replacing is not None:
+                self._branch_at(replacing, stream.message)
+                self._start_branch(stream.message)
         return self._started(stream)
 
     def _started(self, stream: ReplyStream) -> ReplyStream:
