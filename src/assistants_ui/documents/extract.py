@@ -465,6 +465,14 @@ def _decode(name: str, data: bytes, out: Extracted) -> str:
 
     best = from_bytes(data[:1_000_000]).best()
     encoding = best.encoding if best is not None else "cp1252"
+    if encoding in _LATIN:
+        # Single-byte European code pages are told apart by a few letters, which a
+        # short text may not have: the most common one, Windows-1252, where it decodes.
+        try:
+            data.decode("cp1252")
+            encoding = "cp1252"
+        except UnicodeDecodeError:
+            pass
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
@@ -477,6 +485,10 @@ def _decode(name: str, data: bytes, out: Extracted) -> str:
     return text
 
 
+_LATIN = frozenset(
+    {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_15", "mac_roman"}
+    | {"iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14"}
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANKS = re.compile(r"\n{3,}")
 
