@@ -101,7 +101,7 @@ class Extracted:
                 if not s.text.lstrip().startswith(heading):
                     out.append(heading)
             out.append(s.text)
-        return "\n\n".join(t for t in out if t.strip())
+        return "\n\n".join(t for t in out if t.strip()).rstrip()
 
 
 def is_document(name: str) -> bool:

@@ -531,7 +531,12 @@ class ChatBackend:
                 texts[m.id] = "\n\n".join([*blocks, m.text])
         turns = to_chat_messages(self.profile.instructions, context.history, message, texts=texts)
         said: list[str] = []
-        for event in self.source.stream(turns, context, retrieval):
+        events = (
+            self.source.stream(turns, context)
+            if retrieval is None
+            else self.source.stream(turns, context, retrieval)
+        )
+        for event in events:
             if isinstance(event, ev.TextDelta):
                 said.append(event.text)
             elif isinstance(event, ev.Done) and retrieval is not None:
