@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "storage"))
 
-from documents_support import filler, report_pdf  # noqa: E402
 from pgcluster import PgCluster, find_bindir  # noqa: E402
 
 from assistants_ui.core.transcript import Attachment  # noqa: E402
 from assistants_ui.storage import Database, Repository, open_url  # noqa: E402
-from assistants_ui.storage.documents import NewChunk, conversation_scope  # noqa: E402
+from assistants_ui.storage.documents import NewChunk  # noqa: E402
 from assistants_ui.storage.library import StorageLibrary, StoredShelf  # noqa: E402
+from documents_support import report_pdf  # noqa: E402
 
 TARGET_P95_MS = 50.0
 TARGET_INDEX_S = 30.0
@@ -166,9 +166,7 @@ def fill(db: Database, shelf: StoredShelf, total: int) -> float:
     number = 0
     while made < total:
         count = min(2_000, total - made)
-        chunks = [
-            NewChunk(i, " ".join(zipf_words(rng, 120)), i // 3 + 1, "") for i in range(count)
-        ]
+        chunks = [NewChunk(i, " ".join(zipf_words(rng, 120)), i // 3 + 1, "") for i in range(count)]
         shelf.room.add(
             scope=shelf.own,
             conversation_id=shelf.conversation_id,
@@ -184,7 +182,9 @@ def fill(db: Database, shelf: StoredShelf, total: int) -> float:
     return time.perf_counter() - start
 
 
-def latency(db: Database, sizes: Sequence[int], queries: int) -> list[tuple[int, float, float, float]]:
+def latency(
+    db: Database, sizes: Sequence[int], queries: int
+) -> list[tuple[int, float, float, float]]:
     rows = []
     shelf = shelf_on(db)
     have = 0
@@ -232,8 +232,8 @@ def latency_tables(sizes: Sequence[int], queries: int, postgres: bool) -> None:
     print(f"\nLexical search, 5 passages for a 6-word question; {queries} questions per size\n")
     print(f"{'database':<24}{'passages':>11}{'indexed/s':>11}{'p50 ms':>9}{'p95 ms':>9}  target")
     for name, rows in results.items():
-        for size, seconds, p50, p95 in rows:
-            added = size - (rows[rows.index((size, seconds, p50, p95)) - 1][0] if rows.index((size, seconds, p50, p95)) else 0)
+        for at, (size, seconds, p50, p95) in enumerate(rows):
+            added = size - (rows[at - 1][0] if at else 0)
             target = ""
             if name.startswith("SQLite") and size == 100_000:
                 target = "meets p95 <= 50" if p95 <= TARGET_P95_MS else "MISSES p95 <= 50"
@@ -297,7 +297,9 @@ def quality(llama_url: str | None, embed_model: str) -> None:
                 found = sum(1 for q, page in questions if page in search(q))
                 return found / len(questions)
 
-            rows.append(("lexical (BM25)", recall(lambda q: [h.page for h in shelf.search(q, 5).hits])))
+            rows.append(
+                ("lexical (BM25)", recall(lambda q: [h.page for h in shelf.search(q, 5).hits]))
+            )
             if embedder is not None:
                 index = shelf.vectors.get(shelf.room, shelf.scopes, embedder.model)
                 assert index is not None
@@ -309,11 +311,17 @@ def quality(llama_url: str | None, embed_model: str) -> None:
 
                 rows.append(("vector (SmolLM2, exact)", recall(vector_only)))
                 rows.append(
-                    ("hybrid (RRF)", recall(lambda q: [h.page for h in shelf.search(q, 5, embedder).hits]))
+                    (
+                        "hybrid (RRF)",
+                        recall(lambda q: [h.page for h in shelf.search(q, 5, embedder).hits]),
+                    )
                 )
         finally:
             db.dispose()
-    print(f"\nRetrieval quality: {len(questions)} questions on a 60-page PDF, each answered on one page\n")
+    print(
+        f"\nRetrieval quality: {len(questions)} questions on a 60-page PDF, "
+        "each answered on one page\n"
+    )
     print(f"{'search':<26}{'recall@5':>9}")
     for name, value in rows:
         print(f"{name:<26}{value:>9.2f}")
