@@ -34,6 +34,7 @@ from typing import Protocol
 from assistants_ui.core import events as ev
 from assistants_ui.core import observe
 from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
+from assistants_ui.core.documents import Shelf
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import (
@@ -50,6 +51,7 @@ from assistants_ui.profiles import Profile
 
 __all__ = [
     "ChatSession",
+    "Library",
     "Recorder",
     "Registry",
     "ReplyStream",
@@ -93,6 +95,14 @@ class Recorder(Protocol):
         """What could not be kept since the last call (a file over the stored-file
         limit, named), for the page to say once."""
         ...
+
+
+class Library(Protocol):
+    """Where a session's documents are kept and searched (storage plugs in here, as for
+    the recorder): the shelf of the session's conversation, made on the worker thread
+    before `send`, for backends that index and search documents themselves."""
+
+    def shelf(self, session: ChatSession) -> Shelf: ...
 
 
 class Registry(Protocol):
@@ -297,7 +307,12 @@ class ReplyStream:
             if pending and not self._cancelled.is_set():
                 # The question's attachments now carry their file ids.
                 session.recorder.save_message(session, self.question)
-            context = SendContext(history=history, remote=remote, cancelled=self._cancelled)
+            context = SendContext(
+                history=history,
+                remote=remote,
+                cancelled=self._cancelled,
+                documents=session.library.shelf(session) if session.library else None,
+            )
             with self.telemetry.backend("send"):
                 events = backend.send(question, context)
                 first: float | None = None
@@ -488,6 +503,7 @@ class ChatSession:
         children: Mapping[str, Sequence[str]] | None = None,
         remote_owner: str | None = None,
         live: Registry | None = None,
+        library: Library | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
@@ -506,6 +522,8 @@ class ChatSession:
         self.active: ReplyStream | None = None
         # The process's answers being written, which outlive the page (None: not kept).
         self.live = live
+        # Where the conversation's documents are kept and searched (None: nowhere).
+        self.library = library
         # regenerate(): the answer the next reply replaces, and the remote it forks from.
         self._replacing: Message | None = None
         self._fork: Remote | None = None

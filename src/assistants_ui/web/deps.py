@@ -37,6 +37,7 @@ from assistants_ui.storage import (
     open_database,
 )
 from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.library import StorageLibrary
 from assistants_ui.storage.models import utcnow
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "client_address",
     "delete_remote_later",
     "guest_address",
+    "library",
     "limit_refusal",
     "live_answers",
     "reachability_problem",
@@ -213,6 +215,11 @@ def recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
         return saved.id
 
     return StorageRecorder(repo, user_id=user.id, create_user=create)
+
+
+def library(recorder: StorageRecorder) -> StorageLibrary:
+    """A chat's documents, kept with the conversation its recorder saves."""
+    return StorageLibrary(recorder.repository.db, recorder)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=32)

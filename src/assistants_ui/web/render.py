@@ -572,6 +572,7 @@ _ROUTES = {
     "file": N_("sent with the message"),
     "image": N_("sent as an image"),
     "file_search": N_("searchable by the assistant"),
+    "document": N_("read by the assistant, cited by page"),
     "code_interpreter": N_("the assistant can analyse it with code"),
 }
 
