@@ -238,6 +238,8 @@ class Profile(_Strict):
     # Neither: everyone, guests included. Anyone else never sees it.
     allowed_users: tuple[AllowedUser, ...] = Field(default=(), max_length=1000)
     allowed_groups: tuple[AllowedGroup, ...] = Field(default=(), max_length=1000)
+    # After the first answer, a short title written by this assistant's model.
+    model_titles: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> Profile:

@@ -177,3 +177,17 @@ def test_default_threads_leave_a_cpu_to_the_page(
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cpus)
     assert default_threads() == threads
+
+
+def test_the_local_model_writes_a_title_within_its_token_limit(engine: LocalEngine) -> None:
+    from assistants_ui.core.titles import TITLE_TOKENS, title_request
+    from assistants_ui.core.transcript import Message, TextPart
+
+    chat = local_session(context_tokens=1024, max_tokens=12)
+    question = Message.user("Plan a three day trip to Lisbon for me.")
+    answer = Message("assistant", [TextPart("Day one: Alfama and the castle. Day two: Belém.")])
+    assert isinstance(chat.backend, ChatBackend)
+    written = chat.backend.title(title_request(question, answer, "en"))
+    assert written.strip()
+    tokens = engine.llama.tokenize(written.encode(), add_bos=False, special=False)
+    assert len(tokens) <= TITLE_TOKENS + 1  # a token may detokenize to a split

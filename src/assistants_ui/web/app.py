@@ -169,8 +169,22 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
             render_usage(
                 usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
             )
+        if chat.titling is not None:
+            _title_written(chat)
 
     return last
+
+
+@st.fragment(run_every=timedelta(seconds=1))
+def _title_written(chat: ChatSession) -> None:
+    """The model is writing the conversation's title (core/titles.py): once it wrote one,
+    the page runs again, so that the history list and the tab show it (when it wrote
+    none, the first words stay and nothing needs painting)."""
+    if chat.titling is not None and chat.titling.is_alive():
+        return
+    chat.titling = None
+    if chat.titled is not None:
+        st.rerun(scope="app")
 
 
 def _tab_title(title: str) -> None:

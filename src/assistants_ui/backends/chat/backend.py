@@ -29,6 +29,7 @@ from assistants_ui.core import events as ev
 from assistants_ui.core.backend import BackendError, Remote, Route, SendContext
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import INLINE_TYPES, extension
+from assistants_ui.core.titles import TITLE_SECONDS, TitleRequest
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
@@ -75,6 +76,8 @@ class _Source(Protocol):
     def stream(
         self, turns: list[dict[str, Any]], context: SendContext
     ) -> Iterator[ev.StreamEvent]: ...
+
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str: ...
 
 
 @dataclass(slots=True)
@@ -206,6 +209,21 @@ class _RemoteSource:
                 for call, result in ran
             ]
 
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str:
+        """One small request, not streamed, without tools or retries (a title)."""
+        from assistants_ui.backends.clients import client_for
+
+        client = client_for(self.connection).with_options(
+            max_retries=0, timeout=min(self.connection.timeout, TITLE_SECONDS)
+        )
+        done = client.chat.completions.create(
+            model=self._resolve_model(),
+            messages=cast("list[ChatCompletionMessageParam]", turns),
+            max_tokens=max_tokens,
+            stream=False,
+        )
+        return (done.choices[0].message.content or "") if done.choices else ""
+
     def one_round(
         self, turns: list[dict[str, Any]], context: SendContext, extra: dict[str, Any]
     ) -> Generator[ev.StreamEvent, None, _Round | None]:
@@ -307,6 +325,17 @@ class _LocalSource:
 
     def describe(self) -> str:
         return self.connection.describe()
+
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str:
+        """A few tokens, after any answer the model is writing (a title)."""
+        from assistants_ui.backends.chat.local_engine import LocalEngine
+
+        conn = self.connection
+        engine = LocalEngine.get(
+            conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
+        )
+        chunks = engine.stream(turns, max_tokens=max_tokens, temperature=0.2, wait_notice=False)
+        return "".join(chunk.text for chunk in chunks)
 
     def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
         from assistants_ui.backends.chat.local_engine import LocalEngine, LocalModelError
@@ -412,6 +441,14 @@ class ChatBackend:
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
         turns = to_chat_messages(self.profile.instructions, context.history, message)
         yield from self.source.stream(turns, context)
+
+    def title(self, request: TitleRequest) -> str:
+        """The conversation's title, as the model writes it (core/titles.py)."""
+        turns: list[dict[str, Any]] = [
+            {"role": "system", "content": request.instructions},
+            {"role": "user", "content": request.text},
+        ]
+        return self.source.complete(turns, request.max_tokens)
 
     def probe(self) -> None:
         """One small request to a server, without tools, so that the connection learns
