@@ -309,7 +309,7 @@ def _stored_groups(settings: Settings) -> frozenset[str]:
         return frozenset()
     try:
         return Groups(db).known_groups()
-    except StorageError:  # a schema from before revision 0015: no group given yet
+    except StorageError:  # a schema from before revision 0016: no group given yet
         return frozenset()
     finally:
         db.dispose()

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from assistants_ui.core.documents import Shelf
 from assistants_ui.core.events import Failed, FailureCode, StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
@@ -103,11 +104,14 @@ class SendContext:
     `history` is the conversation before `message`, for backends that keep no
     state remotely. `cancelled` is set by the session when the user stops the
     answer; long loops (a local model's tokens) check it between steps.
+    `documents` is the conversation's shelf of documents (attached ones and the
+    assistant's knowledge) where the session has a library, else None.
     """
 
     history: Sequence[Message]
     remote: Remote
     cancelled: CancelFlag
+    documents: Shelf | None = None
 
 
 class CancelFlag(Protocol):
@@ -152,10 +156,6 @@ class Backend(Protocol):
 
     def cancel(self, remote: Remote) -> None:
         """Stop the answer in progress on the server, where the API allows it."""
-        ...
-
-    def download(self, file_id: str) -> bytes:
-        """The bytes of a file the backend announced."""
         ...
 
     def display_title(self) -> str:

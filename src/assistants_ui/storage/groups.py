@@ -1,6 +1,6 @@
 """Users' groups: those an admin gives on the admin page, those a sign-in brought.
 
-Owns the `user_groups` table (revision 0015). Assistants may be restricted to
+Owns the `user_groups` table (revision 0016). Assistants may be restricted to
 groups (`allowed_groups`, core/access.py). A user's groups are:
 
 - `admin`: given on the admin page (`set_groups`, written to the audit log in

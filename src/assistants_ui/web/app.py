@@ -17,7 +17,6 @@ from functools import partial
 import streamlit as st
 
 from assistants_ui.auth import Identity
-from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession
@@ -28,7 +27,7 @@ from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import chat_state, deps, language, render
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
-from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
+from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import (
     current_identity,
@@ -99,11 +98,16 @@ def _open_linked(rt: Runtime, repo: Repository, user: UserInfo) -> bool:
     return True
 
 
-def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[], None] | None:
+def _conversation(
+    rt: Runtime, repo: Repository, user: UserInfo
+) -> Callable[[], Callable[[], None]] | None:
     """The conversation on the page (opened by `_open_linked`), or a new one.
 
-    Returns what the page does last: follow the answer being written, then
-    show the conversation's total usage."""
+    Lays the main area out (empty slots in reading order), takes what was sent and
+    starts its answer, paints the answer's first words; then returns the rest of
+    the page's main area (the title, the menu, the history, then the answer
+    followed to its end and the conversation's total usage), which the page calls
+    after the sidebar."""
     chat = chat_state.current_chat()
     if isinstance(chat, ChatSession) and not deps.may_use(chat.profile):
         chat = chat_state.refuse(rt, repo, user, chat)  # its assistant was taken away
@@ -126,53 +130,60 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
         return None
-    unreachable = deps.reachability_problem(rt, profile)
-    if unreachable:  # the server named to admins only (render.hide_servers)
-        st.warning(inert(render.without_servers(unreachable)), icon="🔌")
-    # A legacy assistant configured by id alone is titled with its name on the server.
-    title = chat.backend.display_title()
-    st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
+    title_slot, warning_slot = st.empty(), st.empty()
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
-    follow = render_chat(
+    page = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
         on_older=lambda: chat_state.load_older(repo, user),
-        limits=Limits(settings.max_message_chars, settings.max_files_per_message),
+        caps=MessageCaps(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
         on_branch=lambda message_id: chat_state.switch_branch(
             rt, repo, deps.saved_user(user), message_id
         ),
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
-        transcribe=_transcriber(rt, profile),
+        transcribe=rt.transcriber(profile),
     )
-    usage = None
-    if chat.conversation_id:  # saved, or made by this run's question
-        with menu:
-            usage = render_menu(
-                rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
-            )
-            # Also here, not only in the sidebar: a phone hides the sidebar.
-            st.button(
-                _("New chat"),
-                icon=":material/add_comment:",
-                on_click=chat_state.new_chat,
-                key="new_chat_top",
-                type="tertiary",
-            )
+    page.first_words()
+
+    def rest() -> Callable[[], None]:
+        unreachable = deps.reachability_problem(rt, profile)
+        if unreachable:  # the server named to admins only (render.hide_servers)
+            warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
+        # A legacy assistant configured by id alone is titled with its name on the server.
+        title = chat.backend.display_title()
+        title_slot.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
+        usage = None
+        if chat.conversation_id:  # saved, or made by this run's question
+            with menu:
+                usage = render_menu(
+                    rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+                )
+                # Also here, not only in the sidebar: a phone hides the sidebar.
+                st.button(
+                    _("New chat"),
+                    icon=":material/add_comment:",
+                    on_click=chat_state.new_chat,
+                    key="new_chat_top",
+                    type="tertiary",
+                )
+        page.paint()
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
             _written_elsewhere(repo, deps.saved_user(user), chat)
 
-    def last() -> None:
-        follow()
-        if chat.conversation_id:  # the total, once the answer has ended
-            render_usage(
-                usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
-            )
-        if chat.titling is not None:
-            _title_written(chat)
+        def last() -> None:
+            page.follow()
+            if chat.conversation_id:  # the total, once the answer has ended
+                render_usage(
+                    usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+                )
+            if chat.titling is not None:
+                _title_written(chat)
 
-    return last
+        return last
+
+    return rest
 
 
 @st.fragment(run_every=timedelta(seconds=1))
@@ -216,14 +227,6 @@ def _written_elsewhere(repo: Repository, user: UserInfo, chat: ChatSession) -> N
         st.rerun(scope="app")
 
 
-def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
-    """Voice input for this assistant, if its connection can transcribe (else no microphone)."""
-    connection = rt.config.connection_for(profile)
-    if not can_transcribe(profile, connection):
-        return None
-    return lambda data, mime: transcribe(profile, connection, data, mime=mime)
-
-
 def _account(repo: Repository, user: UserInfo) -> None:
     """The sidebar's account controls: log out, the interface language."""
     logout_control()
@@ -234,6 +237,9 @@ def _chat_page(
     rt: Runtime, repo: Repository, user: UserInfo, shared: str | None, internals: bool
 ) -> None:
     found = shared is not None or _open_linked(rt, repo, user)
+    # First what was sent, its answer started and its first words painted: what a run
+    # paints leaves in that order (ChatPage).
+    rest = _conversation(rt, repo, user) if shared is None and found else None
     history = render_sidebar(rt, account=lambda: _account(repo, user), internals=internals)
     last = None
     if shared is not None:
@@ -241,8 +247,8 @@ def _chat_page(
         render_shared(repo, shared, may_see=partial(_usable, rt, may=deps.may_use))
     elif not found:
         _not_found()
-    else:
-        last = _conversation(rt, repo, user)
+    elif rest is not None:
+        last = rest()
     # Before the answer is followed: the list is usable (not greyed) while it streams,
     # and lists a conversation this run's question made.
     render_history(history, rt, repo, deps.saved_user(user))

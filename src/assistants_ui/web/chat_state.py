@@ -193,8 +193,13 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
+    saver = deps.recorder(repo, user)
     chat = ChatSession(
-        profile, backend, recorder=deps.recorder(repo, user), live=deps.live_answers(rt)
+        profile,
+        backend,
+        recorder=saver,
+        live=deps.live_answers(rt),
+        library=deps.library(saver),
     )
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
@@ -223,6 +228,7 @@ def open_conversation(
         # The owner's own messages stay theirs to read, whatever happened to its assistant.
         chat = ReadOnlyChat(info, page.messages, refused=refused)
     else:
+        saver = deps.recorder(repo, user)
         chat = ChatSession(
             profile,
             backend,
@@ -230,9 +236,10 @@ def open_conversation(
             remote=page.remote,
             remote_owner=page.remote_owner,
             children=page.children,
-            recorder=deps.recorder(repo, user),
+            recorder=saver,
             conversation_id=info.id,
             live=deps.live_answers(rt),
+            library=deps.library(saver),
         )
         deps.select_profile(profile.id)
         follow_live(chat)
