@@ -380,14 +380,21 @@ class _LocalSource:
         return self.connection.describe()
 
     def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str:
-        """A few tokens, after any answer the model is writing (a title)."""
-        from assistants_ui.backends.chat.local_engine import LocalEngine
+        """A few tokens, after any answer the model is writing (a title); given up, raising,
+        when an answer waits for the model meanwhile (its first words come first)."""
+        from assistants_ui.backends.chat.local_engine import YIELDED, LocalEngine, Yielded
 
         conn = self.connection
         engine = LocalEngine.get(
             conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
         )
-        chunks = engine.stream(turns, max_tokens=max_tokens, temperature=0.2, wait_notice=False)
+        chunks = list(
+            engine.stream(
+                turns, max_tokens=max_tokens, temperature=0.2, wait_notice=False, yields=True
+            )
+        )
+        if chunks and chunks[-1].finish_reason == YIELDED:
+            raise Yielded("the local model was given up to an answer waiting for it")
         return "".join(chunk.text for chunk in chunks)
 
     def stream(
