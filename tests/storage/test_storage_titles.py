@@ -15,20 +15,27 @@ import pytest
 
 from assistants_ui import i18n
 from assistants_ui.backends.chat.backend import ChatBackend
+from assistants_ui.core.live import LiveAnswers
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.titles import TITLE_TOKENS, tidy
 from assistants_ui.core.transcript import Message
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.storage import NotFound, Repository, StorageRecorder, UserInfo
-from fakes.chat_routes import chat_text, chat_title
-from fakes.server import Error, FakeOpenAI, Hang
+from fakes.chat_routes import chat_chunks, chat_text, chat_title
+from fakes.server import Error, FakeOpenAI, Hang, Stream
 
 QUESTION = "Could you please help me plan a three day trip to Lisbon in spring"
 FIRST_WORDS = QUESTION  # short enough to be the whole title
 
 
 def session(
-    fake: FakeOpenAI, repo: Repository, user: UserInfo, *, timeout: float = 30, **profile: object
+    fake: FakeOpenAI,
+    repo: Repository,
+    user: UserInfo,
+    *,
+    timeout: float = 30,
+    live: LiveAnswers | None = None,
+    **profile: object,
 ) -> ChatSession:
     connection = Connection(
         id="fake", type="openai", base_url=fake.base_url, max_retries=0, timeout=timeout
@@ -36,7 +43,8 @@ def session(
     chosen = Profile(id="guide", title="Guide", backend="chat", connection="fake", model="m")
     chosen = chosen.model_copy(update=profile)
     backend = ChatBackend(chosen, connection)
-    return ChatSession(chosen, backend, recorder=StorageRecorder(repo, user_id=user.id))
+    recorder = StorageRecorder(repo, user_id=user.id)
+    return ChatSession(chosen, backend, recorder=recorder, live=live)
 
 
 def ask(chat: ChatSession, text: str = QUESTION) -> None:
@@ -111,6 +119,70 @@ def test_a_failed_title_request_keeps_the_first_words(
     assert title_of(repo, alice, chat) == FIRST_WORDS
     [warned] = [r for r in caplog.records if r.getMessage().startswith("title:")]
     assert "the first words stay" in warned.getMessage()
+
+
+def test_a_sent_question_is_answered_first_and_a_slow_title_holds_no_answer_up(
+    fake: FakeOpenAI, repo: Repository, alice: UserInfo
+) -> None:
+    """The page's send (`ask`: the question and the answer's first row in one write):
+    no title request before the answer is saved; one that never returns delays nothing."""
+    paused = Stream(chat_chunks(["Day one: ", "Alfama."]), pause_after=2)
+    fake.expect("chat.completions", paused)
+    fake.expect("chat.title", Hang())
+    live = LiveAnswers(checkpoint_seconds=60)
+    chat = session(fake, repo, alice, live=live)
+    chat.ask(QUESTION)
+    stream = chat.active
+    assert stream is not None
+    assert not stream.wait(0, 30) and stream.version > 0  # its first event came; it waits
+    assert chat.titling is None and fake.calls("chat.title") == []  # still writing
+    paused.resume.set()
+    assert stream.run_to_end().status == "complete"
+    assert chat.titling is not None and chat.titling.is_alive()  # the title hangs
+    chat.ask("And a fourth day?")  # answered meanwhile, in full
+    assert chat.active is not None and chat.active.run_to_end().status == "complete"
+    assert chat.titling.is_alive() and len(fake.calls("chat.title")) == 1
+    assert title_of(repo, alice, chat) == FIRST_WORDS
+
+
+def test_an_answer_that_outlives_its_page_gets_its_title_once_saved(
+    fake: FakeOpenAI, repo: Repository, alice: UserInfo
+) -> None:
+    paused = Stream(chat_chunks(["Day one: ", "Alfama."]), pause_after=2)
+    fake.expect("chat.completions", paused)
+    fake.expect("chat.title", chat_title("Three days in Lisbon"))
+    live = LiveAnswers(checkpoint_seconds=60)
+    chat = session(fake, repo, alice, live=live)
+    chat.ask(QUESTION)
+    conversation_id = chat.conversation_id
+    assert conversation_id is not None
+    del chat  # the page that asked is gone; the answer is the process's
+    stream = live.get(conversation_id)
+    assert stream is not None
+    paused.resume.set()
+    assert stream.run_to_end().status == "complete"
+    titling = stream.session.titling
+    assert titling is not None
+    titling.join(30)
+    title = repo.get_conversation(user_id=alice.id, conversation_id=conversation_id).title
+    assert title == "Three days in Lisbon"
+
+
+def test_a_stopped_first_answer_gets_no_title_from_the_model(
+    fake: FakeOpenAI, repo: Repository, alice: UserInfo
+) -> None:
+    paused = Stream(chat_chunks(["Day one: ", "Alfama."]), pause_after=2)
+    fake.expect("chat.completions", paused)
+    live = LiveAnswers(checkpoint_seconds=60)
+    chat = session(fake, repo, alice, live=live)
+    chat.ask(QUESTION)
+    stream = chat.active
+    assert stream is not None
+    assert live.stop_all("unattended") == 1  # as housekeeping stops an unwatched answer
+    paused.resume.set()
+    assert stream.message.status == "stopped" and stream.done
+    assert chat.titling is None and fake.calls("chat.title") == []
+    assert title_of(repo, alice, chat) == FIRST_WORDS
 
 
 def test_a_title_the_user_gave_is_never_replaced(
