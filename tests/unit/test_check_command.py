@@ -41,6 +41,7 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 def test_nothing_configured_is_ok_and_creates_no_database(
     capsys: pytest.CaptureFixture[str], clean_env: Path
 ) -> None:
@@ -128,6 +129,7 @@ def sqlite_at(path: Path, revision: str | None) -> str:
     return url
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 def test_schema_at_head_behind_and_newer(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -177,6 +179,7 @@ server_metadata_url = "https://accounts.google.com/.well-known/openid-configurat
 """
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 @pytest.mark.parametrize(
     ("trusted", "said"),
     [

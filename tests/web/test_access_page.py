@@ -2,7 +2,7 @@
 
 A restricted assistant is in the picker only for the people and groups it
 names (groups given on the admin page here; single sign-on's come from the
-ID token, tests/unit/test_access.py); everyone else never sees it, guests
+ID token, tests/core/test_access.py); everyone else never sees it, guests
 included. A conversation made with it opens read-only for its owner once the
 assistant is taken away from them, a share of one opens only for those who
 may use it, and the admin page shows who can use what and gives groups.
