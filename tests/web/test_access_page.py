@@ -10,15 +10,13 @@ may use it, and the admin page shows who can use what and gives groups.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistants_ui.auth import passwords
-from assistants_ui.settings import load_settings
-from assistants_ui.storage import Repository, open_database
+from assistants_ui.storage import Repository
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.groups import Groups
 from assistants_ui.web.app import NO_ASSISTANT, NOT_ALLOWED
@@ -81,15 +79,6 @@ def configured(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI) -> None:
 def logins(monkeypatch: pytest.MonkeyPatch) -> None:
     write_secrets(SECRETS)
     monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
-
-
-@pytest.fixture
-def repo() -> Iterator[Repository]:
-    db = open_database(load_settings()[0])
-    try:
-        yield Repository(db)
-    finally:
-        db.dispose()
 
 
 def app(**query: str) -> AppTest:
