@@ -179,7 +179,10 @@ def _conversation(
                     usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
                 )
             if chat.titling is not None:
-                _title_written(chat)
+                if chat.titling.is_alive() or chat.titled is not None:
+                    _title_written(chat)
+                else:  # it wrote none: the first words stay, nothing to paint
+                    chat.titling = None
 
         return last
 
@@ -188,14 +191,14 @@ def _conversation(
 
 @st.fragment(run_every=timedelta(seconds=1))
 def _title_written(chat: ChatSession) -> None:
-    """The model is writing the conversation's title (core/titles.py): once it wrote one,
-    the page runs again, so that the history list and the tab show it (when it wrote
-    none, the first words stay and nothing needs painting)."""
+    """The model is writing the conversation's title (core/titles.py): once it is done,
+    the page runs again, so that the history list and the tab show the title; that run
+    draws this fragment no more, which is what ends its timer (else an idle page would
+    run every second, and each run is a request of the session's)."""
     if chat.titling is not None and chat.titling.is_alive():
         return
     chat.titling = None
-    if chat.titled is not None:
-        st.rerun(scope="app")
+    st.rerun(scope="app")
 
 
 def _tab_title(title: str) -> None:
