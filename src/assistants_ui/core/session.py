@@ -274,7 +274,9 @@ class ReplyStream:
         self._generating: float = 0.0
         # Telemetry's view of this answer (core.observe; does nothing when none is set up),
         # and what it is told of each event (None then: not even a call per token).
-        self.telemetry = observe.answer(self)
+        self.telemetry = observe.answer(
+            observe.Answering(session.profile, self.message.id, session.conversation_id)
+        )
         self._observed = None if self.telemetry is observe.NO_WATCH else self.telemetry.event
 
     # -- worker thread -------------------------------------------------------------
