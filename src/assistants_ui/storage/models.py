@@ -57,6 +57,7 @@ __all__ = [
     "UsageLimit",
     "UsageRecord",
     "User",
+    "UserGroup",
     "include_object",
     "utcnow",
 ]
@@ -377,6 +378,26 @@ class AdminAudit(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(320), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class UserGroup(Base):
+    """A group a user is in, as far as the app knows it (storage/groups.py).
+
+    `source` "admin": given on the admin page (audited); "sso": the groups claim
+    of their last single sign-on, kept so that `check` and the admin page know
+    the group exists (the page itself reads the claim of each run).
+    """
+
+    __tablename__ = "user_groups"
+    __table_args__ = (Index(None, "name"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(320), default="")
 
 
 class Document(Base):

@@ -6,7 +6,7 @@ process with `st.cache_resource`; everything per user lives in session state
 and storage. The conversation on the page is `chat_state`'s.
 
 Session-state keys: `PROFILE_KEY` (the assistant picker's widget key) and
-this module's own `_USER_KEY`.
+this module's own `_USER_KEY`, `_ACCESS_KEY`, `_SSO_GROUPS_KEY`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import streamlit as st
 from assistants_ui import i18n
 from assistants_ui.auth import Identity
 from assistants_ui.auth.sessions import server_key
+from assistants_ui.core.access import GUEST, Access, usable
 from assistants_ui.core.backend import distinct_remotes
 from assistants_ui.core.live import LiveAnswers
 from assistants_ui.profiles import Profile, public_url
@@ -37,17 +38,21 @@ from assistants_ui.storage import (
     open_database,
 )
 from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.groups import Groups
 from assistants_ui.storage.library import StorageLibrary
 from assistants_ui.storage.models import utcnow
 
 __all__ = [
     "PROFILE_KEY",
+    "Identity",
+    "allow",
     "client_address",
     "delete_remote_later",
     "guest_address",
     "library",
     "limit_refusal",
     "live_answers",
+    "may_use",
     "reachability_problem",
     "recorder",
     "repository",
@@ -57,6 +62,7 @@ __all__ = [
     "selected_profile",
     "server_urls",
     "signed_in_user",
+    "usable_profiles",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +70,8 @@ log = logging.getLogger(__name__)
 
 PROFILE_KEY = "assistant"  # the selected profile id (the sidebar picker's widget key)
 _USER_KEY = "user"  # (identity, UserInfo) of the signed-in user
+_ACCESS_KEY = "access"  # who may use which assistant, as of this session's last full run
+_SSO_GROUPS_KEY = "access_sso_groups"  # the groups claim last noted in storage (`allow`)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -249,12 +257,52 @@ def server_urls(rt: Runtime) -> list[str]:
     return urls
 
 
-def selected_profile(rt: Runtime) -> Profile:
-    """The assistant picked in the sidebar (the first one until then)."""
+def allow(
+    rt: Runtime, repo: Repository, user: UserInfo, names: frozenset[str], sso: frozenset[str] | None
+) -> Access:
+    """Who may use which assistant from this run on (`core.access`): the signed-in user's
+    `names`, their ID token's groups (`sso`, single sign-on) and the groups an admin gave
+    them. Asked again on every full run: a group taken away counts at the next click.
+    Guests get `GUEST` (the assistants open to everyone)."""
+    access = GUEST
+    if user.auth_provider != "anonymous" and user.id != UNSAVED_USER:
+        groups = Groups(repo.db)
+        given: frozenset[str] = frozenset()
+        if any(p.restricted for p in rt.profiles):  # else no query: nothing to decide
+            given = groups.groups_of(user_id=user.id)
+        if sso is not None and st.session_state.get(_SSO_GROUPS_KEY) != (user.id, sso):
+            groups.note_sso_groups(user_id=user.id, groups=sso)  # `check` and the admin page
+            st.session_state[_SSO_GROUPS_KEY] = (user.id, sso)
+        access = Access(names=names, groups=given | (sso or frozenset()))
+    st.session_state[_ACCESS_KEY] = access
+    return access
+
+
+def _access() -> Access:
+    access = st.session_state.get(_ACCESS_KEY)
+    return access if isinstance(access, Access) else GUEST  # not known yet: guests' share
+
+
+def may_use(profile: Profile) -> bool:
+    """Whether the person on the page may use `profile` (as of this session's last run)."""
+    return _access().may_use(profile)
+
+
+def usable_profiles(rt: Runtime) -> list[Profile]:
+    """The assistants the person on the page may use, in the configuration's order."""
+    return usable(rt.profiles, _access())
+
+
+def selected_profile(rt: Runtime) -> Profile | None:
+    """The assistant picked in the sidebar (the first usable one until then); None when
+    the person on the page may use none."""
     chosen = st.session_state.get(PROFILE_KEY)
     profile = rt.config.profile(chosen) if chosen else None
-    if profile is None:
-        profile = rt.profiles[0]
+    if profile is None or not may_use(profile):
+        profiles = usable_profiles(rt)
+        if not profiles:
+            return None
+        profile = profiles[0]
         select_profile(profile.id)
     return profile
 

@@ -49,7 +49,7 @@ from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oi
 from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
 from assistants_ui.auth.lockout import LockState
 from assistants_ui.auth.login import password_login
-from assistants_ui.auth.oidc import Refusal
+from assistants_ui.auth.oidc import AllowList, Refusal
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
 from assistants_ui.core.safe_markdown import literal
@@ -67,6 +67,7 @@ __all__ = [
     "guard",
     "is_admin",
     "logout_control",
+    "signed_in_as",
 ]
 
 log = logging.getLogger(__name__)
@@ -350,6 +351,28 @@ def is_admin(settings: Settings) -> bool:
         except Exception:  # no browser behind this run (bare mode)
             return False
     return _setup(settings).admins.is_admin(identity, claims)
+
+
+def signed_in_as(settings: Settings) -> tuple[frozenset[str], frozenset[str] | None]:
+    """Who the assistants' allow-lists see (re-read on every run): the signed-in person's
+    names (a password user's login name and e-mail, a single sign-on user's e-mail when
+    it counts, lower-cased) and, for single sign-on, their ID token's groups (None
+    otherwise). A guest has neither."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if not isinstance(identity, Identity) or method not in ("password", "oidc"):
+        return frozenset(), None
+    if method == "password":
+        names = {identity.subject.lower(), (identity.email or "").lower()}
+        return frozenset(n for n in names if n), None
+    try:
+        claims = st.user.to_dict()
+    except Exception:  # no browser behind this run (bare mode)
+        return frozenset(), frozenset()
+    oidc = _setup(settings).oidc
+    allow = oidc.allow if oidc is not None else AllowList()
+    email = allow.verified_email(claims)
+    return frozenset({email} if email else ()), allow.groups_of(claims)
 
 
 def _remember(

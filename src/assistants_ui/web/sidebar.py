@@ -201,7 +201,7 @@ def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     current_id = current.conversation_id if current is not None else None
     if not page.items:
         st.caption(_("No conversation matches.") if query else _("Your conversations appear here."))
-    titles = {p.id: p.title for p in rt.profiles}
+    titles = {p.id: p.title for p in deps.usable_profiles(rt)}  # no restricted one's name
     for heading, items in date_groups(page.items, utcnow(), reader_timezone()):
         st.caption(f"**{_(heading)}**")
         for info in items:
@@ -271,7 +271,8 @@ def render_sidebar(
     """
     profile = deps.selected_profile(rt)
     with st.sidebar:
-        profiles = {p.id: p for p in rt.profiles}
+        # Only the assistants this person may use: the others are not even named.
+        profiles = {p.id: p for p in deps.usable_profiles(rt)}
         if len(profiles) > 1:
             st.selectbox(
                 _("Assistant"),
@@ -289,7 +290,7 @@ def render_sidebar(
             width="stretch",
             key="new_chat",
         )
-        if internals:
+        if internals and profile is not None:
             details = f"{profile.backend} · {rt.config.connection_for(profile).describe()}"
             # A code span: the URL stays text (escaped, Markdown would still link it).
             st.caption(code_span(details + (f" · {profile.model}" if profile.model else "")))
