@@ -25,7 +25,7 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import chat_state, deps, language, render
+from assistants_ui.web import chat_state, language, picker, reader, render, resources
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -109,7 +109,7 @@ def _conversation(
     followed to its end and the conversation's total usage), which the page calls
     after the sidebar."""
     chat = chat_state.current_chat()
-    if isinstance(chat, ChatSession) and not deps.may_use(chat.profile):
+    if isinstance(chat, ChatSession) and not picker.may_use(chat.profile):
         chat = chat_state.refuse(rt, repo, user, chat)  # its assistant was taken away
     if isinstance(chat, chat_state.ReadOnlyChat):
         _tab_title(chat.info.title)
@@ -120,7 +120,7 @@ def _conversation(
         render_usage(usage, repo, user, chat.info.id)
         render_messages(chat.messages)
         return None
-    profile = deps.selected_profile(rt)
+    profile = picker.selected_profile(rt)
     if profile is None:
         st.info(_(NO_ASSISTANT), icon="🔒")
         return None
@@ -140,15 +140,15 @@ def _conversation(
         caps=MessageCaps(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
         on_branch=lambda message_id: chat_state.switch_branch(
-            rt, repo, deps.saved_user(user), message_id
+            rt, repo, reader.saved_user(user), message_id
         ),
-        quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
+        quota=lambda: reader.limit_refusal(repo, reader.saved_user(user), profile.id),
         transcribe=rt.transcriber(profile),
     )
     page.first_words()
 
     def rest() -> Callable[[], None]:
-        unreachable = deps.reachability_problem(rt, profile)
+        unreachable = resources.reachability_problem(rt, profile)
         if unreachable:  # the server named to admins only (render.hide_servers)
             warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
         # A legacy assistant configured by id alone is titled with its name on the server.
@@ -158,7 +158,7 @@ def _conversation(
         if chat.conversation_id:  # saved, or made by this run's question
             with menu:
                 usage = render_menu(
-                    rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+                    rt, repo, reader.saved_user(user), chat.conversation_id, on_title=_tab_title
                 )
                 # Also here, not only in the sidebar: a phone hides the sidebar.
                 st.button(
@@ -170,13 +170,13 @@ def _conversation(
                 )
         page.paint()
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
-            _written_elsewhere(repo, deps.saved_user(user), chat)
+            _written_elsewhere(repo, reader.saved_user(user), chat)
 
         def last() -> None:
             page.follow()
             if chat.conversation_id:  # the total, once the answer has ended
                 render_usage(
-                    usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+                    usage, repo, reader.saved_user(user), chat.conversation_id, prices_of(profile)
                 )
             if chat.titling is not None:
                 if chat.titling.is_alive() or chat.titled is not None:
@@ -247,14 +247,14 @@ def _chat_page(
     last = None
     if shared is not None:
         # A conversation with a restricted assistant is for those who may use it.
-        render_shared(repo, shared, may_see=partial(_usable, rt, may=deps.may_use))
+        render_shared(repo, shared, may_see=partial(_usable, rt, may=picker.may_use))
     elif not found:
         _not_found()
     elif rest is not None:
         last = rest()
     # Before the answer is followed: the list is usable (not greyed) while it streams,
     # and lists a conversation this run's question made.
-    render_history(history, rt, repo, deps.saved_user(user))
+    render_history(history, rt, repo, reader.saved_user(user))
     if last is not None:
         last()
 
@@ -267,7 +267,7 @@ def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identit
         actor=f"{identity.label} ({identity.auth_provider}:{identity.subject})",
         # Asked again when drawn and by each action: the configuration read now, not
         # the one of the run that drew the button.
-        allowed=lambda: is_admin(deps.runtime().config.settings),
+        allowed=lambda: is_admin(resources.runtime().config.settings),
         profiles=[p.id for p in rt.profiles],
         assistants=rt.profiles,
     )
@@ -304,7 +304,7 @@ def main() -> None:
 
 
 def _page() -> None:
-    rt = deps.runtime()
+    rt = resources.runtime()
     # Before anyone is known: an assistant open to everyone names the tab, never a
     # restricted one (the login page would tell its name to anyone).
     shown = next((p for p in rt.profiles if not p.restricted), None)
@@ -314,13 +314,13 @@ def _page() -> None:
         layout="centered",
     )
     language.start_run()
-    render.hide_servers(deps.server_urls(rt))  # until the reader is known to be an admin
+    render.hide_servers(resources.server_urls(rt))  # until the reader is known to be an admin
     _problems(rt)
     if not rt.profiles:
         st.info(_("No assistant is usable until the configuration above is fixed."))
         return
     try:
-        repo = deps.repository(rt)
+        repo = resources.repository(rt)
         shared = st.query_params.get(QUERY_KEY)
         if shared is not None and rt.config.settings.share_links_public:
             # SHARE_LINKS_PUBLIC: the link alone, no sign-in; but a conversation with a
@@ -333,10 +333,10 @@ def _page() -> None:
             with st.sidebar:
                 language.selector()  # the login page in the reader's language
             return  # the login form is on the page
-        user = deps.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
+        user = reader.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
         language.adopt_user(user)
-        deps.allow(rt, repo, user, *signed_in_as(rt.config.settings))
-        profile = deps.selected_profile(rt)
+        picker.allow(rt, repo, user, *signed_in_as(rt.config.settings))
+        profile = picker.selected_profile(rt)
         if profile is not None and profile is not shown:  # now that the reader is known
             st.set_page_config(page_title=profile.title, page_icon=profile.icon)
         admin = is_admin(rt.config.settings)

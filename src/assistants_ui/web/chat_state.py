@@ -26,7 +26,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, NotFound, Repository, UserInfo
-from assistants_ui.web import deps
+from assistants_ui.web import picker, reader, resources
 
 __all__ = [
     "Action",
@@ -193,13 +193,13 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
-    saver = deps.recorder(repo, user)
+    saver = reader.recorder(repo, user)
     chat = ChatSession(
         profile,
         backend,
         recorder=saver,
-        live=deps.live_answers(rt),
-        library=deps.library(saver),
+        live=resources.live_answers(rt),
+        library=reader.library(saver),
     )
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
@@ -218,7 +218,7 @@ def open_conversation(
     profile = rt.config.profile(info.profile_id)
     chat: ChatSession | ReadOnlyChat
     backend = None
-    refused = profile is not None and not deps.may_use(profile)
+    refused = profile is not None and not picker.may_use(profile)
     if profile is not None and not refused:
         try:
             backend = rt.backend(profile)
@@ -228,7 +228,7 @@ def open_conversation(
         # The owner's own messages stay theirs to read, whatever happened to its assistant.
         chat = ReadOnlyChat(info, page.messages, refused=refused)
     else:
-        saver = deps.recorder(repo, user)
+        saver = reader.recorder(repo, user)
         chat = ChatSession(
             profile,
             backend,
@@ -238,10 +238,10 @@ def open_conversation(
             children=page.children,
             recorder=saver,
             conversation_id=info.id,
-            live=deps.live_answers(rt),
-            library=deps.library(saver),
+            live=resources.live_answers(rt),
+            library=reader.library(saver),
         )
-        deps.select_profile(profile.id)
+        picker.select_profile(profile.id)
         follow_live(chat)
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = page.before

@@ -25,7 +25,7 @@ from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, ConversationPage, Repository, UserInfo
 from assistants_ui.storage.conversations import MAX_PAGE, SNIPPET_BEFORE, SNIPPET_CHARS
 from assistants_ui.storage.models import utcnow
-from assistants_ui.web import chat_state, deps
+from assistants_ui.web import chat_state, picker
 from assistants_ui.web.conversation_menu import (
     ActionKeys,
     delete_control,
@@ -201,7 +201,7 @@ def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     current_id = current.conversation_id if current is not None else None
     if not page.items:
         st.caption(_("No conversation matches.") if query else _("Your conversations appear here."))
-    titles = {p.id: p.title for p in deps.usable_profiles(rt)}  # no restricted one's name
+    titles = {p.id: p.title for p in picker.usable_profiles(rt)}  # no restricted one's name
     for heading, items in date_groups(page.items, utcnow(), reader_timezone()):
         st.caption(f"**{_(heading)}**")
         for info in items:
@@ -269,16 +269,16 @@ def render_sidebar(
     made here, so that a conversation created by this run's answer is listed
     without running the page twice.
     """
-    profile = deps.selected_profile(rt)
+    profile = picker.selected_profile(rt)
     with st.sidebar:
         # Only the assistants this person may use: the others are not even named.
-        profiles = {p.id: p for p in deps.usable_profiles(rt)}
+        profiles = {p.id: p for p in picker.usable_profiles(rt)}
         if len(profiles) > 1:
             st.selectbox(
                 _("Assistant"),
                 options=list(profiles),
                 format_func=lambda pid: f"{profiles[pid].icon} {profiles[pid].title}",
-                key=deps.PROFILE_KEY,
+                key=picker.PROFILE_KEY,
                 placeholder=_("Choose an assistant"),
                 on_change=chat_state.new_chat,
                 help=_("Switching assistant starts a new conversation."),
