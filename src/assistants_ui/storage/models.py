@@ -436,7 +436,8 @@ class DocumentChunk(Base):
     `scope_key` is the document's scope as one word (`documents.scope_key`), which the
     full-text index holds too, so that a search is one index lookup per scope. The
     full-text index itself is not a model: on SQLite the FTS5 table
-    `document_chunks_fts` (kept by triggers), on PostgreSQL the generated `tsvector`
+    `document_chunks_fts` (kept by triggers) and its vocabulary `document_chunks_vocab`,
+    on PostgreSQL the generated `tsvector`
     column `search` with its GIN index (migration 0015).
     """
 
@@ -454,7 +455,7 @@ class DocumentChunk(Base):
 
 
 # Schema objects the migrations make that are no model: the full-text indexes.
-_UNMODELLED_TABLES = ("document_chunks_fts",)
+_UNMODELLED_TABLES = ("document_chunks_fts", "document_chunks_vocab")
 
 
 def include_object(
