@@ -14,9 +14,9 @@ people can act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from assistants_ui.core.events import Failed, FailureCode, StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
@@ -28,8 +28,10 @@ __all__ = [
     "Remote",
     "Route",
     "SendContext",
+    "Turn",
     "branch_failure",
     "distinct_remotes",
+    "instructions_for",
 ]
 
 Remote = dict[str, str]
@@ -96,6 +98,23 @@ def distinct_remotes(remotes: Sequence[Remote]) -> list[Remote]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What one answer adds to its assistant's configuration, asked when it starts.
+
+    `instructions`: added after the profile's own (the reader's personal
+    instructions, their memory, the conversation's project); every backend
+    sends `instructions_for(profile.instructions, context)`. `functions`: plain
+    Python callables offered to the model as function tools for this answer
+    only (the opt-in memory tool), through the one tool loop like the
+    profile's own; a backend whose model calls no tools (the local one)
+    offers none.
+    """
+
+    instructions: str = ""
+    functions: tuple[Callable[..., Any], ...] = ()
+
+
 @dataclass(slots=True)
 class SendContext:
     """What `send` gets besides the new message.
@@ -103,11 +122,25 @@ class SendContext:
     `history` is the conversation before `message`, for backends that keep no
     state remotely. `cancelled` is set by the session when the user stops the
     answer; long loops (a local model's tokens) check it between steps.
+    `turn`: what this answer adds to the profile (see `Turn`).
     """
 
     history: Sequence[Message]
     remote: Remote
     cancelled: CancelFlag
+    turn: Turn = field(default_factory=Turn)
+
+
+def instructions_for(own: str | None, context: SendContext) -> str | None:
+    """The instructions a backend sends: the profile's, then the turn's (None: none).
+
+    The one place where the reader's and the project's instructions join the
+    assistant's, whichever protocol carries them (a system message, the
+    Responses `instructions`, a run's `additional_instructions`)."""
+    added = context.turn.instructions.strip()
+    if not added:
+        return own or None  # the profile's exactly as configured
+    return f"{own.rstrip()}\n\n{added}" if own and own.strip() else added
 
 
 class CancelFlag(Protocol):

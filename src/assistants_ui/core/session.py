@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from assistants_ui.core import events as ev
-from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
+from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext, Turn
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import (
@@ -265,7 +265,10 @@ class ReplyStream:
             if pending and not self._cancelled.is_set():
                 # The question's attachments now carry their file ids.
                 session.recorder.save_message(session, self.question)
-            context = SendContext(history=history, remote=remote, cancelled=self._cancelled)
+            turn = session.turn() if session.turn is not None else Turn()
+            context = SendContext(
+                history=history, remote=remote, cancelled=self._cancelled, turn=turn
+            )
             events = backend.send(question, context)
             first: float | None = None
             try:
@@ -449,6 +452,7 @@ class ChatSession:
         children: Mapping[str, Sequence[str]] | None = None,
         remote_owner: str | None = None,
         live: Registry | None = None,
+        turn: Callable[[], Turn] | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
@@ -467,6 +471,10 @@ class ChatSession:
         self.active: ReplyStream | None = None
         # The process's answers being written, which outlive the page (None: not kept).
         self.live = live
+        # What each answer adds to the profile (the reader's instructions, memory tool,
+        # the project's instructions): asked by the worker when the answer starts, so
+        # that a change made meanwhile counts (`Turn`; None: nothing added).
+        self.turn = turn
         # regenerate(): the answer the next reply replaces, and the remote it forks from.
         self._replacing: Message | None = None
         self._fork: Remote | None = None

@@ -26,7 +26,7 @@ from assistants_ui.backends.tool_calls import (
     function_spec,
 )
 from assistants_ui.core import events as ev
-from assistants_ui.core.backend import BackendError, Remote, Route, SendContext
+from assistants_ui.core.backend import BackendError, Remote, Route, SendContext, instructions_for
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import INLINE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
@@ -161,7 +161,7 @@ class _RemoteSource:
 
     def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
         """The answer: requests until the model stops calling tools (the one tool loop)."""
-        loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds)
+        loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds, context.turn.functions)
         yield from loop.start()
         offered = [{"type": "function", "function": function_spec(t)} for t in loop.tools.values()]
         turns = list(turns)
@@ -410,7 +410,8 @@ class ChatBackend:
         return attachment
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
-        turns = to_chat_messages(self.profile.instructions, context.history, message)
+        instructions = instructions_for(self.profile.instructions, context)
+        turns = to_chat_messages(instructions, context.history, message)
         yield from self.source.stream(turns, context)
 
     def probe(self) -> None:
