@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import streamlit as st
@@ -25,7 +25,7 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import chat_state, deps, language, render
+from assistants_ui.web import chat_state, deps, language, personal_view, render, temporary
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -105,6 +105,8 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
+    head = st.container()  # drawn once this run's question is saved (it may make the chat)
+    temporary.placement(chat, settings.temporary_chat_hours)
     follow = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
@@ -117,8 +119,11 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
         transcribe=_transcriber(rt, profile),
     )
+    temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
+    with head:
+        temporary.switch(chat, settings.temporary_chat_hours)
     usage = None
-    if chat.conversation_id:  # saved, or made by this run's question
+    if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
         with menu:
             usage = render_menu(
                 rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
@@ -181,17 +186,30 @@ def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] |
     return lambda data, mime: transcribe(profile, connection, data, mime=mime)
 
 
-def _account(repo: Repository, user: UserInfo) -> None:
-    """The sidebar's account controls: log out, the interface language."""
+def _account(repo: Repository, user: UserInfo, links: Sequence[st.Page] = ()) -> None:
+    """The sidebar's account controls: log out, the interface language, and `links`
+    to the reader's other pages (settings, or back to the chat)."""
+    for page in links:
+        st.page_link(page)
     logout_control()
     language.selector(repo, user)
 
 
 def _chat_page(
-    rt: Runtime, repo: Repository, user: UserInfo, shared: str | None, internals: bool
+    rt: Runtime,
+    repo: Repository,
+    user: UserInfo,
+    shared: str | None,
+    internals: bool,
+    settings: st.Page,
 ) -> None:
+    temporary.housekeeping(rt, repo)  # the process's sweeps (retention), started once
     found = shared is not None or _open_linked(rt, repo, user)
-    history = render_sidebar(rt, account=lambda: _account(repo, user), internals=internals)
+    # A temporary chat the page no longer shows (a new chat, another one opened) goes now.
+    temporary.track(rt, repo, deps.saved_user(user), chat_state.current_chat())
+    history = render_sidebar(
+        rt, account=lambda: _account(repo, user, [settings]), internals=internals
+    )
     last = None
     if shared is not None:
         render_shared(repo, shared)
@@ -204,6 +222,12 @@ def _chat_page(
     render_history(history, rt, repo, deps.saved_user(user))
     if last is not None:
         last()
+
+
+def _settings_page(rt: Runtime, repo: Repository, user: UserInfo, chat: st.Page) -> None:
+    with st.sidebar:
+        _account(repo, user, [chat])
+    personal_view.render_settings(repo, user, rt.config.settings)
 
 
 def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:
@@ -281,15 +305,20 @@ def _page() -> None:
         internals = admin or rt.config.settings.show_connection_details
         if internals:
             render.hide_servers(())
-        pages = [
-            st.Page(
-                lambda: _chat_page(rt, repo, user, shared, internals),
-                title=profile.title,
-                icon=profile.icon,
-                url_path="chat",
-                default=True,
-            )
-        ]
+        chat = st.Page(
+            lambda: _chat_page(rt, repo, user, shared, internals, settings),
+            title=profile.title,
+            icon=profile.icon,
+            url_path="chat",
+            default=True,
+        )
+        settings = st.Page(
+            lambda: _settings_page(rt, repo, user, chat),
+            title=_(personal_view.PAGE_TITLE),
+            icon=":material/tune:",
+            url_path=personal_view.URL_PATH,
+        )
+        pages = [chat, settings]
         if admin:  # the page exists only for admins: any other session has no such URL
             pages.append(
                 st.Page(

@@ -26,7 +26,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, NotFound, Repository, UserInfo
-from assistants_ui.web import deps
+from assistants_ui.web import deps, turns
 
 __all__ = [
     "Action",
@@ -193,6 +193,7 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     chat = ChatSession(
         profile, backend, recorder=deps.recorder(repo, user), live=deps.live_answers(rt)
     )
+    turns.attach(rt, repo, user, chat)
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
     return chat
@@ -229,6 +230,7 @@ def open_conversation(
             conversation_id=info.id,
             live=deps.live_answers(rt),
         )
+        turns.attach(rt, repo, user, chat)
         deps.select_profile(profile.id)
         follow_live(chat)
     st.session_state[_CHAT_KEY] = chat

@@ -350,6 +350,11 @@ def _after_save(chat: ChatSession) -> None:
         for text in warnings:
             st.warning(inert(text), icon="💾")  # names the file: user or model text
         warnings.clear()
+    # A temporary chat stays out of the address bar: a reload or a copied link never
+    # brings back what closing it deletes (web/temporary.py).
+    placement = getattr(chat.recorder, "placement", None)
+    if getattr(placement, "expires_at", None) is not None:
+        return
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id
 

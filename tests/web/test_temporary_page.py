@@ -1,0 +1,81 @@
+"""Temporary chats in the page (AppTest): answered like any chat, never in the history
+nor the address bar, deleted when the page closes them (a new chat, another conversation
+opened, the assistant switched); the switch stays on for the next chat until turned off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+from test_app import texts, use_fake
+
+from assistants_ui.runtime import Runtime
+from assistants_ui.storage import Repository, open_database
+from assistants_ui.storage.models import Conversation, TemporaryChat
+from fakes.server import FakeOpenAI
+
+APP = str(Path(__file__).parents[2] / "streamlit_app.py")
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=30).run()
+
+
+def stored() -> tuple[int, int]:
+    """(conversations, temporary chats) in the database."""
+    repo = Repository(open_database(Runtime.load().config.settings))
+    try:
+        with repo.db.session() as s:
+            return (
+                s.scalar(select(func.count()).select_from(Conversation)) or 0,
+                s.scalar(select(func.count()).select_from(TemporaryChat)) or 0,
+            )
+    finally:
+        repo.db.dispose()
+
+
+def sidebar_titles(at: AppTest) -> list[str]:
+    return [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+
+
+def test_a_temporary_chat_is_answered_kept_out_of_history_and_gone_when_closed(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    at = app()
+    at.toggle(key="temporary-switch").set_value(True).run()
+    at.chat_input[0].set_value("A secret question").run()
+    assert not at.exception
+    assert "Fake answer to: A secret question" in texts(at)
+    assert sidebar_titles(at) == []  # out of history
+    assert "c" not in at.query_params  # and out of the address bar
+    assert any("Temporary chat" in c.value for c in at.caption)
+    assert stored() == (1, 1)
+    at.chat_input[0].set_value("And another").run()  # it goes on like any chat
+    assert "Fake answer to: And another" in texts(at)
+
+    at.button(key="new_chat").click().run()  # closed
+    assert stored() == (0, 0)
+    assert "Fake answer to: A secret question" not in texts(at)
+    assert at.toggle(key="temporary-switch").value  # the next chat is temporary too
+    at.toggle(key="temporary-switch").set_value(False).run()
+    at.chat_input[0].set_value("Kept question").run()
+    assert sidebar_titles(at) == ["Kept question"]
+    assert stored() == (1, 0)
+
+
+def test_opening_another_conversation_closes_the_temporary_chat(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    at = app()
+    at.chat_input[0].set_value("Kept question").run()
+    at.button(key="new_chat").click().run()
+    at.toggle(key="temporary-switch").set_value(True).run()
+    at.chat_input[0].set_value("Passing thought").run()
+    assert stored() == (2, 1)
+    next(b for b in at.sidebar.button if b.label == "Kept question").click().run()
+    assert "Fake answer to: Kept question" in texts(at)
+    assert stored() == (1, 0)
