@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterator
 from typing import BinaryIO, cast
 
+from assistants_ui.storage.conversations import MAX_PAGE, ConversationInfo
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.export import export_filename, write_json, write_markdown
 from assistants_ui.storage.repository import Repository
@@ -43,13 +45,23 @@ def _file_path(name: str, taken: set[str]) -> str:
     return path
 
 
+def _conversations(repo: Repository, user_id: int, project_id: str) -> Iterator[ConversationInfo]:
+    """The project's conversations, a page (one read) at a time."""
+    offset: int | None = 0
+    while offset is not None:
+        page = repo.list_conversations(
+            user_id=user_id, project_id=project_id, limit=MAX_PAGE, offset=offset
+        )
+        yield from page.items
+        offset = page.next_offset
+
+
 def write_project_archive(repo: Repository, *, user_id: int, project_id: str, out: BinaryIO) -> int:
     """The user's project as a ZIP archive into `out`; returns how many conversations
     it holds. `NotFound` if the project is not theirs; a conversation deleted while
     the archive is written is left out."""
     project = repo.get_project(user_id=user_id, project_id=project_id)
     files = repo.list_project_files(user_id=user_id, project_id=project_id)
-    ids = repo.project_conversation_ids(user_id=user_id, project_id=project_id)
     index: list[dict[str, str]] = []
     taken: set[str] = set()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -67,17 +79,18 @@ def write_project_archive(repo: Repository, *, user_id: int, project_id: str, ou
                     "path": path,
                 }
             )
-        for cid in ids:
+        for conv in _conversations(repo, user_id, project_id):
+            stem = export_filename(conv, "json").removesuffix(".json")
             try:
-                conv = repo.get_conversation(user_id=user_id, conversation_id=cid)
-                stem = export_filename(conv, "json").removesuffix(".json")
                 with archive.open(f"conversations/{stem}.json", "w", force_zip64=True) as entry:
-                    batches = repo.iter_messages(user_id=user_id, conversation_id=cid)
+                    batches = repo.iter_messages(user_id=user_id, conversation_id=conv.id)
                     write_json(conv, batches, cast(BinaryIO, entry))
                 with archive.open(f"conversations/{stem}.md", "w", force_zip64=True) as entry:
-                    batches = repo.iter_messages(user_id=user_id, conversation_id=cid, branch=True)
+                    batches = repo.iter_messages(
+                        user_id=user_id, conversation_id=conv.id, branch=True
+                    )
                     write_markdown(conv, batches, cast(BinaryIO, entry))
-            except NotFound:
+            except NotFound:  # deleted while the archive is written
                 continue
             index.append(
                 {

@@ -97,6 +97,17 @@ def _owned_project(s: Session, user_id: int, project_id: str) -> Project:
     return project
 
 
+def _info(s: Session, project: Project) -> ProjectInfo:
+    """The record of `project`, with how many conversations it holds."""
+    held = s.scalar(
+        select(func.count())
+        .select_from(ProjectConversation)
+        .join(Conversation, Conversation.id == ProjectConversation.conversation_id)
+        .where(ProjectConversation.project_id == project.id, ~is_temporary())
+    )
+    return from_row(ProjectInfo, project, conversations=int(held or 0))
+
+
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())[:NAME_MAX]
     if not name:
@@ -128,7 +139,7 @@ class Projects(Store):
             )
             s.add(project)
             s.flush()
-            return from_row(ProjectInfo, project)
+            return from_row(ProjectInfo, project, conversations=0)
 
     @guarded
     def list_projects(self, *, user_id: int) -> list[ProjectInfo]:
@@ -152,14 +163,7 @@ class Projects(Store):
     @guarded
     def get_project(self, *, user_id: int, project_id: str) -> ProjectInfo:
         with self.db.session() as s:
-            project = _owned_project(s, user_id, project_id)
-            n = s.scalar(
-                select(func.count())
-                .select_from(ProjectConversation)
-                .join(Conversation, Conversation.id == ProjectConversation.conversation_id)
-                .where(ProjectConversation.project_id == project.id, ~is_temporary())
-            )
-            return from_row(ProjectInfo, project, conversations=int(n or 0))
+            return _info(s, _owned_project(s, user_id, project_id))
 
     @guarded
     def update_project(
@@ -182,7 +186,7 @@ class Projects(Store):
                 project.instructions = instructions.strip()
             project.updated_at = utcnow()
             s.flush()
-            return from_row(ProjectInfo, project)
+            return _info(s, project)
 
     @guarded
     def project_conversation_ids(
@@ -254,7 +258,7 @@ class Projects(Store):
                 .join(ProjectConversation, ProjectConversation.project_id == Project.id)
                 .where(ProjectConversation.conversation_id == cid)
             ).one_or_none()
-            return from_row(ProjectInfo, project) if project is not None else None
+            return _info(s, project) if project is not None else None
 
     @guarded
     def project_context(self, *, user_id: int, project_id: str) -> ProjectContext:

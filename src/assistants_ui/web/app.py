@@ -25,7 +25,15 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import chat_state, deps, language, personal_view, render, temporary
+from assistants_ui.web import (
+    chat_state,
+    deps,
+    language,
+    personal_view,
+    projects_view,
+    render,
+    temporary,
+)
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -106,7 +114,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
     head = st.container()  # drawn once this run's question is saved (it may make the chat)
-    temporary.placement(chat, settings.temporary_chat_hours)
+    temporary.placement(chat, settings.temporary_chat_hours, projects_view.selected())
     follow = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
@@ -121,6 +129,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     )
     temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
     with head:
+        projects_view.header(repo, deps.saved_user(user), chat.conversation_id)
         temporary.switch(chat, settings.temporary_chat_hours)
     usage = None
     if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
@@ -208,7 +217,10 @@ def _chat_page(
     # A temporary chat the page no longer shows (a new chat, another one opened) goes now.
     temporary.track(rt, repo, deps.saved_user(user), chat_state.current_chat())
     history = render_sidebar(
-        rt, account=lambda: _account(repo, user, [settings]), internals=internals
+        rt,
+        account=lambda: _account(repo, user, [settings]),
+        internals=internals,
+        projects=lambda: projects_view.picker(repo, deps.saved_user(user), rt.config.settings),
     )
     last = None
     if shared is not None:
