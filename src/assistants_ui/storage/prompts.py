@@ -14,13 +14,13 @@ room stores what the page checked.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
+from assistants_ui.core.prompts import NAME
 from assistants_ui.storage.codec import from_row
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import Prompt, User, utcnow
@@ -29,7 +29,6 @@ from assistants_ui.storage.store import Store, guarded
 __all__ = [
     "EVERYONE",
     "MAX_PROMPTS",
-    "NAME_PATTERN",
     "PROMPT_MAX_CHARS",
     "PromptInfo",
     "Prompts",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 EVERYONE = "everyone"
-NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # "/name", lower-case
 PROMPT_MAX_CHARS = 20_000
 MAX_PROMPTS = 500  # a user's own, and published ones in all
 
@@ -63,7 +61,7 @@ class PromptInfo:
 
 def _check(name: str, body: str) -> tuple[str, str]:
     name = name.strip().lstrip("/").lower()
-    if not NAME_PATTERN.fullmatch(name):
+    if not NAME.fullmatch(name):
         raise ValueError("a prompt's name is 1..40 lower-case letters, digits, - or _")
     body = body.strip()
     if not body or len(body) > PROMPT_MAX_CHARS:

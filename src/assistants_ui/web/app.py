@@ -31,6 +31,7 @@ from assistants_ui.web import (
     language,
     personal_view,
     projects_view,
+    prompt_library,
     render,
     temporary,
 )
@@ -115,6 +116,7 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
     settings = rt.config.settings
     head = st.container()  # drawn once this run's question is saved (it may make the chat)
     temporary.placement(chat, settings.temporary_chat_hours, projects_view.selected())
+    prompt_library.prefill()  # a prompt chosen in the previous run, into the input
     follow = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
@@ -126,11 +128,15 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         ),
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
         transcribe=_transcriber(rt, profile),
+        on_command=prompt_library.command(repo, user),
     )
+    prompt_library.render_picker(repo, user)
     temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
     with head:
         projects_view.header(repo, deps.saved_user(user), chat.conversation_id)
-        temporary.switch(chat, settings.temporary_chat_hours)
+        with st.container(horizontal=True, vertical_alignment="center"):
+            temporary.switch(chat, settings.temporary_chat_hours)
+            prompt_library.menu_button()
     usage = None
     if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
         with menu:
@@ -236,10 +242,28 @@ def _chat_page(
         last()
 
 
-def _settings_page(rt: Runtime, repo: Repository, user: UserInfo, chat: st.Page) -> None:
+def _settings_page(
+    rt: Runtime, repo: Repository, user: UserInfo, chat: st.Page, actor: str
+) -> None:
     with st.sidebar:
         _account(repo, user, [chat])
-    personal_view.render_settings(repo, user, rt.config.settings)
+    personal_view.render_settings(
+        repo,
+        user,
+        rt.config.settings,
+        more=lambda reader: prompt_library.render_manager(
+            repo,
+            reader,
+            # Asked again by each action: the configuration read now (as the admin page).
+            allowed=lambda: is_admin(deps.runtime().config.settings),
+            actor=actor,
+        ),
+    )
+
+
+def _actor(identity: Identity) -> str:
+    """How an admin is named in what they change (the audit log, a published prompt)."""
+    return f"{identity.label} ({identity.auth_provider}:{identity.subject})"
 
 
 def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:
@@ -247,7 +271,7 @@ def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identit
         _account(repo, user)
     render_admin(
         Admin(repo.db),
-        actor=f"{identity.label} ({identity.auth_provider}:{identity.subject})",
+        actor=_actor(identity),
         # Asked again when drawn and by each action: the configuration read now, not
         # the one of the run that drew the button.
         allowed=lambda: is_admin(deps.runtime().config.settings),
@@ -325,7 +349,7 @@ def _page() -> None:
             default=True,
         )
         settings = st.Page(
-            lambda: _settings_page(rt, repo, user, chat),
+            lambda: _settings_page(rt, repo, user, chat, _actor(identity)),
             title=_(personal_view.PAGE_TITLE),
             icon=":material/tune:",
             url_path=personal_view.URL_PATH,

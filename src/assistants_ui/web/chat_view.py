@@ -469,12 +469,14 @@ def render_chat(
     on_branch: OnBranch | None = None,
     quota: Callable[[], str | None] | None = None,
     transcribe: Callable[[bytes, str], str] | None = None,
+    on_command: Callable[[Any], bool] | None = None,
 ) -> Callable[[], None]:
     """The conversation and its input. `older`: a "load older" button goes on top;
     `speed`: answers show tokens per second (the local model's); `on_branch(id)`
     shows another version of a message; `quota`: why this user may not send now
     (a daily limit), asked before anything is sent; `transcribe`: voice input (the
-    microphone is offered only with it).
+    microphone is offered only with it); `on_command(value)`: True when what was
+    typed is a command for the page (the prompt library's "/"), never sent.
 
     A message sent now starts its answer at once, before the history is painted.
     Returns `follow`, which the page calls last (after the sidebar): it paints
@@ -498,6 +500,8 @@ def render_chat(
     # a longer paste silently (in the browser and on the server); the check in `_send`
     # refuses it with a message and gives it back.
     value = st.chat_input(placeholder, key="prompt", **kwargs)
+    if value is not None and on_command is not None and on_command(value):
+        value = None
     chat_state.follow_live(chat)
     action = chat_state.pop_action()
     # The conversation is one list, in the order it reads: what the previous run
