@@ -97,13 +97,14 @@ def picker(repo: Repository, user: UserInfo, settings: Settings) -> None:
             _("Project"),
             options=[ALL, *by_id],
             key=_PICKER_KEY,
-            format_func=lambda pid: (
-                _("All conversations")
-                if not pid
-                else f"{by_id[pid].name} ({format_number(by_id[pid].conversations)})"
-            ),
+            # Labels made now, in the reader's language (AppTest formats values again later).
+            format_func={
+                ALL: _("All conversations"),
+                **{p.id: f"{p.name} ({format_number(p.conversations)})" for p in projects},
+            }.__getitem__,
             on_change=_pick,
             width="stretch",
+            placeholder=_("Choose a project"),
         )
         with st.popover(
             "",
@@ -321,9 +322,10 @@ def move_control(repo: Repository, user: UserInfo, info: ConversationInfo, prefi
         _("Project"),
         options=options,
         key=key,
-        format_func=lambda pid: projects[pid] if pid else _("No project"),
+        format_func={ALL: _("No project"), **projects}.__getitem__,
         on_change=_move,
         args=(repo, user, info.id, key),
+        placeholder=_("Choose a project"),
     )
 
 
