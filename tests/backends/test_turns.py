@@ -6,11 +6,15 @@ fake OpenAI server, its requests checked against the OpenAPI document."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_tool_loop import (  # the requests checked against the schema, as there
+    _connection,
+    _profile,
+    ask,
+    requests_match_the_schema,  # noqa: F401
+)
 
 from assistants_ui.backends.assistants import backend as assistants
 from assistants_ui.backends.chat import backend as chat
@@ -18,12 +22,11 @@ from assistants_ui.backends.responses import backend as responses
 from assistants_ui.core.backend import Turn
 from assistants_ui.core.personal import memory_tool
 from assistants_ui.core.session import ChatSession
-from assistants_ui.core.transcript import Message, NoticePart, ToolPart
-from assistants_ui.profiles import Connection, Profile
+from assistants_ui.core.transcript import NoticePart, ToolPart
 from assistants_ui.settings import load_settings
 from fakes.assistants_scripts import add_assistant, function_call, script, text
 from fakes.chat_routes import chat_text, chat_tool_calls
-from fakes.responses_routes import ResponseScript, request_problems, text_reply
+from fakes.responses_routes import ResponseScript, text_reply
 from fakes.server import FakeOpenAI
 
 pytestmark = [
@@ -34,36 +37,13 @@ pytestmark = [
 ADDED = "The person you are talking to wrote this about themselves:\nI keep bees in Kyoto."
 
 
-@pytest.fixture(autouse=True)
-def requests_match_the_schema(fake: FakeOpenAI) -> Iterator[None]:
-    yield
-    problems = request_problems(fake) + request_problems(
-        fake, "chat.completions", "CreateChatCompletionRequest"
-    )
-    assert not problems, "\n".join(problems)
-
-
 def _session(fake: FakeOpenAI, backend: str, turn: Turn, **values: Any) -> ChatSession:
-    conn = Connection(
-        id=f"t{time.monotonic_ns()}",
-        type="openai",
-        base_url=fake.base_url,
-        api_key="sk-test",
-        max_retries=0,
-        timeout=20,
-    )
-    prof = Profile(
-        **{"id": "p", "title": "P", "backend": backend, "model": "m", **values}  # type: ignore[arg-type]
-    )
+    conn = _connection(fake)
+    prof = _profile(backend, connection=conn.id, **values)
     make = {"chat": chat.create, "responses": responses.create, "assistants": assistants.create}
     session = ChatSession(prof, make[backend](prof, conn, load_settings()[0]))
     session.turn = lambda: turn
     return session
-
-
-def _ask(session: ChatSession, question: str) -> Message:
-    session.submit(question, [])
-    return session.reply().run_to_end()
 
 
 def _memory() -> tuple[list[str], Turn]:
@@ -79,14 +59,14 @@ def _memory() -> tuple[list[str], Turn]:
 def test_chat_sends_the_turns_instructions_after_the_profiles(fake: FakeOpenAI) -> None:
     fake.expect("chat.completions", chat_text(["Hi."]))
     session = _session(fake, "chat", Turn(ADDED), instructions="Be brief.")
-    assert _ask(session, "Hello").text == "Hi."
+    assert ask(session, "Hello").text == "Hi."
     [system, *_] = fake.calls("chat.completions")[0].body["messages"]
     assert system == {"role": "system", "content": f"Be brief.\n\n{ADDED}"}
 
 
 def test_chat_without_profile_instructions_sends_the_turns_alone(fake: FakeOpenAI) -> None:
     fake.expect("chat.completions", chat_text(["Hi."]))
-    _ask(_session(fake, "chat", Turn(ADDED)), "Hello")
+    ask(_session(fake, "chat", Turn(ADDED)), "Hello")
     [system, *_] = fake.calls("chat.completions")[0].body["messages"]
     assert system == {"role": "system", "content": ADDED}
 
@@ -94,7 +74,7 @@ def test_chat_without_profile_instructions_sends_the_turns_alone(fake: FakeOpenA
 def test_responses_sends_the_turns_instructions_after_the_profiles(fake: FakeOpenAI) -> None:
     fake.expect("responses.create", text_reply(["Hi."]))
     session = _session(fake, "responses", Turn(ADDED), instructions="Be brief.")
-    assert _ask(session, "Hello").text == "Hi."
+    assert ask(session, "Hello").text == "Hi."
     assert fake.calls("responses.create")[0].body["instructions"] == f"Be brief.\n\n{ADDED}"
 
 
@@ -104,7 +84,7 @@ def test_assistants_adds_the_turns_instructions_to_the_run(fake: FakeOpenAI) -> 
         fake, "assistants", Turn(ADDED), assistant_id="asst_fake", instructions="Be brief."
     )
     script(fake, text("Hi."))
-    assert _ask(session, "Hello").text == "Hi."
+    assert ask(session, "Hello").text == "Hi."
     run = fake.calls("runs.create")[0].body
     assert run["additional_instructions"] == f"Be brief.\n\n{ADDED}"
 
@@ -116,7 +96,7 @@ def test_chat_offers_and_runs_the_memory_tool(fake: FakeOpenAI) -> None:
         chat_tool_calls(("c1", "remember", '{"fact": "Prefers metric units"}')),
         chat_text(["Noted."]),
     )
-    answer = _ask(_session(fake, "chat", turn), "Remember that I prefer metric units")
+    answer = ask(_session(fake, "chat", turn), "Remember that I prefer metric units")
     assert answer.text == "Noted." and kept == ["Prefers metric units"]
     [tool] = [p for p in answer.parts if isinstance(p, ToolPart)]
     assert (tool.name, tool.status) == ("remember", "completed")
@@ -134,7 +114,7 @@ def test_responses_offers_and_runs_the_memory_tool(fake: FakeOpenAI) -> None:
         ResponseScript().function_call("remember", '{"fact": "Has a cat"}', call_id="m1").stream(),
         text_reply(["Noted."]),
     )
-    assert _ask(_session(fake, "responses", turn), "Remember my cat").text == "Noted."
+    assert ask(_session(fake, "responses", turn), "Remember my cat").text == "Noted."
     assert kept == ["Has a cat"]
     first = fake.calls("responses.create")[0].body
     assert [t["name"] for t in first["tools"]] == ["remember"]
@@ -146,7 +126,7 @@ def test_assistants_offers_and_runs_the_memory_tool(fake: FakeOpenAI) -> None:
     session = _session(fake, "assistants", turn, assistant_id="asst_fake")
     script(fake, function_call((("remember", json.dumps({"fact": "Lives in Oslo"})),)))
     script(fake, text("Noted."))
-    assert _ask(session, "Remember where I live").text == "Noted."
+    assert ask(session, "Remember where I live").text == "Noted."
     assert kept == ["Lives in Oslo"]
     names = [
         t["function"]["name"]
@@ -170,7 +150,7 @@ def test_a_turn_tool_named_like_the_profiles_is_left_out_with_a_notice(
         Turn("", (get_weather,)),
         functions=("fakes.sample_functions:get_weather",),
     )
-    answer = _ask(session, "Hello")
+    answer = ask(session, "Hello")
     notes = [p.text for p in answer.parts if isinstance(p, NoticePart)]
     assert any("'get_weather' of this conversation is left out" in n for n in notes)
     [offered] = fake.calls("chat.completions")[0].body["tools"]

@@ -36,15 +36,6 @@ _MEMORY_KEY = "personal-memory"
 _FORM_KEY = "personal-form"
 
 
-def _saved_id(repo: Repository, user: UserInfo) -> int:
-    """The reader's row, made now for a guest that never saved anything."""
-    user = deps.saved_user(user)
-    if user.id != UNSAVED_USER:
-        return user.id
-    recorder = deps.recorder(repo, user)
-    return recorder.create_user() if recorder.create_user is not None else user.id
-
-
 def _instructions(repo: Repository, user: UserInfo, settings: Settings) -> None:
     st.subheader(_("Personal instructions"))
     st.caption(
@@ -88,7 +79,7 @@ def _instructions(repo: Repository, user: UserInfo, settings: Settings) -> None:
             st.error(problem, icon="✋")
             return
         repo.set_personal(
-            user_id=_saved_id(repo, user),
+            user_id=deps.saved_user_id(repo, user),
             about_me=about,
             how_to_answer=how,
             memory_enabled=bool(st.session_state[_MEMORY_KEY]),

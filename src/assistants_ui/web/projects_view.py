@@ -58,22 +58,13 @@ def _pick() -> None:
     st.session_state.pop(_CONFIRM_KEY, None)
 
 
-def _user_id(repo: Repository, user: UserInfo) -> int:
-    """The reader's row (a guest's made now: a project is something to keep)."""
-    user = deps.saved_user(user)
-    if user.id != UNSAVED_USER:
-        return user.id
-    recorder = deps.recorder(repo, user)
-    return recorder.create_user() if recorder.create_user is not None else user.id
-
-
 def _create(repo: Repository, user: UserInfo) -> None:
     name = " ".join(str(st.session_state.get(_NEW_KEY, "")).split())
     if not name:
         st.session_state["project-error"] = _("A project needs a name.")
         return
     try:
-        project = repo.create_project(user_id=_user_id(repo, user), name=name)
+        project = repo.create_project(user_id=deps.saved_user_id(repo, user), name=name)
     except ValueError:
         st.session_state["project-error"] = _(
             "Not created: you have as many projects as this app allows; delete one first."

@@ -202,7 +202,7 @@ def _save(
     if problem is None:
         try:
             repo.save_prompt(
-                user_id=None if published else _user_id(repo, user),
+                user_id=None if published else deps.saved_user_id(repo, user),
                 name=name,
                 body=body,
                 audience=EVERYONE if published else "",
@@ -223,14 +223,6 @@ def _save(
         for field in ("name", "body"):
             st.session_state.pop(f"{prefix}-{field}", None)
     st.toast(_("Prompt saved."), icon=":material/check:")
-
-
-def _user_id(repo: Repository, user: UserInfo) -> int:
-    user = deps.saved_user(user)
-    if user.id != UNSAVED_USER:
-        return user.id
-    recorder = deps.recorder(repo, user)
-    return recorder.create_user() if recorder.create_user is not None else user.id
 
 
 def _delete(
