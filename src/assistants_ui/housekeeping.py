@@ -90,6 +90,7 @@ class Housekeeping:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._closed: list[tuple[int, str]] = []
         self._lock = threading.Lock()
+        self._passing = threading.Lock()  # one pass at a time (the thread's, a caller's)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -115,14 +116,16 @@ class Housekeeping:
     # -- one pass ----------------------------------------------------------------------------
 
     def run_once(self) -> Pass:
-        """One pass of every sweep (the thread's; tests call it directly)."""
+        """One pass of every sweep (the thread's; tests call it directly): one at a time,
+        so a caller's pass begins once the thread's is over."""
         done = Pass()
-        for step in (self._temporary, self._retention, self._remote):
-            try:
-                step(done)
-            except Exception as exc:  # the database or a bug: logged, the next pass retries
-                log.warning("housekeeping: %s failed", step.__name__.strip("_"), exc_info=True)
-                done.errors.append(f"{type(exc).__name__}: {exc}")
+        with self._passing:
+            for step in (self._temporary, self._retention, self._remote):
+                try:
+                    step(done)
+                except Exception as exc:  # the database or a bug: logged, the next pass retries
+                    log.warning("housekeeping: %s failed", step.__name__.strip("_"), exc_info=True)
+                    done.errors.append(f"{type(exc).__name__}: {exc}")
         return done
 
     def _stop_answer(self, conversation_id: str) -> None:

@@ -4,6 +4,7 @@ opened, the assistant switched); the switch stays on for the next chat until tur
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,20 @@ def test_opening_another_conversation_closes_the_temporary_chat(
     next(b for b in at.sidebar.button if b.label == "Kept question").click().run()
     assert "Fake answer to: Kept question" in texts(at)
     assert stored() == (1, 0)
+
+
+def test_a_temporary_chat_whose_browser_session_ended_is_deleted(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    """Streamlit drops a session's state some time after its browser went away: the
+    temporary chat it showed goes with it (through the housekeeping thread)."""
+    use_fake(monkeypatch, fake)
+    at = app()
+    at.toggle(key="temporary-switch").set_value(True).run()
+    at.chat_input[0].set_value("Left open in a closed tab").run()
+    keeper = at.session_state["temporary-open"].keeper
+    assert stored() == (1, 1)
+    del at  # the session and its state are gone
+    gc.collect()
+    keeper.run_once()  # after the thread's own pass, if it is in one
+    assert stored() == (0, 0)
