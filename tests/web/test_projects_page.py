@@ -93,3 +93,21 @@ def _repo():  # type: ignore[no-untyped-def]
     from assistants_ui.storage import Repository, open_database
 
     return Repository(open_database(Runtime.load().config.settings))
+
+
+def test_instructions_over_the_limit_are_one_sentence_and_stay_in_the_field(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    at = app()
+    pid = create(at, "Long")
+    too_long = "x" * 20_001
+    at.sidebar.text_area(key=f"project-instructions-{pid}").input(too_long)
+    at.sidebar.button(key=f"project-save-{pid}").click().run()
+    assert [e.value for e in at.sidebar.error] == [
+        "Not saved: the project's instructions are 20,001 characters long, over the limit of "
+        "20,000; shorten them and save again."
+    ]
+    assert at.sidebar.text_area(key=f"project-instructions-{pid}").value == too_long
+    at.chat_input[0].set_value("Hi").run()
+    assert "xxxx" not in system_of(fake)

@@ -1,20 +1,24 @@
-"""Temporary chats in the page (AppTest): answered like any chat, never in the history
-nor the address bar, deleted when the page closes them (a new chat, another conversation
-opened, the assistant switched); the switch stays on for the next chat until turned off."""
+"""Temporary chats and retention in the page (AppTest): a temporary chat is answered like
+any chat, never in the history nor the address bar, deleted when the page closes it (a new
+chat, another conversation opened) or its browser session ends; the switch stays on for
+the next chat until turned off. The page's process runs RETENTION_DAYS daily."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 from test_app import texts, use_fake
 
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import Repository, open_database
-from assistants_ui.storage.models import Conversation, TemporaryChat
+from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.models import Conversation, TemporaryChat, UsageRecord, utcnow
+from assistants_ui.web import temporary
 from fakes.server import FakeOpenAI
 
 APP = str(Path(__file__).parents[2] / "streamlit_app.py")
@@ -97,3 +101,32 @@ def test_a_temporary_chat_whose_browser_session_ended_is_deleted(
     gc.collect()
     keeper.run_once()  # after the thread's own pass, if it is in one
     assert stored() == (0, 0)
+
+
+def test_the_page_process_purges_old_conversations_daily_with_retention_days(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI
+) -> None:
+    use_fake(monkeypatch, fake)
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    at = app()
+    at.chat_input[0].set_value("Old news").run()
+    at.button(key="new_chat").click().run()
+    at.chat_input[0].set_value("Fresh news").run()
+    rt = Runtime.load()
+    repo = Repository(open_database(rt.config.settings))
+    with repo.db.session() as s:
+        s.execute(
+            update(Conversation)
+            .where(Conversation.title == "Old news")
+            .values(updated_at=utcnow() - dt.timedelta(days=40))
+        )
+    keeper = temporary.housekeeping(rt, repo)  # the one the page started
+    assert keeper.retention_days == 30
+    keeper.clock = lambda: utcnow() + dt.timedelta(days=1)  # tomorrow's run
+    assert keeper.run_once().purged == 1
+    assert stored() == (1, 0)
+    [entry] = Admin(repo.db).audit()
+    assert (entry.actor, entry.action) == ("retention", "retention_purge")
+    with repo.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(UsageRecord)) == 4  # kept
+    assert sidebar_titles(at.run()) == ["Fresh news"]

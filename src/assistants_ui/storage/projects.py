@@ -42,6 +42,7 @@ from assistants_ui.storage.retention import delete_and_queue, is_temporary
 from assistants_ui.storage.store import Store, guarded
 
 __all__ = [
+    "INSTRUCTIONS_MAX",
     "MAX_PROJECTS",
     "MAX_PROJECT_FILES",
     "NAME_MAX",

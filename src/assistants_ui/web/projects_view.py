@@ -30,7 +30,7 @@ from assistants_ui.i18n import _, format_number, ngettext
 from assistants_ui.settings import Settings
 from assistants_ui.storage import UNSAVED_USER, ConversationInfo, NotFound, Repository, UserInfo
 from assistants_ui.storage.archive import archive_filename, write_project_archive
-from assistants_ui.storage.projects import ProjectInfo
+from assistants_ui.storage.projects import INSTRUCTIONS_MAX, ProjectInfo
 from assistants_ui.web import chat_state, deps
 
 __all__ = ["header", "move_control", "picker", "selected"]
@@ -122,6 +122,15 @@ def picker(repo: Repository, user: UserInfo, settings: Settings) -> None:
 def _save(repo: Repository, user: UserInfo, project_id: str) -> None:
     name = str(st.session_state.get(_key("name", project_id), "")).strip()
     instructions = str(st.session_state.get(_key("instructions", project_id), ""))
+    if len(instructions.strip()) > INSTRUCTIONS_MAX:  # kept in the field, said once
+        st.session_state["project-error"] = _(
+            "Not saved: the project's instructions are %(length)s characters long, over "
+            "the limit of %(limit)s; shorten them and save again."
+        ) % {
+            "length": format_number(len(instructions.strip())),
+            "limit": format_number(INSTRUCTIONS_MAX),
+        }
+        return
     try:
         repo.update_project(
             user_id=user.id,
@@ -131,9 +140,7 @@ def _save(repo: Repository, user: UserInfo, project_id: str) -> None:
         )
     except NotFound:
         return
-    except ValueError as exc:
-        st.session_state["project-error"] = _("Not saved: %(reason)s.") % {"reason": str(exc)}
-        return
+
     st.toast(_("Project saved: its next answers use it."), icon=":material/check:")
 
 

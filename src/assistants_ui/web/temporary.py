@@ -42,26 +42,18 @@ _SWITCH_KEY = "temporary-switch"
 _OPEN_KEY = "temporary-open"
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _housekeeping(
-    url: str, retention_days: int | None, _db: Database, _rt: Runtime
-) -> Housekeeping:
-    keeper = Housekeeping(
-        _db,
-        delete_remote=lambda p, r: False,
-        retention_days=retention_days,
-        live=deps.live_answers(_rt),
-    )
-    return keeper.start()
+@st.cache_resource(show_spinner=False)
+def _housekeeping(url: str, _db: Database) -> Housekeeping:
+    # One per database for the process's life (started by `housekeeping`, below).
+    return Housekeeping(_db, delete_remote=lambda profile_id, remote: False)
 
 
 def housekeeping(rt: Runtime, repo: Repository) -> Housekeeping:
-    """The process's housekeeping (started by the first run), deleting remote state
-    with the backends of the configuration as it is now."""
+    """The process's housekeeping, started by the first run; each run gives it the
+    configuration as it is now (RETENTION_DAYS, the backends that delete remote state,
+    the answers being written)."""
     settings = rt.config.settings
-    keeper = _housekeeping(
-        database_url(settings).render_as_string(), settings.retention_days, repo.db, rt
-    )
+    keeper = _housekeeping(database_url(settings).render_as_string(), repo.db)
 
     def delete_remote(profile_id: str, remote: Remote) -> bool:
         profile = rt.config.profile(profile_id)
@@ -71,7 +63,9 @@ def housekeeping(rt: Runtime, repo: Repository) -> Housekeeping:
         return True
 
     keeper.delete_remote = delete_remote
-    return keeper
+    keeper.retention_days = settings.retention_days or None
+    keeper.live = deps.live_answers(rt)
+    return keeper.start()
 
 
 def is_temporary(chat: object) -> bool:
