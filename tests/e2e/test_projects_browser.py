@@ -1,6 +1,7 @@
 """Projects in Chromium (`assistants-ui run`, password login, two assistants): a project
-made in the sidebar changes the answers of its conversations with its instructions (the
-request the fake server receives carries them), and only theirs."""
+made in the sidebar changes the answers of its conversations with its instructions and
+its text files (the request the fake server receives carries them), and only theirs; a
+file that is not text is refused with one sentence."""
 
 from __future__ import annotations
 
@@ -54,6 +55,19 @@ def test_a_projects_instructions_change_the_answer(
     body.get_by_role("textbox", name="Instructions").fill("Answer as a beekeeper.")
     body.get_by_role("button", name="Save project").click()
     expect(anna.get_by_text("Project saved")).to_be_visible(timeout=TIMEOUT)
+    project_menu(anna)
+    body.locator("input[type=file]").set_input_files(
+        [
+            {
+                "name": "hives.md",
+                "mimeType": "text/markdown",
+                "buffer": b"Hive 7 is the strongest.",
+            },
+            {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"},
+        ]
+    )
+    expect(body.get_by_text("plan.pdf: a project takes text files")).to_be_visible(timeout=TIMEOUT)
+    expect(body.get_by_text("hives.md · 24 B")).to_be_visible(timeout=TIMEOUT)
     anna.keyboard.press("Escape")
 
     send(anna, "When do bees swarm now?")
@@ -63,6 +77,8 @@ def test_a_projects_instructions_change_the_answer(
     system = fake.calls("chat.completions")[-1].body["messages"][0]["content"]
     assert "This conversation belongs to the project 'Bees'." in system
     assert "Answer as a beekeeper." in system
+    assert "The project's file `hives.md`:\n```\nHive 7 is the strongest.\n```" in system
+    assert "%PDF" not in system
     expect(side.get_by_role("button", name="When do bees swarm now?")).to_be_visible()
     expect(side.get_by_role("button", name="When do bees swarm?", exact=True)).to_have_count(0)
 

@@ -11,8 +11,9 @@ conversations go with it, and deletes them one per transaction, so a project of
 a thousand conversations is deleted, or left whole per conversation, never
 half.
 
-Session-state keys: `_PROJECT_KEY` (the filter), `_CONFIRM_KEY`, `_UPLOAD_KEY`,
-`_NEW_KEY`, and the per-project field keys built by `_key`.
+Session-state keys: `_PROJECT_KEY` (the filter), `_PICKER_KEY` (its widget),
+`_CONFIRM_KEY`, `_UPLOAD_KEY`, `_NEW_KEY`, `_ERROR_KEY`, and the per-project field
+keys built by `_key` (a conversation's move control: `<prefix>project-of-<id>`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _PICKER_KEY = "project-picker"
 _CONFIRM_KEY = "project-confirm-delete"
 _UPLOAD_KEY = "project-upload"  # a counter: a new uploader (empty) after each upload
 _NEW_KEY = "project-new-name"
+_ERROR_KEY = "project-error"  # one sentence for the project menu, shown once
 ALL = ""
 
 
@@ -61,12 +63,12 @@ def _pick() -> None:
 def _create(repo: Repository, user: UserInfo) -> None:
     name = " ".join(str(st.session_state.get(_NEW_KEY, "")).split())
     if not name:
-        st.session_state["project-error"] = _("A project needs a name.")
+        st.session_state[_ERROR_KEY] = _("A project needs a name.")
         return
     try:
         project = repo.create_project(user_id=deps.saved_user_id(repo, user), name=name)
     except ValueError:
-        st.session_state["project-error"] = _(
+        st.session_state[_ERROR_KEY] = _(
             "Not created: you have as many projects as this app allows; delete one first."
         )
         return
@@ -103,7 +105,7 @@ def picker(repo: Repository, user: UserInfo, settings: Settings) -> None:
             help=_("New project, or this project's settings"),
             key="project-menu",
         ):
-            problem = st.session_state.pop("project-error", None)
+            problem = st.session_state.pop(_ERROR_KEY, None)
             if problem:
                 st.error(problem)
             if current is not None:
@@ -123,7 +125,7 @@ def _save(repo: Repository, user: UserInfo, project_id: str) -> None:
     name = str(st.session_state.get(_key("name", project_id), "")).strip()
     instructions = str(st.session_state.get(_key("instructions", project_id), ""))
     if len(instructions.strip()) > INSTRUCTIONS_MAX:  # kept in the field, said once
-        st.session_state["project-error"] = _(
+        st.session_state[_ERROR_KEY] = _(
             "Not saved: the project's instructions are %(length)s characters long, over "
             "the limit of %(limit)s; shorten them and save again."
         ) % {
@@ -169,7 +171,7 @@ def _upload(repo: Repository, user: UserInfo, project_id: str, settings: Setting
         if problem is not None:
             problems.append(problem)
     if problems:
-        st.session_state["project-error"] = " ".join(problems)
+        st.session_state[_ERROR_KEY] = " ".join(problems)
     st.session_state[_UPLOAD_KEY] = int(st.session_state.get(_UPLOAD_KEY, 0)) + 1
 
 
