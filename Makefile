@@ -26,11 +26,11 @@ $(BIN)/python:
 
 # Re-install when the package's dependencies change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet -e '.[local,telemetry]'
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[local,test]'
+	$(BIN)/pip install --quiet -e '.[local,telemetry,test]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.history_page
 	$(BIN)/python -m bench.hostile_text
 	$(BIN)/python -m bench.admin_queries
+	$(BIN)/python -m bench.telemetry
 
 ## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
 bench-build: $(VENV)/.installed-test
@@ -78,6 +79,8 @@ translations: $(VENV)/.installed-test
 		--sort-output --project assistants-ui --output-file $(POT) src/assistants_ui
 	$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALES) --domain messages \
 		--ignore-obsolete --previous --width 100
+	@# pybabel writes the previous msgid's comment as "# |", gettext as "#|": keep gettext's.
+	sed -i 's/^# | /#| /' $(LOCALES)/*/LC_MESSAGES/messages.po
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_translations.py
 
 print-cmake-args:

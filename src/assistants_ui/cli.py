@@ -5,6 +5,7 @@ assistants-ui check [--offline]
 assistants-ui db upgrade|status|backup FILE
 assistants-ui users add|passwd|remove|list|hash
 assistants-ui import-assistant FILE.json | --from-api ASSISTANT_ID [--out assistants.toml]
+assistants-ui knowledge index [--assistant ID]
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_ui.auth.cli import add_parser as add_users_parser
 
     add_users_parser(sub)
+    from assistants_ui.knowledge import add_parser as add_knowledge_parser
+
+    add_knowledge_parser(sub)
     return parser
 
 

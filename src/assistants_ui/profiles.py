@@ -55,8 +55,12 @@ ToolName = Literal["code_interpreter", "file_search", "web_search", "image_gener
 
 # The original project's accepted upload types.
 DEFAULT_UPLOAD_TYPES = ("txt", "pdf", "png", "jpg", "jpeg", "csv", "json", "geojson", "xlsx", "xls")
-# What the Chat Completions backend can take: text it inlines into the prompt.
-CHAT_UPLOAD_TYPES = ("txt", "md", "csv", "json", "py")
+# What the Chat Completions backend takes: documents it keeps and searches itself, text,
+# and images (sent to models that see them, refused with the reason elsewhere).
+CHAT_UPLOAD_TYPES = (
+    "pdf", "docx", "pptx", "xlsx", "html", "md", "txt", "csv", "json", "py",
+    "png", "jpg", "jpeg", "webp", "gif",
+)  # fmt: skip
 UPLOAD_LABEL = N_("Upload a file")  # the chat input's hint where a profile takes files
 
 # A URL's user name and password (`https://user:secret@host/`): up to the last "@"
@@ -225,6 +229,16 @@ class Profile(_Strict):
     # Voice input: the model of the connection's /audio/transcriptions (e.g. whisper-1,
     # gpt-4o-mini-transcribe). Unset: the chat input offers no microphone.
     transcription_model: str | None = Field(default=None, min_length=1, max_length=128)
+    # Documents on the `chat` backend (docs/documents.md): the context window of a
+    # server's model in tokens (documents that fit go into the prompt whole; unset:
+    # 8192; the local model's is LOCAL_CONTEXT_TOKENS), the connection's embedding model
+    # (unset: search by words only), and the assistant's own files, searched in every
+    # conversation (globs relative to assistants.toml; `assistants-ui knowledge index`).
+    context_tokens: int | None = Field(default=None, ge=256, le=10_000_000)
+    embedding_model: str | None = Field(default=None, min_length=1, max_length=200)
+    knowledge: tuple[str, ...] = ()
+    # The model sees images: PNG, JPEG, WebP and GIF go to it (`chat`: as image_url parts).
+    vision: bool | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -396,7 +410,7 @@ def _local_profile(settings: Settings) -> dict[str, Any]:
         "welcome": N_("This assistant runs on a small model inside this app: no key, no network."),
         "upload_types": CHAT_UPLOAD_TYPES if settings.enabled_file_upload_message else (),
         "upload_label": settings.enabled_file_upload_message or UPLOAD_LABEL,
-        "max_upload_mb": min(settings.max_upload_mb, 1.0),
+        "max_upload_mb": settings.max_upload_mb,
     }
 
 
@@ -444,6 +458,15 @@ def _add_profiles(
                 )
             )
             profile = profile.model_copy(update={"transcription_model": None})
+        if profile.embedding_model and config.connections[profile.connection].type == "local":
+            config.problems.append(
+                Problem(
+                    f"{label} embedding_model",
+                    "the local model makes no embeddings: documents are searched by their "
+                    "words (embeddings come from a server's /v1/embeddings)",
+                )
+            )
+            profile = profile.model_copy(update={"embedding_model": None})
         seen.add(profile.id)
         config.profiles.append(profile)
 

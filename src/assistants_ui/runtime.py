@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistants_ui import telemetry
 from assistants_ui.backends import registry
+from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import Backend, BackendError
 from assistants_ui.logs import configure_logging
 from assistants_ui.profiles import Config, Connection, Profile, load_config
@@ -122,11 +125,20 @@ class Runtime:
         keys = (c.resolved_key() for c in config.connections.values())
         configure_logging(settings, extra_secrets=[k for k in keys if k])
         config.problems.extend(_model_file_problems(config))
+        config.problems.extend(telemetry.problems(settings))
         return cls(config=config)
 
     @property
     def profiles(self) -> list[Profile]:
         return self.config.profiles
+
+    def transcriber(self, profile: Profile) -> Callable[[bytes, str], str] | None:
+        """Voice input for this assistant, if its connection can transcribe (None: the
+        page offers no microphone). The callable raises `BackendError` with one sentence."""
+        connection = self.config.connection_for(profile)
+        if not can_transcribe(profile, connection):
+            return None
+        return lambda data, mime: transcribe(profile, connection, data, mime=mime)
 
     def backend(self, profile: Profile) -> Backend:
         """The profile's backend, or `BackendError` saying why it cannot be built."""

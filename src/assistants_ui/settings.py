@@ -141,7 +141,16 @@ class Settings(BaseSettings):
     # together: a guest that deletes its cookie is a new guest, not a new count.
     guest_limits_per_address: bool = False
 
-    @field_validator("openai_base_url", "azure_openai_endpoint")
+    # Telemetry (assistants_ui.telemetry, docs/operators.md "Telemetry") -----------------
+    # OpenTelemetry traces of every answer, sent over OTLP/HTTP to this base URL
+    # (a Collector's :4318; /v1/traces is added). Unset: no tracing, nothing imported.
+    otel_exporter_otlp_endpoint: str | None = None
+    # Prometheus metrics on this port of their own (GET /metrics). Unset: none.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The address the metrics port listens on (127.0.0.1: this machine only).
+    metrics_address: str = "0.0.0.0"
+
+    @field_validator("openai_base_url", "azure_openai_endpoint", "otel_exporter_otlp_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -164,6 +173,11 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
     @classmethod

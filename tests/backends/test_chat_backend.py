@@ -105,7 +105,7 @@ def test_images_are_refused_with_a_reason(fake: FakeOpenAI) -> None:
     chat = session(fake)
     (check,) = chat.check_uploads([("cat.png", "image/png", 10)])
     assert not check.ok
-    assert "text only" in check.reason
+    assert "not known to see images" in check.reason
     assert fake.requests == []
 
 

@@ -49,7 +49,6 @@ from assistants_ui.core.transcript import (
 )
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import load_settings
-from fakes.files_routes import add_file
 from fakes.openapi import SchemaError, validate
 from fakes.responses_routes import (
     ResponseScript,
@@ -255,7 +254,9 @@ def test_code_interpreter_code_logs_chart_and_a_generated_xlsx(fake: FakeOpenAI)
         )
     )
     fake.expect("responses.create", script.stream())
-    chat, backend = make(fake, tools=("code_interpreter",), code_interpreter={"memory_limit": "4g"})
+    chat, _backend = make(
+        fake, tools=("code_interpreter",), code_interpreter={"memory_limit": "4g"}
+    )
     answer = ask(chat, "Describe d.csv")
     assert answer.status == "complete"
     [tool] = parts(answer, ToolPart)
@@ -285,8 +286,6 @@ def test_code_interpreter_code_logs_chart_and_a_generated_xlsx(fake: FakeOpenAI)
         {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}}
     ]
     assert body(fake)["include"] == ["code_interpreter_call.outputs"]
-    # The bytes stay available later, byte for byte.
-    assert backend.download(xlsx_id) == XLSX
 
 
 def test_a_file_path_annotation_is_fetched_from_the_calls_container(fake: FakeOpenAI) -> None:
@@ -903,14 +902,6 @@ def test_a_tool_the_backend_lacks_or_a_local_connection_is_refused(fake: FakeOpe
         create(
             Profile(id="p", title="P", backend="responses", model="m"), local, load_settings()[0]
         )
-
-
-def test_download_of_an_uploaded_or_generated_file(fake: FakeOpenAI) -> None:
-    fid = add_file(fake, "in.bin", b"\x00\x01binary\xff")
-    _, backend = make(fake)
-    assert backend.download(fid) == b"\x00\x01binary\xff"
-    with pytest.raises(BackendError, match="404"):
-        backend.download("file-missing")
 
 
 def test_delete_removes_the_conversation_its_vector_store_and_files(fake: FakeOpenAI) -> None:

@@ -58,9 +58,6 @@ class ScriptedBackend:
     def cancel(self, remote: Remote) -> None:
         pass
 
-    def download(self, file_id: str) -> bytes:
-        return b""
-
     def display_title(self) -> str:
         return PROFILE.title
 

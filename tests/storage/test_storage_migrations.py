@@ -21,14 +21,16 @@ from assistants_ui.core.transcript import Attachment, Message, TextPart
 from assistants_ui.storage import Repository, StorageError, open_url
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.migrate import alembic_config, current_revision, head_revision
-from assistants_ui.storage.models import Base, Share, utcnow
+from assistants_ui.storage.models import Base, Share, include_object, utcnow
 
 
 def test_schema_matches_the_models(db_url: str) -> None:
     db = open_url(db_url)
     try:
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             assert compare_metadata(context, Base.metadata) == []
     finally:
         db.dispose()

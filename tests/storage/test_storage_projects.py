@@ -4,6 +4,7 @@ one conversation per transaction (remote state queued), restartable when interru
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -20,6 +21,7 @@ from assistants_ui.storage.models import (
     ProjectConversation,
     RemoteDeletion,
     UsageRecord,
+    utcnow,
 )
 from assistants_ui.storage.projects import MAX_PROJECT_FILES, Projects
 from assistants_ui.web.turns import turn_for
@@ -85,6 +87,38 @@ def test_projects_are_their_owners_and_hold_conversations(
         user_id=alice.id, project_id=garden.id, name="Garden", instructions=" Plants "
     )
     assert (renamed.name, renamed.instructions) == ("Garden", "Plants")
+
+
+def test_a_first_turn_written_at_once_is_placed_as_a_created_conversation_is(
+    repo: Repository, alice: UserInfo, bob: UserInfo
+) -> None:
+    """A send's one write (`start_turn`) makes the conversation in its project, or a
+    temporary chat, as `create_conversation` does; another's project refuses it whole."""
+    bees = repo.create_project(user_id=alice.id, name="Bees")
+
+    def turn(user: UserInfo, text: str, **placement: object) -> str:
+        question = Message.user(text)
+        question.parent_id = ""
+        return repo.start_turn(
+            user_id=user.id,
+            conversation_id=None,
+            profile_id="helper",
+            backend="chat",
+            remote={},
+            question=question,
+            answer=Message(role="assistant", status="streaming", parent_id=question.id),
+            **placement,  # type: ignore[arg-type]
+        )
+
+    inside = turn(alice, "hives", project_id=bees.id)
+    passing = turn(alice, "passing", expires_at=utcnow() + dt.timedelta(hours=1))
+    assert repo.project_of(user_id=alice.id, conversation_id=inside).id == bees.id  # type: ignore[union-attr]
+    assert repo.is_temporary_chat(user_id=alice.id, conversation_id=passing)
+    assert not repo.is_temporary_chat(user_id=alice.id, conversation_id=inside)
+    assert [c.id for c in repo.list_conversations(user_id=alice.id).items] == [inside]
+    with pytest.raises(NotFound):
+        turn(bob, "mine now", project_id=bees.id)
+    assert repo.list_conversations(user_id=bob.id).items == []
 
 
 def test_a_projects_files_and_what_its_answers_get(

@@ -6,16 +6,19 @@ import hashlib
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from samples import every_part_answer, png_bytes, xlsx_bytes
-from sqlalchemy import update
+from sqlalchemy import event, update
 from stored_files import stored_files
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.transcript import Attachment, ErrorPart, Message, TextPart, fold
 from assistants_ui.storage import (
     ConversationInfo,
+    Database,
     NotFound,
     Repository,
     UserInfo,
@@ -575,3 +578,96 @@ def test_a_users_language_is_kept_with_the_account(repo: Repository, alice: User
         repo.set_language(user_id=alice.id, language="x" * 17)
     with pytest.raises(NotFound):
         repo.set_language(user_id=999_999, language="zh")
+
+
+def test_a_turn_is_one_write_with_the_conversation_the_question_and_the_answer(
+    repo: Repository, alice: UserInfo, db: Database
+) -> None:
+    bob = repo.ensure_user(auth_provider="password", subject="bob", display_name="Bob")
+    question = Message.user("What is a fjord?")
+    question.parent_id = ""
+    answer = Message(role="assistant", status="streaming", parent_id=question.id)
+    statements: list[str] = []
+    with _traced(db, statements):
+        cid = repo.start_turn(
+            user_id=alice.id,
+            conversation_id=None,
+            profile_id="helper",
+            backend="chat",
+            remote={},
+            question=question,
+            answer=answer,
+        )
+    # The conversation, the two messages, the ledger's row: nothing read, nothing updated
+    # (saving the two messages one at a time made fifteen statements in three writes).
+    assert [s.split()[:3] for s in statements] == [
+        ["INSERT", "INTO", "conversations"],
+        ["INSERT", "INTO", "messages"],
+        ["INSERT", "INTO", "messages"],
+        ["INSERT", "INTO", "usage_records"],
+    ], statements
+    info = repo.get_conversation(user_id=alice.id, conversation_id=cid)
+    assert info.title == "What is a fjord?"
+    page = repo.load_messages(user_id=alice.id, conversation_id=cid)
+    assert [(m.role, m.status) for m in page.messages] == [
+        ("user", "complete"),
+        ("assistant", "streaming"),
+    ]
+    assert page.messages[1].parent_id == question.id
+
+    # A later turn in the same conversation: after the last message, the title kept.
+    again = Message.user("And a firth?")
+    again.parent_id = answer.id
+    second = Message(role="assistant", status="streaming", parent_id=again.id)
+    assert (
+        repo.start_turn(
+            user_id=alice.id,
+            conversation_id=cid,
+            profile_id="helper",
+            backend="chat",
+            remote={},
+            question=again,
+            answer=second,
+        )
+        == cid
+    )
+    page = repo.load_messages(user_id=alice.id, conversation_id=cid)
+    assert [m.text for m in page.messages] == ["What is a fjord?", "", "And a firth?", ""]
+    assert repo.get_conversation(user_id=alice.id, conversation_id=cid).title == (
+        "What is a fjord?"
+    )
+    # Someone else's conversation, or no such user: nothing written.
+    stray = Message.user("mine now")
+    with pytest.raises(NotFound):
+        repo.start_turn(
+            user_id=bob.id,
+            conversation_id=cid,
+            profile_id="helper",
+            backend="chat",
+            remote={},
+            question=stray,
+            answer=Message(role="assistant", status="streaming"),
+        )
+    with pytest.raises(NotFound):
+        repo.start_turn(
+            user_id=9999,
+            conversation_id=None,
+            profile_id="helper",
+            backend="chat",
+            remote={},
+            question=stray,
+            answer=Message(role="assistant", status="streaming"),
+        )
+    assert len(repo.load_messages(user_id=alice.id, conversation_id=cid).messages) == 4
+
+
+@contextmanager
+def _traced(db: Database, into: list[str]) -> Iterator[None]:
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        into.append(statement.strip())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

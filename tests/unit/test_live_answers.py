@@ -43,9 +43,6 @@ class Paced:
     def cancel(self, remote: Remote) -> None:
         self.cancelled.set()
 
-    def download(self, file_id: str) -> bytes:
-        return b""
-
     def delete(self, remote: Remote) -> None:
         pass
 

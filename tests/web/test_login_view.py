@@ -15,7 +15,7 @@ from assistants_ui.auth.passwords import CredentialsFile
 from assistants_ui.auth.sessions import LoginSessions
 from assistants_ui.settings import load_settings
 from assistants_ui.storage import open_database
-from assistants_ui.web import login_view
+from assistants_ui.web import cookie_jar, login_view
 from login_support import GOOD_KEY, ORIGINAL_SECRETS, write_secrets
 
 PAGE = str(Path(__file__).with_name("login_app.py"))
@@ -250,7 +250,7 @@ def test_a_cookie_write_is_rendered_for_a_while_then_no_more(
     # (a web page the model quotes) is what length-probing attacks (CRIME, BREACH)
     # read. So the signed guest token goes with the runs of its first seconds, to
     # survive a rerun or a reconnect, not with every answer after.
-    monkeypatch.setattr(login_view, "COOKIE_WRITE_SECONDS", 1.0)
+    monkeypatch.setattr(cookie_jar, "WRITE_SECONDS", 1.0)
     at = page()
     token = signed_in(at).split("subject=")[1].split()[0]
     assert token in _cookie_writes(at) and login_view.ANONYMOUS_COOKIE in _cookie_writes(at)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from assistants_ui.core import events as ev
+from assistants_ui.core import observe
 from assistants_ui.core.backend import BackendError, CancelFlag
 from assistants_ui.profiles import Profile
 from assistants_ui.tools.functions import (
@@ -70,6 +71,8 @@ class Tool:
     parameters: dict[str, Any]
     run: Callable[[str], ToolResult] = field(repr=False)
     origin: str = ""
+    # The MCP server that runs it ("" for a Python function).
+    server: str = ""
 
 
 def function_spec(tool: Tool) -> dict[str, Any]:
@@ -148,6 +151,7 @@ class Toolbox:
                         t.parameters,
                         _mcp_runner(server, t.name),
                         f"MCP server {server.name!r}",
+                        server.name,
                     )
                 )
         return tools, notices
@@ -267,7 +271,10 @@ class ToolLoop:
             return ToolResult(
                 f"Error: there is no tool named {call.name!r} (available: {known}).", False
             )
-        result = _run_bounded(tool, call.arguments, self.toolbox.timeout)
+        with observe.tool_call(call.name, call.call_id, tool.server) as traced:
+            result = _run_bounded(tool, call.arguments, self.toolbox.timeout)
+            if not result.ok:
+                traced.failed("tool_error")
         return ToolResult(_cap(result.output), result.ok)
 
     def run_round(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from assistants_ui.core.documents import Shelf
 from assistants_ui.core.events import Failed, FailureCode, StreamEvent
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
@@ -122,12 +123,15 @@ class SendContext:
     `history` is the conversation before `message`, for backends that keep no
     state remotely. `cancelled` is set by the session when the user stops the
     answer; long loops (a local model's tokens) check it between steps.
+    `documents` is the conversation's shelf of documents (attached ones and the
+    assistant's knowledge) where the session has a library, else None.
     `turn`: what this answer adds to the profile (see `Turn`).
     """
 
     history: Sequence[Message]
     remote: Remote
     cancelled: CancelFlag
+    documents: Shelf | None = None
     turn: Turn = field(default_factory=Turn)
 
 
@@ -180,10 +184,6 @@ class Backend(Protocol):
 
     def cancel(self, remote: Remote) -> None:
         """Stop the answer in progress on the server, where the API allows it."""
-        ...
-
-    def download(self, file_id: str) -> bytes:
-        """The bytes of a file the backend announced."""
         ...
 
     def display_title(self) -> str:

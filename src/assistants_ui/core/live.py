@@ -47,6 +47,11 @@ class LiveAnswers:
         """`stop_all` on every registry of the process (the app's shutdown hook)."""
         return sum(live.stop_all(cause) for live in list(cls._every))
 
+    @classmethod
+    def count_every(cls) -> int:
+        """The answers being written in this process, every registry's (telemetry's gauge)."""
+        return sum(len(live) for live in list(cls._every))
+
     def __init__(
         self,
         *,

@@ -32,7 +32,9 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from assistants_ui.core import events as ev
+from assistants_ui.core import observe
 from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext, Turn
+from assistants_ui.core.documents import Shelf
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
 from assistants_ui.core.transcript import (
@@ -49,6 +51,7 @@ from assistants_ui.profiles import Profile
 
 __all__ = [
     "ChatSession",
+    "Library",
     "Recorder",
     "Registry",
     "ReplyStream",
@@ -71,6 +74,11 @@ class Recorder(Protocol):
 
     def save_message(self, session: ChatSession, message: Message) -> None: ...
 
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
+        """Save a question just sent and its answer's first row, together (`ChatSession.ask`):
+        the conversation's id is set on `session` if this made it."""
+        ...
+
     def checkpoint(self, session: ChatSession, message: Message) -> None:
         """Save an answer still being written (called from `LiveAnswers`' thread, every
         few seconds): what a crash would otherwise lose."""
@@ -83,6 +91,19 @@ class Recorder(Protocol):
         `session.remote_owner` starts."""
         ...
 
+    def take_warnings(self) -> list[str]:
+        """What could not be kept since the last call (a file over the stored-file
+        limit, named), for the page to say once."""
+        ...
+
+
+class Library(Protocol):
+    """Where a session's documents are kept and searched (storage plugs in here, as for
+    the recorder): the shelf of the session's conversation, made on the worker thread
+    before `send`, for backends that index and search documents themselves."""
+
+    def shelf(self, session: ChatSession) -> Shelf: ...
+
 
 class Registry(Protocol):
     """Where a session keeps the answers it starts, so that they outlive its page
@@ -94,9 +115,16 @@ class Registry(Protocol):
 
     def get(self, conversation_id: str) -> ReplyStream | None: ...
 
+    def __len__(self) -> int:
+        """How many answers are being written now."""
+        ...
+
 
 class _NoRecorder:
     def save_message(self, session: ChatSession, message: Message) -> None:
+        pass
+
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
         pass
 
     def checkpoint(self, session: ChatSession, message: Message) -> None:
@@ -107,6 +135,9 @@ class _NoRecorder:
 
     def save_remote(self, session: ChatSession) -> None:
         pass
+
+    def take_warnings(self) -> list[str]:
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,11 +263,19 @@ class ReplyStream:
         self.watched_at = time.monotonic()
         # Seconds from the backend's first event to its last: the answer's generation time.
         self._generating: float = 0.0
+        # Telemetry's view of this answer (core.observe; does nothing when none is set up),
+        # and what it is told of each event (None then: not even a call per token).
+        self.telemetry = observe.answer(self)
+        self._observed = None if self.telemetry is observe.NO_WATCH else self.telemetry.event
 
     # -- worker thread -------------------------------------------------------------
 
     def _work(self) -> None:
         activate(self._language)
+        with self.telemetry.current():
+            self._answer()
+
+    def _answer(self) -> None:
         session = self.session
         backend = session.backend
         remote = dict(session.remote)
@@ -245,7 +284,9 @@ class ReplyStream:
             history = [_sendable(m) for m in session.history_before(self.question)]
             if not remote:
                 # A new conversation, or a new branch: the earlier messages go with it.
-                for key, value in _start_remote(backend, self.fork, history).items():
+                with self.telemetry.backend("open"):
+                    started = _start_remote(backend, self.fork, history)
+                for key, value in started.items():
                     remote[key] = value
                     self._apply(ev.RemoteUpdate(key, value))
             question = _sendable(self.question)
@@ -255,7 +296,8 @@ class ReplyStream:
                 for att in pending:
                     if self._cancelled.is_set():
                         return
-                    backend.upload(remote, att)
+                    with self.telemetry.backend("upload"):
+                        backend.upload(remote, att)
             finally:
                 # An upload may create remote state (a per-conversation vector store),
                 # kept even when a later upload fails, so that it is reused and deletable.
@@ -267,23 +309,28 @@ class ReplyStream:
                 session.recorder.save_message(session, self.question)
             turn = session.turn() if session.turn is not None else Turn()
             context = SendContext(
-                history=history, remote=remote, cancelled=self._cancelled, turn=turn
+                history=history,
+                remote=remote,
+                cancelled=self._cancelled,
+                documents=session.library.shelf(session) if session.library else None,
+                turn=turn,
             )
-            events = backend.send(question, context)
-            first: float | None = None
-            try:
-                for event in events:
-                    if first is None:
-                        first = time.monotonic()
-                    if not self._apply(event):
-                        break
-                else:
-                    if first is not None:
-                        self._generating = time.monotonic() - first
-            finally:
-                close = getattr(events, "close", None)
-                if close is not None:
-                    close()
+            with self.telemetry.backend("send"):
+                events = backend.send(question, context)
+                first: float | None = None
+                try:
+                    for event in events:
+                        if first is None:
+                            first = time.monotonic()
+                        if not self._apply(event):
+                            break
+                    else:
+                        if first is not None:
+                            self._generating = time.monotonic() - first
+                finally:
+                    close = getattr(events, "close", None)
+                    if close is not None:
+                        close()
         except BackendError as exc:
             self._apply(exc.failed())
         except Exception as exc:  # a bug or an unmapped library error: say so, keep going
@@ -309,6 +356,8 @@ class ReplyStream:
             if isinstance(event, ev.RemoteUpdate):
                 self.session.remote[event.key] = event.value
             self._changed.notify_all()
+        if self._observed is not None:
+            self._observed(event)
         if isinstance(event, ev.RemoteUpdate):
             self.session.recorder.save_remote(self.session)
         return True
@@ -328,12 +377,15 @@ class ReplyStream:
             self._finished = True
             self._changed.notify_all()
         try:
-            with self._saving:
+            with self._saving, self.telemetry.current():
                 self.session._reply_ended(self)
         finally:
-            with self._lock:
-                self._ended.set()  # saved: followers see the end now
-                self._changed.notify_all()
+            try:
+                self.telemetry.ended(self.message)  # counted before anyone sees it ended
+            finally:
+                with self._lock:
+                    self._ended.set()  # saved: followers see the end now
+                    self._changed.notify_all()
         return True
 
     # -- any thread ------------------------------------------------------------------
@@ -405,7 +457,8 @@ class ReplyStream:
                 if self.builder.version == self._saved and not beat:
                     return False
                 message, version = self.message.snapshot(), self.builder.version
-            self.session.recorder.checkpoint(self.session, message)
+            with self.telemetry.current():
+                self.session.recorder.checkpoint(self.session, message)
             self._saved, self._saved_at = version, time.monotonic()
             return True
 
@@ -452,6 +505,7 @@ class ChatSession:
         children: Mapping[str, Sequence[str]] | None = None,
         remote_owner: str | None = None,
         live: Registry | None = None,
+        library: Library | None = None,
         turn: Callable[[], Turn] | None = None,
     ) -> None:
         self.profile = profile
@@ -471,6 +525,8 @@ class ChatSession:
         self.active: ReplyStream | None = None
         # The process's answers being written, which outlive the page (None: not kept).
         self.live = live
+        # Where the conversation's documents are kept and searched (None: nowhere).
+        self.library = library
         # What each answer adds to the profile (the reader's instructions, memory tool,
         # the project's instructions): asked by the worker when the answer starts, so
         # that a change made meanwhile counts (`Turn`; None: nothing added).
@@ -512,6 +568,50 @@ class ChatSession:
         self.messages.append(message)
         self.recorder.save_message(self, message)
         return message
+
+    def ask(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
+        """Send what the user typed: `submit` and `reply` in one, the question and the
+        answer's first row saved together (committed before the request goes out),
+        then the answer starts. The question."""
+        self._check_idle()
+        question = self._user_message(text, attachments)
+        question.parent_id = self._parent()
+        self._leave_approvals()
+        fork, self._fork = self._fork, None
+        stream = ReplyStream(self, question, fork)
+        stream.message.parent_id = question.id
+        self.messages += [question, stream.message]
+        self.active = stream
+        try:
+            with stream.telemetry.current():  # the turn's write is the answer's
+                self.recorder.start_turn(self, question, stream.message)
+        except BaseException:  # not saved: the question stays on the page, no answer
+            self.active = None
+            self.messages.remove(stream.message)
+            raise
+        self._started(stream)
+        return question
+
+    def refuse(self, reason: str) -> Message:
+        """Answer the last question with a refusal made before anything was sent (a file
+        the assistant does not take): a failed answer saying `reason`, with Retry."""
+        answer = Message(
+            role="assistant",
+            status="failed",
+            parts=[ErrorPart(reason, retryable=True, code="upload_refused")],
+        )
+        answer.parent_id = self._parent()
+        self.messages.append(answer)
+        self.recorder.save_message(self, answer)
+        return answer
+
+    def save_feedback(self, message: Message) -> None:
+        """Keep the reader's thumbs and comment on `message` (set on it by the page)."""
+        self.recorder.save_feedback(self, message)
+
+    def take_warnings(self) -> list[str]:
+        """What storage could not keep since the last call, for the page to say once."""
+        return self.recorder.take_warnings()
 
     @property
     def pending_approvals(self) -> list[ApprovalPart]:
@@ -619,20 +719,25 @@ class ChatSession:
         stream.message.parent_id = self._parent()
         self.active = stream
         self.messages.append(stream.message)
-        self.recorder.save_message(self, stream.message)
+        with stream.telemetry.current():  # the first row's write is the answer's
+            self.recorder.save_message(self, stream.message)
+            replacing, self._replacing = self._replacing, None
+            if replacing is not None:
+                self._branch_at(replacing, stream.message)
+                self._start_branch(stream.message)
+        return self._started(stream)
+
+    def _started(self, stream: ReplyStream) -> ReplyStream:
+        """Its first row saved: keep `stream` among the live answers and start it."""
         if self.live is not None:
             self.live.add(stream)
-        replacing, self._replacing = self._replacing, None
-        if replacing is not None:
-            self._branch_at(replacing, stream.message)
-            self._start_branch(stream.message)
         log.info(
             "answer started: assistant=%s backend=%s conversation=%s",
             self.profile.id,
             self.profile.backend,
             self.conversation_id or "new",
         )
-        log.debug("question: %s", question.text)  # content: only when LOG_LEVEL=DEBUG
+        log.debug("question: %s", stream.question.text)  # content: only at DEBUG
         return stream.start()
 
     @property

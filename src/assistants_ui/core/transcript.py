@@ -504,12 +504,6 @@ class MessageBuilder:
             self.message.stopped_by = cause
             self.version += 1
 
-    def fail(
-        self, reason: str, *, retryable: bool = True, code: ev.FailureCode = "internal"
-    ) -> None:
-        if self.message.status in ("streaming", "complete"):
-            self.apply(ev.Failed(reason, retryable, code))
-
     def finish(self) -> None:
         """The event stream ended; an answer still `streaming` was cut off."""
         if self.message.status == "streaming":

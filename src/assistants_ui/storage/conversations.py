@@ -57,12 +57,14 @@ __all__ = [
     "ConversationPage",
     "Conversations",
     "check_id",
+    "check_project",
     "conversation_info",
     "is_valid_id",
     "new_id",
     "on_conversation",
     "owned",
     "owned_conversation",
+    "place",
 ]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16}")
@@ -159,6 +161,24 @@ def _in_project(project_id: str | None) -> list[ColumnElement[bool]]:
     ]
 
 
+def check_project(s: Session, user_id: int, project_id: str | None) -> None:
+    """NotFound("project") unless `project_id` (when given) is the user's project."""
+    if project_id is None:
+        return
+    mine = select(Project.id).where(Project.id == project_id, Project.user_id == user_id)
+    if s.scalar(mine) is None:
+        raise NotFound("project")
+
+
+def place(s: Session, cid: str, project_id: str | None, expires_at: dt.datetime | None) -> None:
+    """A new conversation's place (its row flushed; the project checked: `check_project`):
+    in `project_id`, and with `expires_at` a temporary chat, out of history until then."""
+    if project_id is not None:
+        s.add(ProjectConversation(conversation_id=cid, project_id=project_id))
+    if expires_at is not None:
+        s.add(TemporaryChat(conversation_id=cid, expires_at=expires_at))
+
+
 def page_args(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be 1..{MAX_PAGE}")
@@ -188,14 +208,7 @@ class Conversations(Store):
         with self.db.session() as s:
             if s.get(User, user_id) is None:
                 raise NotFound("user")
-            if (
-                project_id is not None
-                and s.scalar(
-                    select(Project.id).where(Project.id == project_id, Project.user_id == user_id)
-                )
-                is None
-            ):
-                raise NotFound("project")
+            check_project(s, user_id, project_id)
             now = utcnow()
             conv = Conversation(
                 id=new_id(),
@@ -211,10 +224,7 @@ class Conversations(Store):
             )
             s.add(conv)
             s.flush()
-            if project_id is not None:
-                s.add(ProjectConversation(conversation_id=conv.id, project_id=project_id))
-            if expires_at is not None:
-                s.add(TemporaryChat(conversation_id=conv.id, expires_at=expires_at))
+            place(s, conv.id, project_id, expires_at)
             return conversation_info(conv)
 
     @guarded

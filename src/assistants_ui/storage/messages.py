@@ -17,16 +17,19 @@ time, for exports. A message is built from its row by `message_of` only.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistants_ui.core.transcript import ErrorPart, Message
 from assistants_ui.storage.branches import ROOT, branch, branch_ids, branch_owner, leaf, versions
 from assistants_ui.storage.codec import (
+    EncodedMessage,
     FileBlob,
     decode_message,
     encode_message,
@@ -37,9 +40,11 @@ from assistants_ui.storage.conversations import (
     MAX_PAGE,
     TITLE_MAX,
     check_id,
+    check_project,
     new_id,
     on_conversation,
     owned,
+    place,
 )
 from assistants_ui.storage.errors import INTERRUPTED, NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
@@ -155,6 +160,89 @@ class Messages(Store):
                         .values(title=new_title, title_folded=fold_text(new_title))
                     )
         return SaveResult(tuple(skipped))
+
+    @guarded
+    def start_turn(
+        self,
+        *,
+        user_id: int,
+        conversation_id: str | None,
+        profile_id: str,
+        backend: str,
+        remote: Mapping[str, str],
+        question: Message,
+        answer: Message,
+        project_id: str | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> str:
+        """A question and its answer's first row, in one transaction: the writes a send
+        makes before the first words (the conversation's row too, with `conversation_id`
+        None, placed in `project_id` and/or as a temporary chat until `expires_at`, as
+        `create_conversation` places it). Four statements at most (two more to place a
+        new conversation), where saving each message is six or seven:
+        under load every statement waits for the GIL again (docs/benchmarks.md,
+        "First words"). Messages with files go through `save_message`. The id of the
+        conversation."""
+        encoded = (encode_message(question), encode_message(answer))
+        if any(e.files for e in encoded):
+            raise ValueError("a message with files is saved by save_message")
+        title = title_for(question)[:TITLE_MAX]
+        now = utcnow()
+        with self.db.session() as s:
+            if conversation_id is None:
+                cid, seq, parent = new_id(), 2, None
+                check_project(s, user_id, project_id)
+                try:
+                    s.execute(
+                        insert(Conversation).values(
+                            id=cid,
+                            user_id=user_id,
+                            profile_id=profile_id,
+                            backend=backend,
+                            remote=dict(remote),
+                            title=title,
+                            title_folded=fold_text(title),
+                            last_seq=seq,
+                            active_leaf=answer.id,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                except IntegrityError as exc:  # no such user (a foreign key)
+                    raise NotFound("user") from exc
+                place(s, cid, project_id, expires_at)
+            else:
+                cid = check_id(conversation_id)
+                untitled = Conversation.title == ""
+                claimed = s.execute(
+                    update(Conversation)
+                    .where(owned(user_id, cid))
+                    .values(
+                        updated_at=now,
+                        last_seq=Conversation.last_seq + 2,
+                        active_leaf=answer.id,
+                        title=case((untitled, title), else_=Conversation.title),
+                        title_folded=case(
+                            (untitled, fold_text(title)), else_=Conversation.title_folded
+                        ),
+                    )
+                    .returning(Conversation.last_seq, Conversation.profile_id)
+                ).one_or_none()
+                if claimed is None:
+                    raise NotFound()
+                seq, profile_id = claimed
+                parent = parent_of(s, cid, question.parent_id)
+            s.execute(
+                insert(StoredMessage),
+                [
+                    _row(cid, question, encoded[0], seq - 1, parent),
+                    _row(cid, answer, encoded[1], seq, question.id),
+                ],
+            )
+            record_usage(
+                s, user_id=user_id, profile_id=profile_id, cid=cid, message=question, new=True
+            )
+        return cid
 
     @guarded
     def checkpoint_message(self, *, user_id: int, conversation_id: str, message: Message) -> bool:
@@ -290,6 +378,34 @@ class Messages(Store):
             blobs = blobs_of(s, user_id, cid, rows)
         messages = [message_of(r, blobs) for r in rows]
         return messages, next_after
+
+
+def _row(
+    cid: str, message: Message, encoded: EncodedMessage, seq: int, parent: str | None
+) -> dict[str, object]:
+    """A new message's row, as `start_turn` inserts it (no files)."""
+    writing = message.status == "streaming"
+    return {
+        "conversation_id": cid,
+        "id": message.id,
+        "seq": seq,
+        "parent_id": parent,
+        "role": message.role,
+        "status": message.status,
+        "parts": encoded.parts,
+        "attachments": encoded.attachments,
+        "text_folded": encoded.text_folded,
+        "input_tokens": message.input_tokens,
+        "output_tokens": message.output_tokens,
+        "seconds": message.seconds,
+        "feedback": None,
+        "feedback_comment": "",
+        "remote": None,
+        "created_at": message.created_at,
+        "stopped_by": message.stopped_by,
+        "writer": this_writer() if writing else None,
+        "written_at": time.time() if writing else None,
+    }
 
 
 def parent_of(s: Session, cid: str, parent_id: str | None) -> str | None:

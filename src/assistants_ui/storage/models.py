@@ -47,6 +47,8 @@ __all__ = [
     "AppKey",
     "Base",
     "Conversation",
+    "Document",
+    "DocumentChunk",
     "File",
     "LoginFailure",
     "LoginSession",
@@ -64,6 +66,7 @@ __all__ = [
     "UsageLimit",
     "UsageRecord",
     "User",
+    "include_object",
     "utcnow",
 ]
 
@@ -385,7 +388,75 @@ class AdminAudit(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-# -- For teams (revision 0015): projects, temporary chats and retention, the prompt
+class Document(Base):
+    """A document people ask about, cut into `document_chunks` (storage/documents.py).
+
+    `scope` says whose it is: ``c:<conversation id>`` (attached in a conversation:
+    deleted with it) or ``k:<assistant id>`` (an operator's knowledge file, `source`
+    its path). One row per content (`sha256`) per scope. `text` is the whole text
+    when it is small enough to go into a prompt whole, else NULL.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("scope", "sha256"), Index(None, "conversation_id"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    chars: Mapped[int] = mapped_column(BigInteger, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str | None] = deferred(mapped_column(Text, nullable=True, default=None))
+    # The model that made the chunks' vectors ("": none) and their size.
+    embedding_model: Mapped[str] = mapped_column(String(200), default="")
+    dimensions: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentChunk(Base):
+    """A passage of a document: its page and heading, its text, its vector (or NULL).
+
+    `scope_key` is the document's scope as one word (`documents.scope_key`), which the
+    full-text index holds too, so that a search is one index lookup per scope. The
+    full-text index itself is not a model: on SQLite the FTS5 table
+    `document_chunks_fts` (kept by triggers), on PostgreSQL the generated `tsvector`
+    column `search` with its GIN index (migration 0015).
+    """
+
+    __tablename__ = "document_chunks"
+    __table_args__ = (Index(None, "scope_key"), Index(None, "document_id", "ordinal"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(40))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heading: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+
+
+# Schema objects the migrations make that are no model: the full-text indexes.
+_UNMODELLED_TABLES = ("document_chunks_fts",)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """For Alembic's comparison: leave out the full-text indexes (see `DocumentChunk`)."""
+    if type_ == "table" and name and name.startswith(_UNMODELLED_TABLES):
+        return False
+    if type_ == "column" and name == "search" and getattr(obj, "table", None) is not None:
+        return str(obj.table.name) != "document_chunks"  # type: ignore[attr-defined]
+    return not (type_ == "index" and name == "ix_document_chunks_search")
+
+
+# -- For teams (revision 0016): projects, temporary chats and retention, the prompt
 # library, personal instructions and memory. Tables of their own, beside the history's.
 
 

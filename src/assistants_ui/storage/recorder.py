@@ -72,11 +72,36 @@ class StorageRecorder:
         )
         self.warnings.extend(str(skipped) for skipped in result.skipped)
 
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
+        """A question and its answer's first row: one transaction when neither has files
+        (and the conversation's row with them, for a new conversation)."""
+        if self.user_id == UNSAVED_USER and self.create_user is not None:
+            self.user_id = self.create_user()
+        if question.attachments or answer.attachments:
+            self.save_message(session, question)
+            self.save_message(session, answer)
+            return
+        session.conversation_id = self.repository.start_turn(
+            user_id=self.user_id,
+            conversation_id=session.conversation_id,
+            profile_id=session.profile.id,
+            backend=session.profile.backend,
+            remote=session.remote,
+            question=question,
+            answer=answer,
+            project_id=self.placement.project_id,
+            expires_at=self.placement.expires_at,
+        )
+
     def checkpoint(self, session: ChatSession, message: Message) -> None:
         """An answer still being written, saved as far as it came (a crash keeps it)."""
         self.repository.checkpoint_message(
             user_id=self.user_id, conversation_id=self.conversation_id(session), message=message
         )
+
+    def take_warnings(self) -> list[str]:
+        taken, self.warnings = self.warnings, []
+        return taken
 
     def save_feedback(self, session: ChatSession, message: Message) -> None:
         if session.conversation_id is None:

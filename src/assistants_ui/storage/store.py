@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from assistants_ui.core import observe
 from assistants_ui.storage.codec import Record, from_row
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import StorageError, describe
@@ -71,11 +72,17 @@ _S = TypeVar("_S", bound=Store)
 
 
 def guarded(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
-    """A store's method whose database failures are one StorageError (`database_errors`)."""
+    """A store's method whose database failures are one StorageError (`database_errors`),
+    timed for telemetry when it is set up (`core.observe.storage`)."""
+    operation = method.__qualname__  # e.g. "MessageStore.save"
 
     @functools.wraps(method)
     def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with database_errors(self.db, self.during):
+        observer = observe.current()
+        if observer is None:
+            with database_errors(self.db, self.during):
+                return method(self, *args, **kwargs)
+        with observer.storage(operation), database_errors(self.db, self.during):
             return method(self, *args, **kwargs)
 
     return wrapper

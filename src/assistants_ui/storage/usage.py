@@ -32,11 +32,14 @@ __all__ = ["DAY_SECONDS", "day_of", "record_usage", "usage_sums"]
 DAY_SECONDS = 86400
 
 
-def record_usage(s: Session, *, user_id: int, profile_id: str, cid: str, message: Message) -> None:
+def record_usage(
+    s: Session, *, user_id: int, profile_id: str, cid: str, message: Message, new: bool = False
+) -> None:
     """The ledger's row for `message`, unless it has one (a row made by revision
-    0012 from a message then still being written)."""
+    0012 from a message then still being written). `new`: the message is being
+    inserted now, so it cannot have one (no look)."""
     done = exists().where(UsageRecord.conversation_id == cid, UsageRecord.message_id == message.id)
-    if s.scalar(select(done)):
+    if not new and s.scalar(select(done)):
         return
     s.execute(
         insert(UsageRecord).values(

@@ -135,7 +135,7 @@ def _save(chat: ChatSession, message: Message) -> None:
     if isinstance(comment, str):
         message.feedback_comment = comment.strip()[:FEEDBACK_MAX]
     try:
-        chat.recorder.save_feedback(chat, message)
+        chat.save_feedback(message)
     except NotFound:
         st.toast(_("This answer is not saved any more: the feedback was not kept."), icon="🔎")
         return

@@ -16,12 +16,10 @@ from datetime import timedelta
 import streamlit as st
 
 from assistants_ui.auth import Identity
-from assistants_ui.backends.transcription import can_transcribe, transcribe
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession
 from assistants_ui.i18n import _
-from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
@@ -36,7 +34,7 @@ from assistants_ui.web import (
     temporary,
 )
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
-from assistants_ui.web.chat_view import Limits, prices_of, render_chat, render_messages
+from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
 from assistants_ui.web.login_view import current_identity, is_admin, logout_control
 from assistants_ui.web.share_view import QUERY_KEY, render_shared
@@ -78,11 +76,16 @@ def _open_linked(rt: Runtime, repo: Repository, user: UserInfo) -> bool:
     return True
 
 
-def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[], None] | None:
+def _conversation(
+    rt: Runtime, repo: Repository, user: UserInfo
+) -> Callable[[], Callable[[], None]] | None:
     """The conversation on the page (opened by `_open_linked`), or a new one.
 
-    Returns what the page does last: follow the answer being written, then
-    show the conversation's total usage."""
+    Lays the main area out (empty slots in reading order), takes what was sent and
+    starts its answer, paints the answer's first words; then returns the rest of
+    the page's main area (the title, the menu, the history, then the answer
+    followed to its end and the conversation's total usage), which the page calls
+    after the sidebar."""
     chat = chat_state.current_chat()
     if isinstance(chat, chat_state.ReadOnlyChat):
         _tab_title(chat.info.title)
@@ -106,62 +109,69 @@ def _conversation(rt: Runtime, repo: Repository, user: UserInfo) -> Callable[[],
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
         return None
-    unreachable = deps.reachability_problem(rt, profile)
-    if unreachable:  # the server named to admins only (render.hide_servers)
-        st.warning(inert(render.without_servers(unreachable)), icon="🔌")
-    # A legacy assistant configured by id alone is titled with its name on the server.
-    title = chat.backend.display_title()
-    st.title(f"{profile.icon} {literal(title)}")  # a legacy assistant's name is the server's
+    title_slot, warning_slot = st.empty(), st.empty()
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
     head = st.container()  # drawn once this run's question is saved (it may make the chat)
     temporary.placement(chat, settings.temporary_chat_hours, projects_view.selected())
     prompt_library.prefill()  # a prompt chosen in the previous run, into the input
-    follow = render_chat(
+    page = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
         on_older=lambda: chat_state.load_older(repo, user),
-        limits=Limits(settings.max_message_chars, settings.max_files_per_message),
+        caps=MessageCaps(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
         on_branch=lambda message_id: chat_state.switch_branch(
             rt, repo, deps.saved_user(user), message_id
         ),
         quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
-        transcribe=_transcriber(rt, profile),
+        transcribe=rt.transcriber(profile),
         on_command=prompt_library.command(repo, user),
     )
-    prompt_library.render_picker(repo, user)
-    temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
-    with head:
-        projects_view.header(repo, deps.saved_user(user), chat.conversation_id)
-        with st.container(horizontal=True, vertical_alignment="center"):
-            temporary.switch(chat, settings.temporary_chat_hours)
-            prompt_library.menu_button()
-    usage = None
-    if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
-        with menu:
-            usage = render_menu(
-                rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
-            )
-            # Also here, not only in the sidebar: a phone hides the sidebar.
-            st.button(
-                _("New chat"),
-                icon=":material/add_comment:",
-                on_click=chat_state.new_chat,
-                key="new_chat_top",
-                type="tertiary",
-            )
+    page.first_words()
+
+    def rest() -> Callable[[], None]:
+        prompt_library.render_picker(repo, user)
+        temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
+        with head:
+            projects_view.header(repo, deps.saved_user(user), chat.conversation_id)
+            with st.container(horizontal=True, vertical_alignment="center"):
+                temporary.switch(chat, settings.temporary_chat_hours)
+                prompt_library.menu_button()
+        unreachable = deps.reachability_problem(rt, profile)
+        if unreachable:  # the server named to admins only (render.hide_servers)
+            warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
+        # A legacy assistant configured by id alone is titled with its name on the server.
+        title = chat.backend.display_title()
+        title_slot.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
+        usage = None
+        if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
+            with menu:
+                usage = render_menu(
+                    rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+                )
+                # Also here, not only in the sidebar: a phone hides the sidebar.
+                st.button(
+                    _("New chat"),
+                    icon=":material/add_comment:",
+                    on_click=chat_state.new_chat,
+                    key="new_chat_top",
+                    type="tertiary",
+                )
+        page.paint()
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
             _written_elsewhere(repo, deps.saved_user(user), chat)
 
-    def last() -> None:
-        follow()
-        if chat.conversation_id:  # the total, once the answer has ended
-            render_usage(
-                usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
-            )
+        def last() -> None:
+            page.follow()
+            if chat.conversation_id:  # the total, once the answer has ended
+                render_usage(
+                    usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+                )
 
-    return last
+        return last
+
+    return rest
 
 
 def _tab_title(title: str) -> None:
@@ -193,14 +203,6 @@ def _written_elsewhere(repo: Repository, user: UserInfo, chat: ChatSession) -> N
         st.rerun(scope="app")
 
 
-def _transcriber(rt: Runtime, profile: Profile) -> Callable[[bytes, str], str] | None:
-    """Voice input for this assistant, if its connection can transcribe (else no microphone)."""
-    connection = rt.config.connection_for(profile)
-    if not can_transcribe(profile, connection):
-        return None
-    return lambda data, mime: transcribe(profile, connection, data, mime=mime)
-
-
 def _account(repo: Repository, user: UserInfo, links: Sequence[st.Page] = ()) -> None:
     """The sidebar's account controls: log out, the interface language, and `links`
     to the reader's other pages (settings, or back to the chat)."""
@@ -222,6 +224,9 @@ def _chat_page(
     found = shared is not None or _open_linked(rt, repo, user)
     # A temporary chat the page no longer shows (a new chat, another one opened) goes now.
     temporary.track(rt, repo, deps.saved_user(user), chat_state.current_chat())
+    # First what was sent, its answer started and its first words painted: what a run
+    # paints leaves in that order (ChatPage).
+    rest = _conversation(rt, repo, user) if shared is None and found else None
     history = render_sidebar(
         rt,
         account=lambda: _account(repo, user, [settings]),
@@ -233,8 +238,8 @@ def _chat_page(
         render_shared(repo, shared)
     elif not found:
         _not_found()
-    else:
-        last = _conversation(rt, repo, user)
+    elif rest is not None:
+        last = rest()
     # Before the answer is followed: the list is usable (not greyed) while it streams,
     # and lists a conversation this run's question made.
     render_history(history, rt, repo, deps.saved_user(user))

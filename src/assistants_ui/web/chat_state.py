@@ -190,8 +190,13 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
+    saver = deps.recorder(repo, user)
     chat = ChatSession(
-        profile, backend, recorder=deps.recorder(repo, user), live=deps.live_answers(rt)
+        profile,
+        backend,
+        recorder=saver,
+        live=deps.live_answers(rt),
+        library=deps.library(saver),
     )
     turns.attach(rt, repo, user, chat)
     st.session_state[_CHAT_KEY] = chat
@@ -219,6 +224,7 @@ def open_conversation(
     if profile is None or backend is None:
         chat = ReadOnlyChat(info, page.messages)
     else:
+        saver = deps.recorder(repo, user)
         chat = ChatSession(
             profile,
             backend,
@@ -226,9 +232,10 @@ def open_conversation(
             remote=page.remote,
             remote_owner=page.remote_owner,
             children=page.children,
-            recorder=deps.recorder(repo, user),
+            recorder=saver,
             conversation_id=info.id,
             live=deps.live_answers(rt),
+            library=deps.library(saver),
         )
         turns.attach(rt, repo, user, chat)
         deps.select_profile(profile.id)

@@ -15,6 +15,7 @@ Editing a question or regenerating an answer forks the conversation there
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,7 +27,7 @@ from streamlit.delta_generator import DeltaGenerator
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
-from assistants_ui.core.transcript import VOICE, Attachment, ErrorPart, Message
+from assistants_ui.core.transcript import VOICE, Attachment, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
@@ -49,12 +50,27 @@ from assistants_ui.web.render import (
     render_user_message,
 )
 
-__all__ = ["FRAME_SECONDS", "Limits", "prices_of", "render_chat", "render_messages"]
+__all__ = [
+    "FRAME_SECONDS",
+    "ChatPage",
+    "MessageCaps",
+    "prices_of",
+    "render_chat",
+    "render_messages",
+]
 
 # One poll per frame: at most ~11 repaints a second, whatever the token rate (the
 # view's `RepaintPace` skips frames once its bytes budget is spent, keeping
 # ~4.6 a second), and the final text painted exactly once the stream ends.
 FRAME_SECONDS = 0.09
+# With many answers being written at once in this process, each one's frames get longer
+# (FRAME_SECONDS for up to this many, then in proportion): the CPU they no longer spend
+# repainting goes to the answers still waiting for their first words (an answer's first
+# event is painted at once whatever the frame; docs/benchmarks.md, "First words").
+ANSWERS_PER_FRAME = 10
+# How long `first_words` waits for an answer's first event before the rest of the page
+# is painted (a slower model's first words come with the frames that follow).
+FIRST_WORDS_WAIT = 0.3
 
 
 def _retry_button(chat: ChatSession, message: Message) -> None:
@@ -184,58 +200,83 @@ def _answer_controls(
     _approval_buttons(chat, message)
 
 
+def _frame(chat: ChatSession) -> float:
+    """This frame's length: longer while many answers are being written at once."""
+    live = len(chat.live) if chat.live is not None else 1
+    return FRAME_SECONDS * max(1.0, live / ANSWERS_PER_FRAME)
+
+
 def _stop(stream: ReplyStream) -> None:
     stream.cancel("user")
 
 
-def _follow(
-    chat: ChatSession,
-    stream: ReplyStream,
-    box: DeltaGenerator,
-    *,
-    speed: bool,
-    on_branch: OnBranch | None,
-) -> None:
-    """Paint the answer being written into its chat message `box` until it ends,
-    then its controls.
+class _LiveAnswer:
+    """The answer being written, painted into its chat message `box` frame by frame.
 
     If this run is stopped (a click anywhere reruns the page; a closed tab ends
     the session's run) the answer goes on: the next run follows it again."""
-    with box:
-        view = MessageView(st.container(), key=f"live-{stream.message.id}")
-        waiting: DeltaGenerator | None = st.caption(_("Thinking…")) if not stream.version else None
-        stop = st.empty()
-        stop.button(
-            _("Stop"),
-            icon=":material/stop_circle:",
-            key=f"stop-{stream.message.id}",
-            shortcut="Esc",
-            help=_("Stop this answer (Esc). Leaving the page does not stop it."),
-            on_click=_stop,
-            args=(stream,),
-        )
-        seen = -1
-        while not stream.wait(seen, FRAME_SECONDS):
-            stream.watch()
-            with stream.held() as (message, seen):
-                # Every frame: the view skips a version it painted, and paints one its
-                # bytes budget made it skip before (`RepaintPace`), even if nothing came.
-                view.update(message, version=seen)
-            if waiting is not None and seen > 0:
-                waiting.empty()
-                waiting = None
-            # Reading session state is one of Streamlit's stop points: a click anywhere
-            # is honoured here even while the server is silent.
-            st.session_state.get("_tick")
-        stop.empty()
-        if waiting is not None:
-            waiting.empty()
-        view.key = stream.message.id
-        view.update(stream.message, final=True)
-        _answer_controls(chat, stream.message, speed=speed, on_branch=on_branch)
+
+    def __init__(
+        self,
+        chat: ChatSession,
+        stream: ReplyStream,
+        box: DeltaGenerator,
+        *,
+        speed: bool,
+        on_branch: OnBranch | None,
+    ) -> None:
+        self.chat, self.stream, self.box = chat, stream, box
+        self.speed, self.on_branch = speed, on_branch
+        self.seen = -1  # its first frame paints what it has
+        with box:
+            self.view = MessageView(st.container(), key=f"live-{stream.message.id}")
+            self.waiting: DeltaGenerator | None = (
+                st.caption(_("Thinking…")) if not stream.version else None
+            )
+            self.stop = st.empty()
+            self.stop.button(
+                _("Stop"),
+                icon=":material/stop_circle:",
+                key=f"stop-{stream.message.id}",
+                shortcut="Esc",
+                help=_("Stop this answer (Esc). Leaving the page does not stop it."),
+                on_click=_stop,
+                args=(stream,),
+            )
+
+    def frame(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the answer to change, paint it; True once it ended."""
+        stream = self.stream
+        if stream.wait(self.seen, seconds):
+            return True
+        stream.watch()
+        with stream.held() as (message, self.seen):
+            # Every frame: the view skips a version it painted, and paints one its
+            # bytes budget made it skip before (`RepaintPace`), even if nothing came.
+            self.view.update(message, version=self.seen)
+        if self.waiting is not None and self.seen > 0:
+            self.waiting.empty()
+            self.waiting = None
+        # Reading session state is one of Streamlit's stop points: a click anywhere
+        # is honoured here even while the server is silent.
+        st.session_state.get("_tick")
+        return False
+
+    def run(self) -> None:
+        """Paint it until it ends, then its controls."""
+        while not self.frame(_frame(self.chat)):
+            pass
+        stream = self.stream
+        with self.box:
+            self.stop.empty()
+            if self.waiting is not None:
+                self.waiting.empty()
+            self.view.key = stream.message.id
+            self.view.update(stream.message, final=True)
+            _answer_controls(self.chat, stream.message, speed=self.speed, on_branch=self.on_branch)
 
 
-def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
+def _branch(chat: ChatSession, action: Action | None, caps: MessageCaps) -> bool:
     """Carry out an Edit or Regenerate request: True when an answer is to be streamed.
 
     Whatever goes wrong (the message is gone, an answer is still streaming, the
@@ -267,7 +308,7 @@ def _branch(chat: ChatSession, action: Action | None, limits: Limits) -> bool:
     if not text.strip() and not kept:
         st.warning(_("An empty message cannot be sent: type something or keep a file."), icon="✋")
         return False
-    if _refuse_message(text, kept, limits):
+    if _refuse_message(text, kept, caps):
         return False
     chat.edit(target, text, kept)
     chat_state.stop_editing()
@@ -327,29 +368,14 @@ def _refuse_uploads(chat: ChatSession, text: str, attachments: list[Attachment])
             "Not sent. %(reasons)s. Your message is kept: press Retry to send it without the file."
         )
     )
-    answer = Message(
-        role="assistant",
-        status="failed",
-        parts=[
-            ErrorPart(
-                wording % {"reasons": reasons},
-                retryable=True,
-                code="upload_refused",
-            )
-        ],
-    )
-    chat.messages.append(answer)
-    chat.recorder.save_message(chat, answer)
+    chat.refuse(wording % {"reasons": reasons})
     return True
 
 
 def _after_save(chat: ChatSession) -> None:
     """Show what storage could not keep, and put the conversation in the URL."""
-    warnings = getattr(chat.recorder, "warnings", None)
-    if warnings:
-        for text in warnings:
-            st.warning(inert(text), icon="💾")  # names the file: user or model text
-        warnings.clear()
+    for text in chat.take_warnings():
+        st.warning(inert(text), icon="💾")  # names the file: user or model text
     # A temporary chat stays out of the address bar: a reload or a copied link never
     # brings back what closing it deletes (web/temporary.py).
     placement = getattr(chat.recorder, "placement", None)
@@ -359,10 +385,10 @@ def _after_save(chat: ChatSession) -> None:
         st.query_params["c"] = chat.conversation_id
 
 
-def _refuse_message(text: str, attachments: list[Attachment], limits: Limits) -> bool:
+def _refuse_message(text: str, attachments: list[Attachment], caps: MessageCaps) -> bool:
     """Over a limit: one message, nothing saved or sent, the text offered back."""
     problem = check_message(
-        text, len(attachments), max_chars=limits.max_chars, max_files=limits.max_files
+        text, len(attachments), max_chars=caps.max_chars, max_files=caps.max_files
     )
     if problem is None:
         return False
@@ -398,8 +424,9 @@ def _give_back(
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """MAX_MESSAGE_CHARS and MAX_FILES_PER_MESSAGE (see `Settings`)."""
+class MessageCaps:
+    """How long one message may be and how many files it may carry: MAX_MESSAGE_CHARS and
+    MAX_FILES_PER_MESSAGE (see `Settings`). Not the daily limits (`core.limits`)."""
 
     max_chars: int = 100_000
     max_files: int = 10
@@ -409,7 +436,7 @@ def _send(
     chat: ChatSession,
     typed: chat_state.Typed,
     *,
-    limits: Limits,
+    caps: MessageCaps,
     quota: Callable[[], str | None] | None,
     transcribe: Callable[[bytes, str], str] | None,
 ) -> Message | None:
@@ -421,7 +448,7 @@ def _send(
     text, attachments, recording = typed.text, list(typed.attachments), typed.recording
     if not text.strip() and not attachments and recording is None:
         return None
-    if _refuse_message(text, attachments, limits):
+    if _refuse_message(text, attachments, caps):
         return None
     if quota is not None and (problem := quota()) is not None:
         _give_back(problem, text, recording, icon="⏳")
@@ -434,8 +461,9 @@ def _send(
         attachments.append(recording)
     if attachments and _refuse_uploads(chat, text, attachments):
         st.rerun()
-    message = chat.submit(text, attachments)
-    chat.reply()  # the request goes out now, before anything else is painted
+    # The question and the answer's first row in one write, then the request goes out:
+    # before anything else is painted.
+    message = chat.ask(text, attachments)
     _after_save(chat)  # in the URL now: a reload while it answers comes back here
     return message
 
@@ -464,105 +492,174 @@ def render_chat(
     *,
     older: bool = False,
     on_older: Any = None,
-    limits: Limits = Limits(),
+    caps: MessageCaps = MessageCaps(),
     speed: bool = False,
     on_branch: OnBranch | None = None,
     quota: Callable[[], str | None] | None = None,
     transcribe: Callable[[bytes, str], str] | None = None,
     on_command: Callable[[Any], bool] | None = None,
-) -> Callable[[], None]:
-    """The conversation and its input. `older`: a "load older" button goes on top;
-    `speed`: answers show tokens per second (the local model's); `on_branch(id)`
-    shows another version of a message; `quota`: why this user may not send now
-    (a daily limit), asked before anything is sent; `transcribe`: voice input (the
-    microphone is offered only with it); `on_command(value)`: True when what was
+) -> ChatPage:
+    """The conversation's input, and its place on the page. `older`: a "load older"
+    button goes on top; `speed`: answers show tokens per second (the local model's);
+    `on_branch(id)` shows another version of a message; `quota`: why this user may not
+    send now (a daily limit), asked before anything is sent; `transcribe`: voice input
+    (the microphone is offered only with it); `on_command(value)`: True when what was
     typed is a command for the page (the prompt library's "/"), never sent.
 
-    A message sent now starts its answer at once, before the history is painted.
-    Returns `follow`, which the page calls last (after the sidebar): it paints
-    the answer being written until it ends, then sends what was typed meanwhile.
+    A message sent now starts its answer here, before anything else is painted.
+    The page then calls the `ChatPage`'s `first_words` (the answer's first frame,
+    before the rest of the page), `paint` (the history) and, last, `follow`.
     """
-    profile = chat.profile
-    uploads = profile.uploads_enabled
-    placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
-    kwargs: dict[str, Any] = {}
-    if uploads:
-        placeholder += f" · {_(profile.upload_label)}"
-        kwargs = {
-            "accept_file": "multiple",
-            "file_type": list(profile.upload_types),
-            "max_upload_size": max(1, int(profile.max_upload_mb + 0.999)),
-        }
-    if transcribe is not None:
-        kwargs["accept_audio"] = True
-    # Pinned to the bottom of the page wherever it is called; usable while an answer
-    # streams (what is sent then waits for it). No `max_chars` here: Streamlit would cut
-    # a longer paste silently (in the browser and on the server); the check in `_send`
-    # refuses it with a message and gives it back.
-    value = st.chat_input(placeholder, key="prompt", **kwargs)
-    if value is not None and on_command is not None and on_command(value):
-        value = None
-    chat_state.follow_live(chat)
-    action = chat_state.pop_action()
-    # The conversation is one list, in the order it reads: what the previous run
-    # painted at a place is replaced by what this run paints there (`_list_for`).
-    slots = (st.empty(), st.empty())
-    bottom = st.container()  # refusals and warnings, the page script
-    sent: Message | None = None
-    send = partial(_send, chat, limits=limits, quota=quota, transcribe=transcribe)
-    with bottom:
-        if value is not None and chat.busy:
-            chat_state.queue(_typed(value))
-        elif value is not None:
-            sent = send(_typed(value))
-        else:
-            match action:
-                case Retry() if chat.can_retry:
-                    _start(chat, quota)
-                case Starter(text=starter) if not chat.messages:
-                    # A starter is sent exactly as if it had been typed.
-                    sent = send(chat_state.Typed(starter))
-                case Decide(request_id=request_id, approve=approve):
-                    # Approve / Deny: the decision becomes the message the answer continues from.
-                    if chat.decide(request_id, approve) is not None:
-                        _start(chat, quota)
-                case Edit() | Regenerate() if _branch(chat, action, limits):
-                    _start(chat, quota)
-        script = st.empty()
-        queued_slot = st.empty()  # under the answer being written: what waits for it
-    # The answer being written (even if it has just ended): `follow` paints it.
-    live = chat.active
-    editing = chat_state.editing()
-    place = partial(page_script, focus=edit_key(editing) if editing else None)
-    with script:
-        place(sent=sent.id if sent else None, streaming=live is not None)
-    history = [m for m in chat.messages if live is None or m is not live.message]
-    conversation = _list_for(slots, [m.id for m in chat.messages])
-    with conversation:
-        if older:
-            st.button(
-                _("Load older messages"),
-                icon=":material/history:",
-                key="load_older",
-                on_click=on_older,
-                type="tertiary",
-            )
-        if profile.welcome and not chat.messages:
-            with st.chat_message("assistant", avatar=profile.icon):
-                st.markdown(_(profile.welcome))  # the built-in welcome is translated
-        if profile.starters and not chat.messages:
-            _starters(chat)
-        _render_history(chat, history, speed=speed, on_branch=on_branch)
+    return ChatPage(
+        chat,
+        older=older,
+        on_older=on_older,
+        caps=caps,
+        speed=speed,
+        on_branch=on_branch,
+        quota=quota,
+        transcribe=transcribe,
+        on_command=on_command,
+    )
 
-    def follow() -> None:
-        stream = live
+
+class ChatPage:
+    """One run's conversation: its input taken, then its parts painted in the order
+    that gets the first words out soonest.
+
+    Everything a run paints leaves in the order it is painted, and at 50 people
+    sending at once the server's one event loop sends each session's messages
+    in turn: a send's first words came out behind the fifty or so elements of
+    the page around them (the sidebar, the title, the menu, the history). So the
+    page is laid out first (empty slots, in reading order), the input is taken
+    and the answer started, its first frame painted into its slot
+    (`first_words`), and only then the rest (docs/benchmarks.md, "First words")."""
+
+    def __init__(
+        self,
+        chat: ChatSession,
+        *,
+        older: bool,
+        on_older: Any,
+        caps: MessageCaps,
+        speed: bool,
+        on_branch: OnBranch | None,
+        quota: Callable[[], str | None] | None,
+        transcribe: Callable[[bytes, str], str] | None,
+        on_command: Callable[[Any], bool] | None = None,
+    ) -> None:
+        self.chat, self.older, self.on_older = chat, older, on_older
+        self.speed, self.on_branch = speed, on_branch
+        profile = chat.profile
+        placeholder = _("Message %(assistant)s") % {"assistant": profile.title}
+        kwargs: dict[str, Any] = {}
+        if profile.uploads_enabled:
+            placeholder += f" · {_(profile.upload_label)}"
+            kwargs = {
+                "accept_file": "multiple",
+                "file_type": list(profile.upload_types),
+                "max_upload_size": max(1, int(profile.max_upload_mb + 0.999)),
+            }
+        if transcribe is not None:
+            kwargs["accept_audio"] = True
+        # Pinned to the bottom of the page wherever it is called; usable while an answer
+        # streams (what is sent then waits for it). No `max_chars` here: Streamlit would
+        # cut a longer paste silently (in the browser and on the server); the check in
+        # `_send` refuses it with a message and gives it back.
+        value = st.chat_input(placeholder, key="prompt", **kwargs)
+        if value is not None and on_command is not None and on_command(value):
+            value = None
+        chat_state.follow_live(chat)
+        action = chat_state.pop_action()
+        # The conversation is one list, in the order it reads: what the previous run
+        # painted at a place is replaced by what this run paints there (`_list_for`).
+        slots = (st.empty(), st.empty())
+        self.bottom = st.container()  # refusals and warnings, the page script
+        sent: Message | None = None
+        self.send = partial(_send, chat, caps=caps, quota=quota, transcribe=transcribe)
+        with self.bottom:
+            if value is not None and chat.busy:
+                chat_state.queue(_typed(value))
+            elif value is not None:
+                sent = self.send(_typed(value))
+            else:
+                match action:
+                    case Retry() if chat.can_retry:
+                        _start(chat, quota)
+                    case Starter(text=starter) if not chat.messages:
+                        # A starter is sent exactly as if it had been typed.
+                        sent = self.send(chat_state.Typed(starter))
+                    case Decide(request_id=request_id, approve=approve):
+                        # Approve / Deny: the decision becomes the message the answer
+                        # continues from.
+                        if chat.decide(request_id, approve) is not None:
+                            _start(chat, quota)
+                    case Edit() | Regenerate() if _branch(chat, action, caps):
+                        _start(chat, quota)
+            self.script = st.empty()
+            self.queued_slot = st.empty()  # under the answer being written: what waits
+        # The answer being written (even if it has just ended): `follow` paints it.
+        self.live = chat.active
+        editing = chat_state.editing()
+        self.place = partial(page_script, focus=edit_key(editing) if editing else None)
+        with self.script:
+            self.place(sent=sent.id if sent else None, streaming=self.live is not None)
+        self.conversation = _list_for(slots, [m.id for m in chat.messages])
+        self.history_box = self.conversation.container()
+        # The answer being written: in one of two places, the other when it is another
+        # answer than the last run's (whose leftovers its place would show, greyed).
+        self.live_slots = (self.conversation.empty(), self.conversation.empty())
+        self.answer: _LiveAnswer | None = None
+
+    def first_words(self, wait: float = FIRST_WORDS_WAIT) -> None:
+        """The answer's first words, if they come within `wait` seconds (events that
+        show nothing, such as the remote conversation's id, are waited past)."""
+        if self.live is None or self.live.done:
+            return
+        answer = self._live_answer(self.live)
+        deadline = time.monotonic() + wait
+        while not answer.view.slots and (left := deadline - time.monotonic()) > 0:
+            if answer.frame(left):
+                return
+
+    def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
+        if self.answer is None or self.answer.stream is not stream:
+            slot = self.live_slots[_live_slot(stream.message.id)]
+            box = slot.container().chat_message("assistant", avatar=self.chat.profile.icon)
+            self.answer = _LiveAnswer(
+                self.chat, stream, box, speed=self.speed, on_branch=self.on_branch
+            )
+        return self.answer
+
+    def paint(self) -> None:
+        """The history (without the answer being written), every message's controls."""
+        chat, profile = self.chat, self.chat.profile
+        history = [m for m in chat.messages if self.live is None or m is not self.live.message]
+        with self.history_box:
+            if self.older:
+                st.button(
+                    _("Load older messages"),
+                    icon=":material/history:",
+                    key="load_older",
+                    on_click=self.on_older,
+                    type="tertiary",
+                )
+            if profile.welcome and not chat.messages:
+                with st.chat_message("assistant", avatar=profile.icon):
+                    st.markdown(_(profile.welcome))  # the built-in welcome is translated
+            if profile.starters and not chat.messages:
+                _starters(chat)
+            _render_history(chat, history, speed=self.speed, on_branch=self.on_branch)
+
+    def follow(self) -> None:
+        """The answer being written until it ends, then what was typed meanwhile."""
+        chat, stream = self.chat, self.live
         while True:
             if stream is not None:
-                box = conversation.chat_message("assistant", avatar=profile.icon)
                 waiting = chat_state.queued()
                 if waiting is not None:  # sent when the answer ends
-                    _queued(queued_slot, waiting)
-                _follow(chat, stream, box, speed=speed, on_branch=on_branch)
+                    _queued(self.queued_slot, waiting)
+                self._live_answer(stream).run()
                 if stream.session is not chat:  # another page's answer: reload what it saved
                     chat_state.reload(chat)
                     st.rerun()
@@ -572,23 +669,38 @@ def render_chat(
             typed = chat_state.pop_queued()
             if typed is None:
                 break
-            queued_slot.empty()
-            with bottom:
-                question = send(typed)
+            self.queued_slot.empty()
+            with self.bottom:
+                question = self.send(typed)
             if question is None:
                 break
-            with conversation, st.chat_message("user"):
+            with self.conversation, st.chat_message("user"):
                 render_user_message(question)
                 edit_button(question)
             stream = chat.active
-            with script:
-                place(sent=question.id, streaming=True)
-        if live is not None:
-            with script:
-                place(streaming=False)
+            if stream is not None:  # after the question, in the list's new last place
+                box = self.conversation.chat_message("assistant", avatar=chat.profile.icon)
+                self.answer = _LiveAnswer(
+                    chat, stream, box, speed=self.speed, on_branch=self.on_branch
+                )
+            with self.script:
+                self.place(sent=question.id, streaming=True)
+        if self.live is not None:
+            with self.script:
+                self.place(streaming=False)
         _after_save(chat)
 
-    return follow
+
+_LIVE_KEY = "live-slot"  # (the answer being written last run, the place it had)
+
+
+def _live_slot(answer_id: str) -> int:
+    """Which of the two places the answer `answer_id` is painted in this run."""
+    last, index = st.session_state.get(_LIVE_KEY, ("", 0))
+    if last != answer_id:
+        index = 1 - index
+    st.session_state[_LIVE_KEY] = (answer_id, index)
+    return int(index)
 
 
 _LIST_KEY = "conversation-list"  # (which of the two slots, the message ids it shows)

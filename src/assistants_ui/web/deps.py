@@ -16,11 +16,11 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import streamlit as st
 
 from assistants_ui import i18n
+from assistants_ui.auth import Identity
 from assistants_ui.auth.sessions import server_key
 from assistants_ui.core.backend import distinct_remotes
 from assistants_ui.core.live import LiveAnswers
@@ -37,14 +37,15 @@ from assistants_ui.storage import (
     open_database,
 )
 from assistants_ui.storage.admin import Admin
+from assistants_ui.storage.library import StorageLibrary
 from assistants_ui.storage.models import utcnow
 
 __all__ = [
     "PROFILE_KEY",
-    "Identity",
     "client_address",
     "delete_remote_later",
     "guest_address",
+    "library",
     "limit_refusal",
     "live_answers",
     "reachability_problem",
@@ -60,22 +61,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class Identity(Protocol):
-    """Who is signed in (see `assistants_ui.auth.Identity`)."""
-
-    @property
-    def auth_provider(self) -> str: ...
-
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def display_name(self) -> str: ...
-
-    @property
-    def email(self) -> str | None: ...
 
 
 PROFILE_KEY = "assistant"  # the selected profile id (the sidebar picker's widget key)
@@ -241,6 +226,11 @@ def recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
         return saved.id
 
     return StorageRecorder(repo, user_id=user.id, create_user=create)
+
+
+def library(recorder: StorageRecorder) -> StorageLibrary:
+    """A chat's documents, kept with the conversation its recorder saves."""
+    return StorageLibrary(recorder.repository.db, recorder)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=32)

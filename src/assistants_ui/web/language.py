@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from assistants_ui import i18n
 from assistants_ui.i18n import _
 from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, StorageError, UserInfo
-from assistants_ui.web import login_view
+from assistants_ui.web import cookie_jar
 
 __all__ = ["COOKIE", "LANGUAGE_KEY", "adopt_user", "selector", "start_run"]
 
@@ -83,7 +83,7 @@ def _remembers(user: UserInfo | None) -> bool:
 def _changed(repo: Repository | None, user: UserInfo | None) -> None:
     code = i18n.normalize(st.session_state.get(_WIDGET_KEY)) or i18n.DEFAULT
     st.session_state[LANGUAGE_KEY] = code
-    login_view.write_cookie(COOKIE, code, COOKIE_DAYS * 86400)
+    cookie_jar.write(COOKIE, code, COOKIE_DAYS * 86400)
     if repo is not None and user is not None and _remembers(user):
         try:
             repo.set_language(user_id=user.id, language=code)

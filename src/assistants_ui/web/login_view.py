@@ -29,13 +29,7 @@ the session is cleared and shows the login page (`_bound`). `guard` runs the
 same checks (this binding, logging out, disabling, a changed password) before
 every run's callbacks and every fragment run (`web/session_guard.py`).
 
-Cookies are read from `st.context.cookies` (sent when the connection opened) and
-written by a tiny `st.components.v2` component that sets `document.cookie`
-in the page, re-rendered on every run for `COOKIE_WRITE_SECONDS` after the
-write, so a write is not lost to a rerun or a reconnect, and then no more: a
-cookie's value crosses the (compressed) websocket only in those runs, not
-beside every later answer (docs/security.md, "The websocket"). Nothing
-secret is logged.
+Cookies are read and written through `cookie_jar`. Nothing secret is logged.
 
 Session-state keys are this module's own (prefix `auth_`).
 """
@@ -45,9 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import time
 import weakref
-from typing import Any
 
 import streamlit as st
 from streamlit import runtime
@@ -63,8 +55,8 @@ from assistants_ui.i18n import N_, _, ngettext
 from assistants_ui.settings import SECRETS_FILES, Settings
 from assistants_ui.storage import Database, Repository, StorageError
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import language as languages  # (a cycle: module attributes only)
-from assistants_ui.web import session_guard, upload_gate
+from assistants_ui.web import cookie_jar, session_guard, upload_gate
+from assistants_ui.web import language as languages
 
 __all__ = [
     "ANONYMOUS_COOKIE",
@@ -73,7 +65,6 @@ __all__ = [
     "guard",
     "is_admin",
     "logout_control",
-    "write_cookie",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,9 +76,6 @@ _IDENTITY_KEY = "auth_identity"  # the signed-in Identity of this browser sessio
 _METHOD_KEY = "auth_method"  # "password" | "oidc" | "anonymous"
 _FINGERPRINT_KEY = "auth_fingerprint"  # password sessions: the password's fingerprint
 _LOGGED_OUT_KEY = "auth_logged_out"  # True after "Log out": ignore the cookie of the start
-_COOKIE_KEY = "auth_cookie_ops"  # cookie writes the page is rendering (see _cookie_jar)
-COOKIE_WRITE_SECONDS = 30.0  # how long a cookie write is re-rendered on every run
-_Writes = dict[str, tuple[dict[str, Any], float]]  # cookie name: (its write, until when)
 _NOTICE_KEY = "auth_notice"  # a message for the next login page (e.g. "signed out")
 _COOKIE_NAME_KEY = "auth_cookie_name"  # password sessions: the login cookie to delete at logout
 _SID_KEY = "auth_session_id"  # this login's id in login_sessions (revoked at logout)
@@ -107,18 +95,6 @@ RECONNECTED = N_(
     "This page reconnected without your login's cookie, so the login was not kept: "
     "please log in again."
 )
-
-_COOKIE_JS = """
-export default function (component) {
-  const ops = (component.data && component.data.ops) || [];
-  const secure = window.location.protocol === "https:" ? "; Secure" : "";
-  for (const op of ops) {
-    document.cookie =
-      `${op.name}=${op.value}; Path=/; Max-Age=${op.max_age}; SameSite=Lax${secure}`;
-  }
-}
-"""
-_cookie_jar = st.components.v2.component("assistants_ui_cookie_jar", js=_COOKIE_JS)
 
 
 # -- configuration, built once per process -------------------------------------------
@@ -152,40 +128,6 @@ def _setup(settings: Settings) -> AuthSetup:
 
 
 # -- cookies ---------------------------------------------------------------------------
-
-
-def write_cookie(name: str, value: str, max_age: int) -> None:
-    """Ask the browser to store (max_age > 0) or delete (0) a cookie, from this run on."""
-    ops: _Writes = dict(st.session_state.get(_COOKIE_KEY, {}))
-    op = {"name": name, "value": value, "max_age": max_age}
-    ops[name] = (op, time.monotonic() + COOKIE_WRITE_SECONDS)
-    st.session_state[_COOKIE_KEY] = ops
-
-
-def _render_cookie_jar() -> None:
-    """The writes of the last `COOKIE_WRITE_SECONDS`; none once they are older."""
-    ops: _Writes = st.session_state.get(_COOKIE_KEY, {})
-    now = time.monotonic()
-    live = {name: (op, until) for name, (op, until) in ops.items() if until > now}
-    if len(live) != len(ops):
-        st.session_state[_COOKIE_KEY] = live
-    if live:
-        data = {"ops": [op for op, _until in live.values()]}
-        _cookie_jar(data=data, key="auth-cookie-jar", height=0)
-    elif _COOKIE_KEY in st.session_state:
-        # Its place kept, so the page's next elements keep theirs: when they all moved
-        # up one place, the next run sent every earlier answer again instead of by
-        # reference (+17 kB at the 8th question of bench.stream_render --conversation).
-        st.empty()
-
-
-def _cookie(name: str) -> str | None:
-    """A cookie of this run's connection (what its browser sent when it opened)."""
-    try:
-        value = st.context.cookies.get(name)
-    except Exception:  # no browser behind this run (bare mode)
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _connection() -> object | None:
@@ -234,7 +176,7 @@ def _cookie_carries(identity: Identity, setup: AuthSetup, db: Database) -> bool:
     sid = st.session_state.get(_SID_KEY)
     method = st.session_state.get(_METHOD_KEY)
     if method == "anonymous":
-        token = read_guest(server_key(db, GUEST_KEY), _cookie(ANONYMOUS_COOKIE))
+        token = read_guest(server_key(db, GUEST_KEY), cookie_jar.read(ANONYMOUS_COOKIE))
         return token is not None and secrets.compare_digest(token, identity.subject)
     if not isinstance(sid, str):
         return False
@@ -242,7 +184,7 @@ def _cookie_carries(identity: Identity, setup: AuthSetup, db: Database) -> bool:
         cookie = setup.cookie
         if cookie is None or not cookie.enabled:
             return False  # no login cookie ([cookie] expiry_days = 0): nothing to prove it
-        claims = cookie.read(_cookie(cookie.name))
+        claims = cookie.read(cookie_jar.read(cookie.name))
         return claims is not None and secrets.compare_digest(claims.session_id, sid)
     if method == "oidc":
         found = _sso_identity_from_user()
@@ -284,7 +226,7 @@ def current_identity(settings: Settings, repo: Repository | Database) -> Identit
         return identity
     finally:
         _may_upload(identity is not None)
-        _render_cookie_jar()
+        cookie_jar.render()
 
 
 def _identity(
@@ -429,9 +371,9 @@ def _anonymous(db: Database) -> Identity:
     key = server_key(db, GUEST_KEY)
     # Only a value this server signed names a guest; anything else (forged, guessed,
     # from before signing) starts a new, empty identity.
-    token = read_guest(key, _cookie(ANONYMOUS_COOKIE)) or new_guest_token()
+    token = read_guest(key, cookie_jar.read(ANONYMOUS_COOKIE)) or new_guest_token()
     # (Re)write it every session: the cookie's lifetime starts again at each visit.
-    write_cookie(ANONYMOUS_COOKIE, sign_guest(key, token), ANONYMOUS_DAYS * 86400)
+    cookie_jar.write(ANONYMOUS_COOKIE, sign_guest(key, token), ANONYMOUS_DAYS * 86400)
     return _remember(Identity("anonymous", token, display_name="Guest"), "anonymous")
 
 
@@ -527,7 +469,7 @@ def _cookie_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | No
         return None
     if st.session_state.get(_LOGGED_OUT_KEY):
         return None
-    claims = setup.cookie.read(_cookie(setup.cookie.name))
+    claims = setup.cookie.read(cookie_jar.read(setup.cookie.name))
     if claims is None:
         return None
     assert setup.passwords is not None
@@ -675,7 +617,7 @@ def _password_form(
     )
     if cookie is not None:
         token = cookie.issue(username=user.username, fingerprint=user.fingerprint, session_id=sid)
-        write_cookie(cookie.name, token, cookie.max_age_seconds())
+        cookie_jar.write(cookie.name, token, cookie.max_age_seconds())
     identity = Identity("password", user.username, user.name, user.email or None)
     name = setup.cookie.name if setup.cookie else None
     return _remember(identity, "password", user.fingerprint, name, sid)
@@ -739,7 +681,7 @@ def _sign_out(notice: str) -> None:
     st.session_state[_LOGGED_OUT_KEY] = True
     st.session_state[_NOTICE_KEY] = notice
     if isinstance(name, str):
-        write_cookie(name, "", 0)
+        cookie_jar.write(name, "", 0)
 
 
 def _logout_sso() -> None:

@@ -5,7 +5,8 @@ A `st.components.v2` component whose HTML, CSS and script are constants here
 `textContent`). Painted once per run, it:
 
 - scrolls to the question just sent (`sent`: the question's id, so each
-  question scrolls once), even when the reader had scrolled up;
+  question scrolls once), even when the reader had scrolled up, and keeps it
+  there while its answer grows below it;
 - while an answer streams (`streaming`), keeps a reader who is at the end at
   the end as it grows, and shows a "Latest" button to one who scrolled up,
   which scrolls back down (and keeps them there);
@@ -56,6 +57,13 @@ export default function ({ parentElement, data }) {
   if (words.title) button.title = words.title;
 
 
+  const area = () => {
+    const all = messages(doc);
+    return scroller(doc, all[all.length - 1]);
+  };
+
+  // The question just sent goes to the top of the view, and stays there while its
+  // answer grows below it (the reader follows the end only from the end: "Latest").
   if (data && data.sent && state.sent !== data.sent) {
     state.sent = data.sent;
     win.requestAnimationFrame(() => {
@@ -63,7 +71,11 @@ export default function ({ parentElement, data }) {
         (m) => m.querySelector('[data-testid="stChatMessageAvatarUser"]')
       );
       const question = asked[asked.length - 1];
-      if (question) question.scrollIntoView({ block: "start", behavior: "smooth" });
+      if (!question) return;
+      question.scrollIntoView({ block: "start" });
+      const box = area();
+      state.expected = box ? box.scrollTop : null;  // this scroll is ours, not the reader's
+      state.pinned = false;
     });
   }
 
@@ -89,10 +101,6 @@ export default function ({ parentElement, data }) {
   // While an answer streams: a reader at the end stays at the end as it grows; one
   // who scrolled up is left there, with "Latest" to come back.
   const streaming = !!(data && data.streaming);
-  const area = () => {
-    const all = messages(doc);
-    return scroller(doc, all[all.length - 1]);
-  };
   const check = () => {
     const box = area();
     if (!box) return;

@@ -502,13 +502,9 @@ class _SimpleSlot:
             box.caption(_(_DECISIONS[part.decision]))
 
 
-_STATUS_NOTES = {
-    "stopped": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
-    "incomplete": N_("The answer is incomplete."),
-}
-# Who stopped it (`Message.stopped_by`); stored before that was kept: the reader.
+# Who stopped an answer (`Message.stopped_by`); stored before that was kept: the reader.
 _STOPPED_BY = {
-    "user": _STATUS_NOTES["stopped"],
+    "user": N_("⏹ Stopped: the answer above is what arrived before you stopped it."),
     "server": N_("⏹ Stopped by the model's server: the answer above is what it sent."),
     "unattended": N_(
         "⏹ Stopped by the app: nobody had this conversation open for longer than "
@@ -576,6 +572,7 @@ _ROUTES = {
     "file": N_("sent with the message"),
     "image": N_("sent as an image"),
     "file_search": N_("searchable by the assistant"),
+    "document": N_("read by the assistant, cited by page"),
     "code_interpreter": N_("the assistant can analyse it with code"),
 }
 

@@ -278,9 +278,6 @@ class AssistantsBackend:
         except openai.OpenAIError as exc:
             log.debug("cancel %s on %s: %s", run, thread, exc)
 
-    def download(self, file_id: str) -> bytes:
-        return self.files.fetch(file_id).data
-
     def delete(self, remote: Remote) -> None:
         thread = remote.get("thread")
         if not thread:

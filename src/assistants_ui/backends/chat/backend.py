@@ -5,20 +5,32 @@ history (the local engine trims it to its context window). A remote server
 is offered the profile's function tools and MCP servers' tools; the calls,
 streamed as `tool_calls` deltas, run through the one tool loop
 (`tool_calls`) and their outputs go back as `tool` messages. The in-process
-model cannot call tools: a local profile with tools is refused at build time. Text files the user
-attaches are inlined into the message, because Chat Completions has no file
-store; other types are refused with a reason before anything is sent.
+model cannot call tools: a local profile with tools is refused at build time. Chat
+Completions has no file store, so documents the user attaches (PDF, Word,
+PowerPoint, Excel, HTML, Markdown, text and source files) are kept and searched by
+the app itself (`documents`: whole when they fit the context, else passages, cited
+with their page); images go to models that see them (`vision`) as `image_url`
+parts, and are refused with that reason elsewhere.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 import uuid
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from assistants_ui.backends.chat.documents import (
+    DOCUMENT_ROUTE,
+    Retrieval,
+    fenced,
+    inline_documents,
+    prompt_chars,
+)
 from assistants_ui.backends.tool_calls import (
+    Tool,
     Toolbox,
     ToolCall,
     ToolLoop,
@@ -27,9 +39,11 @@ from assistants_ui.backends.tool_calls import (
 )
 from assistants_ui.core import events as ev
 from assistants_ui.core.backend import BackendError, Remote, Route, SendContext, instructions_for
+from assistants_ui.core.documents import Embedder
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
-from assistants_ui.core.files import INLINE_TYPES, extension
+from assistants_ui.core.files import IMAGE_TYPES, extension
 from assistants_ui.core.transcript import Attachment, Message
+from assistants_ui.documents.extract import DOCUMENT_EXTENSIONS
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
 from assistants_ui.settings import Settings
@@ -40,29 +54,48 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatBackend", "create", "to_chat_messages"]
 
-INLINE_LIMIT_CHARS = 60_000
+# Context assumed for a server's model when the profile does not say (`context_tokens`).
+DEFAULT_SERVER_CONTEXT = 8192
+DEFAULT_SERVER_ANSWER = 1024
 
 
 def _inline(att: Attachment) -> str:
-    text = att.data.decode("utf-8", errors="replace")
-    cut = ""
-    if len(text) > INLINE_LIMIT_CHARS:
-        text, cut = text[:INLINE_LIMIT_CHARS], f"\n[... cut after {INLINE_LIMIT_CHARS} characters]"
-    fence = "````" if "```" in text else "```"
-    return f"Attached file `{att.name}`:\n{fence}\n{text}{cut}\n{fence}"
+    return fenced(att.name, att.data.decode("utf-8", errors="replace"))
+
+
+def _image_part(att: Attachment) -> dict[str, Any]:
+    data = base64.b64encode(att.data).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": f"data:{att.mime};base64,{data}"}}
 
 
 def to_chat_messages(
-    instructions: str | None, history: Sequence[Message], message: Message
+    instructions: str | None,
+    history: Sequence[Message],
+    message: Message,
+    *,
+    texts: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The Chat Completions `messages` for a question and the turns before it."""
+    """The Chat Completions `messages` for a question and the turns before it.
+
+    `texts` replaces messages' text by id (the question with the documents or
+    passages before it);
+    text files of old conversations (route "inline") are pasted as they always were,
+    documents are the shelf's (`documents`), images `image_url` parts."""
     turns: list[dict[str, Any]] = []
     if instructions:
         turns.append({"role": "system", "content": instructions})
     for m in [*history, message]:
-        text = m.text
-        if m.role == "user" and m.attachments:
-            text = "\n\n".join([*(_inline(a) for a in m.attachments), text])
+        text = (texts or {}).get(m.id, m.text)
+        inlined = [a for a in m.attachments if a.route == "inline"]
+        if m.role == "user" and inlined:
+            text = "\n\n".join([*(_inline(a) for a in inlined), text])
+        images = [a for a in m.attachments if a.route == "image" and a.data]
+        if m.role == "user" and images:
+            parts: list[dict[str, Any]] = [_image_part(a) for a in images]
+            if text.strip():
+                parts.append({"type": "text", "text": text})
+            turns.append({"role": "user", "content": parts})
+            continue
         if not text.strip():
             continue
         turns.append({"role": m.role, "content": text})
@@ -73,7 +106,10 @@ class _Source(Protocol):
     def describe(self) -> str: ...
 
     def stream(
-        self, turns: list[dict[str, Any]], context: SendContext
+        self,
+        turns: list[dict[str, Any]],
+        context: SendContext,
+        retrieval: Retrieval | None = None,
     ) -> Iterator[ev.StreamEvent]: ...
 
 
@@ -159,10 +195,18 @@ class _RemoteSource:
             raw = client.chat.completions.with_raw_response.create(**request)
         return json_events(raw)
 
-    def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
+    def stream(
+        self,
+        turns: list[dict[str, Any]],
+        context: SendContext,
+        retrieval: Retrieval | None = None,
+    ) -> Iterator[ev.StreamEvent]:
         """The answer: requests until the model stops calling tools (the one tool loop)."""
         loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds, context.turn.functions)
         yield from loop.start()
+        search: Tool | None = retrieval.tool() if retrieval is not None else None
+        if search is not None:
+            loop.tools.setdefault(search.name, search)
         offered = [{"type": "function", "function": function_spec(t)} for t in loop.tools.values()]
         turns = list(turns)
         usage: ev.Usage | None = None
@@ -184,7 +228,12 @@ class _RemoteSource:
                 yield from loop.refuse(got.calls)
                 yield loop.limit_done(usage)
                 return
-            ran = yield from loop.run_round(got.calls, context.cancelled, announce=True)
+            ran = yield from loop.run_round(
+                got.calls,
+                context.cancelled,
+                announce=True,
+                emit=retrieval.with_passages if retrieval is not None else _same,
+            )
             if context.cancelled.is_set():
                 return
             turns.append(
@@ -284,6 +333,10 @@ class _RemoteSource:
         return _Round(finish, usage, "".join(text), found)
 
 
+def _same(event: ev.StreamEvent) -> ev.StreamEvent:
+    return event
+
+
 def _call_delta(calls: dict[int, dict[str, str]], tc: dict[str, Any]) -> Iterator[ev.StreamEvent]:
     """Fold one streamed `tool_calls` delta; announce the call once its name is known."""
     slot = calls.setdefault(int(tc.get("index") or 0), {"id": "", "name": "", "arguments": ""})
@@ -308,7 +361,12 @@ class _LocalSource:
     def describe(self) -> str:
         return self.connection.describe()
 
-    def stream(self, turns: list[dict[str, Any]], context: SendContext) -> Iterator[ev.StreamEvent]:
+    def stream(
+        self,
+        turns: list[dict[str, Any]],
+        context: SendContext,
+        retrieval: Retrieval | None = None,
+    ) -> Iterator[ev.StreamEvent]:
         from assistants_ui.backends.chat.local_engine import LocalEngine, LocalModelError
 
         conn = self.connection
@@ -372,26 +430,44 @@ def _done(finish: str, usage: ev.Usage | None, setting: str, limit: int | None =
 
 
 class ChatBackend:
-    """Chat Completions: history re-sent each turn, text files inlined."""
+    """Chat Completions: history re-sent each turn, documents kept and searched by the app."""
 
     def __init__(
         self, profile: Profile, connection: Connection, toolbox: Toolbox | None = None
     ) -> None:
         self.profile = profile
         self.connection = connection
+        self.toolbox = toolbox or Toolbox()
         self.source: _Source = (
             _LocalSource(profile, connection)
             if connection.type == "local"
-            else _RemoteSource(profile, connection, toolbox)
+            else _RemoteSource(profile, connection, self.toolbox)
         )
 
+    def sees_images(self) -> bool:
+        """The profile says its model sees images (`vision`; the local model does not)."""
+        return self.connection.type != "local" and bool(self.profile.vision)
+
     def route(self, name: str, mime: str) -> Route:
-        if extension(name) in INLINE_TYPES:
-            return Route("inline")
+        ext = extension(name)
+        if ext in IMAGE_TYPES:
+            if self.sees_images():
+                return Route("image")
+            if self.connection.type == "local":
+                return Route(None, _("the local model does not see images"))
+            return Route(
+                None,
+                _(
+                    "this assistant's model is not known to see images (its profile sets "
+                    "`vision = true` when it does)"
+                ),
+            )
+        if ext in DOCUMENT_EXTENSIONS:
+            return Route(DOCUMENT_ROUTE)
         return Route(
             None,
-            "this assistant speaks Chat Completions, which takes text only: "
-            "attach a text file (" + ", ".join(sorted(INLINE_TYPES)) + ")",
+            _("this assistant reads documents and text files (%(types)s)")
+            % {"types": ", ".join(sorted({"pdf", "docx", "pptx", "xlsx", "html", "md", "txt"}))},
         )
 
     def open(self) -> Remote:
@@ -402,17 +478,71 @@ class ChatBackend:
         return {}
 
     def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
+        """Nothing is sent anywhere: documents are indexed by `send`, images go with it."""
         route = self.route(attachment.name, attachment.mime)
         if not route.accepted:
             raise BackendError(f"{attachment.name}: {route.reason}.", code="upload_refused")
-        attachment.route = "inline"
-        attachment.file_id = f"inline:{attachment.sha256[:16]}"
+        attachment.route = route.route or ""
+        attachment.file_id = f"{attachment.route}:{attachment.sha256[:16]}"
         return attachment
+
+    def embedder(self) -> Embedder | None:
+        """The connection's `/v1/embeddings` when the profile names a model for it."""
+        if not self.profile.embedding_model or self.connection.type == "local":
+            return None
+        from assistants_ui.backends.embeddings import ConnectionEmbedder
+
+        return ConnectionEmbedder(self.connection, self.profile.embedding_model)
+
+    def _budget_chars(self, message: Message, instructions: str | None) -> int:
+        if self.connection.type == "local":
+            context = self.connection.context_tokens
+            answer = self.profile.max_output_tokens or self.connection.max_tokens
+        else:
+            context = self.profile.context_tokens or DEFAULT_SERVER_CONTEXT
+            answer = self.profile.max_output_tokens or DEFAULT_SERVER_ANSWER
+        return prompt_chars(context, answer, instructions, message.text)
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
         instructions = instructions_for(self.profile.instructions, context)
-        turns = to_chat_messages(instructions, context.history, message)
-        yield from self.source.stream(turns, context)
+        texts: dict[str, str] = {}
+        retrieval: Retrieval | None = None
+        if context.documents is not None:
+            retrieval = Retrieval(
+                context.documents,
+                self.embedder(),
+                self._budget_chars(message, instructions),
+                tools=isinstance(self.source, _RemoteSource) and bool(self.toolbox),
+            )
+            for event in retrieval.index(message):
+                yield event
+                if isinstance(event, ev.Failed):
+                    return
+            yield from retrieval.prepare(message.text)
+            texts[message.id] = retrieval.question_text(message)
+        else:
+            for m in [*context.history, message]:
+                docs = [a for a in m.attachments if a.route == DOCUMENT_ROUTE and a.data]
+                if m.role != "user" or not docs:
+                    continue
+                blocks, problems = inline_documents(docs)
+                if problems and m is message:
+                    yield failure("upload_refused", message="; ".join(problems) + ".")
+                    return
+                texts[m.id] = "\n\n".join([*blocks, m.text])
+        turns = to_chat_messages(instructions, context.history, message, texts=texts)
+        said: list[str] = []
+        events = (
+            self.source.stream(turns, context)
+            if retrieval is None
+            else self.source.stream(turns, context, retrieval)
+        )
+        for event in events:
+            if isinstance(event, ev.TextDelta):
+                said.append(event.text)
+            elif isinstance(event, ev.Done) and retrieval is not None:
+                yield from retrieval.citations("".join(said))
+            yield event
 
     def probe(self) -> None:
         """One small request to a server, without tools, so that the connection learns
@@ -425,9 +555,6 @@ class ChatBackend:
 
     def cancel(self, remote: Remote) -> None:
         """Nothing to cancel server-side: closing the stream ends generation."""
-
-    def download(self, file_id: str) -> bytes:
-        raise BackendError("Chat Completions produces no files to download.")
 
     def display_title(self) -> str:
         return self.profile.title

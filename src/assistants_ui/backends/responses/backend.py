@@ -104,7 +104,6 @@ class ResponsesBackend:
         self.connection = connection
         self.toolbox = toolbox or Toolbox()
         self.background = connection.type != "azure" and connection.state != "stateless"
-        self._containers: dict[str, str] = {}  # generated file id -> container id
         self._lock = threading.Lock()
 
     @property
@@ -284,7 +283,7 @@ class ResponsesBackend:
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
         remote = context.remote
-        tr = Translator(self._fetch_file, self._fetch_image, self._remember_container)
+        tr = Translator(self._fetch_file, self._fetch_image)
         state = remote.get("state") or self.connection.state
         if state == "conversation" and not self.capabilities.supports("conversations"):
             state = "stateless"
@@ -325,27 +324,11 @@ class ResponsesBackend:
 
     # -- files out ---------------------------------------------------------------------
 
-    def _remember_container(self, file_id: str, container_id: str) -> None:
-        with self._lock:
-            if len(self._containers) > 1000:
-                self._containers.pop(next(iter(self._containers)))
-            self._containers[file_id] = container_id
-
     def _fetch_file(self, container_id: str, file_id: str, filename: str) -> Any:
         return fetch_container_file(self.client, container_id, file_id, filename)
 
     def _fetch_image(self, url: str, default_name: str) -> Any:
         return fetch_image_url(self.client, url, default_name)
-
-    def download(self, file_id: str) -> bytes:
-        import openai
-
-        with self._lock:
-            container = self._containers.get(file_id, "")
-        try:
-            return fetch_container_file(self.client, container, file_id, file_id).data
-        except openai.OpenAIError as exc:
-            raise BackendError.of(self.failure(exc, f"the file {file_id}")) from exc
 
     # -- stop and delete ---------------------------------------------------------------
 

@@ -326,7 +326,6 @@ class Translator:
 
     fetch_file: FileFetcher
     fetch_image: ImageFetcher
-    on_container_file: Callable[[str, str], None] = lambda file_id, container_id: None
     # Per answer (across rounds): what the transcript builder has seen.
     _runs: dict[Kind, _Run] = field(
         default_factory=lambda: {"text": _Run(), "reasoning": _Run(), "refusal": _Run()}
@@ -820,8 +819,6 @@ class Translator:
                 ev.Notice(f"The file {name or file_id} could not be fetched ({exc}).", "warning")
             )
             return name or file_id
-        if container_id:
-            self.on_container_file(file_id, container_id)
         self._held.append(ev.FileOutput(got.name, got.data, got.mime, file_id))
         return got.name
 
