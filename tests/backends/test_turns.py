@@ -89,6 +89,31 @@ def test_assistants_adds_the_turns_instructions_to_the_run(fake: FakeOpenAI) -> 
     assert run["additional_instructions"] == f"Be brief.\n\n{ADDED}"
 
 
+FILES = "The project's file `hives.md`:\n```\nHive 7 is the strongest.\n```"
+
+
+def test_backends_without_a_shelf_get_the_projects_files_after_the_turns_instructions(
+    fake: FakeOpenAI,
+) -> None:
+    """Responses and Assistants (and chat without a documents shelf) read a project's
+    files in the instructions; chat with a shelf searches them there instead
+    (tests/backends/test_project_documents.py)."""
+    turn = Turn(ADDED, project_files=FILES)
+    fake.expect("responses.create", text_reply(["Hi."]))
+    ask(_session(fake, "responses", turn, instructions="Be brief."), "Hello")
+    assert fake.calls("responses.create")[0].body["instructions"] == (
+        f"Be brief.\n\n{ADDED}\n\n{FILES}"
+    )
+    add_assistant(fake, name="Helper")
+    script(fake, text("Hi."))
+    ask(_session(fake, "assistants", Turn(project_files=FILES), assistant_id="asst_fake"), "Hi")
+    assert fake.calls("runs.create")[0].body["additional_instructions"] == FILES
+    fake.expect("chat.completions", chat_text(["Hi."]))
+    ask(_session(fake, "chat", turn), "Hello")
+    [system, *_] = fake.calls("chat.completions")[0].body["messages"]
+    assert system == {"role": "system", "content": f"{ADDED}\n\n{FILES}"}
+
+
 def test_chat_offers_and_runs_the_memory_tool(fake: FakeOpenAI) -> None:
     kept, turn = _memory()
     fake.expect(

@@ -1,7 +1,8 @@
 """Projects in Chromium (`assistants-ui run`, password login, two assistants): a project
 made in the sidebar changes the answers of its conversations with its instructions and
-its text files (the request the fake server receives carries them), and only theirs; a
-file that is not text is refused with one sentence."""
+its text files (the request the fake server receives carries them: the files as the
+conversation's documents, before the question), and only theirs; a file that is not text
+is refused with one sentence."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def _answer(rec: Recorded) -> Reply:
     messages = rec.body["messages"]
     system = messages[0]["content"] if messages[0]["role"] == "system" else ""
     voice = "Buzz! " if "Answer as a beekeeper." in system else ""
-    return chat_text([f"{voice}Fake answer to: {messages[-1]['content']}"])
+    question = messages[-1]["content"].split("\n\n")[-1]  # after the documents, if any
+    return chat_text([f"{voice}Fake answer to: {question}"])
 
 
 def project_menu(page: Page) -> None:
@@ -64,9 +66,13 @@ def test_a_projects_instructions_change_the_answer(
                 "buffer": b"Hive 7 is the strongest.",
             },
             {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"},
+            {"name": "photo.txt", "mimeType": "text/plain", "buffer": bytes(range(256)) * 4},
         ]
     )
     expect(body.get_by_text("plan.pdf: a project takes text files")).to_be_visible(timeout=TIMEOUT)
+    expect(
+        body.get_by_text("photo.txt is not text (it holds binary data); it is not added.")
+    ).to_be_visible(timeout=TIMEOUT)
     expect(body.get_by_text("hives.md · 24 B")).to_be_visible(timeout=TIMEOUT)
     anna.keyboard.press("Escape")
 
@@ -74,11 +80,15 @@ def test_a_projects_instructions_change_the_answer(
     expect(anna.get_by_text("Buzz! Fake answer to: When do bees swarm now?")).to_be_visible(
         timeout=TIMEOUT
     )
-    system = fake.calls("chat.completions")[-1].body["messages"][0]["content"]
+    messages = fake.calls("chat.completions")[-1].body["messages"]
+    system, question = messages[0]["content"], messages[-1]["content"]
     assert "This conversation belongs to the project 'Bees'." in system
     assert "Answer as a beekeeper." in system
-    assert "The project's file `hives.md`:\n```\nHive 7 is the strongest.\n```" in system
-    assert "%PDF" not in system
+    # On the chat backend the project's files are documents: whole before the question.
+    assert question == (
+        "Attached file `hives.md`:\n```\nHive 7 is the strongest.\n```\n\nWhen do bees swarm now?"
+    )
+    assert "hives.md" not in system and "%PDF" not in question
     expect(side.get_by_role("button", name="When do bees swarm now?")).to_be_visible()
     expect(side.get_by_role("button", name="When do bees swarm?", exact=True)).to_have_count(0)
 

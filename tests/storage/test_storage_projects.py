@@ -162,7 +162,9 @@ def test_a_projects_files_and_what_its_answers_get(
     turn = turn_for(repo, alice.id, cid, tools=True, max_facts=10)
     assert "This conversation belongs to the project 'Docs'." in turn.instructions
     assert "Cite the notes." in turn.instructions
-    assert "The project's file `notes.md`:\n```\nv2\n```" in turn.instructions
+    # The files apart: the chat backend searches them on the documents shelf instead.
+    assert turn.project_files.startswith("The project's file `notes.md`:\n```\nv2\n```")
+    assert "notes.md" not in turn.instructions
     assert turn.functions == ()  # memory is off
     assert (
         "Cite the notes."

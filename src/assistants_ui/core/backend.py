@@ -109,11 +109,16 @@ class Turn:
     Python callables offered to the model as function tools for this answer
     only (the opt-in memory tool), through the one tool loop like the
     profile's own; a backend whose model calls no tools (the local one)
-    offers none.
+    offers none. `project_files`: the project's text files as instructions,
+    after the rest, for a backend that does not read them from the documents
+    shelf (`SendContext.documents` holds them too: the chat backend gives them
+    whole or searched, like the conversation's documents, and leaves them out
+    here with `instructions_for(..., shelf=True)`).
     """
 
     instructions: str = ""
     functions: tuple[Callable[..., Any], ...] = ()
+    project_files: str = ""
 
 
 @dataclass(slots=True)
@@ -135,13 +140,16 @@ class SendContext:
     turn: Turn = field(default_factory=Turn)
 
 
-def instructions_for(own: str | None, context: SendContext) -> str | None:
+def instructions_for(own: str | None, context: SendContext, *, shelf: bool = False) -> str | None:
     """The instructions a backend sends: the profile's, then the turn's (None: none).
 
     The one place where the reader's and the project's instructions join the
     assistant's, whichever protocol carries them (a system message, the
-    Responses `instructions`, a run's `additional_instructions`)."""
-    added = context.turn.instructions.strip()
+    Responses `instructions`, a run's `additional_instructions`). `shelf`: the
+    backend reads the project's files from `context.documents` (not repeated here)."""
+    turn = context.turn
+    files = "" if shelf else turn.project_files.strip()
+    added = "\n\n".join(t for t in (turn.instructions.strip(), files) if t)
     if not added:
         return own or None  # the profile's exactly as configured
     return f"{own.rstrip()}\n\n{added}" if own and own.strip() else added

@@ -3,7 +3,7 @@
 Pure Python. The page builds a `core.backend.Turn` for each answer from
 what storage keeps: `personal_text` (the reader's "about me", "how to
 answer" and remembered facts), `project_text` (the conversation's project:
-its instructions and its text files), joined by `turn_instructions`; every
+its instructions, and its text files apart), joined by `turn_instructions`; every
 backend adds the result after the profile's own instructions
 (`core.backend.instructions_for`). The texts given to the model are
 English, as tool outputs are; what the reader is told (`check_personal`,
@@ -94,15 +94,22 @@ def personal_text(about_me: str, how_to_answer: str, facts: Sequence[str], memor
     return "\n\n".join(parts)
 
 
-def project_text(name: str, instructions: str, files: Sequence[tuple[str, bytes]]) -> str:
-    """A project's part of the instructions: its own, then its text files, in all at most
-    `PROJECT_TEXT_MAX_CHARS` of file text ("" for a project with neither)."""
-    parts = []
+def project_text(
+    name: str, instructions: str, files: Sequence[tuple[str, bytes]]
+) -> tuple[str, str]:
+    """A project's parts of the instructions: its own (the project named), and its text
+    files, at most `PROJECT_TEXT_MAX_CHARS` of file text (`Turn.project_files`, which a
+    backend that searches the files on the documents shelf leaves out). ("", "") for a
+    project with neither."""
+    own = ""
     if instructions.strip():
-        parts.append(
+        own = (
             f"This conversation belongs to the project {name!r}. The project's instructions:\n"
             + instructions.strip()
         )
+    elif files:
+        own = f"This conversation belongs to the project {name!r}."
+    parts = []
     left = PROJECT_TEXT_MAX_CHARS
     for file_name, data in files:
         text = data.decode("utf-8", errors="replace")
@@ -114,9 +121,7 @@ def project_text(name: str, instructions: str, files: Sequence[tuple[str, bytes]
         left -= len(text)
         if left <= 0:
             break
-    if parts and not instructions.strip():
-        parts.insert(0, f"This conversation belongs to the project {name!r}.")
-    return "\n\n".join(parts)
+    return own, "\n\n".join(parts)
 
 
 def turn_instructions(*texts: str) -> str:

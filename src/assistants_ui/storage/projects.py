@@ -5,9 +5,12 @@ is in at most one project (`set_project`; a new one is placed when it is
 created: `Conversations.create_conversation(project_id=…)`). The project's
 instructions and text files are added to every answer in it (the page reads
 them with `project_context`). Files keep their bytes here, with a stable id
-and sha256, so that a document index (issue 23's per-conversation search)
-can index a project's files by id when it lands; until then they are read
-whole into the instructions, within `core.personal.PROJECT_TEXT_MAX_CHARS`.
+and sha256: the documents library indexes them by content in the project's
+scope (`documents.project_scope`) for the chat backend, which gives them
+whole or searched like a conversation's documents; other backends get them
+whole in the instructions, within `core.personal.PROJECT_TEXT_MAX_CHARS`.
+Replacing or deleting a file deletes its passages in the same transaction
+(`_forget_old_documents`), deleting the project all of them.
 
 Deleting a project deletes its conversations (`delete_project`): one
 conversation per transaction (each with its remote state queued for its
@@ -29,9 +32,11 @@ from sqlalchemy.orm import Session, undefer
 
 from assistants_ui.storage.codec import from_row
 from assistants_ui.storage.conversations import check_id, new_id, owned, owned_conversation
+from assistants_ui.storage.documents import project_scope
 from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import (
     Conversation,
+    Document,
     Project,
     ProjectConversation,
     ProjectFile,
@@ -232,6 +237,7 @@ class Projects(Store):
     def _delete_project_row(self, user_id: int, project_id: str) -> None:
         with self.db.session() as s:
             _owned_project(s, user_id, project_id)
+            s.execute(delete(Document).where(Document.scope == project_scope(project_id)))
             s.execute(delete(Project).where(Project.id == project_id, Project.user_id == user_id))
 
     # -- membership --------------------------------------------------------------------
@@ -308,6 +314,7 @@ class Projects(Store):
             s.add(row)
             project.updated_at = utcnow()
             s.flush()
+            _forget_old_documents(s, project.id)  # the content it replaced
             return from_row(ProjectFileInfo, row)
 
     @guarded
@@ -345,3 +352,14 @@ class Projects(Store):
             )
             if not done.rowcount:  # type: ignore[attr-defined]
                 raise NotFound("file")
+            _forget_old_documents(s, project_id)
+
+
+def _forget_old_documents(s: Session, project_id: str) -> None:
+    """The project's indexed documents whose content no file of it has any more."""
+    kept = select(ProjectFile.sha256).where(ProjectFile.project_id == project_id)
+    s.execute(
+        delete(Document)
+        .where(Document.scope == project_scope(project_id), Document.sha256.not_in(kept))
+        .execution_options(synchronize_session=False)
+    )

@@ -27,6 +27,7 @@ import streamlit as st
 
 from assistants_ui.core.personal import PROJECT_TEXT_TYPES, file_refusal
 from assistants_ui.core.safe_markdown import literal
+from assistants_ui.documents.extract import ExtractError, extract
 from assistants_ui.i18n import _, format_number, ngettext
 from assistants_ui.settings import Settings
 from assistants_ui.storage import UNSAVED_USER, ConversationInfo, NotFound, Repository, UserInfo
@@ -153,6 +154,11 @@ def _upload(repo: Repository, user: UserInfo, project_id: str, settings: Setting
     for uploaded in files:
         data = uploaded.getvalue()
         problem = file_refusal(uploaded.name, len(data), max_bytes=limit)
+        if problem is None:
+            try:  # read as answers will read it (documents.extract): text, not binary
+                extract(uploaded.name, data)
+            except ExtractError as exc:
+                problem = _("%(reason)s; it is not added.") % {"reason": exc.reason.rstrip(".")}
         if problem is None:
             try:
                 repo.add_project_file(

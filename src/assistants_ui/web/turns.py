@@ -5,6 +5,8 @@ personal instructions and memory, and the memory tool (`core.backend.Turn`).
 session's worker asks it when an answer starts, so whatever the reader or
 the project changed meanwhile counts, on every backend (each adds
 `Turn.instructions` after the profile's own: `core.backend.instructions_for`).
+The project's files go as `Turn.project_files` too, for backends that do not
+search them on the documents shelf (the chat backend does: `storage/library.py`).
 The memory tool is offered only to readers who turned memory on, and only by
 assistants whose model calls tools (not the in-process one).
 """
@@ -53,6 +55,7 @@ def turn_for(
     if user_id == UNSAVED_USER:
         return Turn()
     texts: list[str] = []
+    files = ""
     if conversation_id is not None:
         try:
             project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
@@ -60,13 +63,14 @@ def turn_for(
             project = None
         if project is not None:
             context = repo.project_context(user_id=user_id, project_id=project.id)
-            texts.append(project_text(context.name, context.instructions, context.files))
+            own, files = project_text(context.name, context.instructions, context.files)
+            texts.append(own)
     personal = repo.personal(user_id=user_id)
     memory = personal.memory_enabled and tools
     facts = [fact.text for fact in repo.memories(user_id=user_id)] if memory else []
     texts.append(personal_text(personal.about_me, personal.how_to_answer, facts, memory))
     functions = (memory_tool(_keeper(repo, user_id, max_facts)),) if memory else ()
-    return Turn(turn_instructions(*texts), functions)
+    return Turn(turn_instructions(*texts), functions, files)
 
 
 def attach(rt: Runtime, repo: Repository, user: UserInfo, chat: ChatSession) -> ChatSession:

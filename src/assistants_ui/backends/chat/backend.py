@@ -504,7 +504,10 @@ class ChatBackend:
         return prompt_chars(context, answer, instructions, message.text)
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
-        instructions = instructions_for(self.profile.instructions, context)
+        # The project's files are on the shelf with the conversation's documents.
+        instructions = instructions_for(
+            self.profile.instructions, context, shelf=context.documents is not None
+        )
         texts: dict[str, str] = {}
         retrieval: Retrieval | None = None
         if context.documents is not None:
