@@ -155,6 +155,36 @@ def prepare(
     return chunks, extracted.chars, extracted.pages, whole, notes, model, dimensions
 
 
+def keep(
+    room: DocumentIndex,
+    scope: str,
+    name: str,
+    sha256: str,
+    data: bytes,
+    embedder: Embedder | None,
+    *,
+    conversation_id: str | None = None,
+    source: str = "",
+) -> tuple[DocumentInfo, list[str]]:
+    """Extract, cut (and embed) a document and keep it in `scope`: what was kept, and
+    the notes for the reader. `DocumentError` when it cannot be read."""
+    chunks, chars, pages, whole, notes, model, dims = prepare(name, data, embedder)
+    info = room.add(
+        scope=scope,
+        conversation_id=conversation_id,
+        name=name,
+        source=source,
+        sha256=sha256,
+        chunks=chunks,
+        chars=chars,
+        pages=pages,
+        whole_text=whole,
+        embedding_model=model,
+        dimensions=dims,
+    )
+    return info, notes
+
+
 class StoredShelf:
     """The documents of one conversation and its assistant's knowledge."""
 
@@ -188,20 +218,14 @@ class StoredShelf:
         there = self.room.find(self.own, attachment.sha256)
         if there is not None:
             return _added(there, (), new=False)
-        chunks, chars, pages, whole, notes, model, dims = prepare(
-            attachment.name, attachment.data, embedder
-        )
-        info = self.room.add(
-            scope=self.own,
+        info, notes = keep(
+            self.room,
+            self.own,
+            attachment.name,
+            attachment.sha256,
+            attachment.data,
+            embedder,
             conversation_id=self.conversation_id,
-            name=attachment.name,
-            sha256=attachment.sha256,
-            chunks=chunks,
-            chars=chars,
-            pages=pages,
-            whole_text=whole,
-            embedding_model=model,
-            dimensions=dims,
         )
         return _added(info, notes)
 
@@ -331,23 +355,10 @@ class StorageLibrary:
                 continue
             data = repo.project_file_data(user_id=user_id, project_id=project_id, file_id=info.id)
             try:
-                chunks, chars, pages, whole, _notes, model, dims = prepare(info.name, data, None)
+                there[info.sha256] = keep(self.room, scope, info.name, info.sha256, data, None)[0]
             except DocumentError as exc:
                 log.warning("a project's file cannot be indexed: %s", exc.reason)
                 problems.append(exc.reason)
-                continue
-            added = self.room.add(
-                scope=scope,
-                name=info.name,
-                sha256=info.sha256,
-                chunks=chunks,
-                chars=chars,
-                pages=pages,
-                whole_text=whole,
-                embedding_model=model,
-                dimensions=dims,
-            )
-            there[added.sha256] = added
         current = {info.sha256 for info in files}
         for sha, doc in there.items():
             if sha not in current:
@@ -410,22 +421,10 @@ def index_knowledge(
         if there is not None:  # made without the embedding model now configured
             room.delete_document(there.id)
         try:
-            chunks, chars, pages, whole, notes, model, dims = prepare(path.name, data, embedder)
+            _info, notes = keep(room, scope, path.name, sha, data, embedder, source=str(path))
         except DocumentError as exc:
             report.failed.append(exc.reason)
             continue
-        room.add(
-            scope=scope,
-            name=path.name,
-            source=str(path),
-            sha256=sha,
-            chunks=chunks,
-            chars=chars,
-            pages=pages,
-            whole_text=whole,
-            embedding_model=model,
-            dimensions=dims,
-        )
         report.added.append(str(path))
         report.notes.extend(notes)
         progress(str(path))
