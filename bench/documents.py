@@ -182,32 +182,47 @@ def fill(db: Database, shelf: StoredShelf, total: int) -> float:
     return time.perf_counter() - start
 
 
-def latency(
-    db: Database, sizes: Sequence[int], queries: int
-) -> list[tuple[int, float, float, float]]:
-    rows = []
+Timing = tuple[int, float, dict[str, tuple[float, float]]]  # size, indexing s, kind: p50, p95
+
+# Two kinds of question: six words drawn as the passages' words are (nearly all of
+# them in most passages, like "the", "what", "is"), and the same with one word of the
+# rarer nine tenths of the vocabulary in it, as a question about something names it.
+QUESTIONS = ("common words only", "with a distinctive word")
+
+
+def question(rng: random.Random, kind: str) -> str:
+    words = zipf_words(rng, 6)
+    if kind == QUESTIONS[1]:
+        vocab = vocabulary()
+        words[rng.randrange(6)] = vocab[rng.randrange(len(vocab) // 10, len(vocab))]
+    return " ".join(words)
+
+
+def latency(db: Database, sizes: Sequence[int], queries: int) -> list[Timing]:
+    rows: list[Timing] = []
     shelf = shelf_on(db)
     have = 0
     rng = random.Random(3)
     for size in sizes:
         seconds = fill(db, shelf, size - have)
         have = size
-        asked = [" ".join(zipf_words(rng, 6)) for _ in range(queries)]
-        shelf.search(asked[0], 5)  # warm
-        times = []
-        for q in asked:
-            start = time.perf_counter()
-            shelf.search(q, 5)
-            times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        p50 = statistics.median(times)
-        p95 = times[int(len(times) * 0.95) - 1]
-        rows.append((size, seconds, p50, p95))
+        kinds: dict[str, tuple[float, float]] = {}
+        for kind in QUESTIONS:
+            asked = [question(rng, kind) for _ in range(queries)]
+            shelf.search(asked[0], 5)  # warm
+            times = []
+            for q in asked:
+                start = time.perf_counter()
+                shelf.search(q, 5)
+                times.append((time.perf_counter() - start) * 1000)
+            times.sort()
+            kinds[kind] = (statistics.median(times), times[int(len(times) * 0.95) - 1])
+        rows.append((size, seconds, kinds))
     return rows
 
 
 def latency_tables(sizes: Sequence[int], queries: int, postgres: bool) -> None:
-    results: dict[str, list[tuple[int, float, float, float]]] = {}
+    results: dict[str, list[Timing]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-docs-") as tmp:
         db = open_url(f"sqlite:///{tmp}/app.db")
         try:
@@ -229,15 +244,20 @@ def latency_tables(sizes: Sequence[int], queries: int, postgres: bool) -> None:
                     db.dispose()
             finally:
                 cluster.stop()
-    print(f"\nLexical search, 5 passages for a 6-word question; {queries} questions per size\n")
-    print(f"{'database':<24}{'passages':>11}{'indexed/s':>11}{'p50 ms':>9}{'p95 ms':>9}  target")
+    print(f"\nLexical search, 5 passages for a 6-word question; {queries} questions per kind")
+    print(f"{'database':<24}{'passages':>11}{'indexed/s':>11}  {'question':<24}{'p50 ms':>9}"
+          f"{'p95 ms':>9}  target")  # fmt: skip
     for name, rows in results.items():
-        for at, (size, seconds, p50, p95) in enumerate(rows):
+        for at, (size, seconds, kinds) in enumerate(rows):
             added = size - (rows[at - 1][0] if at else 0)
-            target = ""
-            if name.startswith("SQLite") and size == 100_000:
-                target = "meets p95 <= 50" if p95 <= TARGET_P95_MS else "MISSES p95 <= 50"
-            print(f"{name:<24}{size:>11,}{added / seconds:>11,.0f}{p50:>9.1f}{p95:>9.1f}  {target}")
+            for kind, (p50, p95) in kinds.items():
+                target = ""
+                if name.startswith("SQLite") and size == 100_000:
+                    target = "meets p95 <= 50" if p95 <= TARGET_P95_MS else "MISSES p95 <= 50"
+                print(
+                    f"{name:<24}{size:>11,}{added / seconds:>11,.0f}  {kind:<24}{p50:>9.1f}"
+                    f"{p95:>9.1f}  {target}"
+                )
 
 
 # -- retrieval quality ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from assistants_ui.settings import Settings
 
 __all__ = [
     "Check",
+    "access_checks",
     "auth_checks",
     "capability_checks",
     "check_connection",
@@ -226,6 +227,92 @@ def auth_checks(settings: Settings) -> list[Check]:
     rows += [Check("login", p.setting, False, p.message) for p in setup.warnings]
     rows += [Check("login", "methods", True, note) for note in setup.notes]
     return rows
+
+
+def access_checks(config: Config) -> list[Check]:
+    """Each restricted assistant (`allowed_users`, `allowed_groups`): whom it is for, and
+    one line per name nobody can match: a group no one is known to be in (not in `[auth]`,
+    given to nobody on the admin page, brought by no sign-in yet), a login name no
+    password user has, or a login that is off."""
+    restricted = [p for p in config.profiles if p.restricted]
+    if not restricted:
+        return []
+    from assistants_ui.auth.setup import load_auth
+
+    settings = config.settings
+    if not settings.authentication_required:
+        return [
+            Check(
+                "access",
+                p.id,
+                False,
+                "allowed_users / allowed_groups restrict it, but AUTHENTICATION_REQUIRED is "
+                "off: nobody signs in, so nobody can use it (guests see only the assistants "
+                "open to everyone)",
+            )
+            for p in restricted
+        ]
+    setup = load_auth(settings)
+    known = set(_stored_groups(settings))
+    if setup.oidc is not None:
+        known |= setup.oidc.allow.groups | setup.oidc.admin_groups
+    logins = {u.lower() for u in setup.passwords.users} if setup.passwords else set()
+    rows = []
+    for profile in restricted:
+        groups = [g for g in profile.allowed_groups if g not in known]
+        names = [n for n in profile.allowed_users if "@" not in n and n not in logins]
+        if groups:
+            rows.append(
+                Check(
+                    "access",
+                    profile.id,
+                    False,
+                    f"allowed_groups names {', '.join(groups)}, which no one is known to be "
+                    "in (not in [auth] allowed_groups or admin_groups, given to nobody on the "
+                    "admin page, brought by no single sign-on yet): nobody can use this "
+                    "assistant through it",
+                )
+            )
+        if names:
+            rows.append(
+                Check(
+                    "access",
+                    profile.id,
+                    False,
+                    f"allowed_users names {', '.join(names)}, which no password user is "
+                    "(single sign-on users are named by their e-mail address)",
+                )
+            )
+        if not groups and not names:
+            whom = [*profile.allowed_users, *(f"group {g}" for g in profile.allowed_groups)]
+            rows.append(Check("access", profile.id, True, "only for " + ", ".join(whom)))
+    return rows
+
+
+def _stored_groups(settings: Settings) -> frozenset[str]:
+    """The groups the history database knows (given on the admin page, brought by a
+    sign-in), read without changing it; none when it cannot be read (its own check
+    says why)."""
+    from assistants_ui.storage.engine import database_url, open_url
+    from assistants_ui.storage.errors import StorageError
+    from assistants_ui.storage.groups import Groups
+
+    try:
+        url = database_url(settings)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            from pathlib import Path
+
+            if not Path(url.database).exists():
+                return frozenset()
+        db = open_url(url, migrate=False)
+    except StorageError:
+        return frozenset()
+    try:
+        return Groups(db).known_groups()
+    except StorageError:  # a schema from before revision 0016: no group given yet
+        return frozenset()
+    finally:
+        db.dispose()
 
 
 def database_checks(settings: Settings) -> list[Check]:

@@ -97,13 +97,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from assistants_ui.checks import auth_checks, database_checks, run_checks
+    from assistants_ui.checks import access_checks, auth_checks, database_checks, run_checks
     from assistants_ui.runtime import Runtime
 
     rt = Runtime.load()
     login = [lambda: auth_checks(rt.config.settings)]
     database = [lambda: database_checks(rt.config.settings)]
-    checks = run_checks(rt.config, connect=not args.offline, extra=[*login, *database])
+    access = [lambda: access_checks(rt.config)]
+    checks = run_checks(rt.config, connect=not args.offline, extra=[*login, *database, *access])
     width = max(len(f"{c.area} {c.name}") for c in checks)
     for c in checks:
         mark = "ok  " if c.ok else "FAIL"

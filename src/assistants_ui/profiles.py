@@ -79,6 +79,14 @@ Price = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
 
 # A suggested first message: shown as a button on an empty chat, sent as typed.
 Starter = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# Who may use an assistant: a login name or e-mail address (compared lower-cased), a group
+# (as the SSO groups claim or the admin page names it, compared exactly).
+AllowedUser = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=320)
+]
+AllowedGroup = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+]
 
 
 class _Strict(BaseModel):
@@ -229,6 +237,13 @@ class Profile(_Strict):
     # Voice input: the model of the connection's /audio/transcriptions (e.g. whisper-1,
     # gpt-4o-mini-transcribe). Unset: the chat input offers no microphone.
     transcription_model: str | None = Field(default=None, min_length=1, max_length=128)
+    # Who may use it (docs/configuration.md, "Who may use an assistant"): login names or
+    # e-mail addresses, and groups (the SSO groups claim, or assigned on the admin page).
+    # Neither: everyone, guests included. Anyone else never sees it.
+    allowed_users: tuple[AllowedUser, ...] = Field(default=(), max_length=1000)
+    allowed_groups: tuple[AllowedGroup, ...] = Field(default=(), max_length=1000)
+    # After the first answer, a short title written by this assistant's model.
+    model_titles: bool = True
     # Documents on the `chat` backend (docs/documents.md): the context window of a
     # server's model in tokens (documents that fit go into the prompt whole; unset:
     # 8192; the local model's is LOCAL_CONTEXT_TOKENS), the connection's embedding model
@@ -263,6 +278,11 @@ class Profile(_Strict):
     @property
     def uploads_enabled(self) -> bool:
         return bool(self.upload_types)
+
+    @property
+    def restricted(self) -> bool:
+        """Only the users and groups it names may use it."""
+        return bool(self.allowed_users or self.allowed_groups)
 
     @property
     def max_upload_bytes(self) -> int:

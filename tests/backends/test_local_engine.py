@@ -177,3 +177,49 @@ def test_default_threads_leave_a_cpu_to_the_page(
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cpus)
     assert default_threads() == threads
+
+
+def test_the_local_model_writes_a_title_within_its_token_limit(engine: LocalEngine) -> None:
+    from assistants_ui.core.titles import TITLE_TOKENS, title_request
+    from assistants_ui.core.transcript import Message, TextPart
+
+    chat = local_session(context_tokens=1024, max_tokens=12)
+    question = Message.user("Plan a three day trip to Lisbon for me.")
+    answer = Message("assistant", [TextPart("Day one: Alfama and the castle. Day two: Belém.")])
+    assert isinstance(chat.backend, ChatBackend)
+    written = chat.backend.title(title_request(question, answer, "en"))
+    assert written.strip()
+    tokens = engine.llama.tokenize(written.encode(), add_bos=False, special=False)
+    assert len(tokens) <= TITLE_TOKENS + 1  # a token may detokenize to a split
+
+
+def test_a_title_gives_the_model_up_to_an_answer_waiting_for_it(engine: LocalEngine) -> None:
+    """A title (a background request) holding the model ends at its next token once an
+    answer waits: the answer's first words never wait for a title."""
+    from assistants_ui.backends.chat.local_engine import YIELDED
+
+    title = engine.stream(
+        [{"role": "user", "content": "Write a long essay about the sea."}],
+        max_tokens=200,
+        wait_notice=False,
+        yields=True,
+    )
+    first = next(title)  # the title is being written: it holds the model
+    assert first.text and first.finish_reason is None
+    answered: list[str] = []
+
+    def answer() -> None:
+        for chunk in engine.stream([{"role": "user", "content": "Say hello."}], max_tokens=4):
+            answered.append(chunk.text)
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while engine._waiting == 0 and time.monotonic() < deadline:  # the answer waits now
+        thread.join(0.01)
+    assert engine._waiting == 1
+    rest = list(title)
+    assert [c.finish_reason for c in rest] == [YIELDED]  # at once, nothing more written
+    thread.join(60)
+    assert "".join(answered).strip()
+    assert engine._waiting == 0

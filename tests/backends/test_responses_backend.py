@@ -59,6 +59,7 @@ from fakes.responses_routes import (
     file_citation,
     file_path,
     request_problems,
+    response_title,
     text_reply,
     url_citation,
 )
@@ -959,3 +960,27 @@ def test_profile_code_interpreter_files_join_the_container(fake: FakeOpenAI) -> 
     ask(chat, "hi")
     ci = next(t for t in body(fake)["tools"] if t["type"] == "code_interpreter")
     assert ci["container"]["file_ids"] == ["file-imported"]
+
+
+@pytest.mark.parametrize("effort", [None, "low"])
+def test_the_title_is_one_small_response_not_stored(fake: FakeOpenAI, effort: str | None) -> None:
+    """The conversation's title: `responses.create` without streaming, tools or storage,
+    a tight output budget (a reasoning model gets room to think first)."""
+    from assistants_ui.core.titles import TitleRequest
+
+    fake.expect("responses.title", response_title("Lisbon in three days"))
+    reasoning = {"reasoning": {"effort": effort}} if effort else {}
+    _, backend = make(fake, tools=["code_interpreter"], **reasoning)
+    written = backend.title(TitleRequest("Name it in English.", "User:\nLisbon?", max_tokens=24))
+    assert written == "Lisbon in three days"
+    [sent] = fake.calls("responses.title")
+    assert sent.body == {
+        "model": "gpt-test",
+        "instructions": "Name it in English.",
+        "input": "User:\nLisbon?",
+        "max_output_tokens": 24 + (1024 if effort else 0),
+        "store": False,
+        **({"reasoning": {"effort": "low"}} if effort else {}),
+    }
+    assert not request_problems(fake, "responses.title")
+    assert fake.calls("responses.create") == []  # no conversation, no answer

@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "chat_chunks",
     "chat_text",
+    "chat_title",
     "chat_tool_calls",
     "install",
     "models_list",
@@ -120,8 +121,36 @@ def _default_chat(rec: Recorded) -> Reply:
     return chat_text([w + " " for w in words])
 
 
+def chat_title(text: str, *, model: str = DEFAULT_MODEL) -> Json:
+    """A chat completion, not streamed: what the app's title request gets back."""
+    return Json(
+        {
+            "id": f"chatcmpl-{next(_ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 5, "total_tokens": 45},
+        },
+        "CreateChatCompletionResponse",
+    )
+
+
+def _title_or_answer(body: Any) -> str | None:
+    """A request that does not stream is the app's title request (the only one it
+    makes): queued and recorded as "chat.title", with no default (it fails, 501)."""
+    return "chat.title" if isinstance(body, dict) and not body.get("stream") else None
+
+
 def install(fake: FakeOpenAI) -> None:
-    fake.add_route("POST", "/v1/chat/completions", "chat.completions")
+    fake.add_route("POST", "/v1/chat/completions", "chat.completions", _title_or_answer)
     fake.set_default("chat.completions", _default_chat)
     fake.add_route("GET", "/v1/models", "models.list")
     fake.set_default("models.list", lambda rec: models_list([DEFAULT_MODEL]))

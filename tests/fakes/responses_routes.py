@@ -57,6 +57,7 @@ __all__ = [
     "install",
     "request_problems",
     "response_object",
+    "response_title",
     "text_reply",
     "url_citation",
 ]
@@ -709,6 +710,24 @@ def _param(rec: Recorded, name: str) -> str:
     return str(json.loads(rec.headers.get("x-path-params", "{}")).get(name, ""))
 
 
+def response_title(text: str) -> Json:
+    """A response, not streamed: what the app's title request gets back."""
+    item = {
+        "type": "message",
+        "id": _id("msg"),
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+    }
+    return Json(response_object(_id("resp"), output=[item], usage=(40, 5)), "Response")
+
+
+def _title_or_answer(body: Any) -> str | None:
+    """A request that does not stream is the app's title request (the only one it
+    makes): queued and recorded as "responses.title", with no default (it fails, 501)."""
+    return "responses.title" if isinstance(body, dict) and not body.get("stream") else None
+
+
 def _default_response(rec: Recorded) -> Reply:
     question = ""
     body = rec.body if isinstance(rec.body, dict) else {}
@@ -799,12 +818,12 @@ def install(fake: FakeOpenAI) -> None:
     fake.state.setdefault("index_polls", 1)  # in_progress answers before "completed"
     fake.state["cancel_requested"] = threading.Event()
 
-    def route(method: str, path: str, name: str) -> None:
-        fake.add_route(method, "/v1" + path, name)
-        fake.add_route(method, "/openai/v1" + path, name)  # Azure's v1 endpoint
+    def route(method: str, path: str, name: str, split: Any = None) -> None:
+        fake.add_route(method, "/v1" + path, name, split)
+        fake.add_route(method, "/openai/v1" + path, name, split)  # Azure's v1 endpoint
 
     # Responses
-    route("POST", "/responses", "responses.create")
+    route("POST", "/responses", "responses.create", _title_or_answer)
     fake.set_default("responses.create", _default_response)
 
     def cancel(rec: Recorded) -> Reply:

@@ -186,8 +186,15 @@ class FakeOpenAI:
 
     # -- serving ------------------------------------------------------------------------
 
-    def add_route(self, method: str, path: str, route: str) -> None:
-        """Serve `method path` from the queue (or default) named `route`."""
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        split: Callable[[Any], str | None] | None = None,
+    ) -> None:
+        """Serve `method path` from the queue (or default) named `route`; `split(body)`
+        may name another route for some requests (the app's title requests)."""
 
         async def handler(request: Request) -> Response:
             raw = await request.body()
@@ -210,20 +217,21 @@ class FakeOpenAI:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw
-            rec = Recorded(request.method, request.url.path, route, body, dict(request.headers))
+            name = (split(body) if split is not None else None) or route
+            rec = Recorded(request.method, request.url.path, name, body, dict(request.headers))
             rec.headers["x-path-params"] = json.dumps(request.path_params)
             rec.headers["x-query"] = str(request.url.query)
             self.requests.append(rec)
             with self._lock:
-                queue = self._queues[route]
+                queue = self._queues[name]
                 reply = queue.popleft() if queue else None
             if reply is None:
-                make = self._defaults.get(route)
+                make = self._defaults.get(name)
                 if make is None:
                     return JSONResponse(
                         {
                             "error": {
-                                "message": f"fake: nothing scripted for {route}",
+                                "message": f"fake: nothing scripted for {name}",
                                 "type": "fake",
                                 "code": None,
                                 "param": None,

@@ -34,7 +34,7 @@ from assistants_ui.profiles import Connection, McpServerSettings, Profile
 from assistants_ui.settings import load_settings
 from assistants_ui.storage import Repository, StorageRecorder, open_url
 from browser_support import free_port
-from fakes.chat_routes import chat_chunks, chat_text, chat_tool_calls
+from fakes.chat_routes import chat_chunks, chat_text, chat_title, chat_tool_calls
 from fakes.mcp_servers import stdio_settings
 from fakes.otlp import OtlpReceiver, ReceivedSpan
 from fakes.responses_routes import ResponseScript
@@ -348,6 +348,8 @@ def test_an_endpoint_that_is_down_costs_one_warning_and_answers_go_on(
     assert running.tracing is not None
     chat_session = session(fake, repo)
     caplog.set_level(logging.INFO)
+    # The title the model writes after the first answer (its own thread) warns of nothing.
+    fake.expect("chat.title", chat_title("Two questions"))
     for n in range(2):  # two answers, each batch of spans tried (twice) and refused
         fake.expect("chat.completions", chat_text([f"Answer {n}."]))
         assert ask(chat_session, f"Question {n}").status == "complete"

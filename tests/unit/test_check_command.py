@@ -41,6 +41,7 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 def test_nothing_configured_is_ok_and_creates_no_database(
     capsys: pytest.CaptureFixture[str], clean_env: Path
 ) -> None:
@@ -128,6 +129,7 @@ def sqlite_at(path: Path, revision: str | None) -> str:
     return url
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 def test_schema_at_head_behind_and_newer(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -177,6 +179,7 @@ server_metadata_url = "https://accounts.google.com/.well-known/openid-configurat
 """
 
 
+@pytest.mark.local_model  # nothing configured: the bundled model is checked
 @pytest.mark.parametrize(
     ("trusted", "said"),
     [
@@ -200,3 +203,69 @@ def test_check_says_which_providers_e_mail_counts_without_email_verified(
     assert len(notes) == 1 and notes[0].startswith("ok"), out
     assert "only when the provider marks it verified (email_verified)" in notes[0]
     assert said in notes[0]
+
+
+RESTRICTED = """
+[[assistants]]
+id = "owls"
+title = "Owl expert"
+backend = "chat"
+allowed_groups = ["owls", "chat-admins", "night-shift"]
+
+[[assistants]]
+id = "desk"
+title = "Desk"
+backend = "chat"
+allowed_users = ["jsmith", "ann@example.com", "ghost"]
+"""
+
+
+def test_check_names_each_group_and_login_an_assistant_names_that_nobody_has(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, clean_env: Path
+) -> None:
+    """Known groups: [auth]'s, those given on the admin page and those a sign-in brought
+    (the database, read without changing it); login names: the password users'."""
+    from assistants_ui.settings import load_settings
+    from assistants_ui.storage import Repository, open_database
+    from assistants_ui.storage.groups import Groups
+    from login_support import ORIGINAL_SECRETS
+
+    (clean_env / "assistants.toml").write_text(RESTRICTED)
+    (clean_env / ".streamlit").mkdir()
+    sso = SSO.format(trusted='admin_groups = ["chat-admins"]')
+    (clean_env / ".streamlit" / "secrets.toml").write_text(ORIGINAL_SECRETS + sso)
+    monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+    db = open_database(load_settings()[0])
+    sam = Repository(db).ensure_user(auth_provider="oidc", subject="iss|sam")
+    Groups(db).note_sso_groups(user_id=sam.id, groups=["owls"])
+    db.dispose()
+
+    code, out = check(capsys, "--offline")
+    assert code == 1, out
+    owls = [line for line in out.splitlines() if line.split()[1:3] == ["access", "owls"]]
+    assert len(owls) == 1 and owls[0].startswith("FAIL"), out
+    assert "allowed_groups names night-shift, which no one is known to be in" in owls[0]
+    desk = [line for line in out.splitlines() if line.split()[1:3] == ["access", "desk"]]
+    assert len(desk) == 1 and desk[0].startswith("FAIL"), out
+    assert "allowed_users names ghost, which no password user is" in desk[0]
+
+    # Given to someone on the admin page, the group is known; the list passes.
+    db = open_database(load_settings()[0])
+    jsmith = Repository(db).ensure_user(auth_provider="password", subject="jsmith")
+    Groups(db).set_groups(actor="admin", user_id=jsmith.id, groups=["night-shift"])
+    db.dispose()
+    (clean_env / "assistants.toml").write_text(RESTRICTED.replace(', "ghost"', ""))
+    code, out = check(capsys, "--offline")
+    assert row(out, "access owls").startswith("ok") and row(out, "access desk").startswith("ok")
+    assert "only for group owls, group chat-admins, group night-shift" in row(out, "access owls")
+    assert "only for jsmith, ann@example.com" in row(out, "access desk")
+
+
+def test_check_says_a_restricted_assistant_is_for_nobody_without_a_login(
+    capsys: pytest.CaptureFixture[str], clean_env: Path
+) -> None:
+    (clean_env / "assistants.toml").write_text(RESTRICTED)
+    code, out = check(capsys, "--offline")
+    assert code == 1
+    assert "AUTHENTICATION_REQUIRED is off: nobody signs in" in row(out, "access owls")
+    assert not (clean_env / "data").exists(), "check created the database"

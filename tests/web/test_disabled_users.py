@@ -3,14 +3,11 @@ check, and a disabled guest browser can send nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from test_login_view import errors, log_in, page, signed_in
 
 from assistants_ui.auth import passwords
-from assistants_ui.settings import load_settings
-from assistants_ui.storage import Repository, open_database
+from assistants_ui.storage import Repository
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web.login_view import DISABLED, DISABLED_GUEST
 from login_support import ORIGINAL_SECRETS, write_secrets
@@ -19,15 +16,6 @@ from login_support import ORIGINAL_SECRETS, write_secrets
 @pytest.fixture(autouse=True)
 def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
-
-
-@pytest.fixture
-def repo() -> Iterator[Repository]:
-    db = open_database(load_settings()[0])
-    try:
-        yield Repository(db)
-    finally:
-        db.dispose()
 
 
 def _disable(repo: Repository, provider: str, subject: str) -> None:

@@ -20,7 +20,7 @@ from assistants_ui import i18n
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, Repository, open_database
 from assistants_ui.storage.models import Conversation
-from assistants_ui.web import deps
+from assistants_ui.web import picker
 from fakes.server import FakeOpenAI
 
 APP = str(Path(__file__).parents[2] / "streamlit_app.py")
@@ -64,7 +64,7 @@ def chat(at: AppTest, text: str) -> AppTest:
 
 def new_chat(at: AppTest, assistant: str) -> AppTest:
     at = at.button(key="new_chat").click().run()
-    return at.sidebar.selectbox(key=deps.PROFILE_KEY).select(assistant).run()
+    return at.sidebar.selectbox(key=picker.PROFILE_KEY).select(assistant).run()
 
 
 def titles(at: AppTest) -> list[str]:

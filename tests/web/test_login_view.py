@@ -3,6 +3,7 @@ SSO buttons, anonymous browsers, logging out."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from pathlib import Path
@@ -199,7 +200,7 @@ def test_nothing_secret_is_logged(
     assert "locked" in errors(at)[0]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "login: wrong username or password" in logged
-    assert "login: a login name is locked for 15 minutes" in logged
+    assert "login: a login name is locked for 900 s" in logged
     assert "jsmith signed in with a password" in logged
     assert "plain-text passwords for jsmith" in logged
     for secret in ("abc-password", "a-wrong-guess", GOOD_KEY, "$2b$", "my-secret-passw0rd"):
@@ -265,3 +266,17 @@ def test_a_cookie_write_is_rendered_for_a_while_then_no_more(
     # they moved, the next run sent every earlier answer again, not by reference).
     after = [child.type for child in at.main.children.values()]
     assert len(after) == len(places) and after[1:] == places[1:], (places, after)
+
+
+def test_the_lock_is_said_in_minutes_or_seconds() -> None:
+    """The page words how long a lock holds (auth gives the time left, not a sentence)."""
+    from assistants_ui.auth.lockout import LockState
+    from assistants_ui.web.login_view import _remaining
+
+    def said(seconds: float) -> str:
+        return _remaining(LockState(True, dt.timedelta(seconds=seconds)))
+
+    assert said(900) == "15 minutes"
+    assert said(60) == "1 minute"
+    assert said(30) == "30 seconds"
+    assert said(0.2) == "1 second"

@@ -33,7 +33,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistants_ui.i18n import ngettext
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.logins import FailureCount, LoginFailures
 from assistants_ui.storage.models import utcnow
@@ -55,14 +54,6 @@ class LockState:
     locked: bool
     remaining: dt.timedelta = dt.timedelta(0)
     failures: int = 0
-
-    def describe_remaining(self) -> str:
-        """'14 minutes', '1 minute', '30 seconds': for the message on the page."""
-        seconds = max(1, int(self.remaining.total_seconds() + 0.999))
-        if seconds < 60:
-            return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
-        minutes = (seconds + 59) // 60
-        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
 
 
 @dataclass(frozen=True, slots=True)

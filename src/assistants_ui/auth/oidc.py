@@ -47,7 +47,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from assistants_ui.auth.cookies import MIN_KEY_LENGTH, SAMPLE_KEYS
-from assistants_ui.i18n import _
 from assistants_ui.settings import Problem
 
 __all__ = ["AllowList", "OidcConfig", "OidcProvider", "Refusal", "parse_auth_table"]
@@ -93,9 +92,10 @@ class OidcProvider:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a signed-in person is not let in: `message` for them, `log` for the operator."""
+    """Why a signed-in person is not let in: `email` (the address they signed in with,
+    "" if none) for the page's sentence to them, `log` for the operator."""
 
-    message: str
+    email: str
     log: str
 
 
@@ -151,11 +151,7 @@ class AllowList:
         verified = proven is not None or not email
         who = email or "this account"
         return Refusal(
-            message=_(
-                "You signed in as %(who)s, which is not allowed to use this app. Ask its "
-                "administrator to add you, or log in with another account."
-            )
-            % {"who": email or _("this account")},
+            email=email,
             log=(
                 f"{who} is not on the allow-list ([auth] allowed_emails, allowed_domains, "
                 f"allowed_groups){'' if verified else ' (e-mail not verified by the provider)'}"

@@ -161,7 +161,12 @@ class CancelFlag(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
-    """One protocol's way to answer a message."""
+    """One protocol's way to answer a message.
+
+    Optional besides `branch`: `title(request: core.titles.TitleRequest) -> str`,
+    one small request whose text becomes the conversation's title after its first
+    answer (raising whatever failed; the session then keeps the first words).
+    A backend without it keeps the first words."""
 
     def route(self, name: str, mime: str) -> Route:
         """Where an upload of this name/type would go, or why it is refused."""

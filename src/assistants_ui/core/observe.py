@@ -9,7 +9,7 @@ nothing.
 
 Where the hooks are called:
 
-- `ReplyStream` (core/session.py) asks `answer(stream)` for its watch when it
+- `ReplyStream` (core/session.py) asks `answer(Answering(...))` for its watch when it
   is made (`stream.telemetry`), and tells it what happens: the backend requests
   (`backend`), every folded event (`event`: the first words, hosted tool calls,
   file search), the end (`ended`, after the answer is saved, before followers
@@ -28,12 +28,24 @@ records, and ships what it recorded from threads of its own.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from assistants_ui.core.events import StreamEvent
-    from assistants_ui.core.session import ReplyStream
     from assistants_ui.core.transcript import Message
+    from assistants_ui.profiles import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """What an observer is told of an answer as it starts (a value, not the stream:
+    the hooks know nothing of the session that calls them)."""
+
+    profile: Profile
+    message_id: str
+    conversation_id: str | None
+
 
 __all__ = [
     "NO_SPAN",
@@ -79,7 +91,7 @@ class AnswerWatch(Protocol):
 class Observer(Protocol):
     """The process's telemetry (`assistants_ui.telemetry.Telemetry`)."""
 
-    def answer(self, stream: ReplyStream) -> AnswerWatch: ...
+    def answer(self, answering: Answering) -> AnswerWatch: ...
 
     def tool_call(self, name: str, call_id: str, server: str) -> AbstractContextManager[Span]:
         """A tool the app runs itself (`server`: the MCP server's name; "" for a function)."""
@@ -129,9 +141,9 @@ def current() -> Observer | None:
     return _observer
 
 
-def answer(stream: ReplyStream) -> AnswerWatch:
+def answer(answering: Answering) -> AnswerWatch:
     observer = _observer
-    return NO_WATCH if observer is None else observer.answer(stream)
+    return NO_WATCH if observer is None else observer.answer(answering)
 
 
 def tool_call(name: str, call_id: str, server: str = "") -> AbstractContextManager[Span]:

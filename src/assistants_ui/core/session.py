@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from assistants_ui.core import events as ev
-from assistants_ui.core import observe
+from assistants_ui.core import observe, titles
 from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext, Turn
 from assistants_ui.core.documents import Shelf
 from assistants_ui.core.failures import failure
@@ -91,6 +91,12 @@ class Recorder(Protocol):
         `session.remote_owner` starts."""
         ...
 
+    def save_title(self, session: ChatSession, question: Message, title: str) -> bool:
+        """The title the model wrote for the conversation `question` started (from the
+        title's own thread): kept only if its title is still `question`'s first words,
+        so a title its owner gave is never replaced. True when it was kept."""
+        ...
+
     def take_warnings(self) -> list[str]:
         """What could not be kept since the last call (a file over the stored-file
         limit, named), for the page to say once."""
@@ -135,6 +141,9 @@ class _NoRecorder:
 
     def save_remote(self, session: ChatSession) -> None:
         pass
+
+    def save_title(self, session: ChatSession, question: Message, title: str) -> bool:
+        return False
 
     def take_warnings(self) -> list[str]:
         return []
@@ -257,7 +266,7 @@ class ReplyStream:
         self._saved_at = time.monotonic()  # when (its first row is saved by `reply`)
         self._polled = -1  # the builder version `poll` last returned
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
-        self._language = current()  # the worker's sentences speak the page's language
+        self.language = current()  # the worker's sentences (and the title) speak the page's
         self.first_event_at: float | None = None
         # When a page last showed it (`watch`); `LiveAnswers` stops answers nobody watches.
         self.watched_at = time.monotonic()
@@ -265,13 +274,15 @@ class ReplyStream:
         self._generating: float = 0.0
         # Telemetry's view of this answer (core.observe; does nothing when none is set up),
         # and what it is told of each event (None then: not even a call per token).
-        self.telemetry = observe.answer(self)
+        self.telemetry = observe.answer(
+            observe.Answering(session.profile, self.message.id, session.conversation_id)
+        )
         self._observed = None if self.telemetry is observe.NO_WATCH else self.telemetry.event
 
     # -- worker thread -------------------------------------------------------------
 
     def _work(self) -> None:
-        activate(self._language)
+        activate(self.language)
         with self.telemetry.current():
             self._answer()
 
@@ -534,6 +545,10 @@ class ChatSession:
         # regenerate(): the answer the next reply replaces, and the remote it forks from.
         self._replacing: Message | None = None
         self._fork: Remote | None = None
+        # The model writing the conversation's title after its first answer (`_title_after`),
+        # and the title it wrote, once kept.
+        self.titling: threading.Thread | None = None
+        self.titled: str | None = None
 
     # -- what the page calls -------------------------------------------------------
 
@@ -794,6 +809,62 @@ class ChatSession:
             self.live.remove(stream)
         if self.active is stream:
             self.active = None
+        self._title_after(stream)
+
+    def _title_after(self, stream: ReplyStream) -> None:
+        """After the conversation's first answer (saved, complete), ask the model for
+        its title in a thread of its own: the answer has ended for everyone already."""
+        question, answer = stream.question, stream.message
+        write = getattr(self.backend, "title", None)
+        first = (
+            answer.status == "complete"
+            and bool(answer.text.strip())
+            and question.parent_id == ""
+            and len(self.children.get("", ())) <= 1  # the first question, never edited
+            and len(self.children.get(question.id, ())) <= 1  # its first answer
+            and self.conversation_id is not None
+        )
+        if write is None or not first or not self.profile.model_titles:
+            return
+        request = titles.title_request(question, answer, stream.language)
+        thread = threading.Thread(
+            target=self._write_title, args=(write, request, question), name="title", daemon=True
+        )
+        self.titling = thread
+        thread.start()
+
+    def _write_title(
+        self,
+        write: Callable[[titles.TitleRequest], str],
+        request: titles.TitleRequest,
+        question: Message,
+    ) -> None:
+        """The title thread: the model's title, or (on any failure) the first words, kept."""
+        try:
+            title = titles.tidy(write(request))
+        except Exception as exc:  # a refusal, a timeout, a bug: the first words stay
+            log.warning(
+                "title: the model of assistant %s wrote none, the first words stay (%s: %s)",
+                self.profile.id,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        if title is None:
+            log.info("title: the model of assistant %s wrote an empty one", self.profile.id)
+            return
+        try:
+            kept = self.recorder.save_title(self, question, title)
+        except Exception:
+            log.warning("title: could not be saved; the first words stay", exc_info=True)
+            return
+        if kept:
+            self.titled = title
+        log.info(
+            "title: conversation=%s %s",
+            self.conversation_id,
+            "titled by the model" if kept else "kept the title its owner gave",
+        )
 
     def follow(self, stream: ReplyStream) -> None:
         """Show `stream`, an answer of this conversation another page started (a

@@ -48,7 +48,7 @@ from assistants_ui.storage.models import (
 )
 from assistants_ui.storage.store import Store, guarded
 from assistants_ui.storage.usage import day_of, usage_sums
-from assistants_ui.storage.users import Account
+from assistants_ui.storage.users import Account, who
 
 __all__ = ["Admin", "AuditEntry", "DayUsage", "UserUsage"]
 
@@ -199,7 +199,7 @@ class Admin(Store):
                     at=now,
                     actor=actor[:320],
                     action="disable" if disabled else "enable",
-                    target=_who(user),
+                    target=who(user),
                     detail="",
                 )
             )
@@ -325,7 +325,7 @@ class Admin(Store):
     def _target_label(self, s: Session, target: str) -> str:
         if target.startswith("user:"):
             user = s.get(User, int(target[5:]))
-            return _who(user) if user is not None else target
+            return who(user) if user is not None else target
         return "every guest" if target == GUESTS else "everyone"
 
     @guarded
@@ -457,12 +457,6 @@ def _label(auth_provider: str, subject: str, display_name: str, email: str) -> s
     if auth_provider == "anonymous":
         return f"Guest {subject[:8]}"
     return display_name or email or subject
-
-
-def _who(user: User) -> str:
-    name = user.display_name or user.email
-    base = f"{user.auth_provider}:{user.subject}"
-    return f"{name} ({base})" if name else base
 
 
 def _scope(profile_id: str) -> str:

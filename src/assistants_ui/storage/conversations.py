@@ -335,6 +335,27 @@ class Conversations(Store):
             return conversation_info(conv)
 
     @guarded
+    def title_by_model(
+        self, *, user_id: int, conversation_id: str, first_words: str, title: str
+    ) -> bool:
+        """The title the assistant's model wrote, in place of the one the first message
+        gave (`first_words`): only while the title is still that one, so that a title
+        its owner gave meanwhile is kept. False when nothing changed (renamed, deleted,
+        or someone else's). Its place in the history stays (no activity)."""
+        cid = check_id(conversation_id)
+        title = " ".join(title.split())[:TITLE_MAX]
+        if not title:
+            return False
+        with self.db.session() as s:
+            done = s.execute(
+                update(Conversation)
+                .where(owned(user_id, cid), Conversation.title == first_words[:TITLE_MAX])
+                .values(title=title, title_folded=fold_text(title))
+                .returning(Conversation.id)
+            ).one_or_none()
+            return done is not None
+
+    @guarded
     def usage_totals(self, *, user_id: int, conversation_id: str) -> tuple[int, int]:
         """The conversation's tokens in and out, every answer summed."""
         cid = check_id(conversation_id)

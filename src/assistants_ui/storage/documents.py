@@ -8,20 +8,24 @@ out of the FTS5 index as the cascade deletes them), an assistant's knowledge
 (``k:<assistant id>``), or a project's files (``p:<project id>``: indexed by
 the library when a conversation of the project is answered, deleted by the
 projects room with the file or the project). The search is lexical and needs
-no model: the question's words, any of them, ranked; vectors, where a model
-made them, are kept as float32 bytes beside each passage for the library's
-in-process index (`storage/library.py`). Calls that take scopes trust them: the
-library makes a conversation's scope only for its owner.
+no model: the question's words, any of them, ranked (on SQLite leaving out
+the words nearly every passage has, `COMMON_SHARE`: PostgreSQL's `english`
+configuration drops stopwords itself); vectors, where a model made them, are
+kept as float32 bytes beside each passage for the library's in-process index
+(`storage/library.py`). Calls that take scopes trust them: the library makes
+a conversation's scope only for its owner.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, text
+import snowballstemmer
+from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from assistants_ui.storage.codec import from_row
@@ -43,6 +47,11 @@ __all__ = [
 ]
 
 MAX_QUERY_TERMS = 32
+# In a large scope, a word found in more than this share of all passages tells few
+# apart (a stopword, or the documents' own commonest words): ranking by it costs a pass
+# over that share of the passages, and a rarer word of the question decides the order.
+COMMON_SHARE = 0.02
+PRUNE_FROM = 20_000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -71,6 +80,58 @@ def query_terms(query: str) -> list[str]:
         if word and (len(word) > 1 or not word.isascii()):
             seen.setdefault(word, None)
     return list(seen)[:MAX_QUERY_TERMS]
+
+
+# Each word's number of passages as last counted, per database: (passages then, count).
+# Counting reads the word's whole entry in the index (15 ms for a word in 100,000
+# passages), so a count is used again until the passages grow or shrink by a tenth.
+_FREQUENCIES: dict[tuple[str, str], tuple[int, int]] = {}
+_MAX_FREQUENCIES = 100_000
+
+
+_PORTER = snowballstemmer.stemmer("porter")
+
+
+def _indexed(word: str) -> str:
+    """`word` as SQLite's index keeps it (`porter unicode61 remove_diacritics 2`): without
+    its diacritics, stemmed by Porter's algorithm (a word of one or two letters as is)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return bare if len(bare) <= 2 else str(_PORTER.stemWord(bare))
+
+
+def _telling(s: Session, terms: list[str], scopes: Sequence[str]) -> list[str]:
+    """The question's words that tell passages apart (SQLite). In scopes of PRUNE_FROM
+    passages or more, a word found in more than COMMON_SHARE of all passages is left
+    out while a rarer one remains (if none is rarer, the rarest alone); smaller scopes
+    are searched with every word, which costs little there."""
+    if len(terms) < 2:
+        return terms
+    counts = select(func.coalesce(func.sum(Document.chunk_count), 0))
+    if s.execute(counts.where(Document.scope.in_(scopes))).scalar_one() < PRUNE_FROM:
+        return terms
+    total = int(s.execute(counts).scalar_one())
+    database = str(s.get_bind().engine.url)
+    found: dict[str, int] = {}
+    for term in terms:
+        known = _FREQUENCIES.get((database, term))
+        if known is not None and abs(known[0] - total) <= total // 10:
+            found[term] = known[1]
+    missing = {t: _indexed(t) for t in terms if t not in found}
+    if missing:
+        rows = s.execute(
+            text("SELECT term, doc FROM document_chunks_vocab WHERE term IN :terms").bindparams(
+                bindparam("terms", expanding=True)
+            ),
+            {"terms": sorted(set(missing.values()))},
+        ).all()
+        counted = {str(term): int(doc) for term, doc in rows}
+        if len(_FREQUENCIES) > _MAX_FREQUENCIES:
+            _FREQUENCIES.clear()
+        for term, indexed in missing.items():
+            found[term] = counted.get(indexed, 0)
+            _FREQUENCIES[(database, term)] = (total, found[term])
+    rare = [t for t in terms if found[t] <= total * COMMON_SHARE]
+    return rare or [min(terms, key=lambda t: found[t])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +270,7 @@ class DocumentIndex(Store):
             return []
         with self.db.session() as s:
             if self.db.dialect == "sqlite":
-                words = " OR ".join(f'"{t}"' for t in terms)
+                words = " OR ".join(f'"{t}"' for t in _telling(s, terms, scopes))
                 where = " OR ".join(f'"{k}"' for k in keys)
                 match = f"scope_key : ({where}) AND ({words})"
                 rows = s.execute(

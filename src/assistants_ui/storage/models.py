@@ -66,6 +66,7 @@ __all__ = [
     "UsageLimit",
     "UsageRecord",
     "User",
+    "UserGroup",
     "include_object",
     "utcnow",
 ]
@@ -388,6 +389,26 @@ class AdminAudit(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class UserGroup(Base):
+    """A group a user is in, as far as the app knows it (storage/groups.py).
+
+    `source` "admin": given on the admin page (audited); "sso": the groups claim
+    of their last single sign-on, kept so that `check` and the admin page know
+    the group exists (the page itself reads the claim of each run).
+    """
+
+    __tablename__ = "user_groups"
+    __table_args__ = (Index(None, "name"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(320), default="")
+
+
 class Document(Base):
     """A document people ask about, cut into `document_chunks` (storage/documents.py).
 
@@ -424,7 +445,8 @@ class DocumentChunk(Base):
     `scope_key` is the document's scope as one word (`documents.scope_key`), which the
     full-text index holds too, so that a search is one index lookup per scope. The
     full-text index itself is not a model: on SQLite the FTS5 table
-    `document_chunks_fts` (kept by triggers), on PostgreSQL the generated `tsvector`
+    `document_chunks_fts` (kept by triggers) and its vocabulary `document_chunks_vocab`,
+    on PostgreSQL the generated `tsvector`
     column `search` with its GIN index (migration 0015).
     """
 
@@ -442,7 +464,7 @@ class DocumentChunk(Base):
 
 
 # Schema objects the migrations make that are no model: the full-text indexes.
-_UNMODELLED_TABLES = ("document_chunks_fts",)
+_UNMODELLED_TABLES = ("document_chunks_fts", "document_chunks_vocab")
 
 
 def include_object(
@@ -456,7 +478,7 @@ def include_object(
     return not (type_ == "index" and name == "ix_document_chunks_search")
 
 
-# -- For teams (revision 0016): projects, temporary chats and retention, the prompt
+# -- For teams (revision 0017): projects, temporary chats and retention, the prompt
 # library, personal instructions and memory. Tables of their own, beside the history's.
 
 

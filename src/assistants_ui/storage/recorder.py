@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message
+from assistants_ui.storage.codec import title_for
 from assistants_ui.storage.repository import Repository
 
 __all__ = ["UNSAVED_USER", "Placement", "StorageRecorder"]
@@ -112,6 +113,18 @@ class StorageRecorder:
             message_id=message.id,
             feedback=message.feedback,
             comment=message.feedback_comment,
+        )
+
+    def save_title(self, session: ChatSession, question: Message, title: str) -> bool:
+        """The title the model wrote for the conversation `question` started; kept only
+        where its title is still the one `question`'s first words gave."""
+        if session.conversation_id is None:
+            return False
+        return self.repository.title_by_model(
+            user_id=self.user_id,
+            conversation_id=session.conversation_id,
+            first_words=title_for(question),
+            title=title,
         )
 
     def save_remote(self, session: ChatSession) -> None:

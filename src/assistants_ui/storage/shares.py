@@ -48,7 +48,14 @@ from assistants_ui.storage.conversations import (
 )
 from assistants_ui.storage.errors import NotFound, ShareRevoked, TooManyShares
 from assistants_ui.storage.messages import message_of, rows_in_order
-from assistants_ui.storage.models import File, Share, StoredMessage, User, utcnow
+from assistants_ui.storage.models import (
+    Conversation,
+    File,
+    Share,
+    StoredMessage,
+    User,
+    utcnow,
+)
 from assistants_ui.storage.store import Store, guarded
 from assistants_ui.storage.writers import still_writing
 
@@ -107,6 +114,7 @@ class Snapshot:
     info: ShareInfo
     messages: list[Message]
     files: dict[FileSlot, SharedFile] = field(default_factory=dict)
+    profile_id: str = ""  # the assistant of the conversation (who may see it: the page's)
 
 
 def share_info(row: Share) -> ShareInfo:
@@ -207,10 +215,15 @@ class Shares(Store):
         with self.db.session() as s:
             row = _open(s, token)
             info = share_info(row)
+            cid = row.conversation_id
+            profile_id = s.scalar(select(Conversation.profile_id).where(Conversation.id == cid))
             if row.leaf_id is None:  # a copy made before revision 0013, or nothing shared
                 docs = list(s.scalars(select(Share.messages).where(Share.token == token)).one())
-                return Snapshot(info=info, messages=[Message.from_dict(d) for d in docs])
-            cid = row.conversation_id
+                return Snapshot(
+                    info=info,
+                    messages=[Message.from_dict(d) for d in docs],
+                    profile_id=profile_id or "",
+                )
             shown = branch(cid, row.leaf_id)
             rows = rows_in_order(s, cid, list(s.scalars(select(shown.c.id).order_by(shown.c.seq))))
             files = {
@@ -229,7 +242,7 @@ class Shares(Store):
             message.feedback = None  # the owner's, not the link's
             message.feedback_comment = ""
             messages.append(message)
-        return Snapshot(info=info, messages=messages, files=files)
+        return Snapshot(info=info, messages=messages, files=files, profile_id=profile_id or "")
 
     @guarded
     def share_file(self, *, token: str, file_id: str) -> bytes:

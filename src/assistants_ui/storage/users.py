@@ -22,7 +22,7 @@ from assistants_ui.storage.errors import NotFound
 from assistants_ui.storage.models import User, utcnow
 from assistants_ui.storage.store import Store, guarded
 
-__all__ = ["Account", "UserInfo", "Users", "by_identity", "user_info"]
+__all__ = ["Account", "UserInfo", "Users", "by_identity", "user_info", "who"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,13 @@ class UserInfo(Account):
 
 def user_info(row: User) -> UserInfo:
     return from_row(UserInfo, row)
+
+
+def who(user: User) -> str:
+    """How the audit log names a user: their name and their identity."""
+    name = user.display_name or user.email
+    base = f"{user.auth_provider}:{user.subject}"
+    return f"{name} ({base})" if name else base
 
 
 def by_identity(auth_provider: str, subject: str) -> Select[User]:

@@ -21,7 +21,6 @@ from assistants_ui.core import events as ev
 from assistants_ui.core import observe
 
 if TYPE_CHECKING:
-    from assistants_ui.core.session import ReplyStream
     from assistants_ui.core.transcript import Message
     from assistants_ui.telemetry.metrics import Metrics
     from assistants_ui.telemetry.tracing import Tracing
@@ -53,10 +52,10 @@ class _SpanMark:
 class _Answer:
     """One answer's watch (`observe.AnswerWatch`)."""
 
-    def __init__(self, telemetry: Telemetry, stream: ReplyStream) -> None:
+    def __init__(self, telemetry: Telemetry, answering: observe.Answering) -> None:
         self.tracing = telemetry.tracing
         self.metrics = telemetry.metrics
-        profile = stream.session.profile
+        profile = answering.profile
         self.assistant = profile.id
         self.backend_name = profile.backend
         self.model = profile.model or ""
@@ -72,10 +71,10 @@ class _Answer:
                 "gen_ai.agent.id": profile.id,
                 "gen_ai.agent.name": profile.title,
                 "assistants_ui.backend": profile.backend,
-                "assistants_ui.message.id": stream.message.id,
+                "assistants_ui.message.id": answering.message_id,
             }
-            if stream.session.conversation_id:
-                attributes["gen_ai.conversation.id"] = stream.session.conversation_id
+            if answering.conversation_id:
+                attributes["gen_ai.conversation.id"] = answering.conversation_id
             if self.model:
                 attributes["gen_ai.request.model"] = self.model
             self.span = self.tracing.start(f"invoke_agent {profile.id}", attributes, root=True)
@@ -202,9 +201,9 @@ class Telemetry:
         self.tracing = tracing
         self.metrics = metrics
 
-    def answer(self, stream: ReplyStream) -> observe.AnswerWatch:
+    def answer(self, answering: observe.Answering) -> observe.AnswerWatch:
         try:
-            return _Answer(self, stream)
+            return _Answer(self, answering)
         except Exception:  # telemetry never breaks an answer
             log.warning("telemetry: an answer could not be watched", exc_info=True)
             return observe.NO_WATCH

@@ -1,4 +1,5 @@
-"""The admin page: usage, users (disable, enable), per-user daily limits, the audit log.
+"""The admin page: usage, users (disable, enable, groups), per-user daily limits, who can
+use which assistant, the audit log.
 
 Registered by `app.py` as a second page of `st.navigation` only for admins
 (`auth.admins`: ADMIN_USERS or `[auth] admin_groups`); `render_admin` checks
@@ -34,8 +35,10 @@ import streamlit as st
 from assistants_ui.core.limits import EVERYONE, GUESTS, Limit, user_target
 from assistants_ui.core.safe_markdown import literal
 from assistants_ui.i18n import N_, _, format_datetime, format_number
+from assistants_ui.profiles import Profile
 from assistants_ui.storage import NotFound
 from assistants_ui.storage.admin import Admin, DayUsage, UserUsage
+from assistants_ui.storage.groups import MAX_MEMBERS, SSO, Groups
 
 __all__ = ["PAGE_TITLE", "URL_PATH", "render_admin"]
 
@@ -111,6 +114,30 @@ COL_ACTION = N_("Action")
 COL_TARGET_AUDIT = N_("Whom")
 COL_DETAIL = N_("Detail")
 GUEST_METHOD = N_("guest")
+GROUPS_LABEL = N_("Groups of %(user)s")
+GROUPS_HELP = N_(
+    "Groups given here, for assistants restricted to groups (allowed_groups). Pick one or "
+    "type a new name. A single sign-on user is also in the groups their sign-in brings."
+)
+GROUPS_PLACEHOLDER = N_("No group")
+SAVE_GROUPS = N_("Save groups")
+GROUPS_SAVED = N_("Groups of %(user)s saved: %(groups)s.")
+NO_GROUPS = N_("none")
+SSO_GROUPS = N_("From their last single sign-on: %(groups)s.")
+ACCESS_HEADER = N_("Who can use which assistant")
+ACCESS_INTRO = N_(
+    "Set in assistants.toml with allowed_users (login names, e-mail addresses) and "
+    "allowed_groups. An assistant with neither is open to everyone, guests included; anyone "
+    "else never sees a restricted one. Users are listed as far as the app knows them: the "
+    "groups given here, and those of each single sign-on user's last sign-in."
+)
+COL_OPEN_TO = N_("Open to")
+COL_USERS_NOW = N_("Users who can use it")
+COL_UNKNOWN_GROUPS = N_("Groups nobody is in")
+EVERYONE_OPEN = N_("everyone, guests included")
+LISTED_USERS = N_("users: %(names)s")
+LISTED_GROUPS = N_("groups: %(names)s")
+MORE_USERS = N_("and more")
 # ------------------------------------------------------------------------------------------
 
 PAGE_SIZE = 50
@@ -149,10 +176,16 @@ def _as_admin(action: Callable[P, None]) -> Callable[P, None]:
 
 
 def render_admin(
-    admin: Admin, *, actor: str, allowed: Callable[[], bool], profiles: Sequence[str]
+    admin: Admin,
+    *,
+    actor: str,
+    allowed: Callable[[], bool],
+    profiles: Sequence[str],
+    assistants: Sequence[Profile] = (),
 ) -> None:
     """The admin page, for `actor` (named in the audit log); nothing unless `allowed()`,
-    which every action asks again when it runs."""
+    which every action asks again when it runs. `assistants`: the configured ones, for
+    who can use what."""
     st.title(f"🛡️ {_(PAGE_TITLE)}")
     st.session_state[_ALLOWED_KEY] = allowed
     if not allowed():
@@ -160,8 +193,10 @@ def render_admin(
         return
     _show_message()
     _usage(admin)
-    chosen = _users(admin, actor)
+    groups = Groups(admin.db)
+    chosen = _users(admin, actor, groups, assistants)
     _limits(admin, actor, chosen, profiles)
+    _access(groups, assistants)
     _audit(admin)
 
 
@@ -245,7 +280,9 @@ def _page_to(offset: int) -> None:
     st.session_state[_OFFSET_KEY] = max(0, offset)
 
 
-def _users(admin: Admin, actor: str) -> UserUsage | None:
+def _users(
+    admin: Admin, actor: str, groups: Groups, assistants: Sequence[Profile]
+) -> UserUsage | None:
     """The users table; returns the user picked for managing (None: none)."""
     st.header(_(USERS_HEADER))
     query = st.text_input(
@@ -306,6 +343,8 @@ def _users(admin: Admin, actor: str) -> UserUsage | None:
     chosen = by_id.get(picked) if picked is not None else None
     if chosen is not None:
         _manage(admin, actor, chosen)
+        if chosen.auth_provider != "anonymous":  # guests are in no group
+            _groups(groups, actor, chosen, assistants)
     return chosen
 
 
@@ -340,6 +379,78 @@ def _manage(admin: Admin, actor: str, user: UserUsage) -> None:
             on_click=_set_disabled,
             args=(admin, actor, user, True),
         )
+
+
+@_as_admin
+def _save_groups(groups: Groups, actor: str, user: UserUsage) -> None:
+    picked = st.session_state.get(f"admin_groups_{user.id}") or []
+    try:
+        kept = groups.set_groups(actor=actor, user_id=user.id, groups=[str(g) for g in picked])
+    except ValueError as exc:  # a bad name: one sentence naming it, nothing changed
+        _say("error", str(exc))
+        return
+    except NotFound:
+        _say("error", _(GONE))
+        return
+    shown = ", ".join(kept) or _(NO_GROUPS)
+    _say("success", _(GROUPS_SAVED) % {"user": literal(user.label), "groups": literal(shown)})
+
+
+def _groups(groups: Groups, actor: str, user: UserUsage, assistants: Sequence[Profile]) -> None:
+    """The groups an admin gives the chosen user (those of a sign-in are shown, not kept)."""
+    given = sorted(groups.groups_of(user_id=user.id))
+    known = groups.known_groups() | {g for p in assistants for g in p.allowed_groups}
+    with st.form(f"admin_groups_form_{user.id}"):
+        st.multiselect(
+            _(GROUPS_LABEL) % {"user": literal(user.label)},
+            sorted(known | set(given)),
+            default=given,
+            key=f"admin_groups_{user.id}",
+            help=_(GROUPS_HELP),
+            placeholder=_(GROUPS_PLACEHOLDER),
+            accept_new_options=True,
+        )
+        st.form_submit_button(_(SAVE_GROUPS), on_click=_save_groups, args=(groups, actor, user))
+    signed = sorted(groups.groups_of(user_id=user.id, source=SSO))
+    if signed:
+        st.caption(_(SSO_GROUPS) % {"groups": literal(", ".join(signed))})
+
+
+def _access(groups: Groups, assistants: Sequence[Profile]) -> None:
+    """Per assistant: whom the configuration names, and the users that makes (as far as
+    the app knows their groups)."""
+    st.header(_(ACCESS_HEADER))
+    st.caption(_(ACCESS_INTRO))
+    if not assistants:
+        return
+    known = groups.known_groups() if any(p.allowed_groups for p in assistants) else frozenset()
+    rows: list[tuple[str, str, str, str]] = []
+    for profile in assistants:
+        name = f"{profile.icon} {profile.title} ({profile.id})"
+        if not profile.restricted:
+            rows.append((name, _(EVERYONE_OPEN), "", ""))
+            continue
+        listed = []
+        if profile.allowed_users:
+            listed.append(_(LISTED_USERS) % {"names": ", ".join(profile.allowed_users)})
+        if profile.allowed_groups:
+            listed.append(_(LISTED_GROUPS) % {"names": ", ".join(profile.allowed_groups)})
+        found = groups.members(names=profile.allowed_users, groups=profile.allowed_groups)
+        users = ", ".join(m.label for m in found)
+        if len(found) >= MAX_MEMBERS:
+            users += f" {_(MORE_USERS)}"
+        unknown = ", ".join(g for g in profile.allowed_groups if g not in known)
+        rows.append((name, " · ".join(listed), users, unknown))
+    st.dataframe(
+        {
+            _(COL_ASSISTANT): [r[0] for r in rows],
+            _(COL_OPEN_TO): [r[1] for r in rows],
+            _(COL_USERS_NOW): [r[2] for r in rows],
+            _(COL_UNKNOWN_GROUPS): [r[3] for r in rows],
+        },
+        hide_index=True,
+        key="admin_access_table",
+    )
 
 
 def _target_label(target: str, chosen: UserUsage | None) -> str:

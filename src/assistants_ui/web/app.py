@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -19,30 +20,62 @@ from assistants_ui.auth import Identity
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession
-from assistants_ui.i18n import _
+from assistants_ui.i18n import N_, _
+from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import (
     chat_state,
-    deps,
     language,
     personal_view,
+    picker,
     projects_view,
     prompt_library,
+    reader,
     render,
+    resources,
     temporary,
 )
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
-from assistants_ui.web.login_view import current_identity, is_admin, logout_control
+from assistants_ui.web.login_view import (
+    current_identity,
+    is_admin,
+    logout_control,
+    signed_in_as,
+)
 from assistants_ui.web.share_view import QUERY_KEY, render_shared
 from assistants_ui.web.sidebar import render_history, render_sidebar
 
 __all__ = ["main"]
 
 log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = N_(
+    "The assistant of this conversation (%(assistant)s) is not configured any more: it is "
+    "shown, but it cannot be continued."
+)
+NOT_ALLOWED = N_(
+    "You may no longer use the assistant of this conversation (%(assistant)s): it is shown, "
+    "but it cannot be continued. Ask the app's administrator if you need it."
+)
+NO_ASSISTANT = N_(
+    "No assistant here is open to you. Ask the app's administrator for access; your earlier "
+    "conversations are still listed in the sidebar."
+)
+
+
+def _usable(rt: Runtime, profile_id: str, *, may: Callable[[Profile], bool]) -> bool:
+    """Whether a conversation with `profile_id` may be shown: `may(profile)`; one whose
+    assistant is no longer configured can only be read, as before."""
+    profile = rt.config.profile(profile_id)
+    return profile is None or may(profile)
+
+
+def _open_to_all(profile: Profile) -> bool:
+    return not profile.restricted
 
 
 def _problems(rt: Runtime) -> None:
@@ -87,22 +120,21 @@ def _conversation(
     followed to its end and the conversation's total usage), which the page calls
     after the sidebar."""
     chat = chat_state.current_chat()
+    if isinstance(chat, ChatSession) and not picker.may_use(chat.profile):
+        chat = chat_state.refuse(rt, repo, user, chat)  # its assistant was taken away
     if isinstance(chat, chat_state.ReadOnlyChat):
         _tab_title(chat.info.title)
         st.title(literal(chat.info.title) or _("Conversation"))
-        st.warning(
-            _(
-                "The assistant of this conversation (%(assistant)s) is not configured "
-                "any more: it is shown, but it cannot be continued."
-            )
-            % {"assistant": repr(chat.info.profile_id)},
-            icon="🗄️",
-        )
+        why = NOT_ALLOWED if chat.refused else NOT_CONFIGURED
+        st.warning(_(why) % {"assistant": repr(chat.info.profile_id)}, icon="🗄️")
         usage = render_menu(rt, repo, user, chat.info.id)
         render_usage(usage, repo, user, chat.info.id)
         render_messages(chat.messages)
         return None
-    profile = deps.selected_profile(rt)
+    profile = picker.selected_profile(rt)
+    if profile is None:
+        st.info(_(NO_ASSISTANT), icon="🔒")
+        return None
     try:
         chat = chat_state.chat_session(rt, profile, repo, user)
     except BackendError as exc:
@@ -122,9 +154,9 @@ def _conversation(
         caps=MessageCaps(settings.max_message_chars, settings.max_files_per_message),
         speed=rt.config.connection_for(profile).type == "local",
         on_branch=lambda message_id: chat_state.switch_branch(
-            rt, repo, deps.saved_user(user), message_id
+            rt, repo, reader.saved_user(user), message_id
         ),
-        quota=lambda: deps.limit_refusal(repo, deps.saved_user(user), profile.id),
+        quota=lambda: reader.limit_refusal(repo, reader.saved_user(user), profile.id),
         transcribe=rt.transcriber(profile),
         on_command=prompt_library.command(repo, user),
     )
@@ -132,13 +164,13 @@ def _conversation(
 
     def rest() -> Callable[[], None]:
         prompt_library.render_picker(repo, user)
-        temporary.track(rt, repo, deps.saved_user(user), chat)  # made by this run's question?
+        temporary.track(rt, repo, reader.saved_user(user), chat)  # made by this run's question?
         with head:
-            projects_view.header(repo, deps.saved_user(user), chat.conversation_id)
+            projects_view.header(repo, reader.saved_user(user), chat.conversation_id)
             with st.container(horizontal=True, vertical_alignment="center"):
                 temporary.switch(chat, settings.temporary_chat_hours)
                 prompt_library.menu_button()
-        unreachable = deps.reachability_problem(rt, profile)
+        unreachable = resources.reachability_problem(rt, profile)
         if unreachable:  # the server named to admins only (render.hide_servers)
             warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
         # A legacy assistant configured by id alone is titled with its name on the server.
@@ -148,7 +180,7 @@ def _conversation(
         if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
             with menu:
                 usage = render_menu(
-                    rt, repo, deps.saved_user(user), chat.conversation_id, on_title=_tab_title
+                    rt, repo, reader.saved_user(user), chat.conversation_id, on_title=_tab_title
                 )
                 # Also here, not only in the sidebar: a phone hides the sidebar.
                 st.button(
@@ -160,18 +192,35 @@ def _conversation(
                 )
         page.paint()
         if chat.active is None and chat.messages and chat.messages[-1].status == "streaming":
-            _written_elsewhere(repo, deps.saved_user(user), chat)
+            _written_elsewhere(repo, reader.saved_user(user), chat)
 
         def last() -> None:
             page.follow()
             if chat.conversation_id:  # the total, once the answer has ended
                 render_usage(
-                    usage, repo, deps.saved_user(user), chat.conversation_id, prices_of(profile)
+                    usage, repo, reader.saved_user(user), chat.conversation_id, prices_of(profile)
                 )
+            if chat.titling is not None:
+                if chat.titling.is_alive() or chat.titled is not None:
+                    _title_written(chat)
+                else:  # it wrote none: the first words stay, nothing to paint
+                    chat.titling = None
 
         return last
 
     return rest
+
+
+@st.fragment(run_every=timedelta(seconds=1))
+def _title_written(chat: ChatSession) -> None:
+    """The model is writing the conversation's title (core/titles.py): once it is done,
+    the page runs again, so that the history list and the tab show the title; that run
+    draws this fragment no more, which is what ends its timer (else an idle page would
+    run every second, and each run is a request of the session's)."""
+    if chat.titling is not None and chat.titling.is_alive():
+        return
+    chat.titling = None
+    st.rerun(scope="app")
 
 
 def _tab_title(title: str) -> None:
@@ -223,7 +272,7 @@ def _chat_page(
     temporary.housekeeping(rt, repo)  # the process's sweeps (retention), started once
     found = shared is not None or _open_linked(rt, repo, user)
     # A temporary chat the page no longer shows (a new chat, another one opened) goes now.
-    temporary.track(rt, repo, deps.saved_user(user), chat_state.current_chat())
+    temporary.track(rt, repo, reader.saved_user(user), chat_state.current_chat())
     # First what was sent, its answer started and its first words painted: what a run
     # paints leaves in that order (ChatPage).
     rest = _conversation(rt, repo, user) if shared is None and found else None
@@ -231,18 +280,19 @@ def _chat_page(
         rt,
         account=lambda: _account(repo, user, [settings]),
         internals=internals,
-        projects=lambda: projects_view.picker(repo, deps.saved_user(user), rt.config.settings),
+        projects=lambda: projects_view.picker(repo, reader.saved_user(user), rt.config.settings),
     )
     last = None
     if shared is not None:
-        render_shared(repo, shared)
+        # A conversation with a restricted assistant is for those who may use it.
+        render_shared(repo, shared, may_see=partial(_usable, rt, may=picker.may_use))
     elif not found:
         _not_found()
     elif rest is not None:
         last = rest()
     # Before the answer is followed: the list is usable (not greyed) while it streams,
     # and lists a conversation this run's question made.
-    render_history(history, rt, repo, deps.saved_user(user))
+    render_history(history, rt, repo, reader.saved_user(user))
     if last is not None:
         last()
 
@@ -256,11 +306,11 @@ def _settings_page(
         repo,
         user,
         rt.config.settings,
-        more=lambda reader: prompt_library.render_manager(
+        more=lambda person: prompt_library.render_manager(
             repo,
-            reader,
+            person,
             # Asked again by each action: the configuration read now (as the admin page).
-            allowed=lambda: is_admin(deps.runtime().config.settings),
+            allowed=lambda: is_admin(resources.runtime().config.settings),
             actor=actor,
         ),
     )
@@ -279,8 +329,9 @@ def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identit
         actor=_actor(identity),
         # Asked again when drawn and by each action: the configuration read now, not
         # the one of the run that drew the button.
-        allowed=lambda: is_admin(deps.runtime().config.settings),
+        allowed=lambda: is_admin(resources.runtime().config.settings),
         profiles=[p.id for p in rt.profiles],
+        assistants=rt.profiles,
     )
 
 
@@ -315,32 +366,41 @@ def main() -> None:
 
 
 def _page() -> None:
-    rt = deps.runtime()
-    profile = deps.selected_profile(rt) if rt.profiles else None
+    rt = resources.runtime()
+    # Before anyone is known: an assistant open to everyone names the tab, never a
+    # restricted one (the login page would tell its name to anyone).
+    shown = next((p for p in rt.profiles if not p.restricted), None)
     st.set_page_config(
-        page_title=profile.title if profile else "Assistants UI",
-        page_icon=profile.icon if profile else "🤖",
+        page_title=shown.title if shown else "Assistants UI",
+        page_icon=shown.icon if shown else "🤖",
         layout="centered",
     )
     language.start_run()
-    render.hide_servers(deps.server_urls(rt))  # until the reader is known to be an admin
+    render.hide_servers(resources.server_urls(rt))  # until the reader is known to be an admin
     _problems(rt)
-    if profile is None:
+    if not rt.profiles:
         st.info(_("No assistant is usable until the configuration above is fixed."))
         return
     try:
-        repo = deps.repository(rt)
+        repo = resources.repository(rt)
         shared = st.query_params.get(QUERY_KEY)
         if shared is not None and rt.config.settings.share_links_public:
-            render_shared(repo, shared)  # SHARE_LINKS_PUBLIC: the link alone, no sign-in
-            return
+            # SHARE_LINKS_PUBLIC: the link alone, no sign-in; but a conversation with a
+            # restricted assistant is for those who may use it, who sign in first.
+            public = partial(_usable, rt, may=_open_to_all)
+            if render_shared(repo, shared, may_see=public, sign_in=True):
+                return
         identity = current_identity(rt.config.settings, repo)
         if identity is None:
             with st.sidebar:
                 language.selector()  # the login page in the reader's language
             return  # the login form is on the page
-        user = deps.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
+        user = reader.signed_in_user(repo, identity, on_switch=chat_state.forget_chat)
         language.adopt_user(user)
+        picker.allow(rt, repo, user, *signed_in_as(rt.config.settings))
+        profile = picker.selected_profile(rt)
+        if profile is not None and profile is not shown:  # now that the reader is known
+            st.set_page_config(page_title=profile.title, page_icon=profile.icon)
         admin = is_admin(rt.config.settings)
         # Backend, server URL and model: for admins, or everyone if the operator says so.
         internals = admin or rt.config.settings.show_connection_details
@@ -348,8 +408,8 @@ def _page() -> None:
             render.hide_servers(())
         chat = st.Page(
             lambda: _chat_page(rt, repo, user, shared, internals, settings),
-            title=profile.title,
-            icon=profile.icon,
+            title=profile.title if profile else "Assistants UI",
+            icon=profile.icon if profile else "🤖",
             url_path="chat",
             default=True,
         )

@@ -26,7 +26,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, NotFound, Repository, UserInfo
-from assistants_ui.web import deps, turns
+from assistants_ui.web import picker, reader, resources, turns
 
 __all__ = [
     "Action",
@@ -51,6 +51,7 @@ __all__ = [
     "pop_queued",
     "queue",
     "queued",
+    "refuse",
     "reload",
     "request_action",
     "start_editing",
@@ -156,10 +157,12 @@ def pop_action() -> Action | None:
 
 @dataclass
 class ReadOnlyChat:
-    """A stored conversation whose assistant is no longer configured: shown, not continued."""
+    """A stored conversation shown, not continued: its assistant is no longer configured,
+    or (`refused`) the person on the page may not use it (any more)."""
 
     info: ConversationInfo
     messages: list[Any]
+    refused: bool = False
 
     @property
     def conversation_id(self) -> str:
@@ -190,13 +193,13 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
     except BackendError:
         st.session_state.pop(_CHAT_KEY, None)
         raise
-    saver = deps.recorder(repo, user)
+    saver = reader.recorder(repo, user)
     chat = ChatSession(
         profile,
         backend,
         recorder=saver,
-        live=deps.live_answers(rt),
-        library=deps.library(saver),
+        live=resources.live_answers(rt),
+        library=reader.library(saver),
     )
     turns.attach(rt, repo, user, chat)
     st.session_state[_CHAT_KEY] = chat
@@ -216,15 +219,17 @@ def open_conversation(
     profile = rt.config.profile(info.profile_id)
     chat: ChatSession | ReadOnlyChat
     backend = None
-    if profile is not None:
+    refused = profile is not None and not picker.may_use(profile)
+    if profile is not None and not refused:
         try:
             backend = rt.backend(profile)
         except BackendError:
             backend = None
     if profile is None or backend is None:
-        chat = ReadOnlyChat(info, page.messages)
+        # The owner's own messages stay theirs to read, whatever happened to its assistant.
+        chat = ReadOnlyChat(info, page.messages, refused=refused)
     else:
-        saver = deps.recorder(repo, user)
+        saver = reader.recorder(repo, user)
         chat = ChatSession(
             profile,
             backend,
@@ -234,15 +239,29 @@ def open_conversation(
             children=page.children,
             recorder=saver,
             conversation_id=info.id,
-            live=deps.live_answers(rt),
-            library=deps.library(saver),
+            live=resources.live_answers(rt),
+            library=reader.library(saver),
         )
         turns.attach(rt, repo, user, chat)
-        deps.select_profile(profile.id)
+        picker.select_profile(profile.id)
         follow_live(chat)
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = page.before
     return chat
+
+
+def refuse(
+    rt: Runtime, repo: Repository, user: UserInfo, chat: ChatSession
+) -> ChatSession | ReadOnlyChat | None:
+    """`chat`'s assistant was taken away from the person on the page (a group removed
+    meanwhile): its saved conversation opens read-only, an unsaved one is forgotten."""
+    forget_chat()
+    if chat.conversation_id is None:
+        return None
+    try:
+        return open_conversation(rt, repo, user, chat.conversation_id)
+    except NotFound:
+        return None
 
 
 def follow_live(chat: ChatSession) -> None:

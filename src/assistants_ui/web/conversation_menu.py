@@ -29,7 +29,7 @@ from assistants_ui.storage import (
     write_json,
     write_markdown,
 )
-from assistants_ui.web import chat_state, deps, projects_view
+from assistants_ui.web import chat_state, projects_view, resources
 from assistants_ui.web.share_view import render_share_menu
 
 __all__ = [
@@ -102,7 +102,7 @@ def _delete(
         remotes = repo.delete_conversation(user_id=user.id, conversation_id=info.id)
     except NotFound:
         remotes = []
-    deps.delete_remote_later(rt, info.profile_id, remotes)
+    resources.delete_remote_later(rt, info.profile_id, remotes)
     st.session_state.pop(_CONFIRM_KEY, None)
     chat = chat_state.current_chat()
     if chat is not None and chat.conversation_id == info.id:

@@ -47,7 +47,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistants_ui.auth import AuthSetup, Identity, LoginThrottle, load_auth, oidc_subject
 from assistants_ui.auth.cookies import new_guest_token, read_guest, sign_guest
+from assistants_ui.auth.lockout import LockState
 from assistants_ui.auth.login import password_login
+from assistants_ui.auth.oidc import AllowList, Refusal
 from assistants_ui.auth.passwords import credentials_path
 from assistants_ui.auth.sessions import GUEST_KEY, LoginSessions, oidc_session_id, server_key
 from assistants_ui.core.safe_markdown import literal
@@ -65,6 +67,7 @@ __all__ = [
     "guard",
     "is_admin",
     "logout_control",
+    "signed_in_as",
 ]
 
 log = logging.getLogger(__name__)
@@ -350,6 +353,28 @@ def is_admin(settings: Settings) -> bool:
     return _setup(settings).admins.is_admin(identity, claims)
 
 
+def signed_in_as(settings: Settings) -> tuple[frozenset[str], frozenset[str] | None]:
+    """Who the assistants' allow-lists see (re-read on every run): the signed-in person's
+    names (a password user's login name and e-mail, a single sign-on user's e-mail when
+    it counts, lower-cased) and, for single sign-on, their ID token's groups (None
+    otherwise). A guest has neither."""
+    identity = st.session_state.get(_IDENTITY_KEY)
+    method = st.session_state.get(_METHOD_KEY)
+    if not isinstance(identity, Identity) or method not in ("password", "oidc"):
+        return frozenset(), None
+    if method == "password":
+        names = {identity.subject.lower(), (identity.email or "").lower()}
+        return frozenset(n for n in names if n), None
+    try:
+        claims = st.user.to_dict()
+    except Exception:  # no browser behind this run (bare mode)
+        return frozenset(), frozenset()
+    oidc = _setup(settings).oidc
+    allow = oidc.allow if oidc is not None else AllowList()
+    email = allow.verified_email(claims)
+    return frozenset({email} if email else ()), allow.groups_of(claims)
+
+
 def _remember(
     identity: Identity,
     method: str,
@@ -435,7 +460,7 @@ def _sso_identity(setup: AuthSetup, sessions: LoginSessions) -> Identity | None:
     refusal = setup.oidc.allow.refusal(claims)
     if refusal is not None:
         log.warning("login: single sign-on (%s) refused: %s", provider, refusal.log)
-        st.session_state[_NOTICE_KEY] = refusal.message
+        st.session_state[_NOTICE_KEY] = _refused(refusal)
         st.session_state[_SID_KEY] = sid
         st.session_state[_REFUSED_KEY] = True
         return None
@@ -590,10 +615,10 @@ def _password_form(
         if result.locked:
             if result.checked:
                 log.warning(
-                    "login: a login name is locked for %s after repeated wrong passwords",
-                    result.state.describe_remaining(),
+                    "login: a login name is locked for %d s after repeated wrong passwords",
+                    result.state.remaining.total_seconds(),
                 )
-            _locked_message(result.state.describe_remaining())
+            _locked_message(_remaining(result.state))
         else:
             log.info("login: wrong username or password")
             left = throttle.max_failures - result.state.failures
@@ -621,6 +646,23 @@ def _password_form(
     identity = Identity("password", user.username, user.name, user.email or None)
     name = setup.cookie.name if setup.cookie else None
     return _remember(identity, "password", user.fingerprint, name, sid)
+
+
+def _remaining(state: LockState) -> str:
+    """'14 minutes', '1 minute', '30 seconds': how long a lock still holds."""
+    seconds = max(1, int(state.remaining.total_seconds() + 0.999))
+    if seconds < 60:
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+    minutes = (seconds + 59) // 60
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+
+
+def _refused(refusal: Refusal) -> str:
+    """What a person single sign-on let in, and the allow-list did not, is told."""
+    return _(
+        "You signed in as %(who)s, which is not allowed to use this app. Ask its "
+        "administrator to add you, or log in with another account."
+    ) % {"who": refusal.email or _("this account")}
 
 
 def _locked_message(remaining: str) -> None:

@@ -24,7 +24,7 @@ from assistants_ui.core.personal import check_personal
 from assistants_ui.i18n import N_, _, format_datetime, format_number
 from assistants_ui.settings import Settings
 from assistants_ui.storage import UNSAVED_USER, Repository, UserInfo
-from assistants_ui.web import deps
+from assistants_ui.web import reader
 
 __all__ = ["PAGE_TITLE", "URL_PATH", "render_settings"]
 
@@ -79,7 +79,7 @@ def _instructions(repo: Repository, user: UserInfo, settings: Settings) -> None:
             st.error(problem, icon="✋")
             return
         repo.set_personal(
-            user_id=deps.saved_user_id(repo, user),
+            user_id=reader.saved_user_id(repo, user),
             about_me=about,
             how_to_answer=how,
             memory_enabled=bool(st.session_state[_MEMORY_KEY]),
@@ -153,10 +153,10 @@ def render_settings(
 ) -> None:
     """The settings page for `user`; `more(user)` draws further sections (prompts)."""
     st.title(_(PAGE_TITLE))
-    user = deps.saved_user(user)
-    _instructions(repo, deps.saved_user(user), settings)
+    user = reader.saved_user(user)
+    _instructions(repo, reader.saved_user(user), settings)
     st.divider()
-    _memory(repo, deps.saved_user(user), settings)
+    _memory(repo, reader.saved_user(user), settings)
     if more is not None:
         st.divider()
-        more(deps.saved_user(user))
+        more(reader.saved_user(user))

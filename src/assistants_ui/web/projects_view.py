@@ -33,7 +33,7 @@ from assistants_ui.settings import Settings
 from assistants_ui.storage import UNSAVED_USER, ConversationInfo, NotFound, Repository, UserInfo
 from assistants_ui.storage.archive import archive_filename, write_project_archive
 from assistants_ui.storage.projects import INSTRUCTIONS_MAX, ProjectInfo
-from assistants_ui.web import chat_state, deps
+from assistants_ui.web import chat_state, reader
 
 __all__ = ["header", "move_control", "picker", "selected"]
 
@@ -67,7 +67,7 @@ def _create(repo: Repository, user: UserInfo) -> None:
         st.session_state[_ERROR_KEY] = _("A project needs a name.")
         return
     try:
-        project = repo.create_project(user_id=deps.saved_user_id(repo, user), name=name)
+        project = repo.create_project(user_id=reader.saved_user_id(repo, user), name=name)
     except ValueError:
         st.session_state[_ERROR_KEY] = _(
             "Not created: you have as many projects as this app allows; delete one first."

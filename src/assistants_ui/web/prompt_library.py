@@ -34,7 +34,7 @@ from assistants_ui.core.safe_markdown import code_span, literal
 from assistants_ui.i18n import _
 from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, UserInfo
 from assistants_ui.storage.prompts import EVERYONE, PROMPT_MAX_CHARS, PromptInfo
-from assistants_ui.web import deps
+from assistants_ui.web import reader
 
 __all__ = ["command", "menu_button", "prefill", "render_manager", "render_picker"]
 
@@ -53,7 +53,7 @@ def _groups() -> tuple[str, ...]:
 def _visible(repo: Repository, user: UserInfo) -> list[PromptInfo]:
     """What the reader may insert: their own first, a published one of the same name
     hidden behind theirs."""
-    every = repo.prompts_for(user_id=deps.saved_user(user).id, groups=_groups())
+    every = repo.prompts_for(user_id=reader.saved_user(user).id, groups=_groups())
     own = [p for p in every if not p.published]
     shared = [p for p in every if p.published]
     names = {p.name for p in own}
@@ -202,7 +202,7 @@ def _save(
     if problem is None:
         try:
             repo.save_prompt(
-                user_id=None if published else deps.saved_user_id(repo, user),
+                user_id=None if published else reader.saved_user_id(repo, user),
                 name=name,
                 body=body,
                 audience=EVERYONE if published else "",

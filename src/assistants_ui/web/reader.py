@@ -1,104 +1,39 @@
-"""What the page depends on: the runtime, the repository, the signed-in user, the
-reachability probes, the selected assistant, and the background remote deleter.
+"""The person on the page: their storage row (a guest's made at its first save), the
+recorder and documents library their chats save with, their client address, and the
+daily limits they have reached.
 
-The runtime (configuration + backends) and the database are built once per
-process with `st.cache_resource`; everything per user lives in session state
-and storage. The conversation on the page is `chat_state`'s.
-
-Session-state keys: `PROFILE_KEY` (the assistant picker's widget key) and
-this module's own `_USER_KEY`.
+Session-state key: `_USER_KEY` (the identity and its storage row).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import streamlit as st
 
-from assistants_ui import i18n
 from assistants_ui.auth import Identity
 from assistants_ui.auth.sessions import server_key
-from assistants_ui.core.backend import distinct_remotes
-from assistants_ui.core.live import LiveAnswers
-from assistants_ui.profiles import Profile, public_url
-from assistants_ui.runtime import Runtime, config_fingerprint, probe
-from assistants_ui.storage import (
-    UNSAVED_USER,
-    Database,
-    NotFound,
-    Repository,
-    StorageRecorder,
-    UserInfo,
-    database_url,
-    open_database,
-)
+from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, StorageRecorder, UserInfo
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.library import StorageLibrary
 from assistants_ui.storage.models import utcnow
+from assistants_ui.web.resources import runtime
 
 __all__ = [
-    "PROFILE_KEY",
     "client_address",
-    "delete_remote_later",
     "guest_address",
     "library",
     "limit_refusal",
-    "live_answers",
-    "reachability_problem",
     "recorder",
-    "repository",
-    "runtime",
     "saved_user",
     "saved_user_id",
-    "select_profile",
-    "selected_profile",
-    "server_urls",
     "signed_in_user",
 ]
 
-log = logging.getLogger(__name__)
-
-
-PROFILE_KEY = "assistant"  # the selected profile id (the sidebar picker's widget key)
 _USER_KEY = "user"  # (identity, UserInfo) of the signed-in user
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _runtime(fingerprint: tuple[object, ...]) -> Runtime:
-    return Runtime.load()
-
-
-def runtime() -> Runtime:
-    """The runtime for the current configuration (rebuilt when a config file changes)."""
-    return _runtime(config_fingerprint())
-
-
-@st.cache_resource(show_spinner=False)
-def _live_answers(unattended_seconds: float, checkpoint_seconds: float) -> LiveAnswers:
-    # The app's shutdown stops them, each saved as stopped by it (web/server.py).
-    return LiveAnswers(checkpoint_seconds=checkpoint_seconds, unattended_seconds=unattended_seconds)
-
-
-def live_answers(rt: Runtime) -> LiveAnswers:
-    """The answers being written in this process (they outlive the pages that asked)."""
-    settings = rt.config.settings
-    return _live_answers(
-        settings.unattended_answer_minutes * 60, settings.answer_checkpoint_seconds
-    )
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _database(url: str, _rt: Runtime) -> Database:
-    return open_database(_rt.config.settings)
-
-
-def repository(rt: Runtime) -> Repository:
-    """The process-wide repository; `StorageError` if the database cannot be used."""
-    return Repository(_database(database_url(rt.config.settings).render_as_string(), rt))
+_ADDRESS_KEY = "guest-address"  # app_keys: keys the digest of guests' addresses
 
 
 def signed_in_user(
@@ -169,9 +104,6 @@ def limit_refusal(repo: Repository, user: UserInfo, profile_id: str) -> str | No
     return exceeded.message(now) if exceeded is not None else None
 
 
-_ADDRESS_KEY = "guest-address"  # app_keys: keys the digest of guests' addresses
-
-
 def client_address(trusted_proxies: int) -> str:
     """The address of the browser behind this run's connection.
 
@@ -231,63 +163,3 @@ def recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
 def library(recorder: StorageRecorder) -> StorageLibrary:
     """A chat's documents, kept with the conversation its recorder saves."""
     return StorageLibrary(recorder.repository.db, recorder)
-
-
-@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
-def _probe(connection_json: str, _rt: Runtime, connection_id: str, language: str) -> str | None:
-    with i18n.use(language):  # the sentence is cached per language
-        return probe(_rt.config.connections[connection_id])
-
-
-def reachability_problem(rt: Runtime, profile: Profile) -> str | None:
-    """Why the profile's server cannot be used right now (checked at most once a minute)."""
-    conn = rt.config.connection_for(profile)
-    return _probe(conn.model_dump_json(), rt, conn.id, i18n.current())
-
-
-def server_urls(rt: Runtime) -> list[str]:
-    """Every way a sentence may name a configured server: its base URL and its
-    endpoint, with and without the user and password a URL may carry."""
-    from assistants_ui.backends.clients import endpoint_of
-
-    urls: list[str] = []
-    for connection in rt.config.connections.values():
-        if connection.type == "local":
-            continue
-        for url in (connection.base_url, endpoint_of(connection)):
-            if url:
-                urls += [url, public_url(url)]
-    return urls
-
-
-def selected_profile(rt: Runtime) -> Profile:
-    """The assistant picked in the sidebar (the first one until then)."""
-    chosen = st.session_state.get(PROFILE_KEY)
-    profile = rt.config.profile(chosen) if chosen else None
-    if profile is None:
-        profile = rt.profiles[0]
-        select_profile(profile.id)
-    return profile
-
-
-def select_profile(profile_id: str) -> None:
-    """Make `profile_id` the selected assistant (an opened conversation's)."""
-    st.session_state[PROFILE_KEY] = profile_id
-
-
-def delete_remote_later(rt: Runtime, profile_id: str, remotes: Sequence[dict[str, str]]) -> None:
-    """Delete every branch's remote conversation/thread/vector store in the
-    background (best effort)."""
-    profile = rt.config.profile(profile_id)
-    distinct = distinct_remotes(remotes)
-    if profile is None or not distinct:
-        return
-
-    def work() -> None:
-        for remote in distinct:
-            try:
-                rt.backend(profile).delete(remote)
-            except Exception:
-                log.warning("could not delete the remote side of a conversation", exc_info=True)
-
-    threading.Thread(target=work, name="delete-remote", daemon=True).start()

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from samples import every_part_answer, png_bytes
 from sqlalchemy import select, text
 from sqlalchemy.orm import undefer
-from test_storage_shares import filled
+from test_shares import filled
 
 from assistants_ui.core.transcript import Attachment, Message, TextPart
 from assistants_ui.storage import Repository, StorageError, open_url

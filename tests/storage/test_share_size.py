@@ -3,7 +3,7 @@
 A share link references the stored messages and files (docs/storage.md,
 "Share links"): making one writes one small row, opening one reads the
 messages without their files, and a file's bytes are read one file at a time.
-The figures are printed (`pytest tests/storage/test_storage_share_size.py -s -q`)
+The figures are printed (`pytest tests/storage/test_share_size.py -s -q`)
 and recorded in docs/storage.md.
 """
 
