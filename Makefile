@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-test system-test-deps
 	$(BIN)/python -m bench.hostile_text
 	$(BIN)/python -m bench.admin_queries
 	$(BIN)/python -m bench.telemetry
+	$(BIN)/python -m bench.documents
 
 ## make bench-build: llama.cpp compile time, default flags vs ours (~6 min)
 bench-build: $(VENV)/.installed-test

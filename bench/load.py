@@ -90,8 +90,8 @@ def reply_words(words: int) -> list[str]:
 
 def _serve_fake(conn: Connection, words: int, delay: float) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
-    from fakes.chat_routes import chat_chunks
-    from fakes.server import SSE, FakeOpenAI, Recorded, Stream
+    from fakes.chat_routes import chat_chunks, chat_title
+    from fakes.server import SSE, FakeOpenAI, Json, Recorded, Stream
 
     # Validated against the OpenAPI schema once here, not on every one of ~40,000 sends.
     checked = FakeOpenAI()
@@ -106,8 +106,10 @@ def _serve_fake(conn: Connection, words: int, delay: float) -> None:
     # Chainlit's example reads `choices[0]` of every chunk. The words keep their times.
     unasked = [sse for sse in plain if not isinstance(sse.data, dict) or sse.data.get("choices")]
 
-    def reply(request: Recorded) -> Stream:
+    def reply(request: Recorded) -> Stream | Json:
         body = request.body if isinstance(request.body, dict) else {}
+        if not body.get("stream"):  # our title after a first answer: a few words, at once
+            return chat_title("A short title")
         usage = (body.get("stream_options") or {}).get("include_usage")
         return Stream(plain if usage else unasked, delay=delay)
 

@@ -202,6 +202,7 @@ def _conversation(
                 )
             if chat.titling is not None:
                 if chat.titling.is_alive() or chat.titled is not None:
+                    st.session_state[_TITLE_TICKED] = False
                     _title_written(chat)
                 else:  # it wrote none: the first words stay, nothing to paint
                     chat.titling = None
@@ -211,12 +212,20 @@ def _conversation(
     return rest
 
 
+_TITLE_TICKED = "title-ticked"  # whether `_title_written` ran since the page drew it
+
+
 @st.fragment(run_every=timedelta(seconds=1))
 def _title_written(chat: ChatSession) -> None:
     """The model is writing the conversation's title (core/titles.py): once it is done,
     the page runs again, so that the history list and the tab show the title; that run
     draws this fragment no more, which is what ends its timer (else an idle page would
-    run every second, and each run is a request of the session's)."""
+    run every second, and each run is a request of the session's). Drawn by the run that
+    answered, it waits for its first tick: a title written already would otherwise cut
+    that run short (ended for a rerun) just as its answer ends."""
+    if not st.session_state.get(_TITLE_TICKED):
+        st.session_state[_TITLE_TICKED] = True
+        return
     if chat.titling is not None and chat.titling.is_alive():
         return
     chat.titling = None
