@@ -107,6 +107,18 @@ class Settings(BaseSettings):
     # Share links that still open, per user (0: nobody can make one).
     max_shares_per_user: int = Field(default=50, ge=0, le=100_000)
 
+    # For teams: retention, temporary chats, personal instructions, memory ---------------
+    # Conversations whose last activity is older than this many days are purged, daily
+    # (files and remote state included; audited; the usage ledger stays). Unset or 0:
+    # kept until their owner deletes them.
+    retention_days: int | None = Field(default=None, ge=0, le=36500)
+    # A temporary chat is deleted when closed, and at the latest this long after it began.
+    temporary_chat_hours: float = Field(default=24, gt=0, le=8760)
+    # Each of a user's "about me" and "how to answer" texts, at most.
+    personal_instructions_max_chars: int = Field(default=2000, ge=1, le=100_000)
+    # Facts the memory tool keeps per user, at most.
+    memory_max_facts: int = Field(default=100, ge=1, le=10_000)
+
     # Limits against memory and CPU exhaustion, checked before any network call -------
     max_files_per_message: int = Field(default=10, ge=1, le=1000)
     max_message_chars: int = Field(default=100_000, ge=1, le=10_000_000)

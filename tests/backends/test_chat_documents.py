@@ -9,29 +9,18 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from assistants_ui.backends.chat.backend import ChatBackend
 from assistants_ui.backends.tool_calls import build_toolbox
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message, TextPart, ToolPart
 from assistants_ui.profiles import Connection, Profile
-from assistants_ui.storage import Database, Repository, StorageRecorder, open_url
+from assistants_ui.storage import Database, Repository, StorageRecorder
 from assistants_ui.storage.library import StorageLibrary
 from documents_support import FACT_PAGE, FACT_QUESTION, FACT_SENTENCE, report_pdf, scanned_pdf
 from fakes.chat_routes import chat_text, chat_tool_calls
 from fakes.server import Error, FakeOpenAI, Json
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_url(f"sqlite:///{tmp_path / 'history.db'}")
-    yield database
-    database.dispose()
 
 
 def session(fake: FakeOpenAI, db: Database, **profile: Any) -> ChatSession:

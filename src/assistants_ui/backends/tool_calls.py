@@ -198,11 +198,18 @@ def done_event(call: ToolCall, result: ToolResult) -> ev.ToolCallDone:
 
 
 class ToolLoop:
-    """The rounds of tool calls of one answer."""
+    """The rounds of tool calls of one answer.
 
-    def __init__(self, toolbox: Toolbox, max_rounds: int) -> None:
+    `functions`: the answer's own function tools besides the profile's (the turn's,
+    `core.backend.Turn`: the reader's memory tool), offered the same way; one whose
+    name a profile's tool already has is left out, with a notice."""
+
+    def __init__(
+        self, toolbox: Toolbox, max_rounds: int, functions: Sequence[Callable[..., Any]] = ()
+    ) -> None:
         self.toolbox = toolbox
         self.max_rounds = max_rounds
+        self.functions = list(functions)
         self.rounds = 0
         self.tools: dict[str, Tool] = {}
 
@@ -211,6 +218,18 @@ class ToolLoop:
         tools, notices = self.toolbox.offer()
         self.tools = {t.name: t for t in tools}
         yield from notices
+        for func in self.functions:
+            tool = FunctionTool.from_callable(func)
+            if tool.name in self.tools:
+                yield ev.Notice(
+                    f"The tool {tool.name!r} of this conversation is left out: another tool "
+                    "of this assistant has that name.",
+                    "warning",
+                )
+                continue
+            self.tools[tool.name] = Tool(
+                tool.name, tool.description, tool.parameters, tool.call, tool.source
+            )
 
     @property
     def exhausted(self) -> bool:

@@ -14,9 +14,9 @@ people can act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from assistants_ui.core.documents import Shelf
 from assistants_ui.core.events import Failed, FailureCode, StreamEvent
@@ -29,8 +29,10 @@ __all__ = [
     "Remote",
     "Route",
     "SendContext",
+    "Turn",
     "branch_failure",
     "distinct_remotes",
+    "instructions_for",
 ]
 
 Remote = dict[str, str]
@@ -97,6 +99,28 @@ def distinct_remotes(remotes: Sequence[Remote]) -> list[Remote]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What one answer adds to its assistant's configuration, asked when it starts.
+
+    `instructions`: added after the profile's own (the reader's personal
+    instructions, their memory, the conversation's project); every backend
+    sends `instructions_for(profile.instructions, context)`. `functions`: plain
+    Python callables offered to the model as function tools for this answer
+    only (the opt-in memory tool), through the one tool loop like the
+    profile's own; a backend whose model calls no tools (the local one)
+    offers none. `project_files`: the project's text files as instructions,
+    after the rest, for a backend that does not read them from the documents
+    shelf (`SendContext.documents` holds them too: the chat backend gives them
+    whole or searched, like the conversation's documents, and leaves them out
+    here with `instructions_for(..., shelf=True)`).
+    """
+
+    instructions: str = ""
+    functions: tuple[Callable[..., Any], ...] = ()
+    project_files: str = ""
+
+
 @dataclass(slots=True)
 class SendContext:
     """What `send` gets besides the new message.
@@ -106,12 +130,29 @@ class SendContext:
     answer; long loops (a local model's tokens) check it between steps.
     `documents` is the conversation's shelf of documents (attached ones and the
     assistant's knowledge) where the session has a library, else None.
+    `turn`: what this answer adds to the profile (see `Turn`).
     """
 
     history: Sequence[Message]
     remote: Remote
     cancelled: CancelFlag
     documents: Shelf | None = None
+    turn: Turn = field(default_factory=Turn)
+
+
+def instructions_for(own: str | None, context: SendContext, *, shelf: bool = False) -> str | None:
+    """The instructions a backend sends: the profile's, then the turn's (None: none).
+
+    The one place where the reader's and the project's instructions join the
+    assistant's, whichever protocol carries them (a system message, the
+    Responses `instructions`, a run's `additional_instructions`). `shelf`: the
+    backend reads the project's files from `context.documents` (not repeated here)."""
+    turn = context.turn
+    files = "" if shelf else turn.project_files.strip()
+    added = "\n\n".join(t for t in (turn.instructions.strip(), files) if t)
+    if not added:
+        return own or None  # the profile's exactly as configured
+    return f"{own.rstrip()}\n\n{added}" if own and own.strip() else added
 
 
 class CancelFlag(Protocol):

@@ -33,7 +33,7 @@ from typing import Protocol
 
 from assistants_ui.core import events as ev
 from assistants_ui.core import observe, titles
-from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext
+from assistants_ui.core.backend import Backend, BackendError, Remote, SendContext, Turn
 from assistants_ui.core.documents import Shelf
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
@@ -318,11 +318,13 @@ class ReplyStream:
             if pending and not self._cancelled.is_set():
                 # The question's attachments now carry their file ids.
                 session.recorder.save_message(session, self.question)
+            turn = session.turn() if session.turn is not None else Turn()
             context = SendContext(
                 history=history,
                 remote=remote,
                 cancelled=self._cancelled,
                 documents=session.library.shelf(session) if session.library else None,
+                turn=turn,
             )
             with self.telemetry.backend("send"):
                 events = backend.send(question, context)
@@ -515,6 +517,7 @@ class ChatSession:
         remote_owner: str | None = None,
         live: Registry | None = None,
         library: Library | None = None,
+        turn: Callable[[], Turn] | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
@@ -535,6 +538,10 @@ class ChatSession:
         self.live = live
         # Where the conversation's documents are kept and searched (None: nowhere).
         self.library = library
+        # What each answer adds to the profile (the reader's instructions, memory tool,
+        # the project's instructions): asked by the worker when the answer starts, so
+        # that a change made meanwhile counts (`Turn`; None: nothing added).
+        self.turn = turn
         # regenerate(): the answer the next reply replaces, and the remote it forks from.
         self._replacing: Message | None = None
         self._fork: Remote | None = None

@@ -40,7 +40,15 @@ from sqlalchemy.orm import Session
 from assistants_ui.storage.codec import escape_like, fold_text, from_row
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.errors import NotFound
-from assistants_ui.storage.models import Conversation, StoredMessage, User, utcnow
+from assistants_ui.storage.models import (
+    Conversation,
+    Project,
+    ProjectConversation,
+    StoredMessage,
+    TemporaryChat,
+    User,
+    utcnow,
+)
 from assistants_ui.storage.store import Store, guarded
 
 __all__ = [
@@ -49,12 +57,14 @@ __all__ = [
     "ConversationPage",
     "Conversations",
     "check_id",
+    "check_project",
     "conversation_info",
     "is_valid_id",
     "new_id",
     "on_conversation",
     "owned",
     "owned_conversation",
+    "place",
 ]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16}")
@@ -139,6 +149,36 @@ def on_conversation(db: Database, user_id: int, cid: str) -> Iterator[tuple[Sess
         yield s, owned_conversation(s, user_id, cid)
 
 
+def _in_project(project_id: str | None) -> list[ColumnElement[bool]]:
+    """The condition that a conversation is in the project (none: no condition)."""
+    if project_id is None:
+        return []
+    return [
+        exists().where(
+            ProjectConversation.conversation_id == Conversation.id,
+            ProjectConversation.project_id == project_id,
+        )
+    ]
+
+
+def check_project(s: Session, user_id: int, project_id: str | None) -> None:
+    """NotFound("project") unless `project_id` (when given) is the user's project."""
+    if project_id is None:
+        return
+    mine = select(Project.id).where(Project.id == project_id, Project.user_id == user_id)
+    if s.scalar(mine) is None:
+        raise NotFound("project")
+
+
+def place(s: Session, cid: str, project_id: str | None, expires_at: dt.datetime | None) -> None:
+    """A new conversation's place (its row flushed; the project checked: `check_project`):
+    in `project_id`, and with `expires_at` a temporary chat, out of history until then."""
+    if project_id is not None:
+        s.add(ProjectConversation(conversation_id=cid, project_id=project_id))
+    if expires_at is not None:
+        s.add(TemporaryChat(conversation_id=cid, expires_at=expires_at))
+
+
 def page_args(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be 1..{MAX_PAGE}")
@@ -158,11 +198,17 @@ class Conversations(Store):
         backend: str,
         remote: Mapping[str, str] | None = None,
         title: str = "",
+        project_id: str | None = None,
+        expires_at: dt.datetime | None = None,
     ) -> ConversationInfo:
+        """A new conversation; in the user's project `project_id` (NotFound if it is not
+        theirs), and with `expires_at` a temporary chat, out of history until then
+        (storage/projects.py, storage/retention.py): placed in the same transaction."""
         title = " ".join(title.split())[:TITLE_MAX]
         with self.db.session() as s:
             if s.get(User, user_id) is None:
                 raise NotFound("user")
+            check_project(s, user_id, project_id)
             now = utcnow()
             conv = Conversation(
                 id=new_id(),
@@ -178,6 +224,7 @@ class Conversations(Store):
             )
             s.add(conv)
             s.flush()
+            place(s, conv.id, project_id, expires_at)
             return conversation_info(conv)
 
     @guarded
@@ -189,17 +236,25 @@ class Conversations(Store):
 
     @guarded
     def list_conversations(
-        self, *, user_id: int, limit: int = 50, offset: int = 0
+        self, *, user_id: int, limit: int = 50, offset: int = 0, project_id: str | None = None
     ) -> ConversationPage:
-        """The user's conversations: pinned ones first, then most recently active first."""
+        """The user's conversations: pinned ones first, then most recently active first
+        (with `project_id`, that project's only)."""
         page_args(limit, offset)
-        return self._page(user_id, [], limit, offset)
+        return self._page(user_id, _in_project(project_id), limit, offset)
 
     @guarded
     def search_conversations(
-        self, *, user_id: int, query: str, limit: int = 50, offset: int = 0
+        self,
+        *,
+        user_id: int,
+        query: str,
+        limit: int = 50,
+        offset: int = 0,
+        project_id: str | None = None,
     ) -> ConversationPage:
-        """Conversations where every word of `query` is in the title or in a message.
+        """Conversations where every word of `query` is in the title or in a message
+        (with `project_id`, that project's only).
 
         Case-insensitive substring match (no stemming); an empty query lists all.
         Each hit carries a `snippet`: the text around the first word in the first
@@ -207,7 +262,7 @@ class Conversations(Store):
         """
         page_args(limit, offset)
         terms = fold_text(query).split()[:MAX_SEARCH_TERMS]
-        conditions: list[ColumnElement[bool]] = []
+        conditions = _in_project(project_id)
         for term in terms:
             pattern = f"%{escape_like(term)}%"
             in_messages = exists().where(
@@ -246,9 +301,11 @@ class Conversations(Store):
         offset: int,
         snippet: ScalarSelect[str] | None = None,
     ) -> ConversationPage:
+        # Temporary chats are never listed nor found (storage/retention.py).
+        temporary = exists().where(TemporaryChat.conversation_id == Conversation.id)
         query = (
             select(Conversation, snippet if snippet is not None else null())
-            .where(Conversation.user_id == user_id, *conditions)
+            .where(Conversation.user_id == user_id, ~temporary, *conditions)
             .order_by(
                 Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
             )

@@ -4,14 +4,16 @@ Owns `documents` and `document_chunks` (models.py) and the full-text index
 migration 0015 makes: SQLite's FTS5 (BM25) or PostgreSQL's `tsvector` (GIN,
 `ts_rank_cd`). A document belongs to a scope: a conversation (``c:<id>``,
 deleted with it by the foreign key; on SQLite the triggers take its passages
-out of the FTS5 index as the cascade deletes them) or an assistant's
-knowledge (``k:<assistant id>``). The search is lexical and needs no model:
-the question's words, any of them, ranked (on SQLite leaving out the words
-nearly every passage has, `COMMON_SHARE`: PostgreSQL's `english` configuration
-drops stopwords itself); vectors, where a model made them,
-are kept as float32 bytes beside each passage for the library's in-process
-index (`storage/library.py`). Calls that take scopes trust them: the library
-makes a conversation's scope only for its owner.
+out of the FTS5 index as the cascade deletes them), an assistant's knowledge
+(``k:<assistant id>``), or a project's files (``p:<project id>``: indexed by
+the library when a conversation of the project is answered, deleted by the
+projects room with the file or the project). The search is lexical and needs
+no model: the question's words, any of them, ranked (on SQLite leaving out
+the words nearly every passage has, `COMMON_SHARE`: PostgreSQL's `english`
+configuration drops stopwords itself); vectors, where a model made them, are
+kept as float32 bytes beside each passage for the library's in-process index
+(`storage/library.py`). Calls that take scopes trust them: the library makes
+a conversation's scope only for its owner.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "NewChunk",
     "conversation_scope",
     "knowledge_scope",
+    "project_scope",
     "query_terms",
     "scope_key",
 ]
@@ -58,6 +61,10 @@ def conversation_scope(conversation_id: str) -> str:
 
 def knowledge_scope(profile_id: str) -> str:
     return f"k:{profile_id}"
+
+
+def project_scope(project_id: str) -> str:
+    return f"p:{project_id}"
 
 
 def scope_key(scope: str) -> str:

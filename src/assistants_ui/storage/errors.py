@@ -98,7 +98,7 @@ class StorageError(Exception):
         return SENTENCES[self.code] % self.slots
 
 
-Thing = Literal["conversation", "message", "user", "share", "file"]
+Thing = Literal["conversation", "message", "user", "share", "file", "project", "prompt"]
 
 
 class NotFound(LookupError):

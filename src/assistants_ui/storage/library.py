@@ -1,16 +1,21 @@
 """The `Library` a `ChatSession` asks for its documents, backed by the documents room.
 
 `StorageLibrary.shelf(session)` is the shelf of the session's conversation
-(made for its owner only, as the recorder makes the conversation) and of its
-assistant's knowledge files. Adding a document extracts it
-(`documents.extract`), cuts it into passages (`documents.chunks`), asks the
-backend's embedder for their vectors when it has one, and keeps it all in
-one transaction. A search is the database's full-text ranking, fused
-(`documents.rank.fuse`, reciprocal rank fusion) with an exact vector search
-when the documents have vectors from the same model: the vectors are read
-from the database into an in-process index once per change of the scope's
-documents (`DocumentIndex.vector_generation`), so several replicas each keep
-their own copy and every one sees a document another added.
+(made for its owner only, as the recorder makes the conversation), of its
+project's files when it is in a project, and of its assistant's knowledge
+files. A project's files are indexed in the project's scope when a shelf is
+first read (`whole`, `search`), by content, so each content is indexed once
+for all the project's conversations (words only: no backend's embedder is at
+hand then); the projects room deletes them with the file or the project.
+
+Adding a document extracts it (`documents.extract`), cuts it into passages
+(`documents.chunks`), asks the backend's embedder for their vectors when it
+has one, and keeps it all in one transaction. A search is the database's full-
+text ranking, fused (`documents.rank.fuse`, reciprocal rank fusion) with an
+exact vector search when the documents have vectors from the same model: the
+vectors are read from the database into an in-process index once per change of
+the scope's documents (`DocumentIndex.vector_generation`), so several replicas
+each keep their own copy and every one sees a document another added.
 
 `index_knowledge` keeps an assistant's `knowledge` files in step with the
 disk by content hash (`assistants-ui knowledge index`).
@@ -47,9 +52,11 @@ from assistants_ui.storage.documents import (
     NewChunk,
     conversation_scope,
     knowledge_scope,
+    project_scope,
 )
 from assistants_ui.storage.engine import Database
 from assistants_ui.storage.recorder import StorageRecorder
+from assistants_ui.storage.repository import Repository
 
 __all__ = ["KnowledgeReport", "StorageLibrary", "StoredShelf", "index_knowledge"]
 
@@ -148,6 +155,36 @@ def prepare(
     return chunks, extracted.chars, extracted.pages, whole, notes, model, dimensions
 
 
+def keep(
+    room: DocumentIndex,
+    scope: str,
+    name: str,
+    sha256: str,
+    data: bytes,
+    embedder: Embedder | None,
+    *,
+    conversation_id: str | None = None,
+    source: str = "",
+) -> tuple[DocumentInfo, list[str]]:
+    """Extract, cut (and embed) a document and keep it in `scope`: what was kept, and
+    the notes for the reader. `DocumentError` when it cannot be read."""
+    chunks, chars, pages, whole, notes, model, dims = prepare(name, data, embedder)
+    info = room.add(
+        scope=scope,
+        conversation_id=conversation_id,
+        name=name,
+        source=source,
+        sha256=sha256,
+        chunks=chunks,
+        chars=chars,
+        pages=pages,
+        whole_text=whole,
+        embedding_model=model,
+        dimensions=dims,
+    )
+    return info, notes
+
+
 class StoredShelf:
     """The documents of one conversation and its assistant's knowledge."""
 
@@ -158,12 +195,22 @@ class StoredShelf:
         *,
         conversation_id: str | None,
         profile_id: str,
+        project_id: str | None = None,
+        index_project: Callable[[], None] | None = None,
     ) -> None:
         self.room = room
         self.vectors = vectors
         self.conversation_id = conversation_id
         self.own = conversation_scope(conversation_id) if conversation_id else ""
-        self.scopes = [s for s in (self.own, knowledge_scope(profile_id)) if s]
+        project = project_scope(project_id) if project_id else ""
+        self.scopes = [s for s in (self.own, project, knowledge_scope(profile_id)) if s]
+        # The project's files, indexed before the shelf is first read (once).
+        self._index_project = index_project
+
+    def _ready(self) -> None:
+        index, self._index_project = self._index_project, None
+        if index is not None:
+            index()
 
     def add(self, attachment: Attachment, embedder: Embedder | None = None) -> Added:
         if not self.own:
@@ -171,24 +218,19 @@ class StoredShelf:
         there = self.room.find(self.own, attachment.sha256)
         if there is not None:
             return _added(there, (), new=False)
-        chunks, chars, pages, whole, notes, model, dims = prepare(
-            attachment.name, attachment.data, embedder
-        )
-        info = self.room.add(
-            scope=self.own,
+        info, notes = keep(
+            self.room,
+            self.own,
+            attachment.name,
+            attachment.sha256,
+            attachment.data,
+            embedder,
             conversation_id=self.conversation_id,
-            name=attachment.name,
-            sha256=attachment.sha256,
-            chunks=chunks,
-            chars=chars,
-            pages=pages,
-            whole_text=whole,
-            embedding_model=model,
-            dimensions=dims,
         )
         return _added(info, notes)
 
     def whole(self, max_chars: int) -> list[WholeText] | None:
+        self._ready()
         docs = self.room.documents(self.scopes)
         if sum(d.chars for d in docs) > max_chars:
             return None
@@ -202,6 +244,7 @@ class StoredShelf:
         return out
 
     def search(self, query: str, limit: int, embedder: Embedder | None = None) -> Found:
+        self._ready()
         found = Found()
         lexical = [i for i, _score in self.room.lexical(self.scopes, query, limit * CANDIDATES)]
         ranked: list[int] = lexical
@@ -277,15 +320,50 @@ class StorageLibrary:
 
     def shelf(self, session: ChatSession) -> StoredShelf:
         conversation_id = session.conversation_id
+        project_id: str | None = None
+        index_project: Callable[[], None] | None = None
         if self.recorder is not None:
+            repo, user_id = self.recorder.repository, self.recorder.user_id
             conversation_id = self.recorder.conversation_id(session)
-            # Only the owner's conversation: the same NotFound as every room.
-            self.recorder.repository.get_conversation(
-                user_id=self.recorder.user_id, conversation_id=conversation_id
-            )
+            # Only the owner's conversation (the same NotFound as every room), and its project.
+            project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
+            if project is not None:
+                project_id = project.id
+
+                def index_project() -> None:
+                    self.index_project(repo, user_id, project.id)
+
         return StoredShelf(
-            self.room, self.vectors, conversation_id=conversation_id, profile_id=session.profile.id
+            self.room,
+            self.vectors,
+            conversation_id=conversation_id,
+            profile_id=session.profile.id,
+            project_id=project_id,
+            index_project=index_project,
         )
+
+    def index_project(self, repo: Repository, user_id: int, project_id: str) -> list[str]:
+        """Index the project's files not indexed yet (by content), and forget contents no
+        file has any more (a file replaced meanwhile). Returns why any file could not be
+        read (one sentence each; the others are indexed)."""
+        scope = project_scope(project_id)
+        there = {d.sha256: d for d in self.room.documents([scope])}
+        files = repo.list_project_files(user_id=user_id, project_id=project_id)
+        problems: list[str] = []
+        for info in files:
+            if info.sha256 in there:
+                continue
+            data = repo.project_file_data(user_id=user_id, project_id=project_id, file_id=info.id)
+            try:
+                there[info.sha256] = keep(self.room, scope, info.name, info.sha256, data, None)[0]
+            except DocumentError as exc:
+                log.warning("a project's file cannot be indexed: %s", exc.reason)
+                problems.append(exc.reason)
+        current = {info.sha256 for info in files}
+        for sha, doc in there.items():
+            if sha not in current:
+                self.room.delete_document(doc.id)
+        return problems
 
     def knowledge_shelf(self, profile_id: str) -> StoredShelf:
         return StoredShelf(self.room, self.vectors, conversation_id=None, profile_id=profile_id)
@@ -343,22 +421,10 @@ def index_knowledge(
         if there is not None:  # made without the embedding model now configured
             room.delete_document(there.id)
         try:
-            chunks, chars, pages, whole, notes, model, dims = prepare(path.name, data, embedder)
+            _info, notes = keep(room, scope, path.name, sha, data, embedder, source=str(path))
         except DocumentError as exc:
             report.failed.append(exc.reason)
             continue
-        room.add(
-            scope=scope,
-            name=path.name,
-            source=str(path),
-            sha256=sha,
-            chunks=chunks,
-            chars=chars,
-            pages=pages,
-            whole_text=whole,
-            embedding_model=model,
-            dimensions=dims,
-        )
         report.added.append(str(path))
         report.notes.extend(notes)
         progress(str(path))

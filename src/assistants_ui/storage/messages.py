@@ -17,6 +17,7 @@ time, for exports. A message is built from its row by `message_of` only.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,9 +40,11 @@ from assistants_ui.storage.conversations import (
     MAX_PAGE,
     TITLE_MAX,
     check_id,
+    check_project,
     new_id,
     on_conversation,
     owned,
+    place,
 )
 from assistants_ui.storage.errors import INTERRUPTED, NotFound, SkippedFile
 from assistants_ui.storage.models import Conversation, File, StoredMessage, utcnow
@@ -169,10 +172,14 @@ class Messages(Store):
         remote: Mapping[str, str],
         question: Message,
         answer: Message,
+        project_id: str | None = None,
+        expires_at: dt.datetime | None = None,
     ) -> str:
         """A question and its answer's first row, in one transaction: the writes a send
         makes before the first words (the conversation's row too, with `conversation_id`
-        None). Four statements at most, where saving each message is six or seven:
+        None, placed in `project_id` and/or as a temporary chat until `expires_at`, as
+        `create_conversation` places it). Four statements at most (two more to place a
+        new conversation), where saving each message is six or seven:
         under load every statement waits for the GIL again (docs/benchmarks.md,
         "First words"). Messages with files go through `save_message`. The id of the
         conversation."""
@@ -184,6 +191,7 @@ class Messages(Store):
         with self.db.session() as s:
             if conversation_id is None:
                 cid, seq, parent = new_id(), 2, None
+                check_project(s, user_id, project_id)
                 try:
                     s.execute(
                         insert(Conversation).values(
@@ -202,6 +210,7 @@ class Messages(Store):
                     )
                 except IntegrityError as exc:  # no such user (a foreign key)
                     raise NotFound("user") from exc
+                place(s, cid, project_id, expires_at)
             else:
                 cid = check_id(conversation_id)
                 untitled = Conversation.title == ""

@@ -52,8 +52,17 @@ __all__ = [
     "File",
     "LoginFailure",
     "LoginSession",
+    "Memory",
+    "PersonalInstructions",
+    "Project",
+    "ProjectConversation",
+    "ProjectFile",
+    "Prompt",
+    "RemoteDeletion",
     "Share",
     "StoredMessage",
+    "SweepRun",
+    "TemporaryChat",
     "UsageLimit",
     "UsageRecord",
     "User",
@@ -467,3 +476,142 @@ def include_object(
     if type_ == "column" and name == "search" and getattr(obj, "table", None) is not None:
         return str(obj.table.name) != "document_chunks"  # type: ignore[attr-defined]
     return not (type_ == "index" and name == "ix_document_chunks_search")
+
+
+# -- For teams (revision 0017): projects, temporary chats and retention, the prompt
+# library, personal instructions and memory. Tables of their own, beside the history's.
+
+
+class Project(Base):
+    """A user's folder of conversations with its own instructions and files
+    (storage/projects.py); its conversations are `project_conversations` rows."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index(None, "user_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # Added to the instructions of every answer in the project's conversations.
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectFile(Base):
+    """A file of a project, its bytes kept here: read into the instructions of the
+    project's answers while it is text, and what a document index reads when there
+    is one (its `id` and `sha256` are stable)."""
+
+    __tablename__ = "project_files"
+    __table_args__ = (Index(None, "project_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    mime: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectConversation(Base):
+    """Which project a conversation is in (at most one); goes with either."""
+
+    __tablename__ = "project_conversations"
+    __table_args__ = (Index(None, "project_id"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+
+
+class TemporaryChat(Base):
+    """A conversation kept out of history, deleted when its page closes it or at
+    `expires_at` (TEMPORARY_CHAT_HOURS), whichever comes first."""
+
+    __tablename__ = "temporary_chats"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class RemoteDeletion(Base):
+    """The remote state of a deleted conversation (one branch's `remote`), waiting
+    to be deleted on its server: written in the transaction that deleted the
+    conversation, removed once the server deleted it (or after a few attempts)."""
+
+    __tablename__ = "remote_deletions"
+    __table_args__ = (Index(None, "claimed_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[str] = mapped_column(String(64))
+    remote: Mapped[dict[str, str]] = mapped_column(JSONDoc, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A process working on it until then (another replica leaves it alone).
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SweepRun(Base):
+    """A periodic job shared by every replica (`retention`): who runs it now (until
+    `claimed_until`) and when a run last finished, so that one replica runs it."""
+
+    __tablename__ = "sweep_runs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300), default="")
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Prompt(Base):
+    """A saved prompt with `{{variables}}`: a user's own (`user_id`, audience ""), or
+    published by an admin (`user_id` NULL; audience `everyone` or `group:<name>`)."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (Index(None, "user_id"), Index(None, "audience"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    audience: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(64))  # what follows "/" in the chat input
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PersonalInstructions(Base):
+    """What a user wrote about themselves and how they want answers, added to every
+    answer's instructions; whether the memory tool is on for them."""
+
+    __tablename__ = "personal_instructions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    about_me: Mapped[str] = mapped_column(Text, default="")
+    how_to_answer: Mapped[str] = mapped_column(Text, default="")
+    memory_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Memory(Base):
+    """A fact the user asked an assistant to remember (the memory tool)."""
+
+    __tablename__ = "memories"
+    __table_args__ = (Index(None, "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,16 +10,28 @@ stored-file limit do not stop a save: their sentences collect in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Message
 from assistants_ui.storage.codec import title_for
 from assistants_ui.storage.repository import Repository
 
-__all__ = ["UNSAVED_USER", "StorageRecorder"]
+__all__ = ["UNSAVED_USER", "Placement", "StorageRecorder"]
 
 UNSAVED_USER = 0  # a user id no row has (ids start at 1): made on the first save
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a conversation the recorder creates goes: into a project, and/or out of
+    history as a temporary chat until `expires_at` (set by the page before the first
+    message is saved)."""
+
+    project_id: str | None = None
+    expires_at: dt.datetime | None = None
 
 
 class StorageRecorder:
@@ -36,6 +48,7 @@ class StorageRecorder:
         self.user_id = user_id
         self.create_user = create_user
         self.warnings: list[str] = []
+        self.placement = Placement()
 
     def conversation_id(self, session: ChatSession) -> str:
         """The session's conversation id, creating the conversation if it has none."""
@@ -47,6 +60,8 @@ class StorageRecorder:
                 profile_id=session.profile.id,
                 backend=session.profile.backend,
                 remote=session.remote,
+                project_id=self.placement.project_id,
+                expires_at=self.placement.expires_at,
             )
             session.conversation_id = info.id
         return session.conversation_id
@@ -75,6 +90,8 @@ class StorageRecorder:
             remote=session.remote,
             question=question,
             answer=answer,
+            project_id=self.placement.project_id,
+            expires_at=self.placement.expires_at,
         )
 
     def checkpoint(self, session: ChatSession, message: Message) -> None:

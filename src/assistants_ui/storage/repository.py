@@ -3,7 +3,9 @@
 Storage is kept in rooms, each a store of its own with one transaction per
 call: users (`users.py`), conversations (`conversations.py`) and their
 branches (`branches.py`), messages and files (`messages.py`), share links
-(`shares.py`), feedback on answers (`feedback.py`); login state (for
+(`shares.py`), feedback on answers (`feedback.py`), projects (`projects.py`),
+temporary chats (`retention.py`), the prompt library (`prompts.py`), personal
+instructions and memory (`personal.py`); login state (for
 `auth/`) is `logins.py`'s and the admin page's cross-user queries `admin.py`'s.
 `Repository(db)` is all the user-scoped rooms in one object (it inherits
 each store's methods and adds none), so that the page, the CLI and the
@@ -26,6 +28,10 @@ from assistants_ui.storage.conversations import (
 from assistants_ui.storage.errors import SkippedFile
 from assistants_ui.storage.feedback import FEEDBACK_MAX, AnswerFeedback
 from assistants_ui.storage.messages import MessagePage, Messages, SaveResult
+from assistants_ui.storage.personal import Personal
+from assistants_ui.storage.projects import Projects
+from assistants_ui.storage.prompts import Prompts
+from assistants_ui.storage.retention import TemporaryChats
 from assistants_ui.storage.shares import (
     SharedFile,
     ShareInfo,
@@ -55,5 +61,16 @@ __all__ = [
 ]
 
 
-class Repository(Users, Conversations, Branches, Messages, AnswerFeedback, Shares):
+class Repository(
+    Users,
+    Conversations,
+    Branches,
+    Messages,
+    AnswerFeedback,
+    Shares,
+    Projects,
+    TemporaryChats,
+    Prompts,
+    Personal,
+):
     """History for every user of one database; safe to share between threads."""

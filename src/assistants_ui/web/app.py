@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -25,7 +25,18 @@ from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import NotFound, Repository, StorageError, UserInfo
 from assistants_ui.storage.admin import Admin
-from assistants_ui.web import chat_state, language, picker, reader, render, resources
+from assistants_ui.web import (
+    chat_state,
+    language,
+    personal_view,
+    picker,
+    projects_view,
+    prompt_library,
+    reader,
+    render,
+    resources,
+    temporary,
+)
 from assistants_ui.web.admin_view import PAGE_TITLE, URL_PATH, render_admin
 from assistants_ui.web.chat_view import MessageCaps, prices_of, render_chat, render_messages
 from assistants_ui.web.conversation_menu import render_menu, render_usage
@@ -133,6 +144,9 @@ def _conversation(
     title_slot, warning_slot = st.empty(), st.empty()
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
+    head = st.container()  # drawn once this run's question is saved (it may make the chat)
+    temporary.placement(chat, settings.temporary_chat_hours, projects_view.selected())
+    prompt_library.prefill()  # a prompt chosen in the previous run, into the input
     page = render_chat(
         chat,
         older=chat_state.older_cursor() is not None,
@@ -144,10 +158,18 @@ def _conversation(
         ),
         quota=lambda: reader.limit_refusal(repo, reader.saved_user(user), profile.id),
         transcribe=rt.transcriber(profile),
+        on_command=prompt_library.command(repo, user),
     )
     page.first_words()
 
     def rest() -> Callable[[], None]:
+        prompt_library.render_picker(repo, user)
+        temporary.track(rt, repo, reader.saved_user(user), chat)  # made by this run's question?
+        with head:
+            projects_view.header(repo, reader.saved_user(user), chat.conversation_id)
+            with st.container(horizontal=True, vertical_alignment="center"):
+                temporary.switch(chat, settings.temporary_chat_hours)
+                prompt_library.menu_button()
         unreachable = resources.reachability_problem(rt, profile)
         if unreachable:  # the server named to admins only (render.hide_servers)
             warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
@@ -155,7 +177,7 @@ def _conversation(
         title = chat.backend.display_title()
         title_slot.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
         usage = None
-        if chat.conversation_id:  # saved, or made by this run's question
+        if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
             with menu:
                 usage = render_menu(
                     rt, repo, reader.saved_user(user), chat.conversation_id, on_title=_tab_title
@@ -239,20 +261,36 @@ def _written_elsewhere(repo: Repository, user: UserInfo, chat: ChatSession) -> N
         st.rerun(scope="app")
 
 
-def _account(repo: Repository, user: UserInfo) -> None:
-    """The sidebar's account controls: log out, the interface language."""
+def _account(repo: Repository, user: UserInfo, links: Sequence[st.Page] = ()) -> None:
+    """The sidebar's account controls: log out, the interface language, and `links`
+    to the reader's other pages (settings, or back to the chat)."""
+    for page in links:
+        st.page_link(page)
     logout_control()
     language.selector(repo, user)
 
 
 def _chat_page(
-    rt: Runtime, repo: Repository, user: UserInfo, shared: str | None, internals: bool
+    rt: Runtime,
+    repo: Repository,
+    user: UserInfo,
+    shared: str | None,
+    internals: bool,
+    settings: st.Page,
 ) -> None:
+    temporary.housekeeping(rt, repo)  # the process's sweeps (retention), started once
     found = shared is not None or _open_linked(rt, repo, user)
+    # A temporary chat the page no longer shows (a new chat, another one opened) goes now.
+    temporary.track(rt, repo, reader.saved_user(user), chat_state.current_chat())
     # First what was sent, its answer started and its first words painted: what a run
     # paints leaves in that order (ChatPage).
     rest = _conversation(rt, repo, user) if shared is None and found else None
-    history = render_sidebar(rt, account=lambda: _account(repo, user), internals=internals)
+    history = render_sidebar(
+        rt,
+        account=lambda: _account(repo, user, [settings]),
+        internals=internals,
+        projects=lambda: projects_view.picker(repo, reader.saved_user(user), rt.config.settings),
+    )
     last = None
     if shared is not None:
         # A conversation with a restricted assistant is for those who may use it.
@@ -268,12 +306,36 @@ def _chat_page(
         last()
 
 
+def _settings_page(
+    rt: Runtime, repo: Repository, user: UserInfo, chat: st.Page, actor: str
+) -> None:
+    with st.sidebar:
+        _account(repo, user, [chat])
+    personal_view.render_settings(
+        repo,
+        user,
+        rt.config.settings,
+        more=lambda person: prompt_library.render_manager(
+            repo,
+            person,
+            # Asked again by each action: the configuration read now (as the admin page).
+            allowed=lambda: is_admin(resources.runtime().config.settings),
+            actor=actor,
+        ),
+    )
+
+
+def _actor(identity: Identity) -> str:
+    """How an admin is named in what they change (the audit log, a published prompt)."""
+    return f"{identity.label} ({identity.auth_provider}:{identity.subject})"
+
+
 def _admin_page(rt: Runtime, repo: Repository, user: UserInfo, identity: Identity) -> None:
     with st.sidebar:
         _account(repo, user)
     render_admin(
         Admin(repo.db),
-        actor=f"{identity.label} ({identity.auth_provider}:{identity.subject})",
+        actor=_actor(identity),
         # Asked again when drawn and by each action: the configuration read now, not
         # the one of the run that drew the button.
         allowed=lambda: is_admin(resources.runtime().config.settings),
@@ -353,15 +415,20 @@ def _page() -> None:
         internals = admin or rt.config.settings.show_connection_details
         if internals:
             render.hide_servers(())
-        pages = [
-            st.Page(
-                lambda: _chat_page(rt, repo, user, shared, internals),
-                title=profile.title if profile else "Assistants UI",
-                icon=profile.icon if profile else "🤖",
-                url_path="chat",
-                default=True,
-            )
-        ]
+        chat = st.Page(
+            lambda: _chat_page(rt, repo, user, shared, internals, settings),
+            title=profile.title if profile else "Assistants UI",
+            icon=profile.icon if profile else "🤖",
+            url_path="chat",
+            default=True,
+        )
+        settings = st.Page(
+            lambda: _settings_page(rt, repo, user, chat, _actor(identity)),
+            title=_(personal_view.PAGE_TITLE),
+            icon=":material/tune:",
+            url_path=personal_view.URL_PATH,
+        )
+        pages = [chat, settings]
         if admin:  # the page exists only for admins: any other session has no such URL
             pages.append(
                 st.Page(

@@ -26,7 +26,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, NotFound, Repository, UserInfo
-from assistants_ui.web import picker, reader, resources
+from assistants_ui.web import picker, reader, resources, turns
 
 __all__ = [
     "Action",
@@ -201,6 +201,7 @@ def chat_session(rt: Runtime, profile: Profile, repo: Repository, user: UserInfo
         live=resources.live_answers(rt),
         library=reader.library(saver),
     )
+    turns.attach(rt, repo, user, chat)
     st.session_state[_CHAT_KEY] = chat
     st.session_state[_OLDER_KEY] = None
     return chat
@@ -241,6 +242,7 @@ def open_conversation(
             live=resources.live_answers(rt),
             library=reader.library(saver),
         )
+        turns.attach(rt, repo, user, chat)
         picker.select_profile(profile.id)
         follow_live(chat)
     st.session_state[_CHAT_KEY] = chat

@@ -376,6 +376,11 @@ def _after_save(chat: ChatSession) -> None:
     """Show what storage could not keep, and put the conversation in the URL."""
     for text in chat.take_warnings():
         st.warning(inert(text), icon="💾")  # names the file: user or model text
+    # A temporary chat stays out of the address bar: a reload or a copied link never
+    # brings back what closing it deletes (web/temporary.py).
+    placement = getattr(chat.recorder, "placement", None)
+    if getattr(placement, "expires_at", None) is not None:
+        return
     if chat.conversation_id and st.query_params.get("c") != chat.conversation_id:
         st.query_params["c"] = chat.conversation_id
 
@@ -492,12 +497,14 @@ def render_chat(
     on_branch: OnBranch | None = None,
     quota: Callable[[], str | None] | None = None,
     transcribe: Callable[[bytes, str], str] | None = None,
+    on_command: Callable[[Any], bool] | None = None,
 ) -> ChatPage:
     """The conversation's input, and its place on the page. `older`: a "load older"
     button goes on top; `speed`: answers show tokens per second (the local model's);
     `on_branch(id)` shows another version of a message; `quota`: why this user may not
     send now (a daily limit), asked before anything is sent; `transcribe`: voice input
-    (the microphone is offered only with it).
+    (the microphone is offered only with it); `on_command(value)`: True when what was
+    typed is a command for the page (the prompt library's "/"), never sent.
 
     A message sent now starts its answer here, before anything else is painted.
     The page then calls the `ChatPage`'s `first_words` (the answer's first frame,
@@ -512,6 +519,7 @@ def render_chat(
         on_branch=on_branch,
         quota=quota,
         transcribe=transcribe,
+        on_command=on_command,
     )
 
 
@@ -538,6 +546,7 @@ class ChatPage:
         on_branch: OnBranch | None,
         quota: Callable[[], str | None] | None,
         transcribe: Callable[[bytes, str], str] | None,
+        on_command: Callable[[Any], bool] | None = None,
     ) -> None:
         self.chat, self.older, self.on_older = chat, older, on_older
         self.speed, self.on_branch = speed, on_branch
@@ -558,6 +567,8 @@ class ChatPage:
         # cut a longer paste silently (in the browser and on the server); the check in
         # `_send` refuses it with a message and gives it back.
         value = st.chat_input(placeholder, key="prompt", **kwargs)
+        if value is not None and on_command is not None and on_command(value):
+            value = None
         chat_state.follow_live(chat)
         action = chat_state.pop_action()
         # The conversation is one list, in the order it reads: what the previous run

@@ -29,7 +29,7 @@ from assistants_ui.storage import (
     write_json,
     write_markdown,
 )
-from assistants_ui.web import chat_state, resources
+from assistants_ui.web import chat_state, projects_view, resources
 from assistants_ui.web.share_view import render_share_menu
 
 __all__ = [
@@ -252,6 +252,7 @@ def render_menu(
     with st.popover(_("Conversation"), icon=":material/more_horiz:"):
         rename_field(repo, user, info, keys)
         usage = st.empty()
+        projects_view.move_control(repo, user, info, keys.prefix)
         pin_button(repo, user, info, keys)
         share_controls(repo, user, keys)
         left, right = st.columns(2)

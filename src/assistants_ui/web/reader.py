@@ -28,6 +28,7 @@ __all__ = [
     "limit_refusal",
     "recorder",
     "saved_user",
+    "saved_user_id",
     "signed_in_user",
 ]
 
@@ -72,6 +73,16 @@ def saved_user(user: UserInfo) -> UserInfo:
     if user.id == UNSAVED_USER and cached is not None and cached[1].subject == user.subject:
         return cached[1]
     return user
+
+
+def saved_user_id(repo: Repository, user: UserInfo) -> int:
+    """The reader's row id, made now for a guest that never saved anything (what they
+    keep for later, a setting or a project, needs it before any message)."""
+    user = saved_user(user)
+    if user.id != UNSAVED_USER:
+        return user.id
+    made = recorder(repo, user).create_user
+    return made() if made is not None else user.id
 
 
 def limit_refusal(repo: Repository, user: UserInfo, profile_id: str) -> str | None:

@@ -25,7 +25,7 @@ from assistants_ui.runtime import Runtime
 from assistants_ui.storage import ConversationInfo, ConversationPage, Repository, UserInfo
 from assistants_ui.storage.conversations import MAX_PAGE, SNIPPET_BEFORE, SNIPPET_CHARS
 from assistants_ui.storage.models import utcnow
-from assistants_ui.web import chat_state, picker
+from assistants_ui.web import chat_state, picker, projects_view
 from assistants_ui.web.conversation_menu import (
     ActionKeys,
     delete_control,
@@ -73,16 +73,19 @@ def history_page(repo: Repository, user: UserInfo, query: str) -> ConversationPa
     working past the repository's page size.
     """
     limit = history_limit()
+    project = projects_view.selected()  # the sidebar's project filter (None: all)
     items: list[ConversationInfo] = []
     offset: int | None = 0
     while offset is not None and len(items) < limit:
         size = min(MAX_PAGE, limit - len(items))
         if query:
             page = repo.search_conversations(
-                user_id=user.id, query=query, limit=size, offset=offset
+                user_id=user.id, query=query, limit=size, offset=offset, project_id=project
             )
         else:
-            page = repo.list_conversations(user_id=user.id, limit=size, offset=offset)
+            page = repo.list_conversations(
+                user_id=user.id, limit=size, offset=offset, project_id=project
+            )
         items += page.items
         offset = page.next_offset
     return ConversationPage(items=items, next_offset=offset)
@@ -200,7 +203,12 @@ def _history(rt: Runtime, repo: Repository, user: UserInfo) -> None:
     current = chat_state.current_chat()
     current_id = current.conversation_id if current is not None else None
     if not page.items:
-        st.caption(_("No conversation matches.") if query else _("Your conversations appear here."))
+        if query:
+            st.caption(_("No conversation matches."))
+        elif projects_view.selected() is not None:
+            st.caption(_("No conversation in this project yet: a new chat goes into it."))
+        else:
+            st.caption(_("Your conversations appear here."))
     titles = {p.id: p.title for p in picker.usable_profiles(rt)}  # no restricted one's name
     for heading, items in date_groups(page.items, utcnow(), reader_timezone()):
         st.caption(f"**{_(heading)}**")
@@ -244,6 +252,7 @@ def _history_item(
         done = _rerun_page if current else None
         with menu:
             rename_field(repo, user, info, keys, done)
+            projects_view.move_control(repo, user, info, keys.prefix)
             pin_button(repo, user, info, keys, done)
             share_controls(repo, user, keys)
             delete_control(rt, repo, user, info, keys, done)
@@ -259,8 +268,10 @@ def render_sidebar(
     *,
     account: Callable[[], None] | None = None,
     internals: bool = False,
+    projects: Callable[[], None] | None = None,
 ) -> DeltaGenerator:
     """Draw the sidebar's controls; returns the slot where `render_history` goes.
+    `projects` draws the project filter above the history (when an assistant is usable).
 
     `internals`: the assistant's backend, server and model are shown (to admins, or
     to everyone with SHOW_CONNECTION_DETAILS); never to other readers.
@@ -295,6 +306,8 @@ def render_sidebar(
             # A code span: the URL stays text (escaped, Markdown would still link it).
             st.caption(code_span(details + (f" · {profile.model}" if profile.model else "")))
         st.divider()
+        if projects is not None and profile is not None:  # with an assistant to chat with
+            projects()
         slot = st.container()
         if account is not None:
             st.divider()

@@ -34,7 +34,7 @@ from assistants_ui.backends.assistants.files import RemoteFiles, route_parts
 from assistants_ui.backends.clients import stream_broke
 from assistants_ui.backends.tool_calls import Toolbox, ToolCall, ToolLoop, function_spec
 from assistants_ui.core import events as ev
-from assistants_ui.core.backend import BackendError, SendContext
+from assistants_ui.core.backend import BackendError, SendContext, instructions_for
 from assistants_ui.core.failures import failure
 from assistants_ui.core.transcript import Message
 from assistants_ui.i18n import N_
@@ -119,7 +119,9 @@ class Turn:
         self.context = context
         self.thread = context.remote.get("thread", "")
         self.t = RunTranslator(backend.files)
-        self.loop = ToolLoop(backend.toolbox, backend.profile.max_tool_rounds)
+        self.loop = ToolLoop(
+            backend.toolbox, backend.profile.max_tool_rounds, context.turn.functions
+        )
 
     @property
     def client(self) -> openai.OpenAI:
@@ -227,7 +229,7 @@ class Turn:
         return self.client.beta.threads.runs.stream(
             thread_id=self.thread,
             assistant_id=self.backend.assistant_id,
-            additional_instructions=p.instructions or openai.omit,
+            additional_instructions=instructions_for(p.instructions, self.context) or openai.omit,
             model=p.model or openai.omit,
             temperature=openai.omit if p.temperature is None else p.temperature,
             max_completion_tokens=p.max_output_tokens or openai.omit,

@@ -38,7 +38,7 @@ from assistants_ui.backends.tool_calls import (
     function_spec,
 )
 from assistants_ui.core import events as ev
-from assistants_ui.core.backend import BackendError, Remote, Route, SendContext
+from assistants_ui.core.backend import BackendError, Remote, Route, SendContext, instructions_for
 from assistants_ui.core.documents import Embedder
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.files import IMAGE_TYPES, extension
@@ -205,7 +205,7 @@ class _RemoteSource:
         retrieval: Retrieval | None = None,
     ) -> Iterator[ev.StreamEvent]:
         """The answer: requests until the model stops calling tools (the one tool loop)."""
-        loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds)
+        loop = ToolLoop(self.toolbox, self.profile.max_tool_rounds, context.turn.functions)
         yield from loop.start()
         search: Tool | None = retrieval.tool() if retrieval is not None else None
         if search is not None:
@@ -530,23 +530,27 @@ class ChatBackend:
 
         return ConnectionEmbedder(self.connection, self.profile.embedding_model)
 
-    def _budget_chars(self, message: Message) -> int:
+    def _budget_chars(self, message: Message, instructions: str | None) -> int:
         if self.connection.type == "local":
             context = self.connection.context_tokens
             answer = self.profile.max_output_tokens or self.connection.max_tokens
         else:
             context = self.profile.context_tokens or DEFAULT_SERVER_CONTEXT
             answer = self.profile.max_output_tokens or DEFAULT_SERVER_ANSWER
-        return prompt_chars(context, answer, self.profile.instructions, message.text)
+        return prompt_chars(context, answer, instructions, message.text)
 
     def send(self, message: Message, context: SendContext) -> Iterator[ev.StreamEvent]:
+        # The project's files are on the shelf with the conversation's documents.
+        instructions = instructions_for(
+            self.profile.instructions, context, shelf=context.documents is not None
+        )
         texts: dict[str, str] = {}
         retrieval: Retrieval | None = None
         if context.documents is not None:
             retrieval = Retrieval(
                 context.documents,
                 self.embedder(),
-                self._budget_chars(message),
+                self._budget_chars(message, instructions),
                 tools=isinstance(self.source, _RemoteSource) and bool(self.toolbox),
             )
             for event in retrieval.index(message):
@@ -565,7 +569,7 @@ class ChatBackend:
                     yield failure("upload_refused", message="; ".join(problems) + ".")
                     return
                 texts[m.id] = "\n\n".join([*blocks, m.text])
-        turns = to_chat_messages(self.profile.instructions, context.history, message, texts=texts)
+        turns = to_chat_messages(instructions, context.history, message, texts=texts)
         said: list[str] = []
         events = (
             self.source.stream(turns, context)

@@ -33,7 +33,7 @@ from assistants_ui.backends.responses.files import attachment_parts
 from assistants_ui.backends.responses.stream import Translator, incomplete_detail
 from assistants_ui.backends.tool_calls import Tool, Toolbox, ToolCall, ToolLoop
 from assistants_ui.core import events as ev
-from assistants_ui.core.backend import Remote, SendContext
+from assistants_ui.core.backend import Remote, SendContext, instructions_for
 from assistants_ui.core.failures import CLOSED_UNFINISHED, failure
 from assistants_ui.core.transcript import Message
 from assistants_ui.profiles import Connection, Profile
@@ -146,7 +146,9 @@ class Answer:
     ) -> None:
         self.b, self.tr, self.remote, self.state = backend, tr, remote, state
         self.context = context
-        self.loop = ToolLoop(backend.toolbox, backend.profile.max_tool_rounds)
+        self.loop = ToolLoop(
+            backend.toolbox, backend.profile.max_tool_rounds, context.turn.functions
+        )
         self.base: dict[str, Any] = {}  # run() builds it once the tools are listed
         self.previous = remote.get("previous_response_id", "")
         # A chain not started yet on a branch with history (a new branch's first
@@ -168,6 +170,8 @@ class Answer:
         for notice in self.loop.start():
             yield self.tr.track(notice)
         self.base = self.b.request_base(self.remote, self.loop.tools.values())
+        if self.context.turn.instructions:  # the reader's and the project's, after the profile's
+            self.base["instructions"] = instructions_for(self.b.profile.instructions, self.context)
         try:
             yield from self._rounds()
         finally:
