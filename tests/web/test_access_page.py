@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_personal_page import open_page
 
 from assistants_ui.auth import passwords
 from assistants_ui.storage import Repository
 from assistants_ui.storage.admin import Admin
 from assistants_ui.storage.groups import Groups
+from assistants_ui.storage.prompts import EVERYONE, group_audience
 from assistants_ui.web.app import NO_ASSISTANT, NOT_ALLOWED
 from assistants_ui.web.share_view import NOT_FOR_YOU
 from fakes.server import FakeOpenAI
@@ -270,3 +272,48 @@ def test_the_admin_page_shows_who_can_use_what_and_gives_groups(repo: Repository
         "A group's name is at most 255 characters (xxxxxxxxxxxxxxxxxxxx… "
     )
     assert Groups(repo.db).groups_of(user_id=bob.id) == {"owls", "night shift"}
+
+
+def test_a_prompt_published_to_a_group_is_for_its_members(logins: None, repo: Repository) -> None:
+    """An admin publishes to everyone or to one group (item 4): the prompt picker of a
+    member lists it, anyone else's does not."""
+    give(repo, "jsmith", "owls")
+    repo.save_prompt(
+        user_id=None,
+        name="owl-facts",
+        body="Tell me about {{owl}}.",
+        audience=group_audience("Owls"),  # names are compared as the audience keeps them
+        created_by="test admin",
+    )
+    repo.save_prompt(user_id=None, name="hello", body="Hello.", audience=EVERYONE)
+
+    def offered(at: AppTest) -> list[str]:
+        at = at.chat_input[0].set_value("/").run()  # "/" alone opens the picker
+        assert not at.exception
+        return [b.label for b in at.button if b.label.startswith("/")]
+
+    assert offered(signed_in("jsmith", "abc-password")) == ["/hello", "/owl-facts"]
+    assert offered(signed_in("ann", "ann-password")) == ["/hello"]
+
+
+def test_an_admin_publishes_a_prompt_to_a_group_or_is_told_why_not(
+    logins: None, repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADMIN_USERS", "ann")
+    at = open_page(signed_in("ann", "ann-password"), "settings")
+
+    def publish(group: str) -> AppTest:
+        at.text_input(key="prompt-publish-name").input("owl-facts")
+        at.text_area(key="prompt-publish-body").input("Tell me about {{owl}}.")
+        at.text_input(key="prompt-publish-group").input(group)
+        return at.button(key="prompt-publish-save").click().run()
+
+    publish("owls\x07")
+    assert [e.value for e in at.error] == [
+        "Not saved: A group's name cannot hold control characters ('owls\\x07')."
+    ]
+    assert repo.published_prompts() == []
+    publish(" Owls ")
+    assert not at.error
+    [prompt] = repo.published_prompts()
+    assert (prompt.name, prompt.audience) == ("owl-facts", "group:owls")

@@ -21,6 +21,7 @@ from assistants_ui.storage.groups import Groups
 __all__ = [
     "PROFILE_KEY",
     "allow",
+    "groups",
     "may_use",
     "select_profile",
     "selected_profile",
@@ -61,6 +62,12 @@ def _access() -> Access:
 def may_use(profile: Profile) -> bool:
     """Whether the person on the page may use `profile` (as of this session's last run)."""
     return _access().may_use(profile)
+
+
+def groups() -> frozenset[str]:
+    """The groups of the person on the page (as of this session's last full run): SSO
+    groups and the groups an admin gave them; none for guests."""
+    return _access().groups
 
 
 def usable_profiles(rt: Runtime) -> list[Profile]:

@@ -13,9 +13,9 @@ one left blank is named in one sentence and nothing is inserted until it is
 filled in. A "/" message that is not one word ("/etc/hosts is missing") is
 sent as typed.
 
-Prompts published to a group reach the members of that group: `_groups` is
-where the reader's groups come from (none until groups land, issue 25 item 1:
-then published prompts can be aimed at a group, `storage.prompts.group_audience`).
+An admin publishes a prompt to everyone, or to the members of one group (the
+groups of `allowed_groups`: SSO groups and those given on the admin page); the
+reader's groups are `picker.groups()`.
 
 Session-state keys: `_OPEN_KEY`, `_PENDING_KEY`, `_NOTE_KEY`, and the form
 fields built from a prompt's id.
@@ -29,12 +29,18 @@ from typing import Any
 
 import streamlit as st
 
+from assistants_ui.core.access import check_group_names
 from assistants_ui.core.prompts import NAME, check_prompt, fill, missing, variables
 from assistants_ui.core.safe_markdown import code_span, literal
 from assistants_ui.i18n import _
 from assistants_ui.storage import UNSAVED_USER, NotFound, Repository, UserInfo
-from assistants_ui.storage.prompts import EVERYONE, PROMPT_MAX_CHARS, PromptInfo
-from assistants_ui.web import reader
+from assistants_ui.storage.prompts import (
+    EVERYONE,
+    PROMPT_MAX_CHARS,
+    PromptInfo,
+    group_audience,
+)
+from assistants_ui.web import picker, reader
 
 __all__ = ["command", "menu_button", "prefill", "render_manager", "render_picker"]
 
@@ -44,16 +50,10 @@ _PENDING_KEY = "prompts-pending"  # the text the chat input gets on the next run
 _NOTE_KEY = "prompts-note"  # one sentence for the picker
 
 
-def _groups() -> tuple[str, ...]:
-    """The reader's groups, for prompts published to a group. None yet: groups come
-    with issue 25 item 1 (SSO groups, groups an admin assigns); pass them here."""
-    return ()
-
-
 def _visible(repo: Repository, user: UserInfo) -> list[PromptInfo]:
     """What the reader may insert: their own first, a published one of the same name
     hidden behind theirs."""
-    every = repo.prompts_for(user_id=reader.saved_user(user).id, groups=_groups())
+    every = repo.prompts_for(user_id=reader.saved_user(user).id, groups=picker.groups())
     own = [p for p in every if not p.published]
     shared = [p for p in every if p.published]
     names = {p.name for p in own}
@@ -197,6 +197,13 @@ def _save(
     name = str(st.session_state.get(f"{prefix}-name", ""))
     body = str(st.session_state.get(f"{prefix}-body", ""))
     problem = check_prompt(name, body, max_chars=PROMPT_MAX_CHARS)
+    audience = EVERYONE if published else ""
+    if problem is None and published:  # to everyone, or to the members of one group
+        group, bad = check_group_names([str(st.session_state.get(f"{prefix}-group", ""))])
+        if bad is not None:
+            problem = _("Not saved: %(reason)s") % {"reason": bad}
+        if group:
+            audience = group_audience(group[0])
     if problem is None and published and not allowed():
         problem = _("Not saved: only the app's administrators publish prompts.")
     if problem is None:
@@ -205,7 +212,7 @@ def _save(
                 user_id=None if published else reader.saved_user_id(repo, user),
                 name=name,
                 body=body,
-                audience=EVERYONE if published else "",
+                audience=audience,
                 created_by=actor if published else "",
                 prompt_id=prompt_id,
             )
@@ -220,7 +227,7 @@ def _save(
         st.session_state[f"{prefix}-error"] = problem
         return
     if prompt_id is None:  # the new prompt's form starts empty again
-        for field in ("name", "body"):
+        for field in ("name", "body", "group"):
             st.session_state.pop(f"{prefix}-{field}", None)
     st.toast(_("Prompt saved."), icon=":material/check:")
 
@@ -248,6 +255,8 @@ def _editor(
     if prompt is not None:
         st.session_state.setdefault(f"{prefix}-name", prompt.name)
         st.session_state.setdefault(f"{prefix}-body", prompt.body)
+        if prompt.audience.startswith("group:"):
+            st.session_state.setdefault(f"{prefix}-group", prompt.audience.removeprefix("group:"))
     error = st.session_state.pop(f"{prefix}-error", None)
     if error:
         st.error(error, icon="✋")
@@ -258,6 +267,16 @@ def _editor(
         placeholder=_("Summarize {{text}} for {{audience}}."),
         help=_("Variables are written {{name}}: they are asked for when the prompt is inserted."),
     )
+    if published:
+        st.text_input(
+            _("For the members of the group"),
+            key=f"{prefix}-group",
+            placeholder=_("Everyone"),
+            help=_(
+                "A group of assistants' allowed_groups (single sign-on, or given on the admin "
+                "page); left blank, every user can insert it."
+            ),
+        )
     left, right = st.columns(2)
     left.button(
         _("Save prompt"),
@@ -301,7 +320,12 @@ def render_manager(
     if not allowed():
         return
     st.subheader(_("Published prompts"))
-    st.caption(_("Every user can insert these (as an administrator, you publish them)."))
+    st.caption(
+        _(
+            "Every user can insert these, or the members of the group a prompt names "
+            "(as an administrator, you publish them)."
+        )
+    )
     for prompt in repo.published_prompts():
         with st.expander(f"/{prompt.name}"):
             _editor(repo, user, f"prompt-{prompt.id}", prompt, allowed, actor, published=True)
