@@ -103,7 +103,8 @@ def test_a_day_of_use_without_seams(browser: Browser, app: App, fake: FakeOpenAI
     send(page, "Summarise my notes")
     expect(page.get_by_role("listitem").filter(has_text="eggs")).to_be_visible(timeout=TIMEOUT)
     assert "notes.txt" in str(fake.calls("chat.completions")[-1].body)
-    expect(page.locator("ol > li")).to_have_count(3)
+    # The answer's list, then the document it drew on under its Sources.
+    expect(page.locator("ol > li")).to_have_text(["milk", "eggs", "bread", "notes.txt"])
     poem = page.get_by_text("Milk in the morning,")
     expect(poem).to_be_visible()
     lines = poem.inner_text().splitlines()
@@ -111,7 +112,7 @@ def test_a_day_of_use_without_seams(browser: Browser, app: App, fake: FakeOpenAI
         "Milk in the morning,",
         "eggs on the side,",
         "bread for the journey,",
-        "nothing to hide.",
+        "nothing to hide. [1]",  # the answer's footnote: the document it drew on
     ], lines
 
     # Regenerate, then edit the question: both keep their versions.
