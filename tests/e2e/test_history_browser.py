@@ -92,6 +92,9 @@ def new_chat(page: Page, assistant: str | None = None) -> None:
 
 def menu_of(page: Page, title: str) -> Locator:
     """Open an entry's menu; returns the open popover."""
+    # Moved (pinned, renamed), an entry is shown in its old place too until the rerun
+    # that moved it ends.
+    expect(entry(page, title)).to_have_count(1, timeout=TIMEOUT)
     entry(page, title).get_by_test_id("stPopover").get_by_role("button").click()
     popover = page.get_by_test_id("stPopoverBody")
     expect(popover).to_be_visible(timeout=TIMEOUT)
