@@ -16,10 +16,11 @@ pytestmark = pytest.mark.browser
 
 
 def menu(page: Page) -> Locator:
-    """The conversation's menu, opened."""
+    """The conversation's menu (above the open conversation), opened."""
     body = page.get_by_test_id("stPopoverBody")
     if not body.is_visible():
-        page.get_by_test_id("stPopover").get_by_role("button").first.click()
+        main = page.get_by_role("main").get_by_test_id("stPopover")
+        main.filter(has_text="Conversation").get_by_role("button").first.click()
     expect(body).to_be_visible(timeout=TIMEOUT)
     return body
 
@@ -48,7 +49,8 @@ def test_a_shared_snapshot_across_two_users(browser: Browser, two_users_app: str
     expect(bert.get_by_text("Fake answer to: Anna's shared plan")).to_be_visible(timeout=TIMEOUT)
     expect(bert.get_by_text("read-only snapshot")).to_be_visible()
     expect(bert.get_by_test_id("stChatInput")).to_have_count(0)  # nothing to send
-    expect(bert.get_by_test_id("stPopover")).to_have_count(0)  # no menu: not his to revoke
+    # no menu in the snapshot: not his to revoke (the sidebar has his own project menu)
+    expect(bert.get_by_role("main").get_by_test_id("stPopover")).to_have_count(0)
 
     # A browser nobody signed in to gets the login, not the snapshot (SHARE_LINKS_PUBLIC off).
     guest = browser.new_context().new_page()
