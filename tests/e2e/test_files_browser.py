@@ -36,6 +36,9 @@ def attach(page: Page, name: str, data: bytes, mime: str) -> None:
     page.locator("[data-testid='stChatInput'] input[type='file']").set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
+    # Its chip in the box: sent before it shows, a message went without the file.
+    chip = page.get_by_test_id("stChatInput").get_by_text(name.rsplit(" ", 1)[-1])
+    expect(chip.first).to_be_visible(timeout=30_000)
 
 
 def test_csv_upload_code_chart_and_exact_download(
