@@ -89,7 +89,9 @@ def test_sending_scrolls_to_the_question_and_latest_brings_back_the_end(
         "chat.completions",
         chat_text(long),
         chat_text(long),
-        Stream(chat_chunks([f"word{i} " for i in range(600)]), delay=0.02),
+        # Long enough (60 s) to be still streaming when the test scrolls up on a busy
+        # machine: "Latest" shows only while an answer streams. The test ends before it.
+        Stream(chat_chunks([f"word{i} " for i in range(3000)]), delay=0.02),
     )
     url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
     page.set_viewport_size({"width": 1000, "height": 700})
