@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.load                    (or `make bench`)
     .venv/bin/python -m bench.load --users 1,10 --apps ours
     .venv/bin/python -m bench.load --users 100 --apps ours --profile    (py-spy)
+    .venv/bin/python -m bench.load --users 50 --apps ours --profile --profile-seconds 1.5
 
 Each simulated person is one Streamlit session driven through Streamlit's own
 websocket protocol (`tests/streamlit_client.py`: the protobuf `BackMsg` /
@@ -318,6 +319,7 @@ async def level(
     server: tuple[float, float],
     timeout: float,
     profile: Path | None = None,
+    profile_seconds: float | None = None,
 ) -> Row:
     """`users` people on the page at `url`, served by `replicas` (URL, pid)."""
     pids = [pid for _, pid in replicas]
@@ -341,7 +343,8 @@ async def level(
     await asyncio.sleep(1)
     rss_idle = rss_mb(pids)
     cpu2, mine2, wall2 = cpu_seconds(pids), time.process_time(), time.monotonic()
-    with profiling(pids[0], profile) if profile is not None else _nothing():
+    spied = profiling(pids[0], profile, profile_seconds) if profile is not None else _nothing()
+    with spied:
         answers = await asyncio.gather(
             *(ask(p, "Please write about streaming.", timeout) for p in pages)
         )
@@ -460,9 +463,9 @@ def app_stack(
 
 
 @contextmanager
-def profiling(pid: int, out: Path) -> Iterator[None]:
+def profiling(pid: int, out: Path, seconds: float | None = None) -> Iterator[None]:
     """py-spy records the app (collapsed stacks, only the thread holding the GIL: what
-    Python spends CPU on) while the block runs."""
+    Python spends CPU on) while the block runs, or its first `seconds`."""
     spy = Path(sys.executable).with_name("py-spy")
     proc = subprocess.Popen(
         [
@@ -473,11 +476,12 @@ def profiling(pid: int, out: Path) -> Iterator[None]:
             "--format",
             "raw",
             "--rate",
-            "50",
+            "50" if seconds is None else "200",
             "--output",
             str(out),
             "--gil",
             "--nonblocking",
+            *(["--duration", str(max(1, round(1 + seconds)))] if seconds else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -594,6 +598,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
     parser.add_argument(
+        "--profile-seconds",
+        type=float,
+        help="py-spy only the first seconds after the sends (the first words), at 200 Hz",
+    )
+    parser.add_argument(
         "--replicas", type=int, default=1, help="ours as this many processes behind nginx"
     )
     parser.add_argument(
@@ -640,6 +649,7 @@ def main(argv: list[str] | None = None) -> None:
                             server,
                             args.timeout,
                             profile if spied else None,
+                            args.profile_seconds,
                         )
                     )
                     if spied:

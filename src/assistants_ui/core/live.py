@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable
 from typing import ClassVar
 
+from assistants_ui.core.first_words import FIRST_WORDS
 from assistants_ui.core.session import ReplyStream
 from assistants_ui.core.transcript import StopCause
 
@@ -111,6 +112,7 @@ class LiveAnswers:
 
     def sweep(self) -> None:
         """One round of housekeeping: checkpoints, then unwatched answers stopped."""
+        FIRST_WORDS.step_aside(self.checkpoint_seconds)  # saves wait for first words
         now = self._clock()
         for stream in self.streams():
             try:

@@ -37,6 +37,7 @@ from assistants_ui.core.backend import Backend, BackendError, Remote, SendContex
 from assistants_ui.core.documents import Shelf
 from assistants_ui.core.failures import failure
 from assistants_ui.core.files import extension
+from assistants_ui.core.first_words import FIRST_WORDS
 from assistants_ui.core.transcript import (
     VOICE,
     ApprovalPart,
@@ -234,6 +235,10 @@ def _sendable(message: Message) -> Message:
     return replace(message, attachments=kept)
 
 
+# How long a worker reading an answer already shown waits, at most per event, while
+# other answers wait for their first words (core.first_words).
+STEP_ASIDE_SECONDS = 0.5
+
 # An answer being written is saved at least this often, changed or not, so that a reader
 # on another replica can tell it is still being written (storage.writers.STALE_SECONDS).
 HEARTBEAT_SECONDS = 10.0
@@ -268,6 +273,7 @@ class ReplyStream:
         self._thread = threading.Thread(target=self._work, name="reply", daemon=True)
         self.language = current()  # the worker's sentences (and the title) speak the page's
         self.first_event_at: float | None = None
+        self.requested_at: float | None = None  # when the request went out to the model
         # When a page last showed it (`watch`); `LiveAnswers` stops answers nobody watches.
         self.watched_at = time.monotonic()
         # Seconds from the backend's first event to its last: the answer's generation time.
@@ -328,11 +334,16 @@ class ReplyStream:
             )
             with self.telemetry.backend("send"):
                 events = backend.send(question, context)
+                self.requested_at = time.monotonic()
+                FIRST_WORDS.not_on_us(self)  # on its way: the model's turn
                 first: float | None = None
                 try:
                     for event in events:
                         if first is None:
                             first = time.monotonic()
+                            FIRST_WORDS.waiting_on_us(self)  # until a page paints it
+                        else:  # shown or not, later words wait for others' first ones
+                            FIRST_WORDS.step_aside(STEP_ASIDE_SECONDS, me=self)
                         if not self._apply(event):
                             break
                     else:
@@ -387,6 +398,7 @@ class ReplyStream:
             self.builder.finish()
             self._finished = True
             self._changed.notify_all()
+        FIRST_WORDS.not_on_us(self)
         try:
             with self._saving, self.telemetry.current():
                 self.session._reply_ended(self)
@@ -402,8 +414,13 @@ class ReplyStream:
     # -- any thread ------------------------------------------------------------------
 
     def start(self) -> ReplyStream:
+        FIRST_WORDS.waiting_on_us(self)  # until its request goes out
         self._thread.start()
         return self
+
+    def shown(self) -> None:
+        """A page painted its first words: other work need not step aside for it."""
+        FIRST_WORDS.not_on_us(self)
 
     @property
     def done(self) -> bool:

@@ -18,6 +18,7 @@ import streamlit as st
 
 from assistants_ui.auth import Identity
 from assistants_ui.core.backend import BackendError
+from assistants_ui.core.first_words import FIRST_WORDS
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession
 from assistants_ui.i18n import N_, _
@@ -65,6 +66,16 @@ NO_ASSISTANT = N_(
     "No assistant here is open to you. Ask the app's administrator for access; your earlier "
     "conversations are still listed in the sidebar."
 )
+
+
+# How long the rest of a page waits, at most, while other answers wait for their first
+# words (core.first_words).
+REST_WAITS_SECONDS = 1.0
+
+
+def _answer_of(chat: object) -> object:
+    """The answer being written in `chat`, if any (it need not wait for itself)."""
+    return chat.active if isinstance(chat, ChatSession) else None
 
 
 def _usable(rt: Runtime, profile_id: str, *, may: Callable[[Profile], bool]) -> bool:
@@ -285,6 +296,8 @@ def _chat_page(
     # First what was sent, its answer started and its first words painted: what a run
     # paints leaves in that order (ChatPage).
     rest = _conversation(rt, repo, user) if shared is None and found else None
+    # The rest of the page is for the reader here; others' first words come first.
+    FIRST_WORDS.step_aside(REST_WAITS_SECONDS, me=_answer_of(chat_state.current_chat()))
     history = render_sidebar(
         rt,
         account=lambda: _account(repo, user, [settings]),

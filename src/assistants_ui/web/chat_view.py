@@ -25,6 +25,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assistants_ui.core.backend import BackendError
+from assistants_ui.core.first_words import FIRST_WORDS
 from assistants_ui.core.safe_markdown import inert, literal
 from assistants_ui.core.session import ChatSession, ReplyStream, check_message
 from assistants_ui.core.transcript import VOICE, Attachment, Message
@@ -42,6 +43,7 @@ from assistants_ui.web.branches import (
     version_switcher,
 )
 from assistants_ui.web.chat_state import Action, Decide, Edit, Regenerate, Retry, Starter
+from assistants_ui.web.delivery import after_sent
 from assistants_ui.web.page_script import page_script
 from assistants_ui.web.render import (
     FileSource,
@@ -71,6 +73,11 @@ ANSWERS_PER_FRAME = 10
 # How long `first_words` waits for an answer's first event before the rest of the page
 # is painted (a slower model's first words come with the frames that follow).
 FIRST_WORDS_WAIT = 0.3
+# ... that long while other answers wait for their first words too (the process is
+# busy: the model's first event may be waiting to be read) ...
+FIRST_WORDS_BUSY = 2.0
+# ... and how long it waits, at most, in all.
+FIRST_WORDS_LIMIT = 5.0
 
 
 def _retry_button(chat: ChatSession, message: Message) -> None:
@@ -228,6 +235,7 @@ class _LiveAnswer:
         self.chat, self.stream, self.box = chat, stream, box
         self.speed, self.on_branch = speed, on_branch
         self.seen = -1  # its first frame paints what it has
+        self.told = False  # whether the stream knows its first words were painted
         with box:
             self.view = MessageView(st.container(), key=f"live-{stream.message.id}")
             self.waiting: DeltaGenerator | None = (
@@ -247,6 +255,8 @@ class _LiveAnswer:
     def frame(self, seconds: float) -> bool:
         """Wait up to `seconds` for the answer to change, paint it; True once it ended."""
         stream = self.stream
+        if self.view.slots:  # shown: a repaint waits for others' first words
+            FIRST_WORDS.step_aside(seconds, me=stream)
         if stream.wait(self.seen, seconds):
             return True
         stream.watch()
@@ -257,6 +267,9 @@ class _LiveAnswer:
         if self.waiting is not None and self.seen > 0:
             self.waiting.empty()
             self.waiting = None
+        if self.view.slots and not self.told:
+            after_sent(stream.shown)  # others step aside until they are on their way
+            self.told = True
         # Reading session state is one of Streamlit's stop points: a click anywhere
         # is honoured here even while the server is silent.
         st.session_state.get("_tick")
@@ -612,14 +625,25 @@ class ChatPage:
         self.answer: _LiveAnswer | None = None
 
     def first_words(self, wait: float = FIRST_WORDS_WAIT) -> None:
-        """The answer's first words, if they come within `wait` seconds (events that
-        show nothing, such as the remote conversation's id, are waited past)."""
+        """The answer's first words, if they come within `wait` seconds of its request
+        going out to the model (events that show nothing, such as the remote
+        conversation's id, are waited past). Until the request is out the answer waits
+        on this process, not on the model: for `FIRST_WORDS_LIMIT` seconds at most."""
         if self.live is None or self.live.done:
             return
-        answer = self._live_answer(self.live)
-        deadline = time.monotonic() + wait
-        while not answer.view.slots and (left := deadline - time.monotonic()) > 0:
-            if answer.frame(left):
+        stream = self.live
+        answer = self._live_answer(stream)
+        limit = time.monotonic() + FIRST_WORDS_LIMIT
+        while not answer.view.slots:
+            asked = stream.requested_at
+            # While others' first words are also on their way, the model's may be late
+            # only because this process is busy: its first words still go first.
+            after = FIRST_WORDS_BUSY if len(FIRST_WORDS) else wait
+            deadline = limit if asked is None else min(limit, asked + after)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if answer.frame(min(left, FRAME_SECONDS) if asked is None else left):
                 return
 
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
