@@ -382,7 +382,8 @@ def _freeze_long_lived() -> None:
 
 def main() -> None:
     try:
-        _page()
+        with resources.one_reading():
+            _page()
     finally:
         _freeze_long_lived()
 

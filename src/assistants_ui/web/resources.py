@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -38,9 +40,29 @@ def _runtime(fingerprint: tuple[object, ...]) -> Runtime:
     return Runtime.load()
 
 
+_this_run = threading.local()  # within `one_reading`: the runtime this run read
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within (a page's run), the configuration is looked at once, by the first
+    `runtime()`: each look is a handful of system calls (the files' times, the working
+    directory), and under load every one of them waits for its turn on the GIL again."""
+    _this_run.runtime = None
+    try:
+        yield
+    finally:
+        del _this_run.runtime
+
+
 def runtime() -> Runtime:
     """The runtime for the current configuration (rebuilt when a config file changes)."""
-    return _runtime(config_fingerprint())
+    if not hasattr(_this_run, "runtime"):
+        return _runtime(config_fingerprint())
+    if _this_run.runtime is None:
+        _this_run.runtime = _runtime(config_fingerprint())
+    rt: Runtime = _this_run.runtime
+    return rt
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,9 +84,19 @@ def _database(url: str, _rt: Runtime) -> Database:
     return open_database(_rt.config.settings)
 
 
+_url: tuple[weakref.ref[Runtime], str] | None = None  # the last runtime's DATABASE_URL
+
+
 def repository(rt: Runtime) -> Repository:
     """The process-wide repository; `StorageError` if the database cannot be used."""
-    return Repository(_database(database_url(rt.config.settings).render_as_string(), rt))
+    global _url
+    last = _url
+    if last is not None and last[0]() is rt:
+        url = last[1]
+    else:  # once per configuration: a SQLite path is resolved on the disk
+        url = database_url(rt.config.settings).render_as_string()
+        _url = (weakref.ref(rt), url)
+    return Repository(_database(url, rt))
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=32)
