@@ -256,6 +256,7 @@ class Row:
     app_busy: float  # the app's CPU share while the answers streamed (1 = a core)
     client_busy: float  # this process's CPU share while the answers streamed (1 = a core)
     first_error: str = ""
+    large: str = ""  # --unfriendly: what the long messages and the large file got
 
 
 def pct(values: list[float], q: float) -> float:
@@ -266,7 +267,17 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def ask(page: Session, prompt: str, timeout: float) -> Answer:
+async def ask(
+    page: Session, prompt: str, timeout: float, upload: tuple[str, bytes, str] | None = None
+) -> Answer:
+    """Send `prompt` (with `upload`, a file put first: name, bytes, type) and read the
+    answer."""
+    files = []
+    if upload is not None and isinstance(page, PageSession):
+        try:
+            files = [await asyncio.to_thread(page.upload, *upload)]
+        except OSError as exc:
+            return Answer(error=f"the upload failed: {exc}")
     answer = Answer()
     sent = time.monotonic()
 
@@ -278,7 +289,11 @@ async def ask(page: Session, prompt: str, timeout: float) -> Answer:
             answer.end = time.monotonic() - sent
 
     try:
-        run = await page.chat(prompt, on_text=seen, timeout=timeout)
+        if files:
+            assert isinstance(page, PageSession)
+            run = await page.chat(prompt, files=files, on_text=seen, timeout=timeout)
+        else:
+            run = await page.chat(prompt, on_text=seen, timeout=timeout)
     except (TimeoutError, OSError, Exception) as exc:
         answer.error = f"{type(exc).__name__}: {exc}"
         return answer
@@ -320,8 +335,11 @@ async def level(
     timeout: float,
     profile: Path | None = None,
     profile_seconds: float | None = None,
+    unfriendly: bool = False,
 ) -> Row:
-    """`users` people on the page at `url`, served by `replicas` (URL, pid)."""
+    """`users` people on the page at `url`, served by `replicas` (URL, pid). `unfriendly`:
+    a fifth of them send a message of 100,000 characters and one a 20 MB file (ours);
+    the figures are the others'."""
     pids = [pid for _, pid in replicas]
     # Warm up: one session per process asks once, so that first imports are not counted.
     for direct, _ in replicas:
@@ -343,11 +361,20 @@ async def level(
     await asyncio.sleep(1)
     rss_idle = rss_mb(pids)
     cpu2, mine2, wall2 = cpu_seconds(pids), time.process_time(), time.monotonic()
+    # Unfriendly: a fifth send a message of MAX_MESSAGE_CHARS, one a 20 MB file with its own.
+    large = len(pages) // 5 if unfriendly else 0
+    upload = unfriendly and app == "ours" and len(pages) > large
+    prompts = [LONG_MESSAGE] * large + ["Please write about streaming."] * (len(pages) - large)
+    uploads: list[tuple[str, bytes, str] | None] = [None] * len(pages)
+    if upload:
+        uploads[large] = ("notes.txt", BIG_FILE(), "text/plain")
     spied = profiling(pids[0], profile, profile_seconds) if profile is not None else _nothing()
     with spied:
         answers = await asyncio.gather(
-            *(ask(p, "Please write about streaming.", timeout) for p in pages)
+            *(ask(p, q, timeout, f) for p, q, f in zip(pages, prompts, uploads, strict=True))
         )
+    outcomes = [_outcome(a) for a in answers[: large + upload]]
+    answers = answers[large + upload :]  # the others: the figures below are theirs
     cpu3, mine3, wall3 = cpu_seconds(pids), time.process_time(), time.monotonic()
     await asyncio.sleep(1)
     rss_answered = rss_mb(pids)
@@ -374,11 +401,39 @@ async def level(
         app_busy=round((cpu3 - cpu2) / (wall3 - wall2), 2),
         client_busy=round((mine3 - mine2) / (wall3 - wall2), 2),
         first_error=Counter(failed).most_common(1)[0][0] if failed else "",
+        large=(
+            f"{large} of {MESSAGE_CHARS:,} characters: {_tally(outcomes[:large])}"
+            + (f"; a 20 MB file: {_tally(outcomes[large:])}" if upload else "")
+            if unfriendly
+            else ""
+        ),
     )
 
 
+MESSAGE_CHARS = 100_000  # MAX_MESSAGE_CHARS's default: the longest message one may send
+LONG_MESSAGE = ("Please read this. " * (MESSAGE_CHARS // 18 + 1))[:MESSAGE_CHARS]
+
+
+def BIG_FILE() -> bytes:
+    """20 MB of text (MAX_UPLOAD_MB's default), in lines of the answers' words."""
+    line = (" ".join(VOCAB) + "\n").encode()
+    return (line * (20_000_000 // len(line) + 1))[:20_000_000]
+
+
+def _outcome(answer: Answer) -> str:
+    if answer.error:
+        return f"said: {answer.error[:160]}"
+    return "answered" if answer.end is not None else "no answer"
+
+
+def _tally(outcomes: list[str]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in Counter(outcomes).most_common())
+
+
 @contextmanager
-def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[str, int]]:
+def app_process(
+    app: str, base_url: str, options: list[str], uploads: bool = False
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
         env = {
@@ -387,8 +442,9 @@ def app_process(app: str, base_url: str, options: list[str]) -> Iterator[tuple[s
             "OPENAI_MODEL": "m",
             "OPENAI_MAX_RETRIES": "0",
             "HOME": home,
-            # No uploads: the chat input takes text alone, as in the tutorial.
-            "ENABLED_FILE_UPLOAD_MESSAGE": "",
+            # No uploads but --unfriendly's: the chat input takes text alone, as in the
+            # tutorial.
+            "ENABLED_FILE_UPLOAD_MESSAGE": "Upload a file" if uploads else "",
         }
         log = Path(home) / "app.log"
         serve = serving_chainlit if app == "chainlit" else serving
@@ -442,19 +498,22 @@ def serving_chainlit(
 
 @contextmanager
 def app_stack(
-    app: str, base_url: str, options: list[str], replicas: int
+    app: str, base_url: str, options: list[str], replicas: int, uploads: bool = False
 ) -> Iterator[tuple[str, list[tuple[str, int]]]]:
     """The app, or `replicas` of it behind the deployment's nginx template (sticky
     sessions; each replica with its own SQLite: sessions never cross)."""
     if replicas == 1:
-        with app_process(app, base_url, options) as (url, pid):
+        with app_process(app, base_url, options, uploads) as (url, pid):
             yield url, [(url, pid)]
         return
     sys.path.insert(0, str(ROOT / "tests" / "deploy"))
     from deploy_stack import Nginx
 
     with ExitStack() as stack:
-        apps = [stack.enter_context(app_process(app, base_url, options)) for _ in range(replicas)]
+        apps = [
+            stack.enter_context(app_process(app, base_url, options, uploads))
+            for _ in range(replicas)
+        ]
         prefix = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         upstreams = [url.removeprefix("http://") for url, _ in apps]
         nginx = Nginx(prefix / "nginx", upstreams).start()
@@ -598,6 +657,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=180, help="seconds per answer")
     parser.add_argument("--profile", action="store_true", help="py-spy the largest level")
     parser.add_argument(
+        "--unfriendly",
+        action="store_true",
+        help="a fifth of the people send 100,000 characters, one a 20 MB file (ours)",
+    )
+    parser.add_argument(
         "--profile-seconds",
         type=float,
         help="py-spy only the first seconds after the sends (the first words), at 200 Hz",
@@ -637,7 +701,9 @@ def main(argv: list[str] | None = None) -> None:
         for users in levels:
             for app in apps:
                 replicas = args.replicas if app == "ours" else 1
-                with app_stack(app, base_url, args.ours_options.split(), replicas) as (url, served):
+                options = args.ours_options.split()
+                stack = app_stack(app, base_url, options, replicas, args.unfriendly)
+                with stack as (url, served):
                     profile = out / f"load-{app}-{users}.txt"
                     spied = args.profile and users == max(levels)
                     row = asyncio.run(
@@ -650,6 +716,7 @@ def main(argv: list[str] | None = None) -> None:
                             args.timeout,
                             profile if spied else None,
                             args.profile_seconds,
+                            args.unfriendly,
                         )
                     )
                     if spied:
@@ -680,6 +747,9 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         if r.first_error:
             print(f"{r.app} x {r.users}: {r.errors} failed, e.g. {r.first_error}")
+    for r in rows:
+        if r.large:
+            print(f"{r.app} x {r.users}, unfriendly (the figures above are the others'): {r.large}")
     print(
         "\n(first text and end: seconds after the server's own first token / last chunk; "
         "MB: the app's RSS growth per session; app busy / client busy: the app's / this "

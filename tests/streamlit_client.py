@@ -26,7 +26,9 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Coroutine
+import urllib.request
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
@@ -34,13 +36,14 @@ import websockets
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
-from streamlit.proto.Common_pb2 import ChatInputValue
+from streamlit.proto.Common_pb2 import ChatInputValue, FileUploaderState, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 
 __all__ = ["PageSession", "Run", "run_isolated", "ws_url"]
 
 COOKIE_JAR = "cookie_jar"  # the app's cookie-writing component (web/login_view.py)
+XSRF = "_streamlit_xsrf"  # the cookie (and header) Streamlit checks on uploads
 
 T = TypeVar("T")
 
@@ -195,10 +198,44 @@ class PageSession:
         """A button's (or a form's submit button's) press, by its label."""
         return WidgetState(id=self.widgets[label], trigger_value=True)
 
-    def chat_value(self, text: str) -> WidgetState:
+    def chat_value(self, text: str, files: Sequence[UploadedFileInfo] = ()) -> WidgetState:
+        """What the chat input sends: `text`, and `files` uploaded first (`upload`)."""
         if self.chat_input_id is None:
             raise RuntimeError("the page has no chat input (yet)")
-        return WidgetState(id=self.chat_input_id, chat_input_value=ChatInputValue(data=text))
+        value = ChatInputValue(data=text)
+        if files:
+            value.file_uploader_state.CopyFrom(FileUploaderState(uploaded_file_info=files))
+        return WidgetState(id=self.chat_input_id, chat_input_value=value)
+
+    def upload(self, name: str, data: bytes, mime: str) -> UploadedFileInfo:
+        """PUT a file to this session's uploads as the page's uploader does (multipart,
+        with Streamlit's XSRF cookie and header; blocking): the file for `chat_value`."""
+        with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=30) as answer:
+            cookie = answer.headers.get("Set-Cookie", "")
+        xsrf = cookie.split(f"{XSRF}=", 1)[1].split(";", 1)[0] if XSRF in cookie else ""
+        file_id = uuid.uuid4().hex
+        boundary = uuid.uuid4().hex
+        body = b"".join(
+            [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: {mime}\r\n\r\n'.encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        request = urllib.request.Request(
+            f"{self.url}/_stcore/upload_file/{self.session_id}/{file_id}",
+            data=body,
+            method="PUT",
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Xsrftoken": xsrf,
+                "Cookie": f"{XSRF}={xsrf}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=120):
+            pass
+        return UploadedFileInfo(file_id=file_id, name=name, size=len(data))
 
     # -- receiving ------------------------------------------------------------------
 
@@ -229,10 +266,16 @@ class PageSession:
         return run
 
     async def chat(
-        self, text: str, *, on_text: Callable[[Run], None] | None = None, timeout: float = 120
+        self,
+        text: str,
+        *,
+        files: Sequence[UploadedFileInfo] = (),
+        on_text: Callable[[Run], None] | None = None,
+        timeout: float = 120,
     ) -> Run:
-        """Send `text` through the chat input and read the run that answers it."""
-        return await self.run([self.chat_value(text)], on_text=on_text, timeout=timeout)
+        """Send `text` (and `files`, uploaded first) through the chat input and read the
+        run that answers it."""
+        return await self.run([self.chat_value(text, files)], on_text=on_text, timeout=timeout)
 
     def _apply(self, msg: ForwardMsg, run: Run) -> bool:
         kind = msg.WhichOneof("type")

@@ -25,7 +25,7 @@ __all__ = ["FIRST_WORDS", "FirstWords"]
 class FirstWords:
     """The answers of this process waiting on it for their first words."""
 
-    def __init__(self, expire: float = 1.5) -> None:
+    def __init__(self, expire: float = 4.0) -> None:
         # An answer nobody paints (its tab closed) or stuck on a slow write counts no
         # longer than this: the others are never held up for long.
         self.expire = expire

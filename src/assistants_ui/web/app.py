@@ -70,7 +70,7 @@ NO_ASSISTANT = N_(
 
 # How long the rest of a page waits, at most, while other answers wait for their first
 # words (core.first_words).
-REST_WAITS_SECONDS = 1.0
+REST_WAITS_SECONDS = 3.0
 
 
 def _answer_of(chat: object) -> object:
