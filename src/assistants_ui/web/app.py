@@ -361,11 +361,13 @@ _frozen_modules = 0
 
 
 def _freeze_long_lived() -> None:
-    """Keep Streamlit's full garbage collection after every run cheap.
+    """Keep full garbage collections cheap.
 
-    Streamlit runs `gc.collect(2)` after each script and fragment run
-    (`runner.postScriptGC`). With the SDK, SQLAlchemy and llama.cpp imported
-    that walks ~230,000 objects, ~110 ms, on every click and every search.
+    Streamlit runs `gc.collect(2)` after each script and fragment run unless
+    `runner.postScriptGC` is off (as `assistants-ui run` and the repository's
+    `.streamlit/config.toml` set it); Python runs its own from time to time
+    anyway. With the SDK, SQLAlchemy and llama.cpp imported
+    a full collection walks ~230,000 objects, ~110 ms.
     Almost all of them are modules, classes and functions that live
     as long as the process, so whenever a run has imported new modules they
     are collected once and frozen (`gc.freeze`): later collections walk only
