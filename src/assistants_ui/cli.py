@@ -52,7 +52,7 @@ SERVER_OPTIONS = (
     # No full garbage collection after every run: with fifty people it was the largest
     # single item of the profile (17% of the samples), and Python's own collector still
     # runs. Four alternating pairs at 50 people: a page run's CPU 0.019-0.020 s against
-    # 0.023-0.028 s with it (docs/benchmarks.md, "First words first").
+    # 0.023-0.028 s with it (docs/benchmarks.md, "2026-12-07: first words first").
     "--runner.postScriptGC",
     "false",
 )

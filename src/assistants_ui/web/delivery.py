@@ -3,9 +3,10 @@
 Streamlit hands every element a run paints to the server's one event loop (a
 callback each), which queues it for the session and later writes the queue to
 its websocket, one message at a time. With fifty page runs painting at once,
-an answer's first words were painted in 1.4 s but written to the websocket
-3.5 s later, behind the other pages' sidebars and menus (docs/benchmarks.md,
-"First words"). So `after_sent` tells when everything this run painted so far
+an answer's first words were painted 1.4 s after the send but written to the
+websocket at 6.9 s, behind the other pages' sidebars and menus
+(docs/benchmarks.md, "2026-12-07: first words first"). So `after_sent` tells
+when everything this run painted so far
 has been written, which is when an answer's first words are out
 (`core.first_words`): until then the rest of every page steps aside.
 
