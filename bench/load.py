@@ -367,7 +367,7 @@ async def level(
     prompts = [LONG_MESSAGE] * large + ["Please write about streaming."] * (len(pages) - large)
     uploads: list[tuple[str, bytes, str] | None] = [None] * len(pages)
     if upload:
-        uploads[large] = ("notes.txt", BIG_FILE(), "text/plain")
+        uploads[large] = ("notes.txt", big_file(), "text/plain")
     spied = profiling(pids[0], profile, profile_seconds) if profile is not None else _nothing()
     with spied:
         answers = await asyncio.gather(
@@ -414,7 +414,7 @@ MESSAGE_CHARS = 100_000  # MAX_MESSAGE_CHARS's default: the longest message one 
 LONG_MESSAGE = ("Please read this. " * (MESSAGE_CHARS // 18 + 1))[:MESSAGE_CHARS]
 
 
-def BIG_FILE() -> bytes:
+def big_file() -> bytes:
     """20 MB of text (MAX_UPLOAD_MB's default), in lines of the answers' words."""
     line = (" ".join(VOCAB) + "\n").encode()
     return (line * (20_000_000 // len(line) + 1))[:20_000_000]
