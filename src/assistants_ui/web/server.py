@@ -11,8 +11,8 @@ Websocket messages carry no headers; the page that opens the websocket does.
 Its lifespan starts the telemetry an operator configured (`assistants_ui.telemetry`:
 traces and the metrics port) and warms the backends up in the background (`_warm`),
 and ends with the server (SIGTERM, Ctrl-C): the answers still being written are
-stopped then, each saved, marked stopped by the shutdown, and the traces still
-queued are sent. (The server re-raises the signal once it has stopped, so `atexit`
+stopped then, each saved, marked stopped by the shutdown, the in-process model
+finishes what it is generating (a title), and the traces still queued are sent. (The server re-raises the signal once it has stopped, so `atexit`
 never runs.)
 """
 
@@ -30,6 +30,7 @@ from starlette.middleware import Middleware
 from streamlit import runtime
 
 from assistants_ui import telemetry
+from assistants_ui.backends.chat.local_engine import LocalEngine
 from assistants_ui.backends.clients import client_for
 from assistants_ui.core.backend import BackendError
 from assistants_ui.core.live import LiveAnswers
@@ -42,6 +43,10 @@ from assistants_ui.web.upload_gate import UploadGate
 __all__ = ["app"]
 
 log = logging.getLogger(__name__)
+
+# How long the shutdown waits for the in-process model to finish what it is generating
+# (a title takes about a second; `docker stop` waits 10 s before SIGKILL by default).
+SHUTDOWN_MODEL_SECONDS = 5.0
 
 
 def _warm() -> None:
@@ -81,6 +86,13 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
     stopped = await asyncio.to_thread(LiveAnswers.stop_every, "shutdown")
     if stopped:
         log.info("shutdown: %d answer(s) being written were stopped and saved", stopped)
+    # The in-process model ends what it is writing (a title, a stopped answer's last
+    # token) before the interpreter tears it down.
+    busy = await asyncio.to_thread(LocalEngine.close_all, SHUTDOWN_MODEL_SECONDS)
+    if busy:
+        log.warning(
+            "shutdown: the local model was still generating after %g s", SHUTDOWN_MODEL_SECONDS
+        )
     await asyncio.to_thread(telemetry.stop)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
@@ -144,6 +145,22 @@ class LocalEngine:
                 engine = cls(model, context_tokens=context_tokens, threads=n_threads)
                 cls._instances[key] = engine
             return engine
+
+    @classmethod
+    def close_all(cls, timeout: float) -> int:
+        """Before the process ends: wait, `timeout` seconds in all, for each loaded
+        model to finish what it is generating, and let none start again. llama.cpp
+        torn down under a thread still generating killed the process (SIGSEGV: exit
+        139 on `docker stop` while the model wrote a conversation's title). How many
+        were still generating when the time was up."""
+        deadline = time.monotonic() + timeout
+        with cls._instances_lock:
+            engines = list(cls._instances.values())
+        busy = 0
+        for engine in engines:
+            if not engine.generate_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                busy += 1
+        return busy
 
     def __init__(self, path: Path, *, context_tokens: int, threads: int) -> None:
         llama_cpp = _import_llama()
