@@ -10,6 +10,7 @@ import pytest
 
 from assistants_ui.backends.chat.backend import ChatBackend
 from assistants_ui.backends.chat.local_engine import (
+    EngineChunk,
     LocalEngine,
     LocalModelError,
     bundled_model_path,
@@ -223,3 +224,31 @@ def test_a_title_gives_the_model_up_to_an_answer_waiting_for_it(engine: LocalEng
     thread.join(60)
     assert "".join(answered).strip()
     assert engine._waiting == 0
+
+
+def test_the_shutdown_waits_for_what_the_model_is_writing_and_lets_nothing_start(
+    engine: LocalEngine,
+) -> None:
+    """`LocalEngine.close_all`: a title being written when the server stops is finished
+    first (llama.cpp torn down under it crashed the process: exit 139), and no
+    generation starts after it."""
+    chunks: list[EngineChunk] = []
+    writing = threading.Event()
+
+    def title() -> None:
+        for chunk in engine.stream([{"role": "user", "content": "Name this chat."}], max_tokens=16):
+            writing.set()
+            chunks.append(chunk)
+
+    thread = threading.Thread(target=title, daemon=True)
+    thread.start()
+    assert writing.wait(60)
+    try:
+        assert LocalEngine.close_all(60) == 0
+        assert chunks[-1].finish_reason is not None  # it had finished when that returned
+        assert engine.generate_lock.locked()  # and nothing may start now
+    finally:  # the other tests use the models: every one close_all took is given back
+        for each in LocalEngine._instances.values():
+            if each.generate_lock.locked():
+                each.generate_lock.release()
+    thread.join(10)
