@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 
-from test_live_answers import folded, session
+from test_live_answers import PROFILE, Paced, Saved, folded, session
 
 from assistants_ui.core import events as ev
+from assistants_ui.core.backend import Remote
 from assistants_ui.core.first_words import FIRST_WORDS, FirstWords
+from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import Attachment
 
 
 def stepping_aside(words: FirstWords, limit: float = 60, me: object = None) -> threading.Thread:
@@ -90,6 +93,38 @@ def test_an_answer_that_ends_before_it_is_painted_waits_no_more() -> None:
     chat.submit("Tell me")
     stream = chat.reply()
     backend.events.put(ev.TextDelta("Hi"))
+    backend.events.put(ev.Done("complete"))
+    backend.events.put(None)
+    assert stream._ended.wait(10)
+    assert not FIRST_WORDS.waits(stream)
+
+
+class SlowUpload(Paced):
+    """Uploads a file only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uploading = threading.Event()
+        self.go_on = threading.Event()
+
+    def upload(self, remote: Remote, attachment: Attachment) -> Attachment:
+        self.uploading.set()
+        assert self.go_on.wait(30)
+        return attachment
+
+
+def test_nobody_steps_aside_for_an_answers_own_upload() -> None:
+    """A 20 MB file being read and sent is that answer's own large job: the others go
+    on meanwhile, and its request still waits on us once the upload is done."""
+    backend = SlowUpload()
+    chat = ChatSession(PROFILE, backend, recorder=Saved())
+    chat.submit("Read this", [Attachment(name="notes.txt", mime="text/plain", data=b"x" * 10)])
+    stream = chat.reply()
+    try:
+        assert backend.uploading.wait(30)
+        assert not FIRST_WORDS.waits(stream)
+    finally:
+        backend.go_on.set()
     backend.events.put(ev.Done("complete"))
     backend.events.put(None)
     assert stream._ended.wait(10)

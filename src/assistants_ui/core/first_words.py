@@ -6,9 +6,10 @@ page runs, each followed by a worker reading its answer and frames repainting
 it: a hundred threads taking turns. Taking turns, every first word comes out
 when most of the work of every answer has been done (docs/benchmarks.md,
 "2026-12-07: first words first"). So an answer is *waiting on us* from its
-start until the request goes out to the model, and again from its first event
-until a page has written it to the browser (`ReplyStream.shown`); while any
-answer is, the work that only makes other answers
+start until the request goes out to the model (but not while it waits for a
+server to open its conversation, or uploads its files: its own large job), and
+again from its first event until a page has written it to the browser
+(`ReplyStream.shown`); while any answer is, the work that only makes other answers
 longer or the page more complete (a worker reading an answer already shown, a
 repaint, the sidebar, a checkpoint) waits for it, a moment at most
 (`step_aside`). The time the model takes to answer is not waited for: a slow

@@ -301,7 +301,7 @@ class ReplyStream:
             history = [_sendable(m) for m in session.history_before(self.question)]
             if not remote:
                 # A new conversation, or a new branch: the earlier messages go with it.
-                with self.telemetry.backend("open"):
+                with self.telemetry.backend("open"), self._not_ours():
                     started = _start_remote(backend, self.fork, history)
                 for key, value in started.items():
                     remote[key] = value
@@ -313,7 +313,7 @@ class ReplyStream:
                 for att in pending:
                     if self._cancelled.is_set():
                         return
-                    with self.telemetry.backend("upload"):
+                    with self.telemetry.backend("upload"), self._not_ours():
                         backend.upload(remote, att)
             finally:
                 # An upload may create remote state (a per-conversation vector store),
@@ -366,6 +366,17 @@ class ReplyStream:
             )
         finally:
             self._end(None)
+
+    @contextmanager
+    def _not_ours(self) -> Iterator[None]:
+        """Within: this answer waits on a server (opening its conversation) or on its
+        own large job (its files' uploads), not on the process's turn: others need
+        not step aside for it (`core.first_words`)."""
+        FIRST_WORDS.not_on_us(self)
+        try:
+            yield
+        finally:
+            FIRST_WORDS.waiting_on_us(self)
 
     def _apply(self, event: ev.StreamEvent) -> bool:
         """Fold one event; False once the answer was stopped (later events are dropped)."""

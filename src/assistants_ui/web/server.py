@@ -12,8 +12,8 @@ Its lifespan starts the telemetry an operator configured (`assistants_ui.telemet
 traces and the metrics port) and warms the backends up in the background (`_warm`),
 and ends with the server (SIGTERM, Ctrl-C): the answers still being written are
 stopped then, each saved, marked stopped by the shutdown, the in-process model
-finishes what it is generating (a title), and the traces still queued are sent. (The server re-raises the signal once it has stopped, so `atexit`
-never runs.)
+finishes what it is generating (a title), and the traces still queued are sent.
+(The server re-raises the signal once it has stopped, so `atexit` never runs.)
 """
 
 from __future__ import annotations
