@@ -35,7 +35,9 @@ def assistant_text(page: Page) -> str:
 def test_hello_gets_a_streamed_reply_from_the_local_model(page: Page, start_app: StartApp) -> None:
     url = start_app({"LOCAL_MAX_TOKENS": "80"})
     page.goto(url)
-    send(page, "Hello")
+    # Long enough to be seen streaming: a bare "Hello" was answered in 22 tokens, a
+    # quarter of a second, over before the test had looked three times.
+    send(page, "Hello! Tell me a long story about a lighthouse.")
     expect(user_messages(page).first).to_contain_text("Hello", timeout=30_000)
     stop = page.get_by_role("button", name="Stop")
     seen: list[str] = []

@@ -54,9 +54,13 @@ class FirstWords:
             self._others(None, time.monotonic())  # drops those waiting too long
             return answer in self._waiting
 
-    def __len__(self) -> int:
+    def others(self, me: object = None) -> int:
+        """How many answers besides `me` wait on us now."""
         with self._lock:
-            return self._others(None, time.monotonic())
+            return self._others(me, time.monotonic())
+
+    def __len__(self) -> int:
+        return self.others()
 
     def step_aside(self, limit: float, me: object = None) -> None:
         """Wait while an answer other than `me` waits on us, `limit` seconds at most."""

@@ -638,12 +638,13 @@ class ChatPage:
             asked = stream.requested_at
             # While others' first words are also on their way, the model's may be late
             # only because this process is busy: its first words still go first.
-            after = FIRST_WORDS_BUSY if len(FIRST_WORDS) else wait
+            after = FIRST_WORDS_BUSY if FIRST_WORDS.others(stream) else wait
             deadline = limit if asked is None else min(limit, asked + after)
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            if answer.frame(min(left, FRAME_SECONDS) if asked is None else left):
+            # Frame by frame: after an event that shows nothing, the next may.
+            if answer.frame(min(left, FRAME_SECONDS)):
                 return
 
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
