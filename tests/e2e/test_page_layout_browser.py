@@ -35,11 +35,14 @@ def idle(page: Page) -> None:
 
 
 def scroll_to(page: Page, text: str) -> None:
-    """Scroll the page to the message with `text`, as a reader would."""
-    page.evaluate(
-        "text => [...document.querySelectorAll('[data-testid=stChatMessage]')]"
-        ".find(m => m.innerText.includes(text)).scrollIntoView({block: 'start'})",
-        text,
+    """Scroll the page to the message with `text`, as a reader would: once it is on the
+    page (a send's run paints the answer's first words before the history above it)."""
+    page.wait_for_function(  # found and scrolled to in one step, tried until it is there
+        "text => { const m = [...document.querySelectorAll('[data-testid=stChatMessage]')]"
+        ".find(e => e.innerText.includes(text));"
+        " if (m) m.scrollIntoView({block: 'start'}); return !!m; }",
+        arg=text,
+        timeout=TIMEOUT,
     )
 
 
