@@ -9,13 +9,14 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from samples import png_bytes, xlsx_bytes
 from scripted import PROFILE, ScriptedBackend
 
 from assistants_ui.core import events as ev
 from assistants_ui.core.session import ChatSession
 from assistants_ui.core.transcript import Attachment, Message
-from assistants_ui.storage import Repository, StorageRecorder, UserInfo, open_url
+from assistants_ui.storage import UNSAVED_USER, Repository, StorageRecorder, UserInfo, open_url
 
 HERE = Path(__file__).parent
 
@@ -111,6 +112,96 @@ def test_stopped_and_failed_answers_are_saved_with_their_state(
     block.set()
     last = repo.load_messages(user_id=alice.id, conversation_id=cid).messages[-1]
     assert (last.status, last.text, last.stopped_by) == ("stopped", "half", "user")
+
+
+def guest_recorder(repo: Repository) -> StorageRecorder:
+    """A guest browser's recorder, as the page makes it: the row made by the first save."""
+
+    def create() -> int:
+        return repo.ensure_user(auth_provider="anonymous", subject="browser-1").id
+
+    return StorageRecorder(repo, user_id=UNSAVED_USER, create_user=create)
+
+
+def stored(repo: Repository) -> list[tuple[str, str, str]]:
+    """The guest's saved messages: (role, status, text); [] while it has no row."""
+    found = repo.find_user(auth_provider="anonymous", subject="browser-1")
+    if found is None:
+        return []
+    return [
+        (m.role, m.status, m.text)
+        for c in repo.list_conversations(user_id=found.id).items
+        for m in repo.load_messages(user_id=found.id, conversation_id=c.id).messages
+    ]
+
+
+@pytest.mark.parametrize("saved_by", ["save_turn", "checkpoint", "the end"])
+def test_a_question_saved_after_its_request_is_saved_once_with_its_answer(
+    repo: Repository, saved_by: str
+) -> None:
+    """`ask(later=True)` (the page's send): the request goes out before anything is
+    written, even the guest's row; the question and the answer's first row are saved
+    once, by whichever comes first, and the answer's end is saved over them."""
+    at_send: list[list[tuple[str, str, str]]] = []
+    block = threading.Event()
+    backend = ScriptedBackend(
+        [ev.TextDelta("First words"), ev.RemoteUpdate("response", "resp_1")],
+        on_send=lambda message: at_send.append(stored(repo)),
+        block=block,
+    )
+    recorder = guest_recorder(repo)
+    session = ChatSession(PROFILE, backend, recorder=recorder)
+    session.ask("What should I plant?", later=True)
+    stream = session.active
+    assert stream is not None
+    while stream.message.text != "First words" or "response" not in session.remote:
+        stream.wait(stream.version, 0.05)
+    assert at_send == [[]] and stored(repo) == []  # sent, nothing written yet
+    if saved_by == "save_turn":
+        assert stream.save_turn() and not stream.save_turn()  # once
+    elif saved_by == "checkpoint":
+        assert stream.checkpoint()  # the turn first: the question is what a crash loses
+        assert stored(repo) == [
+            ("user", "complete", "What should I plant?"),
+            ("assistant", "streaming", ""),
+        ]
+        assert stream.checkpoint()  # then the answer so far, as for any answer
+    if saved_by != "the end":
+        assert stored(repo)[0] == ("user", "complete", "What should I plant?")
+        assert stored(repo)[1][:2] == ("assistant", "streaming")
+    stream.cancel()  # its end, however it comes (the server's stream is kept open here)
+    block.set()
+    assert stored(repo) == [
+        ("user", "complete", "What should I plant?"),
+        ("assistant", "stopped", "First words"),
+    ]
+    cid = session.conversation_id
+    assert cid is not None
+    conversation = repo.get_conversation(user_id=recorder.user_id, conversation_id=cid)
+    assert conversation.remote == {"conversation": "conv_123", "response": "resp_1"}
+    assert conversation.title == "What should I plant?"
+
+
+def test_a_question_with_files_is_saved_before_its_request_even_later(
+    repo: Repository, alice: UserInfo
+) -> None:
+    """Files go to the server from the saved question: `later` does not apply to them."""
+    at_send: list[str] = []
+    session = ChatSession(
+        PROFILE,
+        ScriptedBackend(
+            [ev.Done()], on_send=lambda m: at_send.append(session.conversation_id or "")
+        ),
+        recorder=StorageRecorder(repo, user_id=alice.id),
+    )
+    session.ask("Read this", [Attachment("in.png", "image/png", png_bytes())], later=True)
+    assert session.active is not None
+    session.active.run_to_end()
+    assert at_send and at_send[0]
+    texts = [
+        m.text for m in repo.load_messages(user_id=alice.id, conversation_id=at_send[0]).messages
+    ]
+    assert texts == ["Read this", ""]
 
 
 def test_oversized_upload_becomes_a_warning(db_url: str) -> None:

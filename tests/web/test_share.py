@@ -12,6 +12,7 @@ from test_render_page import png
 from assistants_ui.core.transcript import Attachment, FilePart, ImagePart, Message, TextPart
 from assistants_ui.runtime import Runtime
 from assistants_ui.storage import Repository, open_database
+from assistants_ui.web.chat_view import ChatPage
 from assistants_ui.web.share_view import REVOKED, UNKNOWN
 from fakes.server import FakeOpenAI
 from login_support import ORIGINAL_SECRETS, write_secrets
@@ -51,6 +52,29 @@ def kinds(node: object) -> list[str]:
 
 def token_of(link: str) -> str:
     return link.rsplit("?share=", 1)[1]
+
+
+@pytest.mark.parametrize("first", ["the page", "the answer's end"])
+def test_a_guests_first_message_saved_by_either_has_its_menu_in_the_run_that_sent_it(
+    monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """A message from the chat input is saved after its request goes out (the guest's
+    row with it): by the page once the first words are out, or by the answer's own
+    thread when the answer ended first (a short one). Either way the run that sent it
+    shows the conversation's menu and puts it in the URL."""
+    if first == "the answer's end":
+        save = ChatPage.save
+
+        def after_the_end(self: ChatPage) -> None:
+            if self.live is not None:
+                assert self.live._ended.wait(10)
+            save(self)
+
+        monkeypatch.setattr(ChatPage, "save", after_the_end)
+    owner = app().chat_input[0].set_value("Plan the offsite").run()
+    assert not owner.exception and not owner.error
+    assert owner.button(key="share").label  # the conversation's menu
+    assert owner.query_params["c"]
 
 
 def test_share_open_later_messages_hidden_revoke() -> None:

@@ -8,7 +8,8 @@ there. One housekeeping thread, started with the first answer, every
 `checkpoint_seconds`:
 
 - saves each answer's text so far when it changed (`ReplyStream.checkpoint`):
-  after a crash, what the reader had seen is kept, marked cut off;
+  after a crash, what the reader had seen is kept, marked cut off (first its
+  question, if that waits to be saved: `ChatSession.ask` with `later`);
 - stops an answer that no page has shown for `unattended_seconds` (the
   operator's UNATTENDED_ANSWER_MINUTES), marked stopped by the server.
 

@@ -267,6 +267,9 @@ class ReplyStream:
         self._ended = threading.Event()  # set when the answer has ended, however
         self._finished = False
         self._saving = threading.Lock()  # checkpoints and the last save, one at a time
+        # The answer's first row when it and the question wait to be saved (`ChatSession.ask`
+        # with `later`): by `save_turn`, the first checkpoint or the end, whichever is first.
+        self._unsaved_row: Message | None = None
         self._saved = -1  # the builder version last saved
         self._saved_at = time.monotonic()  # when (its first row is saved by `reply`)
         self._polled = -1  # the builder version `poll` last returned
@@ -391,8 +394,8 @@ class ReplyStream:
             self._changed.notify_all()
         if self._observed is not None:
             self._observed(event)
-        if isinstance(event, ev.RemoteUpdate):
-            self.session.recorder.save_remote(self.session)
+        if isinstance(event, ev.RemoteUpdate) and self._unsaved_row is None:
+            self.session.recorder.save_remote(self.session)  # else saved with the turn
         return True
 
     def _end(self, cause: StopCause | None) -> bool:
@@ -412,6 +415,7 @@ class ReplyStream:
         FIRST_WORDS.not_on_us(self)
         try:
             with self._saving, self.telemetry.current():
+                self._save_turn()  # an answer that ended before its turn was saved
                 self.session._reply_ended(self)
         finally:
             try:
@@ -489,6 +493,9 @@ class ReplyStream:
         was shown), or if `heartbeat` seconds passed (readers elsewhere can tell it is
         still being written). True when something was saved."""
         with self._saving:
+            if self._unsaved_row is not None:  # the question first (a crash keeps it)
+                with self.telemetry.current():
+                    return self._save_turn()
             with self._lock:
                 if self._finished:
                     return False
@@ -500,6 +507,28 @@ class ReplyStream:
                 self.session.recorder.checkpoint(self.session, message)
             self._saved, self._saved_at = version, time.monotonic()
             return True
+
+    def save_turn(self) -> bool:
+        """Save the question and the answer's first row if they wait to be (`ChatSession.ask`
+        with `later`); True when this call saved them. Raises what storage raised (they
+        stay unsaved: a checkpoint or the end tries again)."""
+        with self._saving, self.telemetry.current():
+            return self._save_turn()
+
+    def _save_turn(self) -> bool:
+        """`save_turn`, `_saving` held."""
+        row = self._unsaved_row
+        if row is None:
+            return False
+        session = self.session
+        # The first row as `ask` would have saved it: what came since (files and images
+        # too) is saved by the next checkpoint and the end, as for any answer.
+        session.recorder.start_turn(session, self.question, row)
+        self._unsaved_row = None
+        self._saved_at = time.monotonic()
+        if session.live is not None:  # now also found by its conversation's id
+            session.live.add(self)
+        return True
 
     def run_to_end(self, on_change: Callable[[MessageBuilder], None] | None = None) -> Message:
         """Poll until the answer ends (tests and scripts)."""
@@ -612,10 +641,19 @@ class ChatSession:
         self.recorder.save_message(self, message)
         return message
 
-    def ask(self, text: str, attachments: Sequence[Attachment] = ()) -> Message:
+    def ask(
+        self, text: str, attachments: Sequence[Attachment] = (), *, later: bool = False
+    ) -> Message:
         """Send what the user typed: `submit` and `reply` in one, the question and the
         answer's first row saved together (committed before the request goes out),
-        then the answer starts. The question."""
+        then the answer starts. The question.
+
+        `later`: the request goes out first, and the two rows are saved by the answer's
+        `save_turn` (the page calls it once the first words are out), by its first
+        checkpoint or at its end, whichever comes first; at fifty sends at once the
+        writes before the requests held every first word up (docs/benchmarks.md,
+        "the turn saved after the first words"). A message with files is saved now,
+        as always (the worker saves it again once its files have reached the server)."""
         self._check_idle()
         question = self._user_message(text, attachments)
         question.parent_id = self._parent()
@@ -625,9 +663,12 @@ class ChatSession:
         stream.message.parent_id = question.id
         self.messages += [question, stream.message]
         self.active = stream
+        if later and not question.attachments:
+            stream._unsaved_row = stream.message.snapshot()
         try:
-            with stream.telemetry.current():  # the turn's write is the answer's
-                self.recorder.start_turn(self, question, stream.message)
+            if stream._unsaved_row is None:
+                with stream.telemetry.current():  # the turn's write is the answer's
+                    self.recorder.start_turn(self, question, stream.message)
         except BaseException:  # not saved: the question stays on the page, no answer
             self.active = None
             self.messages.remove(stream.message)
@@ -771,7 +812,8 @@ class ChatSession:
         return self._started(stream)
 
     def _started(self, stream: ReplyStream) -> ReplyStream:
-        """Its first row saved: keep `stream` among the live answers and start it."""
+        """Its first row saved (or to be, `ask`): keep `stream` among the live answers and
+        start it."""
         if self.live is not None:
             self.live.add(stream)
         log.info(

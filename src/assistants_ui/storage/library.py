@@ -324,14 +324,17 @@ class StorageLibrary:
         index_project: Callable[[], None] | None = None
         if self.recorder is not None:
             repo, user_id = self.recorder.repository, self.recorder.user_id
-            conversation_id = self.recorder.conversation_id(session)
-            # Only the owner's conversation (the same NotFound as every room), and its project.
-            project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
-            if project is not None:
-                project_id = project.id
+            if conversation_id is None:  # not saved yet (`ChatSession.ask`): none of its own
+                project_id = self.recorder.placement.project_id
+            else:
+                # Only the owner's conversation (the same NotFound as every room), its project.
+                project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
+                project_id = project.id if project is not None else None
+            if project_id is not None:
+                project_key = project_id
 
                 def index_project() -> None:
-                    self.index_project(repo, user_id, project.id)
+                    self.index_project(repo, user_id, project_key)
 
         return StoredShelf(
             self.room,

@@ -152,6 +152,7 @@ def _conversation(
         st.title(f"{profile.icon} {profile.title}")
         st.error(inert(exc.reason), icon="🚨")
         return None
+    reader.share_row(repo, chat.recorder)  # made for a setting: a send's answer reads it
     title_slot, warning_slot = st.empty(), st.empty()
     menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
     settings = rt.config.settings
@@ -174,6 +175,8 @@ def _conversation(
     page.first_words()
 
     def rest() -> Callable[[], None]:
+        page.save()  # the question sent: what follows reads it (the menu, the history)
+        reader.share_row(repo, chat.recorder)  # a guest's row, made by the answer's end
         prompt_library.render_picker(repo, user)
         temporary.track(rt, repo, reader.saved_user(user), chat)  # made by this run's question?
         with head:

@@ -15,6 +15,7 @@ Editing a question or regenerating an answer forks the conversation there
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from assistants_ui.core.transcript import VOICE, Attachment, Message
 from assistants_ui.core.usage import NO_PRICES, Prices, describe
 from assistants_ui.i18n import _
 from assistants_ui.profiles import Profile
+from assistants_ui.storage import StorageError
 from assistants_ui.web import chat_state
 from assistants_ui.web.answer_actions import answer_actions, copy_button
 from assistants_ui.web.branches import (
@@ -60,6 +62,8 @@ __all__ = [
     "render_chat",
     "render_messages",
 ]
+
+log = logging.getLogger(__name__)
 
 # One poll per frame: at most ~11 repaints a second, whatever the token rate (the
 # view's `RepaintPace` skips frames once its bytes budget is spent, keeping
@@ -452,9 +456,11 @@ def _send(
     caps: MessageCaps,
     quota: Callable[[], str | None] | None,
     transcribe: Callable[[bytes, str], str] | None,
+    later: bool = False,
 ) -> Message | None:
     """Check, save and start answering what was typed: the question sent (None when
-    nothing was sent). The page paints it with the history.
+    nothing was sent). The page paints it with the history. `later`: saved once the
+    first words are out (`ChatPage.save`), not before the request goes out.
 
     Refused (over a limit, a daily quota, a recording not heard, a file not
     accepted): one message saying why, and nothing typed is lost."""
@@ -474,9 +480,9 @@ def _send(
         attachments.append(recording)
     if attachments and _refuse_uploads(chat, text, attachments):
         st.rerun()
-    # The question and the answer's first row in one write, then the request goes out:
-    # before anything else is painted.
-    message = chat.ask(text, attachments)
+    # The question and the answer's first row in one write (or, `later`, after the first
+    # words), and the request goes out: before anything else is painted.
+    message = chat.ask(text, attachments, later=later)
     _after_save(chat)  # in the URL now: a reload while it answers comes back here
     return message
 
@@ -594,14 +600,14 @@ class ChatPage:
             if value is not None and chat.busy:
                 chat_state.queue(_typed(value))
             elif value is not None:
-                sent = self.send(_typed(value))
+                sent = self.send(_typed(value), later=True)
             else:
                 match action:
                     case Retry() if chat.can_retry:
                         _start(chat, quota)
                     case Starter(text=starter) if not chat.messages:
                         # A starter is sent exactly as if it had been typed.
-                        sent = self.send(chat_state.Typed(starter))
+                        sent = self.send(chat_state.Typed(starter), later=True)
                     case Decide(request_id=request_id, approve=approve):
                         # Approve / Deny: the decision becomes the message the answer
                         # continues from.
@@ -646,6 +652,23 @@ class ChatPage:
             # Frame by frame: after an event that shows nothing, the next may.
             if answer.frame(min(left, FRAME_SECONDS)):
                 return
+
+    def save(self) -> None:
+        """What this run sent, saved now that its first words are on their way (the
+        question and the answer's first row: `ChatSession.ask` with `later`), and put
+        in the URL. Storage down: said once, the answer goes on (its end saves it)."""
+        stream = self.live
+        if stream is None:
+            return
+        try:
+            stream.save_turn()
+        except StorageError as exc:
+            log.error("storage: %s", exc)
+            with self.bottom:
+                st.error(str(exc), icon="💾")
+            return
+        with self.bottom:
+            _after_save(self.chat)
 
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
         if self.answer is None or self.answer.stream is not stream:

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistants_ui.auth import Identity
 from assistants_ui.auth.sessions import server_key
@@ -73,6 +74,24 @@ def saved_user(user: UserInfo) -> UserInfo:
     if user.id == UNSAVED_USER and cached is not None and cached[1].subject == user.subject:
         return cached[1]
     return user
+
+
+def share_row(repo: Repository, recorder: object) -> None:
+    """A guest's row, made since by the page (a setting, a project: `saved_user_id`) or
+    by their chat's recorder (the first message, which an answer's own thread may save
+    after this page's run let go of it: `ChatSession.ask` with `later`), known to both
+    from then on. No query, but once when the recorder has just made it."""
+    cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
+    if cached is None or not isinstance(recorder, StorageRecorder):
+        return
+    identity, known = cached
+    made = recorder.user_id
+    if known.id != UNSAVED_USER and made == UNSAVED_USER:
+        recorder.user_id = known.id  # what the answer reads before its question is saved
+    elif known.id == UNSAVED_USER and made != UNSAVED_USER:
+        found = repo.find_user(auth_provider=identity.auth_provider, subject=identity.subject)
+        if found is not None:
+            st.session_state[_USER_KEY] = (identity, found)
 
 
 def saved_user_id(repo: Repository, user: UserInfo) -> int:
@@ -144,16 +163,24 @@ def _ensure(repo: Repository, identity: Identity) -> UserInfo:
 
 
 def recorder(repo: Repository, user: UserInfo) -> StorageRecorder:
-    """A chat's recorder; for an unsaved guest it makes the users row on the first save."""
+    """A chat's recorder; for an unsaved guest it makes the users row on the first save.
+
+    That save may come after the page's run, on the answer's own thread
+    (`ChatSession.ask` with `later`: the tab closed before its first words), so
+    what it needs of the page, the identity and the client's address, is read now."""
     cached: tuple[Identity, UserInfo] | None = st.session_state.get(_USER_KEY)
+    identity = cached[0] if cached is not None else None
+    guest = user.id == UNSAVED_USER and identity is not None
+    address = guest_address(repo) if guest and user.auth_provider == "anonymous" else None
 
     def create() -> int:
-        if cached is None:
+        if identity is None:
             raise NotFound("user")
-        saved = _ensure(repo, cached[0])
-        st.session_state[_USER_KEY] = (cached[0], saved)
-        address = guest_address(repo) if saved.auth_provider == "anonymous" else None
-        if address is not None:  # its first message counts for its address too
+        saved = _ensure(repo, identity)
+        if get_script_run_ctx(suppress_warning=True) is not None:  # this run sees it
+            st.session_state[_USER_KEY] = (identity, saved)
+        if address is not None and saved.auth_provider == "anonymous":
+            # Its first message counts for its address too.
             Admin(repo.db).note_guest_address(user_id=saved.id, address=address)
         return saved.id
 

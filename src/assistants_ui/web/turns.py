@@ -50,8 +50,10 @@ def turn_for(
     *,
     tools: bool,
     max_facts: int,
+    project_id: str | None = None,
 ) -> Turn:
-    """The additions for one answer in `conversation_id` (None: not saved yet)."""
+    """The additions for one answer in `conversation_id` (None: not saved yet, to go into
+    the project `project_id`)."""
     if user_id == UNSAVED_USER:
         return Turn()
     texts: list[str] = []
@@ -61,8 +63,13 @@ def turn_for(
             project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
         except NotFound:
             project = None
-        if project is not None:
-            context = repo.project_context(user_id=user_id, project_id=project.id)
+        project_id = project.id if project is not None else None
+    if project_id is not None:
+        try:
+            context = repo.project_context(user_id=user_id, project_id=project_id)
+        except NotFound:  # deleted meanwhile
+            pass
+        else:
             own, files = project_text(context.name, context.instructions, context.files)
             texts.append(own)
     personal = repo.personal(user_id=user_id)
@@ -80,8 +87,17 @@ def attach(rt: Runtime, repo: Repository, user: UserInfo, chat: ChatSession) -> 
     max_facts = rt.config.settings.memory_max_facts
 
     def turn() -> Turn:
-        user_id = getattr(chat.recorder, "user_id", user.id)
-        return turn_for(repo, user_id, chat.conversation_id, tools=tools, max_facts=max_facts)
+        recorder = chat.recorder
+        user_id = getattr(recorder, "user_id", user.id)
+        placement = getattr(recorder, "placement", None)
+        return turn_for(
+            repo,
+            user_id,
+            chat.conversation_id,
+            tools=tools,
+            max_facts=max_facts,
+            project_id=getattr(placement, "project_id", None),
+        )
 
     chat.turn = turn
     return chat
