@@ -67,6 +67,10 @@ class Saved:
         session.conversation_id = session.conversation_id or "c1"
         self._note("save", message)
 
+    def start_turn(self, session: ChatSession, question: Message, answer: Message) -> None:
+        session.conversation_id = session.conversation_id or "c1"
+        self._note("turn", question)
+
     def checkpoint(self, session: ChatSession, message: Message) -> None:
         self._note("checkpoint", message)
 
@@ -153,6 +157,24 @@ def test_a_second_page_follows_the_answer_of_the_first() -> None:
     assert stream._ended.wait(10)
     assert second.messages[-1].text == "Shared text." and not second.busy
     assert live.get(first.conversation_id) is None and len(live) == 0
+
+
+def test_an_answer_whose_question_waits_is_found_by_its_conversation_once_saved() -> None:
+    """`ask(later=True)`: kept by its own id until the turn is saved, then by the
+    conversation's (a reload opening it follows it), counted once throughout."""
+    live = LiveAnswers(checkpoint_seconds=60)
+    chat, backend, saved = session(live)
+    chat.ask("Tell me", later=True)
+    stream = chat.active
+    assert stream is not None and chat.conversation_id is None
+    assert len(live) == 1 and saved.saves == []
+    assert stream.save_turn()
+    assert chat.conversation_id == "c1" and live.get("c1") is stream and len(live) == 1
+    assert saved.saves == [("turn", "complete", "Tell me")]
+    backend.events.put(END)
+    backend.events.put(None)
+    assert stream._ended.wait(10)
+    assert len(live) == 0 and [kind for kind, _, _ in saved.saves] == ["turn", "save"]
 
 
 def test_housekeeping_checkpoints_what_changed_and_stops_what_nobody_watches() -> None:

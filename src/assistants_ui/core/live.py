@@ -72,9 +72,12 @@ class LiveAnswers:
         LiveAnswers._every.add(self)
 
     def add(self, stream: ReplyStream) -> None:
-        """Keep `stream` (its conversation must be saved: it is the key)."""
+        """Keep `stream`, by its conversation (by its own id until the conversation is
+        saved: `ChatSession.ask` with `later`; adding it again then moves it)."""
         key = stream.session.conversation_id or stream.message.id
         with self._lock:
+            for old in [k for k, kept in self._answers.items() if kept is stream]:
+                del self._answers[old]
             self._answers[key] = stream
             if self._thread is None:
                 self._thread = threading.Thread(

@@ -526,7 +526,7 @@ class ReplyStream:
         session.recorder.start_turn(session, self.question, row)
         self._unsaved_row = None
         self._saved_at = time.monotonic()
-        if session.live is not None:  # now also found by its conversation's id
+        if session.live is not None:  # found by its conversation's id from now on
             session.live.add(self)
         return True
 

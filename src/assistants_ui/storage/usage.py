@@ -5,7 +5,8 @@ message once, in the transaction that first saves it in a final state
 (`record_usage`, called by `Messages.save_message`):
 
 - a user's message (a question, an edited question, an Approve / Deny) when it
-  is saved, which is before it is sent: one message sent;
+  is saved, before it is sent (or, typed in the chat input, as its answer's
+  first words go out: `ChatSession.ask`): one message sent;
 - an answer when it ends, however it ends (complete, incomplete, failed,
   stopped): its input and output tokens. Checkpoints of an answer still being
   written never write a row; an answer cut off by a crash (never saved as
