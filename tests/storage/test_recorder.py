@@ -182,6 +182,41 @@ def test_a_question_saved_after_its_request_is_saved_once_with_its_answer(
     assert conversation.title == "What should I plant?"
 
 
+def test_what_the_server_said_before_a_later_turn_was_saved_is_saved_with_it(
+    repo: Repository, alice: UserInfo
+) -> None:
+    """In a saved conversation, the server's new ids that came before the turn was saved
+    (the previous response's, a branch's conversation) are saved right after it."""
+    recorder = StorageRecorder(repo, user_id=alice.id)
+    first = ChatSession(PROFILE, ScriptedBackend([ev.Done()]), recorder=recorder)
+    first.ask("q1")
+    assert first.active is not None
+    first.active.run_to_end()
+    cid = first.conversation_id
+    assert cid is not None
+    block = threading.Event()
+    backend = ScriptedBackend([ev.RemoteUpdate("response", "resp_2")], block=block)
+    again = ChatSession(
+        PROFILE,
+        backend,
+        messages=list(first.messages),
+        remote=dict(first.remote),
+        recorder=recorder,
+        conversation_id=cid,
+    )
+    again.ask("q2", later=True)
+    stream = again.active
+    assert stream is not None
+    while again.remote.get("response") != "resp_2":
+        stream.wait(stream.version, 0.05)
+    assert "response" not in repo.get_conversation(user_id=alice.id, conversation_id=cid).remote
+    assert stream.save_turn()
+    saved = repo.get_conversation(user_id=alice.id, conversation_id=cid).remote
+    assert saved == {"conversation": "conv_123", "response": "resp_2"}
+    stream.cancel()
+    block.set()
+
+
 def test_a_question_with_files_is_saved_before_its_request_even_later(
     repo: Repository, alice: UserInfo
 ) -> None:

@@ -270,6 +270,7 @@ class ReplyStream:
         # The answer's first row when it and the question wait to be saved (`ChatSession.ask`
         # with `later`): by `save_turn`, the first checkpoint or the end, whichever is first.
         self._unsaved_row: Message | None = None
+        self._remote_unsaved = False  # a remote update came meanwhile: saved after the turn
         self._saved = -1  # the builder version last saved
         self._saved_at = time.monotonic()  # when (its first row is saved by `reply`)
         self._polled = -1  # the builder version `poll` last returned
@@ -394,8 +395,12 @@ class ReplyStream:
             self._changed.notify_all()
         if self._observed is not None:
             self._observed(event)
-        if isinstance(event, ev.RemoteUpdate) and self._unsaved_row is None:
-            self.session.recorder.save_remote(self.session)  # else saved with the turn
+        if isinstance(event, ev.RemoteUpdate):
+            with self._saving:  # not while the turn is being saved: after it, or with it
+                if self._unsaved_row is None:
+                    self.session.recorder.save_remote(self.session)
+                else:
+                    self._remote_unsaved = True
         return True
 
     def _end(self, cause: StopCause | None) -> bool:
@@ -525,6 +530,9 @@ class ReplyStream:
         # too) is saved by the next checkpoint and the end, as for any answer.
         session.recorder.start_turn(session, self.question, row)
         self._unsaved_row = None
+        if self._remote_unsaved:  # a branch's, or a conversation's that was saved before
+            self._remote_unsaved = False
+            session.recorder.save_remote(session)
         self._saved_at = time.monotonic()
         if session.live is not None:  # found by its conversation's id from now on
             session.live.add(self)
