@@ -107,9 +107,10 @@ def served(stack: Stack, key: str) -> set[str]:
 
 
 def conversation_id(page: Page) -> str:
-    ids = parse_qs(urlparse(page.url).query).get("c", [])
-    assert ids, f"no conversation in the page's URL {page.url}"
-    return ids[0]
+    """The conversation in the page's URL: put there once its first message is saved,
+    a moment after its first words (`ChatPage.save`), so it is waited for."""
+    page.wait_for_url(lambda url: "c" in parse_qs(urlparse(url).query), timeout=WAIT_MS)
+    return parse_qs(urlparse(page.url).query)["c"][0]
 
 
 def stored(stack: Stack, conversation: str) -> list[tuple[str, str, str]]:
