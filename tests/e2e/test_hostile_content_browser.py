@@ -193,6 +193,9 @@ def test_hostile_corpus_stays_inert_live_and_from_history(
     page.locator("[data-testid='stChatInput'] input[type='file']").set_input_files(
         files=[{"name": FILE_NAME, "mimeType": "text/plain", "buffer": b"hello"}]
     )
+    # Its chip in the box: sent before it shows, the file went with the next message.
+    chip = page.get_by_test_id("stChatInput").get_by_text("b.txt", exact=False)
+    expect(chip.first).to_be_visible(timeout=30_000)
     send(page, USER_TEXT)
 
     # Live: the answer has arrived up to its last line and is still streaming.
