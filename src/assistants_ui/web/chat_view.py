@@ -483,7 +483,7 @@ def _send(
     # The question and the answer's first row in one write (or, `later`, after the first
     # words), and the request goes out: before anything else is painted.
     message = chat.ask(text, attachments, later=later)
-    _after_save(chat)  # in the URL now: a reload while it answers comes back here
+    _after_save(chat)  # in the URL now (a new one once saved): a reload comes back here
     return message
 
 
