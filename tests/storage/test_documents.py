@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from assistants_ui.core.documents import DocumentError, EmbeddingError
 from assistants_ui.core.transcript import Attachment, Message
@@ -69,6 +69,25 @@ def test_the_page_with_the_answer_comes_first_and_each_content_is_kept_once(
     assert mine.whole(1000) is None  # too long to give whole
     (whole,) = mine.whole(10_000_000) or []
     assert "herons" in whole.text
+
+
+def test_a_chat_without_documents_costs_its_request_one_query(
+    db: Database, repo: Repository, alice: UserInfo
+) -> None:
+    """Every answer on the chat backends asks its shelf before its request goes out: with
+    nothing on it (most chats), one query, not a second one for no texts."""
+    mine = shelf(db, repo, alice)
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert mine.whole(10_000) == []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements
 
 
 def test_a_conversation_sees_only_its_documents_and_its_assistants_knowledge(
