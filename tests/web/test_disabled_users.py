@@ -54,3 +54,30 @@ def test_a_disabled_guest_browser_is_told_so(repo: Repository) -> None:
     at.run()
     assert signed_in(at) == ""
     assert errors(at) == [DISABLED_GUEST]
+
+
+@pytest.mark.parametrize("login", ["guest", "password"])
+def test_each_run_asks_once_whether_its_user_is_disabled(
+    monkeypatch: pytest.MonkeyPatch, repo: Repository, login: str
+) -> None:
+    """The check in front of the run (`guard`) asks; the run's own sign-in check takes
+    its finding instead of asking the database again (a query less in every run, before
+    a send's request goes out). Disabling between runs still signs out: the test above."""
+    if login == "password":
+        monkeypatch.setenv("AUTHENTICATION_REQUIRED", "true")
+        write_secrets(ORIGINAL_SECRETS)
+        at = log_in(page(), "jsmith", "abc-password")
+    else:
+        at = page()
+    assert signed_in(at)
+    asked: list[str] = []
+    original = Admin.is_disabled
+
+    def is_disabled(self: Admin, *, auth_provider: str, subject: str) -> bool:
+        asked.append(subject)
+        return original(self, auth_provider=auth_provider, subject=subject)
+
+    monkeypatch.setattr(Admin, "is_disabled", is_disabled)
+    at.run()
+    assert signed_in(at)
+    assert len(asked) == 1, asked

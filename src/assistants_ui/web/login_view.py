@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 import weakref
 
 import streamlit as st
@@ -86,6 +87,7 @@ _SESSIONS_KEY = "auth_sessions"  # the LoginSessions of this run (for the logout
 _REFUSED_KEY = "auth_refused"  # single sign-on of someone not on the allow-list
 _SETTINGS_KEY = "auth_settings"  # the Settings of the last full run (for `guard`)
 _CONNECTION_KEY = "auth_connection"  # weak reference: the connection the login was proven on
+_CHECKED_KEY = "auth_checked"  # (setup, identity, when): what `guard` found before this run
 NO_COOKIE_SESSION = dt.timedelta(days=1)  # a login without a cookie ([cookie] expiry_days = 0)
 DISABLED = N_(
     "This account was disabled by an administrator: it is signed out and cannot sign in. "
@@ -238,17 +240,18 @@ def _identity(
     if not setup.usable:
         _render_problems(setup)
         return None
-    identity = _held(setup, sessions, db)
+    checked = _checked(setup)
+    identity = checked or _held(setup, sessions, db)
     if not setup.required:
         held = identity is not None and identity.auth_provider == "anonymous"
         guest = identity if identity is not None and held else _anonymous(db)
-        if _disabled(db, guest):
+        if guest is not checked and _disabled(db, guest):
             st.error(_(DISABLED_GUEST), icon="🚫")
             return None
         return guest
     if identity is None:
         identity = _sso_identity(setup, sessions) or _cookie_identity(setup, sessions)
-    if identity is not None and _disabled(db, identity):
+    if identity is not None and identity is not checked and _disabled(db, identity):
         _refuse_disabled(identity)
         identity = None
     if identity is None:
@@ -304,6 +307,7 @@ def guard(fragment: bool) -> bool:
     sessions = st.session_state.get(_SESSIONS_KEY)
     if not isinstance(settings, Settings) or not isinstance(sessions, LoginSessions):
         return not fragment  # no full run yet: that run checks everything
+    st.session_state.pop(_CHECKED_KEY, None)
     try:
         setup = _setup(settings)
         held = _held(setup, sessions, sessions.records.db) if setup.usable else None
@@ -315,7 +319,30 @@ def guard(fragment: bool) -> bool:
         ok = False
     if not ok:
         _may_upload(False)
+    else:  # the run's own sign-in check need not ask the database again
+        st.session_state[_CHECKED_KEY] = (setup, held, time.monotonic())
     return ok
+
+
+# How long `guard`'s finding stands for the run it let in: the run's sign-in check comes
+# a few milliseconds later, unless the process is very busy (then it asks again).
+CHECKED_SECONDS = 1.0
+
+
+def _checked(setup: AuthSetup) -> Identity | None:
+    """The identity `guard` found held, and not disabled, just before this run (under
+    the same configuration, and still the session's after the run's callbacks); once."""
+    found = st.session_state.pop(_CHECKED_KEY, None)
+    if not isinstance(found, tuple):
+        return None
+    was, identity, when = found
+    if (
+        was is not setup
+        or identity is not st.session_state.get(_IDENTITY_KEY)
+        or time.monotonic() - when > CHECKED_SECONDS
+    ):
+        return None
+    return identity if isinstance(identity, Identity) else None
 
 
 session_guard.install(guard)
