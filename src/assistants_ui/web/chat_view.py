@@ -240,11 +240,28 @@ class _LiveAnswer:
         self.speed, self.on_branch = speed, on_branch
         self.seen = -1  # its first frame paints what it has
         self.told = False  # whether the stream knows its first words were painted
+        self.since = time.monotonic()
         with box:
             self.view = MessageView(st.container(), key=f"live-{stream.message.id}")
-            self.waiting: DeltaGenerator | None = (
-                st.caption(_("Thinking…")) if not stream.version else None
-            )
+        # "Thinking…" and Stop, painted by `_controls`: after the first words, not before.
+        self.waiting: DeltaGenerator | None = None
+        self.stop: DeltaGenerator | None = None
+
+    def _controls(self) -> None:
+        """Stop (and "Thinking…" while nothing is shown), under the answer: once its first
+        words are painted, or `FIRST_WORDS_WAIT` seconds after it was asked for without
+        them (`FIRST_WORDS_BUSY` while other answers wait for their first words too).
+        Before the first words they would be three more messages for the process to
+        send first, at the moment fifty people's first words are waiting for it."""
+        stream = self.stream
+        if not self.view.slots:
+            asked = min(self.since, stream.requested_at or self.since)
+            after = FIRST_WORDS_BUSY if FIRST_WORDS.others(stream) else FIRST_WORDS_WAIT
+            if time.monotonic() < asked + after:
+                return
+            with self.box:
+                self.waiting = st.caption(_("Thinking…"))
+        with self.box:
             self.stop = st.empty()
             self.stop.button(
                 _("Stop"),
@@ -268,12 +285,14 @@ class _LiveAnswer:
             # Every frame: the view skips a version it painted, and paints one its
             # bytes budget made it skip before (`RepaintPace`), even if nothing came.
             self.view.update(message, version=self.seen)
-        if self.waiting is not None and self.seen > 0:
+        if self.waiting is not None and self.view.slots:
             self.waiting.empty()
             self.waiting = None
         if self.view.slots and not self.told:
             after_sent(stream.shown)  # others step aside until they are on their way
             self.told = True
+        if self.stop is None:
+            self._controls()
         # Reading session state is one of Streamlit's stop points: a click anywhere
         # is honoured here even while the server is silent.
         st.session_state.get("_tick")
@@ -285,7 +304,8 @@ class _LiveAnswer:
             pass
         stream = self.stream
         with self.box:
-            self.stop.empty()
+            if self.stop is not None:
+                self.stop.empty()
             if self.waiting is not None:
                 self.waiting.empty()
             self.view.key = stream.message.id
@@ -673,7 +693,7 @@ class ChatPage:
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
         if self.answer is None or self.answer.stream is not stream:
             slot = self.live_slots[_live_slot(stream.message.id)]
-            box = slot.container().chat_message("assistant", avatar=self.chat.profile.icon)
+            box = slot.chat_message("assistant", avatar=self.chat.profile.icon)
             self.answer = _LiveAnswer(
                 self.chat, stream, box, speed=self.speed, on_branch=self.on_branch
             )
