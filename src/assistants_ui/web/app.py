@@ -153,10 +153,10 @@ def _conversation(
         st.error(inert(exc.reason), icon="🚨")
         return None
     reader.share_row(repo, chat.recorder)  # made for a setting: a send's answer reads it
-    title_slot, warning_slot = st.empty(), st.empty()
-    menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    # The title, a warning, the menu and the project's header: one place, filled after the
+    # first words (four places would be four more messages to send before them).
+    top = st.container()
     settings = rt.config.settings
-    head = st.container()  # drawn once this run's question is saved (it may make the chat)
     temporary.placement(chat, settings.temporary_chat_hours, projects_view.selected())
     prompt_library.prefill()  # a prompt chosen in the previous run, into the input
     page = render_chat(
@@ -179,17 +179,21 @@ def _conversation(
         reader.share_row(repo, chat.recorder)  # a guest's row, made by the answer's end
         prompt_library.render_picker(repo, user)
         temporary.track(rt, repo, reader.saved_user(user), chat)  # made by this run's question?
-        with head:
-            projects_view.header(repo, reader.saved_user(user), chat.conversation_id)
-            with st.container(horizontal=True, vertical_alignment="center"):
-                temporary.switch(chat, settings.temporary_chat_hours)
-                prompt_library.menu_button()
+        with top:
+            # A legacy assistant configured by id alone is titled with its name on the server.
+            title = chat.backend.display_title()
+            st.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
+            warning_slot = st.empty()
+            menu = st.container(horizontal=True, vertical_alignment="center", gap="small")
+            # Drawn once this run's question is saved (it may make the chat).
+            with st.container():
+                projects_view.header(repo, reader.saved_user(user), chat.conversation_id)
+                with st.container(horizontal=True, vertical_alignment="center"):
+                    temporary.switch(chat, settings.temporary_chat_hours)
+                    prompt_library.menu_button()
         unreachable = resources.reachability_problem(rt, profile)
         if unreachable:  # the server named to admins only (render.hide_servers)
             warning_slot.warning(inert(render.without_servers(unreachable)), icon="🔌")
-        # A legacy assistant configured by id alone is titled with its name on the server.
-        title = chat.backend.display_title()
-        title_slot.title(f"{profile.icon} {literal(title)}")  # a legacy name is the server's
         usage = None
         if chat.conversation_id and not temporary.is_temporary(chat):  # saved, or made now
             with menu:
