@@ -110,6 +110,26 @@ def test_stop_keeps_the_partial_answer_and_the_next_message_works(
     assert history[-1] == {"role": "user", "content": "Next question"}
 
 
+def test_an_answer_slow_to_its_first_words_says_thinking_and_can_be_stopped(
+    page: Page, start_app: StartApp, fake: FakeOpenAI
+) -> None:
+    """Stop is painted after the first words (one message less to write before them),
+    but while a model's first words are late the answer says "Thinking…" and has its
+    Stop; the caption goes once words come, Stop with the answer."""
+    slow = Stream(chat_chunks(["Finally ", "here."]), pause_after=0)
+    fake.expect("chat.completions", slow)
+    url = start_app({"OPENAI_BASE_URL": fake.base_url, "OPENAI_MODEL": "m"})
+    page.goto(url)
+    send(page, "Think hard")
+    expect(page.get_by_text("Thinking…")).to_be_visible(timeout=30_000)
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    slow.resume.set()
+    expect(answers(page).last).to_contain_text("Finally here.", timeout=30_000)
+    expect(page.get_by_text("Thinking…")).to_have_count(0)
+    expect(stop).to_have_count(0, timeout=30_000)
+
+
 def test_the_stop_button_stops_it_and_leaving_the_page_does_not(
     page: Page, start_app: StartApp, fake: FakeOpenAI
 ) -> None:
