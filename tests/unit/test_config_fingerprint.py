@@ -53,3 +53,17 @@ def test_the_assistants_file_changes_it(here: Path) -> None:
     before = config_fingerprint()
     _later(here / "assistants.toml")
     assert config_fingerprint() != before
+
+
+def test_the_page_keeps_its_runtime_until_the_configuration_changes(here: Path) -> None:
+    """`resources.runtime`, asked by every page run: the same object while nothing
+    changed (without Streamlit's cache lookup), a new one after `.env` changes."""
+    from assistants_ui.web import resources
+
+    first = resources.runtime()
+    assert resources.runtime() is first
+    (here / ".env").write_text("OPENAI_MODEL=from-the-file\n")
+    second = resources.runtime()
+    assert second is not first
+    assert second.config.settings.openai_model == "from-the-file"
+    assert resources.runtime() is second

@@ -55,12 +55,28 @@ def one_reading() -> Iterator[None]:
         del _this_run.runtime
 
 
+# The last configuration looked at and its runtime: comparing a fingerprint with it costs a
+# tenth of Streamlit's cache lookup, which hashes the fingerprint (the settings as JSON).
+_last: tuple[tuple[object, ...], Runtime] | None = None
+
+
+def _current() -> Runtime:
+    global _last
+    fingerprint = config_fingerprint()
+    last = _last
+    if last is not None and last[0] == fingerprint:
+        return last[1]
+    rt = _runtime(fingerprint)
+    _last = (fingerprint, rt)
+    return rt
+
+
 def runtime() -> Runtime:
     """The runtime for the current configuration (rebuilt when a config file changes)."""
     if not hasattr(_this_run, "runtime"):
-        return _runtime(config_fingerprint())
+        return _current()
     if _this_run.runtime is None:
-        _this_run.runtime = _runtime(config_fingerprint())
+        _this_run.runtime = _current()
     rt: Runtime = _this_run.runtime
     return rt
 

@@ -48,10 +48,19 @@ def _housekeeping(url: str, _db: Database) -> Housekeeping:
     return Housekeeping(_db, delete_remote=lambda profile_id, remote: False)
 
 
+# The runtime and database the housekeeping was last given (each run asks; the answer is
+# the same until the configuration changes).
+_given: tuple[weakref.ref[Runtime], Database, Housekeeping] | None = None
+
+
 def housekeeping(rt: Runtime, repo: Repository) -> Housekeeping:
     """The process's housekeeping, started by the first run; each run gives it the
     configuration as it is now (RETENTION_DAYS, the backends that delete remote state,
-    the answers being written)."""
+    the answers being written), once per configuration."""
+    global _given
+    last = _given
+    if last is not None and last[0]() is rt and last[1] is repo.db:
+        return last[2]
     settings = rt.config.settings
     keeper = _housekeeping(database_url(settings).render_as_string(), repo.db)
 
@@ -65,6 +74,7 @@ def housekeeping(rt: Runtime, repo: Repository) -> Housekeeping:
     keeper.delete_remote = delete_remote
     keeper.retention_days = settings.retention_days or None
     keeper.live = resources.live_answers(rt)
+    _given = (weakref.ref(rt), repo.db, keeper)
     return keeper.start()
 
 
