@@ -128,8 +128,18 @@ def _load_setup(_settings: Settings, fingerprint: tuple[object, ...]) -> AuthSet
     return setup
 
 
+_last_setup: tuple[tuple[object, ...], AuthSetup] | None = None  # without the cache's hashing
+
+
 def _setup(settings: Settings) -> AuthSetup:
-    return _load_setup(settings, _fingerprint(settings))
+    global _last_setup
+    fingerprint = _fingerprint(settings)
+    last = _last_setup
+    if last is not None and last[0] == fingerprint:
+        return last[1]
+    setup = _load_setup(settings, fingerprint)
+    _last_setup = (fingerprint, setup)
+    return setup
 
 
 # -- cookies ---------------------------------------------------------------------------
