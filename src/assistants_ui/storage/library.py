@@ -29,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from assistants_ui.core.documents import (
@@ -196,7 +197,7 @@ class StoredShelf:
         conversation_id: str | None,
         profile_id: str,
         project_id: str | None = None,
-        index_project: Callable[[], None] | None = None,
+        index_project: Callable[[], object] | None = None,
     ) -> None:
         self.room = room
         self.vectors = vectors
@@ -323,7 +324,7 @@ class StorageLibrary:
     def shelf(self, session: ChatSession) -> StoredShelf:
         conversation_id = session.conversation_id
         project_id: str | None = None
-        index_project: Callable[[], None] | None = None
+        index_project: Callable[[], object] | None = None
         if self.recorder is not None:
             repo, user_id = self.recorder.repository, self.recorder.user_id
             if conversation_id is None:  # not saved yet (`ChatSession.ask`): none of its own
@@ -333,11 +334,7 @@ class StorageLibrary:
                 project = repo.project_of(user_id=user_id, conversation_id=conversation_id)
                 project_id = project.id if project is not None else None
             if project_id is not None:
-                project_key = project_id
-
-                def index_project() -> None:
-                    self.index_project(repo, user_id, project_key)
-
+                index_project = partial(self.index_project, repo, user_id, project_id)
         return StoredShelf(
             self.room,
             self.vectors,
