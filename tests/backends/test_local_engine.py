@@ -18,6 +18,7 @@ from assistants_ui.backends.chat.local_engine import (
     default_threads,
 )
 from assistants_ui.core.session import ChatSession
+from assistants_ui.core.transcript import NoticePart
 from assistants_ui.profiles import Connection, Profile
 
 pytestmark = pytest.mark.local_model
@@ -28,7 +29,7 @@ def engine() -> LocalEngine:
     return LocalEngine.get(None, context_tokens=1024, threads=None)
 
 
-def local_session(**conn: object) -> ChatSession:
+def local_session(max_output_tokens: int | None = 12, **conn: object) -> ChatSession:
     connection = Connection(id="local", type="local", **conn)  # type: ignore[arg-type]
     profile = Profile(
         id="local",
@@ -36,7 +37,7 @@ def local_session(**conn: object) -> ChatSession:
         backend="chat",
         connection="local",
         instructions="You are helpful.",
-        max_output_tokens=12,
+        max_output_tokens=max_output_tokens,
     )
     return ChatSession(profile, ChatBackend(profile, connection))
 
@@ -66,6 +67,25 @@ def test_real_tokens_stream_through_the_session() -> None:
     assert answer.status in ("complete", "incomplete")
     assert answer.output_tokens > 0 and answer.input_tokens > 0
     assert len({d for d in deltas if d}) > 1, "the answer did not stream"
+
+
+@pytest.mark.parametrize(
+    ("assistants", "connections", "said"),
+    [(6, 200, "(6 tokens, max_output_tokens)"), (None, 6, "(6 tokens, LOCAL_MAX_TOKENS)")],
+)
+def test_an_answer_cut_at_its_length_limit_names_the_setting_that_set_it(
+    assistants: int | None, connections: int, said: str
+) -> None:
+    """The assistant's `max_output_tokens` wins over the connection's LOCAL_MAX_TOKENS,
+    and the notice names the one that applied (it named LOCAL_MAX_TOKENS either way)."""
+    chat = local_session(assistants, context_tokens=1024, max_tokens=connections)
+    chat.submit("Write a long story about a lighthouse.")
+    stream = chat.reply()
+    while not stream.poll(0.05):
+        pass
+    notices = [p.text for p in stream.message.parts if isinstance(p, NoticePart)]
+    assert stream.message.status == "incomplete", notices
+    assert notices == [f"The answer reached its length limit {said}."]
 
 
 def test_chat_template_comes_from_the_gguf(engine: LocalEngine) -> None:

@@ -407,6 +407,8 @@ class _LocalSource:
 
         conn = self.connection
         max_tokens = self.profile.max_output_tokens or conn.max_tokens
+        # What a cut answer names: the assistant's limit, else the connection's.
+        limit_name = "max_output_tokens" if self.profile.max_output_tokens else "LOCAL_MAX_TOKENS"
         try:
             engine = LocalEngine.get(
                 conn.model_path, context_tokens=conn.context_tokens, threads=conn.threads
@@ -439,7 +441,7 @@ class _LocalSource:
                     if chunk.finish_reason == "cancelled":
                         return
                     usage = ev.Usage(chunk.prompt_tokens, chunk.completion_tokens)
-                    yield _done(chunk.finish_reason, usage, "LOCAL_MAX_TOKENS", max_tokens)
+                    yield _done(chunk.finish_reason, usage, limit_name, max_tokens)
         except LocalModelError as exc:
             yield failure("local_model", message=str(exc))
 
