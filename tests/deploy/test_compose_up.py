@@ -121,9 +121,14 @@ def ask(page: Page, question: str) -> str:
     page.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=WAIT_MS)
     send(page, question)
     expect(user_message(page, question)).to_have_count(1, timeout=WAIT_MS)
-    expect(answer_after(page, question)).not_to_be_empty(timeout=WAIT_MS)
-    # The answer has ended (and is saved) once its Stop is gone.
+    answer = answer_after(page, question)
+    expect(answer).not_to_be_empty(timeout=WAIT_MS)
+    # The answer has ended (and is saved) once its own actions are drawn and its Stop is
+    # gone (Stop comes after the first words, so its absence alone proves nothing), and
+    # the conversation is in the URL once saved.
+    expect(answer.get_by_role("button", name="Regenerate")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=WAIT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]c="), timeout=WAIT_MS)
     ids = parse_qs(urlparse(page.url).query).get("c", [])
     assert ids, f"no conversation in the page's URL {page.url}"
     return ids[0]

@@ -8,6 +8,7 @@ and their volumes, at the end.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -79,9 +80,14 @@ def chat(page: Page, url: str, question: str, made_logs: object) -> str:
     send(page, question)
     user = page.get_by_role("group", name="Chat message from user").filter(has_text=question)
     expect(user).to_have_count(1, timeout=WAIT_MS)
-    expect(answers(page).last).not_to_be_empty(timeout=WAIT_MS)
-    # The answer has ended (and is saved) once its Stop is gone.
+    answer = answers(page).last
+    expect(answer).not_to_be_empty(timeout=WAIT_MS)
+    # The answer has ended (and is saved) once its own actions are drawn and its Stop is
+    # gone (Stop comes after the first words, so its absence alone proves nothing), and
+    # the conversation is in the URL once saved.
+    expect(answer.get_by_role("button", name="Regenerate")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("button", name="Stop")).to_have_count(0, timeout=WAIT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]c="), timeout=WAIT_MS)
     ids = parse_qs(urlparse(page.url).query).get("c", [])
     assert ids, f"no conversation in the page's URL {page.url}"
     return ids[0]
