@@ -7,6 +7,7 @@ each turn here costs a forced search and a long prompt on a small CPU."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from browser_support import app_command, free_port, send, serving
 from interop.servers import OGX_MODEL, Server, content_text
+
+ENDED = re.compile(r"^(Regenerate|Retry)$")  # an ended answer's own buttons
 
 pytestmark = pytest.mark.browser
 
@@ -69,11 +72,12 @@ temperature = 0
         )
         send(page, "What is the launch code?")
         stop = page.get_by_role("button", name="Stop")  # there while an answer is written
-        expect(page.get_by_role("group", name="Chat message from assistant")).to_have_count(
-            1, timeout=90_000
-        )
-        expect(stop).to_have_count(0, timeout=300_000)
         answers = page.get_by_role("group", name="Chat message from assistant")
+        expect(answers).to_have_count(1, timeout=90_000)
+        # An answer has ended once its own actions are drawn (Regenerate, or Retry after a
+        # failure) and its Stop is gone: Stop comes with the first words, not before them.
+        expect(answers.last.get_by_role("button", name=ENDED)).to_be_visible(timeout=300_000)
+        expect(stop).to_have_count(0, timeout=30_000)
         first = answers.last
         # The indexing step and the model's own search, then text after them.
         expect(first.get_by_text("File search", exact=False)).to_have_count(2, timeout=10_000)
@@ -84,7 +88,8 @@ temperature = 0
         # A second turn: the same conversation on the server holds both questions.
         send(page, "And the red rocket?")
         expect(answers).to_have_count(2, timeout=30_000)
-        expect(stop).to_have_count(0, timeout=300_000)
+        expect(answers.last.get_by_role("button", name=ENDED)).to_be_visible(timeout=300_000)
+        expect(stop).to_have_count(0, timeout=30_000)
         assert "rejected the request" not in page.get_by_role("main").inner_text()
         assert answers.last.inner_text().strip()
 
