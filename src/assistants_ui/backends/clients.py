@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import openai
@@ -22,6 +23,7 @@ from assistants_ui.i18n import _
 from assistants_ui.profiles import Connection, public_url
 
 __all__ = [
+    "JsonEvents",
     "client_for",
     "describe_error",
     "endpoint_of",
@@ -224,10 +226,52 @@ def stream_broke(connection: Connection, cause: str = "") -> ev.Failed:
     )
 
 
-def json_events(raw: Any) -> openai.Stream[object]:
+# A read that waited this long for the network was the stream's newest event ...
+WAITED_SECONDS = 0.002
+# ... after which the next read waits this long, so that the events arriving meanwhile
+# are read at once: a few wakeups of the answer's thread where there were one per event.
+# Pages repaint an answer every FRAME_SECONDS (0.09 s) at most, so nobody sees the pause.
+GATHER_SECONDS = 0.05
+# Not before the stream's first events: the first words are read the moment they come.
+GATHER_AFTER_EVENTS = 8
+
+
+class JsonEvents:
+    """The events of a streamed response as the JSON the server sent, read in batches
+    once the first few are in (`GATHER_SECONDS`). Under fifty streaming answers the
+    threads' reads were nearly half the app's CPU per answer (docs/benchmarks.md,
+    "Gathered reads")."""
+
+    def __init__(
+        self, stream: Iterable[object], pause: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._stream, self._pause = stream, pause
+
+    def __iter__(self) -> Iterator[object]:
+        events = iter(self._stream)
+        count = 0
+        while True:
+            asked = time.monotonic()
+            try:
+                event = next(events)
+            except StopIteration:
+                return
+            waited = time.monotonic() - asked
+            yield event
+            count += 1
+            if count >= GATHER_AFTER_EVENTS and waited >= WAITED_SECONDS:
+                self._pause(GATHER_SECONDS)
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+def json_events(raw: Any) -> JsonEvents:
     """A streamed response (`with_raw_response.create(stream=True, ...)`) as the JSON of
     its events: the SDK still decodes the server-sent events, stops at `[DONE]` and
     raises an error sent inside the stream, but builds no typed object per event.
     Those cost about 0.06-0.07 CPU s per 400-token answer, a third of the app's CPU per
     answer under load (docs/benchmarks.md, "Load")."""
-    return raw.parse(to=openai.Stream[object])  # type: ignore[no-any-return]
+    return JsonEvents(raw.parse(to=openai.Stream[object]))
