@@ -225,3 +225,41 @@ def test_wait_returns_at_once_when_the_answer_has_ended(seen: int) -> None:
     backend.events.put(None)
     assert stream._ended.wait(10)
     assert stream.wait(seen, 30.0)  # no wait: ended
+
+
+class SlowEnd(Saved):
+    """A recorder whose save of the ended answer waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def save_message(self, session: ChatSession, message: Message) -> None:
+        if message.role == "assistant" and message.ended:
+            assert self.go.wait(10)
+        super().save_message(session, message)
+
+
+def test_a_page_has_the_final_text_while_the_end_is_still_being_saved() -> None:
+    """The page paints an answer's last words when they are final, not when the save
+    (waiting its turn for the database) is done; `saved` then waits for that."""
+    backend, recorder = Paced(), SlowEnd()
+    chat = ChatSession(PROFILE, backend, recorder=recorder)
+    chat.submit("Tell me")
+    stream = chat.reply()
+    backend.events.put(ev.TextDelta("All of it."))
+    backend.events.put(END)
+    backend.events.put(None)
+    seen = -1
+    for _ in range(200):
+        if stream.wait(seen, 0.05, saved=False):
+            break
+        seen = stream.version
+    else:
+        raise AssertionError("the final text never came")
+    assert stream.message.text == "All of it." and stream.message.status == "complete"
+    assert not stream.done and not stream.saved(0.05)  # its save still waits
+    assert not stream.wait(stream.version, 0.05)  # the default waits for the save
+    recorder.go.set()
+    assert stream.saved(10) and stream.done
+    assert recorder.last("save") == ("complete", "All of it.")

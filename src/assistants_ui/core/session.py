@@ -264,7 +264,8 @@ class ReplyStream:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # each folded event, and the end
         self._cancelled = threading.Event()
-        self._ended = threading.Event()  # set when the answer has ended, however
+        self._final = threading.Event()  # set when the answer's text is final, however
+        self._ended = threading.Event()  # ... and once it is saved too
         self._finished = False
         self._saving = threading.Lock()  # checkpoints and the last save, one at a time
         # The answer's first row when it and the question wait to be saved (`ChatSession.ask`
@@ -416,6 +417,7 @@ class ReplyStream:
                 self.builder.stop(cause)
             self.builder.finish()
             self._finished = True
+            self._final.set()
             self._changed.notify_all()
         FIRST_WORDS.not_on_us(self)
         try:
@@ -452,10 +454,11 @@ class ReplyStream:
         """Grows with every folded event (a page repaints when it changed)."""
         return self.builder.version
 
-    def wait(self, seen: int, timeout: float) -> bool:
+    def wait(self, seen: int, timeout: float, *, saved: bool = True) -> bool:
         """Wait up to `timeout` seconds for the answer to change from version `seen`,
         then until the frame (`timeout`) is over or the answer ends. True once it has
-        ended (at once if it already had).
+        ended and is saved (at once if it already was); `saved=False`: once its text is
+        final, its save may still be under way (`saved` waits for that).
 
         The caller wakes for the frame's first change (at once for the answer's very
         first event, so that it shows without delay), then sleeps until the frame
@@ -464,17 +467,21 @@ class ReplyStream:
         "Load"). So a page that waits once per frame repaints at most once a frame.
         """
         deadline = time.monotonic() + timeout
-        ended = self._ended.is_set
+        over = self._ended if saved else self._final
         with self._lock:
             eager = self.first_event_at is None
             changed = self._changed.wait_for(
-                lambda: ended() or self.builder.version != seen, timeout
+                lambda: over.is_set() or self.builder.version != seen, timeout
             )
-            if ended():
+            if over.is_set():
                 return True
         if changed and not eager:
-            return self._ended.wait(max(0.0, deadline - time.monotonic()))
+            return over.wait(max(0.0, deadline - time.monotonic()))
         return False
+
+    def saved(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the ended answer to be saved; True once it is."""
+        return self._ended.wait(timeout)
 
     def poll(self, timeout: float) -> bool:
         """`wait` from the version this method last saw (one follower: tests, scripts)."""

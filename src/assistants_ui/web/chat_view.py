@@ -278,7 +278,7 @@ class _LiveAnswer:
         stream = self.stream
         if self.view.slots:  # shown: a repaint waits for others' first words
             FIRST_WORDS.step_aside(seconds, me=stream)
-        if stream.wait(self.seen, seconds):
+        if stream.wait(self.seen, seconds, saved=False):
             return True
         stream.watch()
         with stream.held() as (message, self.seen):
@@ -299,7 +299,9 @@ class _LiveAnswer:
         return False
 
     def run(self) -> None:
-        """Paint it until it ends, then its controls."""
+        """Paint it until it ends, then its controls once it is saved: its last words do
+        not wait for the save, which with fifty answers ending together waits its turn
+        for the database (docs/benchmarks.md, "Gathered reads")."""
         while not self.frame(_frame(self.chat)):
             pass
         stream = self.stream
@@ -310,6 +312,9 @@ class _LiveAnswer:
                 self.waiting.empty()
             self.view.key = stream.message.id
             self.view.update(stream.message, final=True)
+        while not stream.saved(FRAME_SECONDS):
+            st.session_state.get("_tick")  # a stop point, as in `frame`
+        with self.box:
             _answer_controls(self.chat, stream.message, speed=self.speed, on_branch=self.on_branch)
 
 
