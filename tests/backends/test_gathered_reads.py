@@ -1,4 +1,4 @@
-"""A streamed answer's events, read in batches once its first ones are in
+"""A streamed answer's events, read in batches after its first second
 (`clients.JsonEvents`): each event read alone woke its answer's thread once, which
 with fifty answers streaming was nearly half the app's CPU per answer."""
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 from assistants_ui.backends.clients import (
-    GATHER_AFTER_EVENTS,
+    GATHER_AFTER_SECONDS,
     GATHER_SECONDS,
     JsonEvents,
     client_for,
@@ -43,24 +43,27 @@ def test_the_first_events_are_read_as_they_come_then_a_wait_is_followed_by_a_pau
     waited = {0, *range(1, 40, 4)}  # the first, then every fourth (three came with it)
     pauses: list[float] = []
     network = Network(40, waited)
-    events = JsonEvents(network, pause=pauses.append)
+    events = JsonEvents(network, pause=pauses.append, after=0.1)  # 0.1 s after the first
     seen = []
+    first: float | None = None
     for event in events:
         assert isinstance(event, dict)
-        seen.append((event["index"], len(pauses)))
+        first = time.monotonic() if first is None else first
+        seen.append((event["index"], len(pauses), time.monotonic() - first))
     events.close()
-    assert [index for index, _ in seen] == list(range(40)) and network.closed
-    # No pause before the first words can be among the events read.
-    assert all(paused == 0 for index, paused in seen if index < GATHER_AFTER_EVENTS)
-    later_waits = [i for i in waited if i >= GATHER_AFTER_EVENTS - 1]
-    assert len(later_waits) <= len(pauses) < 40 - GATHER_AFTER_EVENTS
+    assert [index for index, _, _ in seen] == list(range(40)) and network.closed
+    # No pause in the stream's first moments: the first words are among them.
+    assert all(paused == 0 for _, paused, at in seen if at < 0.1)
+    later_waits = [at for index, _, at in seen if index in waited and at >= 0.15]
+    assert later_waits and len(later_waits) <= len(pauses) < len(seen) / 2
     assert set(pauses) == {GATHER_SECONDS}
 
 
 def test_a_streamed_answer_from_a_server_arrives_in_batches_and_whole(fake: FakeOpenAI) -> None:
-    """A real stream over loopback, a word every 10 ms: after the first events, most
-    arrive in the same read as the one before them (within 2 ms), none is lost."""
-    pieces = [f"w{i} " for i in range(60)]
+    """A real stream over loopback, a word every 10 ms for 2 s: after its first second,
+    most events arrive in the same read as the one before them (within 2 ms), and none
+    is lost."""
+    pieces = [f"w{i} " for i in range(200)]
     fake.expect("chat.completions", Stream(chat_chunks(pieces), delay=0.01))
     conn = Connection(
         id=f"g{time.monotonic_ns()}", type="openai", base_url=fake.base_url, api_key="sk-test"
@@ -80,6 +83,7 @@ def test_a_streamed_answer_from_a_server_arrives_in_batches_and_whole(fake: Fake
     finally:
         events.close()
     assert "".join(text) == "".join(pieces)
-    gaps = [b - a for a, b in itertools.pairwise(arrived)][GATHER_AFTER_EVENTS:]
+    later = arrived[0] + GATHER_AFTER_SECONDS + 0.1
+    gaps = [b - a for a, b in itertools.pairwise(arrived) if a >= later]
     together = sum(gap < 0.002 for gap in gaps)
-    assert together >= len(gaps) / 2, f"{together} of {len(gaps)} read with the one before"
+    assert len(gaps) > 20 and together >= len(gaps) / 2, f"{together} of {len(gaps)} at once"

@@ -232,34 +232,39 @@ WAITED_SECONDS = 0.002
 # are read at once: a few wakeups of the answer's thread where there were one per event.
 # Pages repaint an answer every FRAME_SECONDS (0.09 s) at most, so nobody sees the pause.
 GATHER_SECONDS = 0.05
-# Not before the stream's first events: the first words are read the moment they come.
-GATHER_AFTER_EVENTS = 8
+# Not in the stream's first second: its first words (and, with fifty people, everyone's)
+# are read the moment they come.
+GATHER_AFTER_SECONDS = 1.0
 
 
 class JsonEvents:
     """The events of a streamed response as the JSON the server sent, read in batches
-    once the first few are in (`GATHER_SECONDS`). Under fifty streaming answers the
+    after its first second (`GATHER_SECONDS`). Under fifty streaming answers the
     threads' reads were nearly half the app's CPU per answer (docs/benchmarks.md,
     "Gathered reads")."""
 
     def __init__(
-        self, stream: Iterable[object], pause: Callable[[float], None] = time.sleep
+        self,
+        stream: Iterable[object],
+        pause: Callable[[float], None] = time.sleep,
+        after: float = GATHER_AFTER_SECONDS,
     ) -> None:
-        self._stream, self._pause = stream, pause
+        self._stream, self._pause, self._after = stream, pause, after
 
     def __iter__(self) -> Iterator[object]:
         events = iter(self._stream)
-        count = 0
+        gather_from: float | None = None  # set by the first event
         while True:
             asked = time.monotonic()
             try:
                 event = next(events)
             except StopIteration:
                 return
-            waited = time.monotonic() - asked
+            now = time.monotonic()
+            if gather_from is None:
+                gather_from = now + self._after
             yield event
-            count += 1
-            if count >= GATHER_AFTER_EVENTS and waited >= WAITED_SECONDS:
+            if now - asked >= WAITED_SECONDS and now >= gather_from:
                 self._pause(GATHER_SECONDS)
 
     def close(self) -> None:
