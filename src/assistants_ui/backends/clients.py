@@ -241,7 +241,7 @@ class JsonEvents:
     """The events of a streamed response as the JSON the server sent, read in batches
     after its first second (`GATHER_SECONDS`). Under fifty streaming answers the
     threads' reads were nearly half the app's CPU per answer (docs/benchmarks.md,
-    "Gathered reads")."""
+    "gathered reads")."""
 
     def __init__(
         self,

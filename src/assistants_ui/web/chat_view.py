@@ -301,7 +301,7 @@ class _LiveAnswer:
     def run(self) -> None:
         """Paint it until it ends, then its controls once it is saved: its last words do
         not wait for the save, which with fifty answers ending together waits its turn
-        for the database (docs/benchmarks.md, "Gathered reads")."""
+        for the database (docs/benchmarks.md, "gathered reads")."""
         while not self.frame(_frame(self.chat)):
             pass
         stream = self.stream
