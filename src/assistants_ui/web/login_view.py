@@ -41,6 +41,7 @@ import logging
 import secrets
 import time
 import weakref
+from functools import partial
 
 import streamlit as st
 from streamlit import runtime
@@ -60,6 +61,7 @@ from assistants_ui.storage import Database, Repository, StorageError
 from assistants_ui.storage.admin import Admin
 from assistants_ui.web import cookie_jar, session_guard, upload_gate
 from assistants_ui.web import language as languages
+from assistants_ui.web.resources import LastBuilt
 
 __all__ = [
     "ANONYMOUS_COOKIE",
@@ -128,18 +130,12 @@ def _load_setup(_settings: Settings, fingerprint: tuple[object, ...]) -> AuthSet
     return setup
 
 
-_last_setup: tuple[tuple[object, ...], AuthSetup] | None = None  # without the cache's hashing
+_setups: LastBuilt[AuthSetup] = LastBuilt()
 
 
 def _setup(settings: Settings) -> AuthSetup:
-    global _last_setup
     fingerprint = _fingerprint(settings)
-    last = _last_setup
-    if last is not None and last[0] == fingerprint:
-        return last[1]
-    setup = _load_setup(settings, fingerprint)
-    _last_setup = (fingerprint, setup)
-    return setup
+    return _setups.get(fingerprint, partial(_load_setup, settings, fingerprint))
 
 
 # -- cookies ---------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
+from typing import Generic, TypeVar
 
 import streamlit as st
 
@@ -24,6 +26,7 @@ from assistants_ui.runtime import Runtime, config_fingerprint, probe
 from assistants_ui.storage import Database, Repository, database_url, open_database
 
 __all__ = [
+    "LastBuilt",
     "delete_remote_later",
     "live_answers",
     "reachability_problem",
@@ -33,6 +36,25 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class LastBuilt(Generic[T]):
+    """What was built for the last key asked for (a configuration's fingerprint): every
+    page run asks, and comparing the key costs a tenth of `st.cache_resource`'s lookup,
+    which hashes it. A new key is built (through the cache) and kept instead."""
+
+    def __init__(self) -> None:
+        self._last: tuple[object, T] | None = None
+
+    def get(self, key: object, build: Callable[[], T]) -> T:
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        value = build()
+        self._last = (key, value)
+        return value
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -55,20 +77,12 @@ def one_reading() -> Iterator[None]:
         del _this_run.runtime
 
 
-# The last configuration looked at and its runtime: comparing a fingerprint with it costs a
-# tenth of Streamlit's cache lookup, which hashes the fingerprint (the settings as JSON).
-_last: tuple[tuple[object, ...], Runtime] | None = None
+_runtimes: LastBuilt[Runtime] = LastBuilt()
 
 
 def _current() -> Runtime:
-    global _last
     fingerprint = config_fingerprint()
-    last = _last
-    if last is not None and last[0] == fingerprint:
-        return last[1]
-    rt = _runtime(fingerprint)
-    _last = (fingerprint, rt)
-    return rt
+    return _runtimes.get(fingerprint, partial(_runtime, fingerprint))
 
 
 def runtime() -> Runtime:
