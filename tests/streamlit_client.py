@@ -248,6 +248,8 @@ class PageSession:
     ) -> Run:
         """Rerun the script with `widgets` and read until the run finishes.
 
+        A run that ends early for a rerun (`st.rerun`, as after a login) is followed,
+        as a browser follows it: what is returned is the run that finished.
         `on_text(run)` is called after each message that changed a painted text
         (`run.changed`: the text it painted).
         Raises TimeoutError when the run does not finish in `timeout` seconds.
@@ -263,6 +265,8 @@ class PageSession:
                 msg.ParseFromString(raw if isinstance(raw, bytes) else raw.encode())
                 if self._apply(msg, run) and on_text is not None:
                     on_text(run)
+                if run.status == "FINISHED_EARLY_FOR_RERUN":
+                    run = Run(started=run.started, messages=run.messages, bytes=run.bytes)
         return run
 
     async def chat(

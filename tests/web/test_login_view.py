@@ -69,6 +69,18 @@ def test_right_password_signs_in_and_wrong_one_does_not(required: None) -> None:
     assert signed_in(at).startswith("Signed in: provider=password subject=jsmith")
 
 
+def test_the_run_after_a_login_keeps_every_element_in_its_place(required: None) -> None:
+    """Signed in, the page is laid out as on every later run: the next run replaces each
+    element in place. Drawn below the emptied form, every element was one place lower
+    than in the next run, which painted the whole page anew (a blink of everything)."""
+    write_secrets(ORIGINAL_SECRETS)
+    at = log_in(page(), "JSmith", "abc-password")
+    assert signed_in(at).startswith("Signed in: provider=password subject=jsmith")
+    places = [child.type for child in at.main.children.values()]
+    at.run()
+    assert [child.type for child in at.main.children.values()] == places
+
+
 def test_the_form_has_no_counter_and_checks_lengths_itself(required: None) -> None:
     """max_chars made Streamlit write "9/128" under the box, in English: the lengths are
     checked on the server instead, with one sentence, before any password is checked."""

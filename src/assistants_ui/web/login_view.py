@@ -582,7 +582,12 @@ def _login_page(
                 st.caption(_("or with a password"))
             identity = _password_form(settings, setup, db, sessions)
     if identity is not None:
+        # Signed in: the app is laid out by a run of its own. Drawn in this run, below
+        # this page's emptied place, each of its elements would be one place lower than
+        # in every later run, and the next run would replace them all: the whole page
+        # gone for a moment, as the conversation was when the first answer ended.
         page.empty()
+        st.rerun()
     return identity
 
 
