@@ -94,11 +94,13 @@ def test_code_chart_download_citations_and_reasoning(page: AppTest, fake: FakeOp
     assert any(label.startswith("Download out\\.xlsx") for label in downloads), downloads
     expanders = [e.label for e in answer.expander]
     assert "Reasoning" in expanders
-    statuses = [e.label for e in answer.status]  # status containers: web search, code
-    assert any("Web search" in s for s in statuses) and any(
-        "Code interpreter" in s for s in statuses
+    # The ended tool calls (web search, code) are expanders too: a status only runs.
+    assert not answer.status
+    assert any("Web search" in s for s in expanders) and any(
+        "Code interpreter" in s for s in expanders
     )
-    assert "Thinking about sales." in [m.value for m in answer.expander[0].markdown]
+    reasoning = answer.expander[expanders.index("Reasoning")]
+    assert "Thinking about sales." in [m.value for m in reasoning.markdown]
 
 
 HOSTILE = "![x](https://collector.example/x.png) <img src=https://collector.example/y.png>"
@@ -245,6 +247,38 @@ def test_text_replaced_after_it_was_painted_is_painted_anew(first: str) -> None:
     assert not at.exception
     shown = [m.value for m in at.markdown]
     assert shown == [final], shown
+
+
+def _sources_at_the_end() -> None:
+    import streamlit as st
+
+    from assistants_ui.core import events as ev
+    from assistants_ui.core.transcript import Message, TextPart
+    from assistants_ui.web.render import MessageView
+
+    text = "Milk.\n\nEggs and bread, as the notes say"
+    message = Message("assistant", [TextPart(text)], status="streaming")
+    view = MessageView(st.container(), key="answer")
+    view.update(message, version=1)
+    done = text + "."
+    message.parts[0] = TextPart(done, [ev.Citation("file", "notes.txt", start=0, end=len(done))])
+    message.status = "complete"
+    view.update(message, version=2, final=True)
+
+
+def test_a_text_painted_anew_for_its_sources_replaces_what_showed_it_in_place() -> None:
+    """The sources of a text came with its end: the text is painted anew with their
+    markers, into the elements that showed it. Emptied first and painted after them,
+    the answer was gone from the browser for a moment (a blink at its end)."""
+    at = AppTest.from_function(_sources_at_the_end).run()
+    assert not at.exception
+    blocks = at.main.children[0].children[0].children[0]  # view, text part, its blocks
+    first = blocks.children[0]
+    assert first.type == "markdown", [child.type for child in blocks.children.values()]
+    assert first.value.startswith("Milk.\n\nEggs and bread, as the notes say. \\[1\\]")
+    # The second element showed the growing block: it shows nothing now.
+    assert [m.value for m in at.markdown] == [first.value]
+    assert [c.value for c in at.caption] == ["Sources\n\n1. notes.txt"]
 
 
 def test_a_refusal_replaced_by_one_as_long_is_painted_anew() -> None:

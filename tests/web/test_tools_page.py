@@ -48,8 +48,8 @@ command = ["{python}", "-c", "raise SystemExit(2)"]
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.chat_input[0].set_value("Time and weather in Oslo?").run()
     assert not at.exception
-    statuses = [s.label for s in at.status]
-    assert statuses == ["Function `city_time`", "Function `get_weather`"], statuses
+    ended = [e.label for e in at.expander]  # an ended call: an expander (a status runs)
+    assert ended == ["Function `city_time`", "Function `get_weather`"], ended
     codes = [c.value for c in at.code]
     assert "It is 12:00 in Oslo." in codes and "Sunny in Oslo (22 °C)" in codes
     assert "Noon and sunny in Oslo." in [m.value for m in at.markdown]

@@ -275,6 +275,10 @@ class _TextSlot:
         self.source = ""  # the part's text when it was last painted
         self.citations = 0
         self.footer: DeltaGenerator | None = None
+        # The elements of a text painted anew (`_restart`), in reading order: the new
+        # blocks are painted into them (and whether each still shows its old block).
+        self.spare: list[tuple[DeltaGenerator, bool]] = []
+        self.leftover = False
 
     def update(self, part: TextPart, final: bool) -> None:
         if not part.text.startswith(self.source):
@@ -297,16 +301,23 @@ class _TextSlot:
         self._paint(text, final)
 
     def _restart(self) -> None:
-        """Paint the text anew, from its first block."""
-        # Each element is emptied through its own handle: emptying or replacing
-        # the container would leave the browser showing the old elements.
-        for block in [*self.finished, self.growing]:
-            if block.slot is not None:
-                block.slot.empty()
+        """Paint the text anew, from its first block, into the elements that show it:
+        each replaced in place. Emptied first, the answer would be gone from the page
+        until it is painted again (a blink, as its sources came at its end)."""
+        used = [(b.slot, True) for b in [*self.finished, self.growing] if b.slot is not None]
+        self.spare = used + self.spare
         self.finished = []
-        self.growing = _Growing(self.blocks, self.meter)
+        self.growing = self._block()
         self.splitter = BlockSplitter()
         self.painted = ""
+
+    def _block(self) -> _Growing:
+        """The next block: in a spare element if there is one, else after the others."""
+        block = _Growing(self.blocks, self.meter)
+        self.leftover = False  # whether its element still shows a block of the old text
+        if self.spare:
+            block.slot, self.leftover = self.spare.pop(0)
+        return block
 
     def _paint(self, text: str, final: bool) -> None:
         if text == self.painted and not final:
@@ -315,10 +326,23 @@ class _TextSlot:
         if finished:
             self.growing.finish(finished)
             self.finished.append(self.growing)
-            self.growing = _Growing(self.blocks, self.meter)
+            self.growing = self._block()
         if tail:
             self.growing.show(tail)
         self.painted = text
+        # What the new text does not reach yet shows nothing (emptied through each
+        # element's own handle: emptying the container would leave them in the browser).
+        if self.leftover and not self.growing.painted and self.growing.slot is not None:
+            self.growing.slot.empty()
+        self.leftover = False
+        for index, (slot, shows) in enumerate(self.spare):
+            if shows:
+                slot.empty()
+                self.spare[index] = (slot, False)
+
+
+# An ended tool call's icon: the one Streamlit's status shows for its state.
+_ENDED_ICONS = {"complete": ":material/check:", "error": ":material/error:"}
 
 
 class _ToolSlot:
@@ -353,7 +377,15 @@ class _ToolSlot:
         }[part.status]
         box = self.box.container()
         self.meter.sent += len(part.code) + len(part.logs) + _DELTA_BYTES * 3
-        with box.status(label, state=state, expanded=running or part.tool == "code_interpreter"):
+        expanded = running or part.tool == "code_interpreter"
+        # A status only while it runs, for its spinner: Streamlit pauses the run 50 ms
+        # after making one, each time it is painted (each tool call in the history, on
+        # every run), and what the previous run painted below it blinks meanwhile.
+        if state == "running":
+            frame = box.status(label, state=state, expanded=expanded)
+        else:
+            frame = box.expander(label, expanded=expanded, icon=_ENDED_ICONS[state])
+        with frame:
             if part.tool == "code_interpreter":
                 if running:
                     # Streaming code: painted in pieces of whole lines (see _Growing).
