@@ -144,7 +144,7 @@ def test_a_day_of_use_without_seams(browser: Browser, app: App, fake: FakeOpenAI
     expect(page.get_by_text(re.compile(r"\bs239\b"))).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Stopped")).to_have_count(0)
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
-    assert "s0 s1 s2" in answers(page)[-1]
+    assert "s0 s1 s2" in answers(page)[-1]  # no blink as the followed answer ends (below)
 
     # Afternoon: the app is killed mid-answer and started again.
     fake.expect("chat.completions", chat_text(SAGA, delay=0.05))
@@ -182,3 +182,87 @@ def test_a_day_of_use_without_seams(browser: Browser, app: App, fake: FakeOpenAI
     for shown_page in (page, other):
         expect(shown_page.get_by_text("Something went wrong")).to_have_count(0)
     context.close()
+
+
+# Every frame the browser paints, whether the page's messages show each of `markers`: a
+# frame without one of them is a blink (`__blinks`, from `performance.now()`).
+WATCH = """(markers) => {
+  window.__blinks = []; window.__frames = 0;
+  const tick = () => {
+    const boxes = document.querySelectorAll('[data-testid="stChatMessage"]');
+    const text = Array.from(boxes).map((box) => box.innerText).join("\\n");
+    if (!markers.every((marker) => text.includes(marker))) {
+      window.__blinks.push(performance.now());
+    }
+    window.__frames += 1;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+
+def watched(page: Page, *markers: str) -> None:
+    """Watch, from now on, that the page's messages show `markers` (each shown now)."""
+    for marker in markers:
+        expect(page.get_by_text(marker, exact=False).first).to_be_visible(timeout=TIMEOUT)
+    page.evaluate(WATCH, list(markers))
+
+
+def blinks(page: Page, settle: float = 2.0) -> list[float]:
+    """The frames that lost the marker, once the page has had `settle` seconds."""
+    time.sleep(settle)
+    frames = page.evaluate("window.__frames")
+    assert frames > 20, frames  # the watch ran, frame after frame
+    found: list[float] = page.evaluate("window.__blinks")
+    return found
+
+
+def test_nothing_read_blinks_when_the_page_runs_again(
+    browser: Browser, app: App, fake: FakeOpenAI
+) -> None:
+    """What is read stays on the page, frame after frame, whenever the page runs again
+    (two assistants and password login, as a team runs it). Each case blinked once:
+    - an answer whose sources came at its end (its text was painted anew), and the
+      first click after an answer ended (it moved from its place to the history);
+    - the first click after a password login (every element of the page moved one
+      place: the whole page was painted anew);
+    - a page that followed another page's answer to its end (then reloads it)."""
+    url = app.start()
+    writer = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    signed_in(writer, url, "anna", "anna-password-1", "Anna A")
+    choose(writer, "Assistant", "🦉 Second")
+    pieces = [LIST_AND_POEM[i : i + 12] for i in range(0, len(LIST_AND_POEM), 12)]
+    fake.expect("chat.completions", chat_text(pieces, delay=0.1))
+    writer.locator("[data-testid='stChatInput'] input[type='file']").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": NOTES}]
+    )
+    expect(writer.get_by_test_id("stChatInput").get_by_text("notes.txt")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    send(writer, "Summarise my notes")
+    watched(writer, "Summarise my notes", "Your notes")
+    expect(writer.get_by_role("button", name="Regenerate")).to_be_visible(timeout=TIMEOUT)
+    expect(writer.get_by_text("nothing to hide. [1]")).to_be_visible()  # painted anew
+    writer.get_by_text("thumb_up").first.click()  # the first click after the end
+    assert blinks(writer) == []
+    link = writer.url
+    assert "?c=" in link
+
+    reader = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    reader.goto(link)
+    log_in(reader, "anna", "anna-password-1")
+    watched(reader, "Summarise my notes", "Your notes")
+    reader.get_by_text("thumb_down").first.click()  # the first click after the login
+    assert blinks(reader) == []
+
+    # The writer asks for a story; a page signed in meanwhile follows it to its end.
+    fake.expect("chat.completions", chat_text(STORY, delay=0.03))
+    send(writer, "Tell me a long story")
+    expect(writer.get_by_text(re.compile(r"\bs10\b"))).to_be_visible(timeout=TIMEOUT)
+    follower = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    follower.goto(link)
+    log_in(follower, "anna", "anna-password-1")
+    watched(follower, "Your notes", "Tell me a long story", "s0 s1 s2")
+    expect(follower.get_by_role("button", name="Stop")).to_have_count(0, timeout=TIMEOUT)
+    assert blinks(follower) == []
+    expect(follower.get_by_text(re.compile(r"\bs239\b"))).to_be_visible()

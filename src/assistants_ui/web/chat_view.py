@@ -180,7 +180,7 @@ def _render_history(
                 if branching and chat_state.editing() == message.id:
                     edit_form(message)
                     continue
-                render_user_message(message)
+                _question(message)
                 if branching:
                     with st.container(horizontal=True, vertical_alignment="center"):
                         version_switcher(chat, message, on_branch)
@@ -192,6 +192,13 @@ def _render_history(
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
                 _answer_controls(chat, message, speed=speed, on_branch=on_branch)
+
+
+def _question(message: Message) -> None:
+    """The reader's message, in a container keyed by its id: the page script scrolls to
+    the question just sent by it (`web/page_script.py`), whenever the run paints it."""
+    with st.container(key=f"asked-{message.id}"):
+        render_user_message(message)
 
 
 def _answer_controls(
@@ -616,8 +623,10 @@ class ChatPage:
         chat_state.follow_live(chat)
         action = chat_state.pop_action()
         # The conversation is one list, in the order it reads: what the previous run
-        # painted at a place is replaced by what this run paints there (`_list_for`).
-        slots = (st.empty(), st.empty())
+        # painted at a place is replaced by what this run paints there (`_ListPlace`).
+        place = _ListPlace(
+            [m.id for m in chat.messages], moves=isinstance(action, Edit | Regenerate)
+        )
         self.bottom = st.container()  # refusals and warnings, the page script
         sent: Message | None = None
         self.send = partial(_send, chat, caps=caps, quota=quota, transcribe=transcribe)
@@ -648,11 +657,15 @@ class ChatPage:
         self.place = partial(page_script, focus=edit_key(editing) if editing else None)
         with self.script:
             self.place(sent=sent.id if sent else None, streaming=self.live is not None)
-        self.conversation = _list_for(slots, [m.id for m in chat.messages])
+        self.conversation = place.container([m.id for m in chat.messages])
         self.history_box = self.conversation.container()
+        # The answer just ended, on the run after its end: painted where it was written,
+        # not with the history (`keep_ended`).
+        self.ended = None if self.live is not None or not place.kept else _ended(chat)
         # The answer being written: in one of two places, the other when it is another
         # answer than the last run's (whose leftovers its place would show, greyed).
-        self.live_slots = (self.conversation.empty(), self.conversation.empty())
+        shown = self.live.message if self.live is not None else self.ended
+        self.live_slots = _live_places(self.conversation, shown, chat.profile.icon)
         self.answer: _LiveAnswer | None = None
 
     def first_words(self, wait: float = FIRST_WORDS_WAIT) -> None:
@@ -660,6 +673,8 @@ class ChatPage:
         going out to the model (events that show nothing, such as the remote
         conversation's id, are waited past). Until the request is out the answer waits
         on this process, not on the model: for `FIRST_WORDS_LIMIT` seconds at most."""
+        if self.ended is not None:
+            self.keep_ended(self.ended)
         if self.live is None or self.live.done:
             return
         stream = self.live
@@ -695,10 +710,23 @@ class ChatPage:
         with self.bottom:
             _after_save(self.chat)
 
+    def keep_ended(self, message: Message) -> None:
+        """The answer that ended since the last run, in the place it was written in: in
+        the history, it would be gone from the page until the history is painted, after
+        the sidebar (a blink of the answer just read, at the first click after it)."""
+        with self._box(message.id):
+            MessageView(st.container(), key=message.id).update(message, final=True)
+            _answer_controls(self.chat, message, speed=self.speed, on_branch=self.on_branch)
+
+    def _box(self, answer_id: str) -> DeltaGenerator:
+        slot = self.live_slots[_live_slot(answer_id)]
+        if isinstance(slot, _Box):  # the same answer's box as the last run's: kept
+            return slot.box
+        return slot.chat_message("assistant", avatar=self.chat.profile.icon)
+
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
         if self.answer is None or self.answer.stream is not stream:
-            slot = self.live_slots[_live_slot(stream.message.id)]
-            box = slot.chat_message("assistant", avatar=self.chat.profile.icon)
+            box = self._box(stream.message.id)
             self.answer = _LiveAnswer(
                 self.chat, stream, box, speed=self.speed, on_branch=self.on_branch
             )
@@ -707,7 +735,9 @@ class ChatPage:
     def paint(self) -> None:
         """The history (without the answer being written), every message's controls."""
         chat, profile = self.chat, self.chat.profile
-        history = [m for m in chat.messages if self.live is None or m is not self.live.message]
+        live = self.live.message if self.live is not None else None
+        # The answer being written and the one just ended are in their own places.
+        history = [m for m in chat.messages if m is not live and m is not self.ended]
         with self.history_box:
             if self.older:
                 st.button(
@@ -748,7 +778,7 @@ class ChatPage:
             if question is None:
                 break
             with self.conversation, st.chat_message("user"):
-                render_user_message(question)
+                _question(question)
                 edit_button(question)
             stream = chat.active
             if stream is not None:  # after the question, in the list's new last place
@@ -776,26 +806,79 @@ def _live_slot(answer_id: str) -> int:
     return int(index)
 
 
-_LIST_KEY = "conversation-list"  # (which of the two slots, the message ids it shows)
+@dataclass(frozen=True)
+class _Box:
+    """An answer's chat message, made at its place at once (not an empty element
+    first, which would replace what the browser shows there): the same answer as in
+    the last run's place, which the browser keeps until it is painted again."""
+
+    box: DeltaGenerator
 
 
-def _list_for(slots: tuple[DeltaGenerator, DeltaGenerator], ids: list[str]) -> DeltaGenerator:
-    """The container the conversation is painted in this run.
+def _live_places(
+    conversation: DeltaGenerator, shown: Message | None, icon: str | None
+) -> tuple[DeltaGenerator | _Box, DeltaGenerator | _Box]:
+    """The two places an answer is painted in apart from the history, in reading order;
+    `shown`'s box made at once when it is the answer the last run painted there."""
+    last, index = st.session_state.get(_LIVE_KEY, ("", 0))
+    kept = shown is not None and shown.id == last
+    first = (
+        _Box(conversation.chat_message("assistant", avatar=icon)) if kept and index == 0 else None
+    )
+    second = (
+        _Box(conversation.chat_message("assistant", avatar=icon)) if kept and index == 1 else None
+    )
+    return (first or conversation.empty(), second or conversation.empty())
+
+
+def _ended(chat: ChatSession) -> Message | None:
+    """The conversation's last message, if it is the answer the last run painted in its
+    own place (it ended since, here or on another page)."""
+    last, _index = st.session_state.get(_LIVE_KEY, ("", 0))
+    message = chat.messages[-1] if chat.messages else None
+    if message is None or message.role != "assistant" or message.id != last:
+        return None
+    return message
+
+
+_LIST_KEY = "conversation-list"  # (which of the two places, the message ids it shows)
+
+
+class _ListPlace:
+    """The place the conversation is painted in this run: one of two, in reading order.
 
     Streamlit keeps a container's children from the previous run until this run
     replaces them, and greys them until the run ends, which with an answer
     being followed is the answer's whole length: a shorter conversation opened
     in place of a longer one, or a regenerated answer in place of the one it
     replaces, would show the old messages' leftovers under it. So while the list
-    only grows (the same messages, then more) it stays in its slot and the
-    browser keeps what it painted; otherwise it moves to the other slot, which
-    starts empty, and the one it leaves becomes an empty element (its old
-    children go at once)."""
-    index, shown = st.session_state.get(_LIST_KEY, (0, []))
-    if ids[: len(shown)] != shown:
-        index = 1 - index
-    st.session_state[_LIST_KEY] = (index, ids)
-    return slots[index].container()
+    only grows (the same messages, then more) it stays in its place, made a
+    container at once, and the browser keeps what it painted until it is painted
+    again (an empty element first would replace it: the whole conversation gone
+    until the history is painted, after the sidebar). Otherwise it moves to the
+    other place, which starts empty, and the one it leaves becomes an empty
+    element (its old children go at once). `moves`: this run's action will change
+    the list (an edit, a regenerated answer)."""
+
+    def __init__(self, ids: list[str], *, moves: bool) -> None:
+        index, shown = st.session_state.get(_LIST_KEY, (0, []))
+        self.shown: list[str] = shown
+        self.kept = not moves and ids[: len(shown)] == shown
+        self.index: int = index if self.kept else 1 - index
+        self.places: list[DeltaGenerator] = [
+            st.container() if place == self.index else st.empty() for place in (0, 1)
+        ]
+
+    def container(self, ids: list[str]) -> DeltaGenerator:
+        """The list's container, once this run's action changed it (or not)."""
+        if self.kept and ids[: len(self.shown)] != self.shown:
+            # Changed unforeseen: the other place, which starts empty. The leftovers of
+            # this one go when the run ends.
+            self.kept = False
+            self.index = 1 - self.index
+            self.places[self.index] = self.places[self.index].container()
+        st.session_state[_LIST_KEY] = (self.index, ids)
+        return self.places[self.index]
 
 
 def _start(chat: ChatSession, quota: Callable[[], str | None] | None) -> None:

@@ -5,8 +5,9 @@ A `st.components.v2` component whose HTML, CSS and script are constants here
 `textContent`). Painted once per run, it:
 
 - scrolls to the question just sent (`sent`: the question's id, so each
-  question scrolls once), even when the reader had scrolled up, and keeps it
-  there while its answer grows below it;
+  question scrolls once; found by the key `chat_view._question` gives it, as
+  the run paints it after this script), even when the reader had scrolled up,
+  and keeps it there while its answer grows below it;
 - while an answer streams (`streaming`), keeps a reader who is at the end at
   the end as it grows, and shows a "Latest" button to one who scrolled up,
   which scrolls back down (and keeps them there);
@@ -64,19 +65,26 @@ export default function ({ parentElement, data }) {
 
   // The question just sent goes to the top of the view, and stays there while its
   // answer grows below it (the reader follows the end only from the end: "Latest").
+  // The run paints it after this script (after the answer's first words and the
+  // sidebar): it is looked for by its id (`chat_view._question`) for a while.
   if (data && data.sent && state.sent !== data.sent) {
     state.sent = data.sent;
-    win.requestAnimationFrame(() => {
-      const asked = messages(doc).filter(
-        (m) => m.querySelector('[data-testid="stChatMessageAvatarUser"]')
-      );
-      const question = asked[asked.length - 1];
-      if (!question) return;
+    const wanted = `.st-key-asked-${CSS.escape(data.sent)}`;
+    let tries = 100;
+    const scroll = () => {
+      if (state.sent !== data.sent) return;  // another question was sent meanwhile
+      const mark = doc.querySelector(wanted);
+      const question = mark && mark.closest('[data-testid="stChatMessage"]');
+      if (!question) {
+        if (tries-- > 0) win.setTimeout(scroll, 50);
+        return;
+      }
       question.scrollIntoView({ block: "start" });
       const box = area();
       state.expected = box ? box.scrollTop : null;  // this scroll is ours, not the reader's
       state.pinned = false;
-    });
+    };
+    win.requestAnimationFrame(scroll);
   }
 
   if (data && data.focus && state.focused !== data.focus) {
