@@ -822,13 +822,14 @@ def _live_places(
     `shown`'s box made at once when it is the answer the last run painted there."""
     last, index = st.session_state.get(_LIVE_KEY, ("", 0))
     kept = shown is not None and shown.id == last
-    first = (
-        _Box(conversation.chat_message("assistant", avatar=icon)) if kept and index == 0 else None
-    )
-    second = (
-        _Box(conversation.chat_message("assistant", avatar=icon)) if kept and index == 1 else None
-    )
-    return (first or conversation.empty(), second or conversation.empty())
+
+    def place(number: int) -> DeltaGenerator | _Box:
+        if kept and index == number:
+            return _Box(conversation.chat_message("assistant", avatar=icon))
+        return conversation.empty()
+
+    first = place(0)  # made in this order: their places are their order
+    return first, place(1)
 
 
 def _ended(chat: ChatSession) -> Message | None:
