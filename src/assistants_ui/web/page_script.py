@@ -120,6 +120,12 @@ export default function ({ parentElement, data }) {
   const follow = () => {
     const box = area();
     if (!box || !state.streaming || !state.pinned) return;
+    if (state.expected !== null && Math.abs(box.scrollTop - state.expected) > 2) {
+      // The reader scrolled since this script last did, and the scroll's event has not
+      // come yet (the words of a streaming answer come in between): theirs wins.
+      check();
+      return;
+    }
     const end = box.scrollHeight - box.clientHeight;
     if (box.scrollTop >= end - 2) return;
     state.expected = end;
