@@ -30,7 +30,8 @@ connection = "fake"
 model = "m"
 starters = ["Explain recursion in one line", "Write a haiku"]
 """)
-    fake.expect("chat.completions", chat_text(["A function ", "that calls itself."]))
+    words = ["A function ", "that calls itself", *[" again"] * 30, "."]
+    fake.expect("chat.completions", chat_text(words, delay=0.1))
     url = start_app()
     page.goto(url)
     starter = page.get_by_role("button", name="Explain recursion in one line")
@@ -39,8 +40,11 @@ starters = ["Explain recursion in one line", "Write a haiku"]
     starter.click()
     user = page.get_by_role("group", name="Chat message from user")
     expect(user.first).to_contain_text("Explain recursion in one line", timeout=30_000)
-    expect(page.get_by_text("A function that calls itself.")).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("button", name="Write a haiku")).to_have_count(0)
+    expect(page.get_by_text("A function that calls itself")).to_be_visible(timeout=30_000)
+    # Gone while the answer is written, not left under it, greyed, until it ends.
+    expect(page.get_by_role("button", name="Write a haiku")).to_have_count(0, timeout=1_000)
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    expect(page.get_by_text("again again.")).to_be_visible(timeout=30_000)
     sent = fake.calls("chat.completions")[0].body["messages"]
     assert sent[-1] == {"role": "user", "content": "Explain recursion in one line"}
 

@@ -184,14 +184,19 @@ def test_a_day_of_use_without_seams(browser: Browser, app: App, fake: FakeOpenAI
     context.close()
 
 
-# Every frame the browser paints, whether the page's messages show each of `markers`: a
-# frame without one of them is a blink (`__blinks`, from `performance.now()`).
-WATCH = """(markers) => {
-  window.__blinks = []; window.__frames = 0;
+# Every frame the browser paints, whether the page's messages show each of `markers`,
+# and the second of each of `pairs` wherever they show its first: a frame without one is
+# a blink (`__blinks`, from `performance.now()`). Called again, the same watch goes on.
+WATCH = """([markers, pairs]) => {
+  window.__blinks = []; window.__frames = 0; window.__watch = [markers, pairs];
+  if (window.__watching) return;
+  window.__watching = true;
   const tick = () => {
     const boxes = document.querySelectorAll('[data-testid="stChatMessage"]');
     const text = Array.from(boxes).map((box) => box.innerText).join("\\n");
-    if (!markers.every((marker) => text.includes(marker))) {
+    const [shown, together] = window.__watch;
+    if (!shown.every((marker) => text.includes(marker))
+        || together.some(([first, second]) => text.includes(first) && !text.includes(second))) {
       window.__blinks.push(performance.now());
     }
     window.__frames += 1;
@@ -201,11 +206,12 @@ WATCH = """(markers) => {
 }"""
 
 
-def watched(page: Page, *markers: str) -> None:
-    """Watch, from now on, that the page's messages show `markers` (each shown now)."""
+def watched(page: Page, *markers: str, pairs: tuple[tuple[str, str], ...] = ()) -> None:
+    """Watch, from now on, that the page's messages show `markers` (each shown now), and
+    each pair's second wherever they show its first."""
     for marker in markers:
         expect(page.get_by_text(marker, exact=False).first).to_be_visible(timeout=TIMEOUT)
-    page.evaluate(WATCH, list(markers))
+    page.evaluate(WATCH, [list(markers), [list(pair) for pair in pairs]])
 
 
 def blinks(page: Page, settle: float = 2.0) -> list[float]:
@@ -226,7 +232,9 @@ def test_nothing_read_blinks_when_the_page_runs_again(
       first click after an answer ended (it moved from its place to the history);
     - the first click after a password login (every element of the page moved one
       place: the whole page was painted anew);
-    - a page that followed another page's answer to its end (then reloads it)."""
+    - a page that followed another page's answer to its end (then reloads it);
+    - the next question sent (the answer before it moved to the history, and the new
+      answer's first words came before the question they answer)."""
     url = app.start()
     writer = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     signed_in(writer, url, "anna", "anna-password-1", "Anna A")
@@ -255,7 +263,9 @@ def test_nothing_read_blinks_when_the_page_runs_again(
     reader.get_by_text("thumb_down").first.click()  # the first click after the login
     assert blinks(reader) == []
 
-    # The writer asks for a story; a page signed in meanwhile follows it to its end.
+    # The writer asks for a story: what was read stays, and the story's first words come
+    # with the question; a page signed in meanwhile follows it to its end.
+    watched(writer, "Summarise my notes", "Your notes", pairs=(("s0 s1", "Tell me a long"),))
     fake.expect("chat.completions", chat_text(STORY, delay=0.03))
     send(writer, "Tell me a long story")
     expect(writer.get_by_text(re.compile(r"\bs10\b"))).to_be_visible(timeout=TIMEOUT)
@@ -265,4 +275,5 @@ def test_nothing_read_blinks_when_the_page_runs_again(
     watched(follower, "Your notes", "Tell me a long story", "s0 s1 s2")
     expect(follower.get_by_role("button", name="Stop")).to_have_count(0, timeout=TIMEOUT)
     assert blinks(follower) == []
+    assert blinks(writer, settle=0) == []
     expect(follower.get_by_text(re.compile(r"\bs239\b"))).to_be_visible()

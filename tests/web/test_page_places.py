@@ -49,14 +49,19 @@ def test_messages_keep_their_places_on_the_runs_after_an_answer(
     page: AppTest, fake: FakeOpenAI
 ) -> None:
     """The answer just ended stays in the box it was written in, and the questions and
-    answers before it stay in theirs (the list is not made anew)."""
+    answers before it stay in theirs (the list is not made anew), also when the next
+    question is sent: each turn keeps its place (the answer before it moved to the
+    history, painted anew after the sidebar, a blink of what was just read)."""
+    read: dict[tuple[int, ...], str] = {}
     for question, answer in (("Hi", "Hello there."), ("Again", "Hello again.")):
         fake.expect("chat.completions", chat_text([answer[:6], answer[6:]]))
         page.chat_input[0].set_value(question).run()
         assert not page.exception
         written = places(page.main)
         assert [t for t in written.values() if t][-2:] == [question, answer], written
+        assert {place: written.get(place) for place in read} == read
         page.run()  # the run after the answer ended (a click anywhere)
         assert places(page.main) == written
         page.run()
         assert places(page.main) == written
+        read = {place: text for place, text in written.items() if text}

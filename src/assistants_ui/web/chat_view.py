@@ -167,38 +167,55 @@ def _starters(chat: ChatSession) -> None:
 
 
 def _render_history(
-    chat: ChatSession, messages: list[Message], *, speed: bool, on_branch: OnBranch | None = None
+    chat: ChatSession,
+    messages: list[Message],
+    *,
+    speed: bool,
+    on_branch: OnBranch | None = None,
+    later: list[Callable[[], None]] | None = None,
 ) -> None:
     """`messages` (the branch shown, without the answer being written) with every
-    control: a click on one reruns the page, which leaves a streaming answer running."""
-    branching = chat.conversation_id is not None
-    last = chat.messages[-1] if chat.messages else None
+    control: a click on one reruns the page, which leaves a streaming answer running.
+    `later`: a question's controls are painted by the calls added to it, once the
+    question just sent is saved (its edit button needs the conversation saved)."""
     for message in messages:
         avatar = chat.profile.icon if message.role == "assistant" else None
-        with st.chat_message(message.role, avatar=avatar):
+        box = st.chat_message(message.role, avatar=avatar)
+        with box:
             if message.role == "user":
-                if branching and chat_state.editing() == message.id:
+                if chat.conversation_id is not None and chat_state.editing() == message.id:
                     edit_form(message)
                     continue
-                _question(message)
-                if branching:
-                    with st.container(horizontal=True, vertical_alignment="center"):
-                        version_switcher(chat, message, on_branch)
-                        if not message.approvals:  # an Approve / Deny is not edited
-                            edit_button(message)
-                if last is message and chat.can_retry:
-                    st.caption(_("No answer yet."))
-                    _retry_button(chat, message)
+                render_user_message(message)
+                if later is None:
+                    _question_controls(chat, message, on_branch)
+                else:
+                    later.append(partial(_question_controls, chat, message, on_branch, box))
             else:
                 MessageView(st.container(), key=message.id).update(message, final=True)
                 _answer_controls(chat, message, speed=speed, on_branch=on_branch)
 
 
-def _question(message: Message) -> None:
-    """The reader's message, in a container keyed by its id: the page script scrolls to
-    the question just sent by it (`web/page_script.py`), whenever the run paints it."""
-    with st.container(key=f"asked-{message.id}"):
-        render_user_message(message)
+def _question_controls(
+    chat: ChatSession,
+    message: Message,
+    on_branch: OnBranch | None,
+    box: DeltaGenerator | None = None,
+) -> None:
+    """Under a question: its versions and Edit, and Retry when it has no answer yet
+    (`box`: the question's chat message, when painted after it)."""
+    if box is not None:
+        with box:
+            _question_controls(chat, message, on_branch)
+        return
+    if chat.conversation_id is not None:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            version_switcher(chat, message, on_branch)
+            if not message.approvals:  # an Approve / Deny is not edited
+                edit_button(message)
+    if chat.messages and chat.messages[-1] is message and chat.can_retry:
+        st.caption(_("No answer yet."))
+        _retry_button(chat, message)
 
 
 def _answer_controls(
@@ -491,8 +508,9 @@ def _send(
     later: bool = False,
 ) -> Message | None:
     """Check, save and start answering what was typed: the question sent (None when
-    nothing was sent). The page paints it with the history. `later`: saved once the
-    first words are out (`ChatPage.save`), not before the request goes out.
+    nothing was sent). The page paints it in its turn, before the answer's first words
+    (`_ListPlace`). `later`: saved once the first words are out (`ChatPage.save`), not
+    before the request goes out.
 
     Refused (over a limit, a daily quota, a recording not heard, a file not
     accepted): one message saying why, and nothing typed is lost."""
@@ -624,8 +642,11 @@ class ChatPage:
         action = chat_state.pop_action()
         # The conversation is one list, in the order it reads: what the previous run
         # painted at a place is replaced by what this run paints there (`_ListPlace`).
+        # The first question moves it too: the welcome and the starters would stay under
+        # it, greyed, until the answer ends.
+        first = not chat.messages and (value is not None or isinstance(action, Starter))
         place = _ListPlace(
-            [m.id for m in chat.messages], moves=isinstance(action, Edit | Regenerate)
+            [m.id for m in chat.messages], moves=first or isinstance(action, Edit | Regenerate)
         )
         self.bottom = st.container()  # refusals and warnings, the page script
         sent: Message | None = None
@@ -657,15 +678,23 @@ class ChatPage:
         self.place = partial(page_script, focus=edit_key(editing) if editing else None)
         with self.script:
             self.place(sent=sent.id if sent else None, streaming=self.live is not None)
-        self.conversation = place.container([m.id for m in chat.messages])
-        self.history_box = self.conversation.container()
-        # The answer just ended, on the run after its end: painted where it was written,
-        # not with the history (`keep_ended`).
-        self.ended = None if self.live is not None or not place.kept else _ended(chat)
-        # The answer being written: in one of two places, the other when it is another
-        # answer than the last run's (whose leftovers its place would show, greyed).
-        shown = self.live.message if self.live is not None else self.ended
-        self.live_slots = _live_places(self.conversation, shown, chat.profile.icon)
+        messages = chat.messages
+        live = _live_turn(messages, self.live)
+        self.conversation = place.container([m.id for m in messages], live)
+        # The history as the list came to its place, then each turn since, in its own
+        # container, made at once: the browser keeps what each showed until painted.
+        self.parts = place.parts(self.conversation, messages, history=older)
+        # The answer being written: the question it answers is painted now, the answer's
+        # first words next, in its turn (the last); the question's controls once saved.
+        self.later: list[Callable[[], None]] = []
+        self.live_box: DeltaGenerator | None = None
+        if live is not None:
+            turn, shown = self.parts[-1]
+            with turn:
+                _render_history(
+                    chat, shown[:-1], speed=speed, on_branch=on_branch, later=self.later
+                )
+            self.live_box = turn.chat_message("assistant", avatar=chat.profile.icon)
         self.answer: _LiveAnswer | None = None
 
     def first_words(self, wait: float = FIRST_WORDS_WAIT) -> None:
@@ -673,8 +702,6 @@ class ChatPage:
         going out to the model (events that show nothing, such as the remote
         conversation's id, are waited past). Until the request is out the answer waits
         on this process, not on the model: for `FIRST_WORDS_LIMIT` seconds at most."""
-        if self.ended is not None:
-            self.keep_ended(self.ended)
         if self.live is None or self.live.done:
             return
         stream = self.live
@@ -710,49 +737,49 @@ class ChatPage:
         with self.bottom:
             _after_save(self.chat)
 
-    def keep_ended(self, message: Message) -> None:
-        """The answer that ended since the last run, in the place it was written in: in
-        the history, it would be gone from the page until the history is painted, after
-        the sidebar (a blink of the answer just read, at the first click after it)."""
-        with self._box(message.id):
-            MessageView(st.container(), key=message.id).update(message, final=True)
-            _answer_controls(self.chat, message, speed=self.speed, on_branch=self.on_branch)
-
-    def _box(self, answer_id: str) -> DeltaGenerator:
-        slot = self.live_slots[_live_slot(answer_id)]
-        if isinstance(slot, _Box):  # the same answer's box as the last run's: kept
-            return slot.box
-        return slot.chat_message("assistant", avatar=self.chat.profile.icon)
+    def _box(self) -> DeltaGenerator:
+        """The chat message the answer being written is painted in."""
+        if self.live_box is None:  # not the conversation's last message (never expected)
+            self.live_box = self.conversation.chat_message(
+                "assistant", avatar=self.chat.profile.icon
+            )
+        return self.live_box
 
     def _live_answer(self, stream: ReplyStream) -> _LiveAnswer:
         if self.answer is None or self.answer.stream is not stream:
-            box = self._box(stream.message.id)
+            box = self._box()
             self.answer = _LiveAnswer(
                 self.chat, stream, box, speed=self.speed, on_branch=self.on_branch
             )
         return self.answer
 
     def paint(self) -> None:
-        """The history (without the answer being written), every message's controls."""
+        """The history and the turns since (without the answer being written), every
+        message's controls."""
         chat, profile = self.chat, self.chat.profile
-        live = self.live.message if self.live is not None else None
-        # The answer being written and the one just ended are in their own places.
-        history = [m for m in chat.messages if m is not live and m is not self.ended]
-        with self.history_box:
-            if self.older:
-                st.button(
-                    _("Load older messages"),
-                    icon=":material/history:",
-                    key="load_older",
-                    on_click=self.on_older,
-                    type="tertiary",
-                )
-            if profile.welcome and not chat.messages:
-                with st.chat_message("assistant", avatar=profile.icon):
-                    st.markdown(_(profile.welcome))  # the built-in welcome is translated
-            if profile.starters and not chat.messages:
-                _starters(chat)
-            _render_history(chat, history, speed=self.speed, on_branch=self.on_branch)
+        live = self.live.message.id if self.live is not None else None
+        for call in self.later:  # the controls of the question being answered
+            call()
+        for number, (box, messages) in enumerate(self.parts):
+            if live is not None and number == len(self.parts) - 1 and self.live_box is not None:
+                break  # painted with its answer (`__init__`, `follow`)
+            first = number == 0  # the history's, or a turn's when it has none (and no older)
+            with box:
+                if first and self.older:
+                    st.button(
+                        _("Load older messages"),
+                        icon=":material/history:",
+                        key="load_older",
+                        on_click=self.on_older,
+                        type="tertiary",
+                    )
+                if first and profile.welcome and not chat.messages:
+                    with st.chat_message("assistant", avatar=profile.icon):
+                        st.markdown(_(profile.welcome))  # the built-in welcome is translated
+                if first and profile.starters and not chat.messages:
+                    _starters(chat)
+                shown = [m for m in messages if m.id != live]
+                _render_history(chat, shown, speed=self.speed, on_branch=self.on_branch)
 
     def follow(self) -> None:
         """The answer being written until it ends, then what was typed meanwhile."""
@@ -777,12 +804,14 @@ class ChatPage:
                 question = self.send(typed)
             if question is None:
                 break
-            with self.conversation, st.chat_message("user"):
-                _question(question)
-                edit_button(question)
+            # A turn of its own after the others, as the next run makes it (`_ListPlace`).
+            turn = self.conversation.container(key=_turn_key(question.id))
+            _ListPlace.grown([m.id for m in chat.messages], _live_turn(chat.messages, chat.active))
+            with turn:
+                _render_history(chat, [question], speed=self.speed, on_branch=self.on_branch)
             stream = chat.active
-            if stream is not None:  # after the question, in the list's new last place
-                box = self.conversation.chat_message("assistant", avatar=chat.profile.icon)
+            if stream is not None:
+                box = turn.chat_message("assistant", avatar=chat.profile.icon)
                 self.answer = _LiveAnswer(
                     chat, stream, box, speed=self.speed, on_branch=self.on_branch
                 )
@@ -794,55 +823,16 @@ class ChatPage:
         _after_save(chat)
 
 
-_LIVE_KEY = "live-slot"  # (the answer being written last run, the place it had)
-
-
-def _live_slot(answer_id: str) -> int:
-    """Which of the two places the answer `answer_id` is painted in this run."""
-    last, index = st.session_state.get(_LIVE_KEY, ("", 0))
-    if last != answer_id:
-        index = 1 - index
-    st.session_state[_LIVE_KEY] = (answer_id, index)
-    return int(index)
-
-
-@dataclass(frozen=True)
-class _Box:
-    """An answer's chat message, made at its place at once (not an empty element
-    first, which would replace what the browser shows there): the same answer as in
-    the last run's place, which the browser keeps until it is painted again."""
-
-    box: DeltaGenerator
-
-
-def _live_places(
-    conversation: DeltaGenerator, shown: Message | None, icon: str | None
-) -> tuple[DeltaGenerator | _Box, DeltaGenerator | _Box]:
-    """The two places an answer is painted in apart from the history, in reading order;
-    `shown`'s box made at once when it is the answer the last run painted there."""
-    last, index = st.session_state.get(_LIVE_KEY, ("", 0))
-    kept = shown is not None and shown.id == last
-
-    def place(number: int) -> DeltaGenerator | _Box:
-        if kept and index == number:
-            return _Box(conversation.chat_message("assistant", avatar=icon))
-        return conversation.empty()
-
-    first = place(0)  # made in this order: their places are their order
-    return first, place(1)
-
-
-def _ended(chat: ChatSession) -> Message | None:
-    """The conversation's last message, if it is the answer the last run painted in its
-    own place (it ended since, here or on another page)."""
-    last, _index = st.session_state.get(_LIVE_KEY, ("", 0))
-    message = chat.messages[-1] if chat.messages else None
-    if message is None or message.role != "assistant" or message.id != last:
+def _live_turn(messages: list[Message], live: ReplyStream | None) -> int | None:
+    """Where the turn of the answer being written starts in `messages`: at the question
+    it answers (or at the answer); None when it is not the last message."""
+    if live is None or not messages or messages[-1].id != live.message.id:
         return None
-    return message
+    at = len(messages) - 1
+    return at - 1 if at > 0 and messages[at - 1].role == "user" else at
 
 
-_LIST_KEY = "conversation-list"  # (which of the two places, the message ids it shows)
+_LIST_KEY = "conversation-list"  # (which of the two places, the ids it shows, turns' starts)
 
 
 class _ListPlace:
@@ -859,27 +849,85 @@ class _ListPlace:
     until the history is painted, after the sidebar). Otherwise it moves to the
     other place, which starts empty, and the one it leaves becomes an empty
     element (its old children go at once). `moves`: this run's action will change
-    the list (an edit, a regenerated answer)."""
+    the list (an edit, a regenerated answer, the first question).
+
+    Inside it: the history as it was when the list came to its place, then one
+    container per turn that came since (a question and its answer, or what
+    another page added), each keeping its place until the list moves. The turn
+    being answered is the last: its question and first words are painted before
+    the rest of the page, and the turns before stay where they were read."""
 
     def __init__(self, ids: list[str], *, moves: bool) -> None:
-        index, shown = st.session_state.get(_LIST_KEY, (0, []))
+        index, shown, starts = st.session_state.get(_LIST_KEY, (0, [], []))
         self.shown: list[str] = shown
+        self.starts: list[int] = starts
         self.kept = not moves and ids[: len(shown)] == shown
         self.index: int = index if self.kept else 1 - index
         self.places: list[DeltaGenerator] = [
             st.container() if place == self.index else st.empty() for place in (0, 1)
         ]
+        self.spans: list[tuple[int, int]] = []
 
-    def container(self, ids: list[str]) -> DeltaGenerator:
-        """The list's container, once this run's action changed it (or not)."""
+    def container(self, ids: list[str], live: int | None) -> DeltaGenerator:
+        """The list's container, once this run's action changed it (or not); `spans`:
+        where the history and each turn are in `ids`. `live`: where the turn of the
+        answer being written starts (its question), if it is being written."""
         if self.kept and ids[: len(self.shown)] != self.shown:
             # Changed unforeseen: the other place, which starts empty. The leftovers of
             # this one go when the run ends.
             self.kept = False
             self.index = 1 - self.index
             self.places[self.index] = self.places[self.index].container()
-        st.session_state[_LIST_KEY] = (self.index, ids)
+        starts = self._starts(ids, live)
+        st.session_state[_LIST_KEY] = (self.index, ids, starts)
+        ends = [*starts, len(ids)]
+        self.spans = list(zip([0, *starts], ends, strict=True))
         return self.places[self.index]
+
+    def parts(
+        self, conversation: DeltaGenerator, messages: list[Message], *, history: bool
+    ) -> list[tuple[DeltaGenerator, list[Message]]]:
+        """A container per span, made now, in order, with what it shows: the history's
+        (made when it shows something, or `history`: "Load older messages" above it),
+        then each turn's, keyed by its first message (the question a send scrolls to)."""
+        made = []
+        for number, (start, end) in enumerate(self.spans):
+            if number == 0:
+                if start == end and len(self.spans) > 1 and not history:
+                    continue  # an empty history: no element (one less before first words)
+                made.append((conversation.container(), messages[start:end]))
+            else:
+                key = _turn_key(messages[start].id)
+                made.append((conversation.container(key=key), messages[start:end]))
+        return made
+
+    def _starts(self, ids: list[str], live: int | None) -> list[int]:
+        starts, shown = (list(self.starts), len(self.shown)) if self.kept else ([], 0)
+        if shown < len(ids) and shown > (starts[-1] if starts else 0):
+            starts.append(shown)  # what came since the last run: a turn
+        return _with_live(starts, live)
+
+    @staticmethod
+    def grown(ids: list[str], live: int | None) -> None:
+        """The list grew by a turn painted after the others in this run (a question sent
+        when the answer before it ended)."""
+        index, shown, starts = st.session_state.get(_LIST_KEY, (0, [], []))
+        starts = [*starts, len(shown)] if len(shown) < len(ids) else starts
+        st.session_state[_LIST_KEY] = (index, ids, _with_live(starts, live))
+
+
+def _turn_key(first_id: str) -> str:
+    """A turn's container key: the page script scrolls to the question just sent by it
+    (`web/page_script.py`), whenever the run paints it."""
+    return f"turn-{first_id}"
+
+
+def _with_live(starts: list[int], live: int | None) -> list[int]:
+    """`starts`, with the start of the turn being answered (`live`: where its question
+    is) when it is not one yet: a turn of its own, painted first."""
+    if live is not None and (not starts or live > starts[-1]):
+        return [*starts, live]
+    return starts
 
 
 def _start(chat: ChatSession, quota: Callable[[], str | None] | None) -> None:

@@ -5,8 +5,9 @@ A `st.components.v2` component whose HTML, CSS and script are constants here
 `textContent`). Painted once per run, it:
 
 - scrolls to the question just sent (`sent`: the question's id, so each
-  question scrolls once; found by the key `chat_view._question` gives it, as
-  the run paints it after this script), even when the reader had scrolled up,
+  question scrolls once; found by the key of the turn it starts,
+  `chat_view._turn_key`, as the run paints it after this script), even when
+  the reader had scrolled up,
   and keeps it there while its answer grows below it;
 - while an answer streams (`streaming`), keeps a reader who is at the end at
   the end as it grows, and shows a "Latest" button to one who scrolled up,
@@ -65,16 +66,15 @@ export default function ({ parentElement, data }) {
 
   // The question just sent goes to the top of the view, and stays there while its
   // answer grows below it (the reader follows the end only from the end: "Latest").
-  // The run paints it after this script (after the answer's first words and the
-  // sidebar): it is looked for by its id (`chat_view._question`) for a while.
+  // The run paints it after this script: it is looked for by the key of the turn it
+  // starts (`chat_view._turn_key`) for a while.
   if (data && data.sent && state.sent !== data.sent) {
     state.sent = data.sent;
-    const wanted = `.st-key-asked-${CSS.escape(data.sent)}`;
+    const wanted = `.st-key-turn-${CSS.escape(data.sent)}`;
     let tries = 100;
     const scroll = () => {
       if (state.sent !== data.sent) return;  // another question was sent meanwhile
-      const mark = doc.querySelector(wanted);
-      const question = mark && mark.closest('[data-testid="stChatMessage"]');
+      const question = doc.querySelector(wanted);
       if (!question) {
         if (tries-- > 0) win.setTimeout(scroll, 50);
         return;
