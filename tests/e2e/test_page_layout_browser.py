@@ -3,6 +3,8 @@ streams (issue 21, items 8 and 11)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -35,15 +37,26 @@ def idle(page: Page) -> None:
 
 
 def scroll_to(page: Page, text: str) -> None:
-    """Scroll the page to the message with `text`, as a reader would: once it is on the
-    page (a send's run paints the answer's first words before the history above it)."""
-    page.wait_for_function(  # found and scrolled to in one step, tried until it is there
-        "text => { const m = [...document.querySelectorAll('[data-testid=stChatMessage]')]"
-        ".find(e => e.innerText.includes(text));"
-        " if (m) m.scrollIntoView({block: 'start'}); return !!m; }",
-        arg=text,
-        timeout=TIMEOUT,
-    )
+    """Scroll up to the message with `text` with the mouse wheel, as a reader does, once
+    it is on the page (a send's run paints the history above the answer after its first
+    words). While the page grows, Streamlit's main area follows its end, and takes a
+    scroll that comes as the page grew for its own (it goes back to the end 34 ms
+    later): a reader turns the wheel again, and so does this, until the message stays
+    in view (one scroll by script, CI saw "Latest" never come)."""
+    found = page.get_by_test_id("stChatMessage").filter(has_text=text).first
+    found.wait_for(timeout=TIMEOUT)
+    main = page.get_by_role("main").bounding_box()
+    assert main is not None
+    page.mouse.move(main["x"] + main["width"] / 2, main["y"] + main["height"] / 2)
+    steady, deadline = 0, time.monotonic() + TIMEOUT / 1000
+    while steady < 3:  # in view for three looks in a row, 0.1 s apart
+        assert time.monotonic() < deadline, f"{text!r} did not stay in view"
+        if in_view(page, found):
+            steady += 1
+        else:
+            steady = 0
+            page.mouse.wheel(0, -400)
+        page.wait_for_timeout(100)
 
 
 def test_on_a_phone_answer_actions_are_one_row_and_new_chat_is_at_hand(
