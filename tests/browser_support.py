@@ -269,8 +269,20 @@ def send(page: Page, text: str) -> None:
             f"no chat input after 30 s; the page shows:\n{page_text(page)}"
         ) from exc
     box.fill(text)
-    expect(page.get_by_test_id("stChatInputSubmitButton")).to_be_enabled(timeout=30_000)
-    box.press("Enter")
+    submit = page.get_by_test_id("stChatInputSubmitButton")
+    for _attempt in range(3):
+        expect(submit).to_be_enabled(timeout=30_000)
+        box.press("Enter")
+        if not text:
+            return
+        # Taken, the box empties at once. An Enter can go unheard: pressed as a file's
+        # upload starts, before the button shows it waits (CI saw the message stay).
+        try:
+            expect(box).not_to_have_value(text, timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the message was not sent; the page shows:\n{page_text(page)}")
 
 
 def choose(page: Page, label: str, option: str, *, timeout: float = 60_000) -> None:
