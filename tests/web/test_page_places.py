@@ -17,20 +17,9 @@ APP = str(Path(__file__).parents[2] / "streamlit_app.py")
 
 
 @pytest.fixture
-def page(fake: FakeOpenAI, tmp_path: Path) -> AppTest:
-    (tmp_path / "assistants.toml").write_text(f"""
-[connections.fake]
-type = "openai"
-base_url = "{fake.base_url}"
-api_key_env = "FAKE_KEY"
-
-[[assistants]]
-id = "chat"
-title = "Chat"
-backend = "chat"
-connection = "fake"
-model = "m"
-""")
+def page(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_MODEL", "m")
     return AppTest.from_file(APP, default_timeout=30).run()
 
 
