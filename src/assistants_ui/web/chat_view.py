@@ -902,18 +902,15 @@ class _ListPlace:
         return made
 
     def _starts(self, ids: list[str], live: int | None) -> list[int]:
-        starts, shown = (list(self.starts), len(self.shown)) if self.kept else ([], 0)
-        if shown < len(ids) and shown > (starts[-1] if starts else 0):
-            starts.append(shown)  # what came since the last run: a turn
-        return _with_live(starts, live)
+        starts, shown = (self.starts, len(self.shown)) if self.kept else ([], 0)
+        return _turn_starts(starts, shown, len(ids), live)
 
     @staticmethod
     def grown(ids: list[str], live: int | None) -> None:
         """The list grew by a turn painted after the others in this run (a question sent
         when the answer before it ended)."""
         index, shown, starts = st.session_state.get(_LIST_KEY, (0, [], []))
-        starts = [*starts, len(shown)] if len(shown) < len(ids) else starts
-        st.session_state[_LIST_KEY] = (index, ids, _with_live(starts, live))
+        st.session_state[_LIST_KEY] = (index, ids, _turn_starts(starts, len(shown), len(ids), live))
 
 
 def _turn_key(first_id: str) -> str:
@@ -922,11 +919,15 @@ def _turn_key(first_id: str) -> str:
     return f"turn-{first_id}"
 
 
-def _with_live(starts: list[int], live: int | None) -> list[int]:
-    """`starts`, with the start of the turn being answered (`live`: where its question
-    is) when it is not one yet: a turn of its own, painted first."""
+def _turn_starts(starts: list[int], shown: int, count: int, live: int | None) -> list[int]:
+    """Where the turns start in a list of `count` messages whose first `shown` were on
+    the page before: `starts`, then what came since as a turn (after a history), then
+    the turn being answered (`live`: where its question is), painted first."""
+    starts = list(starts)
+    if shown < count and shown > (starts[-1] if starts else 0):
+        starts.append(shown)
     if live is not None and (not starts or live > starts[-1]):
-        return [*starts, live]
+        starts.append(live)
     return starts
 
 
